@@ -1,0 +1,274 @@
+"""Turning user inputs into checked arrays, once, at the public boundary.
+
+Every check raises with what is wrong and how to fix it. User arrays are never written
+to: arrays are taken as read-only views, and anything changed is a copy.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import MissingDataError
+from .families import Binomial, Family, links
+
+Missing = Literal["none", "drop", "raise"]
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Checked, aligned inputs of a GLM (after dropping rows when asked)."""
+
+    y: np.ndarray
+    X: np.ndarray
+    offset: np.ndarray | None
+    exposure: np.ndarray | None
+    freq_weights: np.ndarray | None
+    var_weights: np.ndarray | None
+    n_trials: np.ndarray | None
+    endog_names: str
+    exog_names: list[str]
+    row_labels: pd.Index | None
+    is_pandas: bool
+    n_dropped: int
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.setflags(write=False)
+    return v
+
+
+def _to_array(x: Any, name: str) -> tuple[np.ndarray, list[str] | None, pd.Index | None]:
+    """Float64 array of x, with column names and row index when x is pandas."""
+    cols = index = None
+    if isinstance(x, pd.DataFrame):
+        cols, index = [str(c) for c in x.columns], x.index
+        bad = [c for c, t in x.dtypes.items() if not (pd.api.types.is_numeric_dtype(t)
+                                                      or pd.api.types.is_bool_dtype(t))]
+        if bad:
+            raise TypeError(
+                f"{name} has non-numeric columns {bad}: encode them as numbers (for "
+                "categorical variables use dummy columns or the formula interface)."
+            )
+        x = x.to_numpy(dtype=float, na_value=np.nan)
+    elif isinstance(x, pd.Series):
+        cols, index = [str(x.name) if x.name is not None else None], x.index
+        if not (pd.api.types.is_numeric_dtype(x.dtype) or pd.api.types.is_bool_dtype(x.dtype)):
+            raise TypeError(f"{name} must be numeric, got dtype {x.dtype}.")
+        x = x.to_numpy(dtype=float, na_value=np.nan)
+    arr = np.asarray(x)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be numeric, got an array of dtype {arr.dtype}.")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got complex values.")
+    if arr.dtype != np.float64:
+        arr = arr.astype(np.float64)
+    return arr, cols, index
+
+
+def _vector(x: Any, name: str, n: int) -> np.ndarray | None:
+    if x is None:
+        return None
+    arr, _, _ = _to_array(x, name)
+    arr = np.squeeze(arr) if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(
+            f"{name} must be a 1-d array with one value per row ({n}), got shape {np.shape(arr)}."
+        )
+    return arr
+
+
+def _describe_rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask)
+    shown = ", ".join(str(r) for r in rows[:5])
+    return f"{rows.size} row(s) (positions {shown}{', ...' if rows.size > 5 else ''})"
+
+
+def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weights=None,
+            var_weights=None, missing: Missing = "none") -> ModelData:
+    """Check and align the inputs of :class:`glmkit.GLM`."""
+    if missing not in ("none", "drop", "raise"):
+        raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
+    if endog is None or exog is None:
+        raise ValueError("GLM needs both endog (the response) and exog (the design matrix); "
+                         "use add_constant(...) for an intercept-only design.")
+    y, ycols, yindex = _to_array(endog, "endog")
+    X, xcols, xindex = _to_array(exog, "exog")
+    if X.ndim == 1:
+        X = X[:, None]
+        if xcols is None or xcols == [None]:
+            xcols = None
+    if X.ndim != 2:
+        raise ValueError(f"exog must be 2-d (n rows x k columns), got {X.ndim} dimensions.")
+    n, k = X.shape
+    if n == 0 or k == 0:
+        raise ValueError(f"exog is empty (shape {X.shape}); it needs at least one row and column.")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    two_col = y.ndim == 2 and y.shape[1] == 2
+    if y.ndim != 1 and not two_col:
+        raise ValueError(f"endog must be 1-d (or two columns [successes, failures] for "
+                         f"Binomial), got shape {y.shape}.")
+    if two_col and not isinstance(family, Binomial):
+        raise ValueError("a two-column endog is only meaningful for the Binomial family "
+                         f"([successes, failures]); the family is {family.name}.")
+    if y.shape[0] != n:
+        raise ValueError(f"endog has {y.shape[0]} rows but exog has {n}; they must match.")
+    if yindex is not None and xindex is not None and not yindex.equals(xindex):
+        raise ValueError("endog and exog are pandas objects with different row indexes; "
+                         "align them (e.g. with .loc or reset_index) before fitting.")
+    vectors = {
+        "offset": _vector(offset, "offset", n),
+        "exposure": _vector(exposure, "exposure", n),
+        "freq_weights": _vector(freq_weights, "freq_weights", n),
+        "var_weights": _vector(var_weights, "var_weights", n),
+    }
+    # --- missing values -------------------------------------------------------
+    nan_rows = np.isnan(y).any(axis=1) if two_col else np.isnan(y)
+    nan_rows = nan_rows | np.isnan(X).any(axis=1)
+    for v in vectors.values():
+        if v is not None:
+            nan_rows |= np.isnan(v)
+    n_dropped = 0
+    keep_index = xindex if xindex is not None else yindex
+    if nan_rows.any():
+        if missing == "raise":
+            raise MissingDataError(f"missing values (NaN) in {_describe_rows(nan_rows)}.")
+        if missing == "none":
+            raise ValueError(
+                f"the data contain NaN in {_describe_rows(nan_rows)}; pass missing='drop' "
+                "to fit on the complete rows, or fill the values."
+            )
+        keep = ~nan_rows
+        n_dropped = int(nan_rows.sum())
+        y, X = y[keep], X[keep]
+        vectors = {k2: (None if v is None else v[keep]) for k2, v in vectors.items()}
+        if keep_index is not None:
+            keep_index = keep_index[keep]
+        n = X.shape[0]
+        if n == 0:
+            raise ValueError("every row has a missing value; nothing is left to fit.")
+    # --- infinities and ranges -------------------------------------------------
+    for name, arr in [("endog", y), ("exog", X)] + list(vectors.items()):
+        if arr is not None and not np.all(np.isfinite(arr)):
+            bad = ~np.isfinite(arr)
+            bad = bad.any(axis=1) if bad.ndim == 2 else bad
+            raise ValueError(f"{name} has infinite values in {_describe_rows(bad)}; "
+                             "glmkit needs finite numbers.")
+    for name in ("freq_weights", "var_weights"):
+        w = vectors[name]
+        if w is not None:
+            if np.any(w < 0):
+                raise ValueError(f"{name} must be non-negative; found {_describe_rows(w < 0)} "
+                                 "with negative weights.")
+            if not np.any(w > 0):
+                raise ValueError(f"{name} are all zero: no row would count in the fit.")
+    exposure_arr = vectors["exposure"]
+    if exposure_arr is not None:
+        if np.any(exposure_arr <= 0):
+            raise ValueError(f"exposure must be positive (its log enters the model); found "
+                             f"{_describe_rows(exposure_arr <= 0)} with values <= 0.")
+        if not isinstance(family.link, links.Log):
+            raise ValueError(
+                f"exposure is only meaningful with the log link (log(exposure) is added to "
+                f"the linear predictor); the link is {type(family.link).__name__}. Pass "
+                "offset=np.log(exposure) if you mean it on this link's scale."
+            )
+    n_trials = None
+    if two_col:
+        succ, fail = y[:, 0], y[:, 1]
+        if np.any(succ < 0) or np.any(fail < 0):
+            raise ValueError("a [successes, failures] response needs non-negative counts.")
+        n_trials = succ + fail
+        y = np.divide(succ, n_trials, out=np.zeros(n), where=n_trials > 0)
+    family.check_endog(y)
+    if isinstance(family, Binomial):
+        m = n_trials if n_trials is not None else vectors["var_weights"]
+        if m is not None and not np.allclose(m * y, np.round(m * y), rtol=0, atol=1e-7):
+            warnings.warn("non-integer number of successes in a binomial GLM (trials times "
+                          "proportion); the fit is a quasi-binomial one.", UserWarning,
+                          stacklevel=4)
+    # --- names -----------------------------------------------------------------
+    is_pandas = xindex is not None or yindex is not None or xcols is not None
+    endog_names = _endog_name(ycols, two_col)
+    exog_names = xcols if (xcols is not None and None not in xcols) else _default_names(X)
+    if len(set(exog_names)) != len(exog_names):
+        raise ValueError(f"exog column names must be unique, got {exog_names}.")
+    return ModelData(
+        y=_readonly(y), X=_readonly(X),
+        offset=_ro(vectors["offset"]), exposure=_ro(exposure_arr),
+        freq_weights=_ro(vectors["freq_weights"]), var_weights=_ro(vectors["var_weights"]),
+        n_trials=_ro(n_trials), endog_names=endog_names, exog_names=list(exog_names),
+        row_labels=keep_index, is_pandas=is_pandas, n_dropped=n_dropped,
+    )
+
+
+def _ro(a):
+    return None if a is None else _readonly(a)
+
+
+def _endog_name(ycols, two_col) -> str:
+    if ycols is None or None in ycols:
+        return "y"
+    return ", ".join(ycols) if two_col else ycols[0]
+
+
+def _default_names(X: np.ndarray) -> list[str]:
+    """statsmodels' names: 'const' for a constant column, x1, x2, ... for the others."""
+    names, i = [], 0
+    first = X[0]
+    const = (first != 0) & np.all(X == first, axis=0) if X.shape[0] > 1 else np.zeros(X.shape[1], bool)
+    for j in range(X.shape[1]):
+        if const[j] and "const" not in names:
+            names.append("const")
+        else:
+            i += 1
+            names.append(f"x{i}")
+    return names
+
+
+def add_constant(data, prepend: bool = True, has_constant: str = "skip"):
+    """Add a column of ones, as statsmodels' ``add_constant``.
+
+    Parameters
+    ----------
+    data : array_like or DataFrame / Series.
+    prepend : bool, put the constant first (default) or last.
+    has_constant : {'skip', 'add', 'raise'}
+        What to do when a constant column already exists.
+    """
+    if has_constant not in ("skip", "add", "raise"):
+        raise ValueError(f"has_constant must be 'skip', 'add' or 'raise', got {has_constant!r}.")
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        df = data.to_frame() if isinstance(data, pd.Series) else data
+        vals = df.to_numpy(dtype=float) if all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes) else None
+        if vals is not None and vals.shape[0] > 0 and has_constant != "add":
+            const = np.all(vals == vals[0], axis=0) & (vals[0] != 0)
+            if const.any():
+                if has_constant == "raise":
+                    raise ValueError("data already contain a constant column.")
+                return data
+        out = df.copy()
+        if "const" in out.columns:
+            raise ValueError("data already have a column named 'const'.")
+        out.insert(0 if prepend else out.shape[1], "const", 1.0)
+        return out
+    x = np.asarray(data, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"add_constant needs 1-d or 2-d data, got {x.ndim} dimensions.")
+    if x.shape[0] > 0 and has_constant != "add":
+        const = np.all(x == x[0], axis=0) & (x[0] != 0)
+        if const.any():
+            if has_constant == "raise":
+                raise ValueError("data already contain a constant column.")
+            return x.copy()
+    ones = np.ones((x.shape[0], 1))
+    return np.hstack([ones, x] if prepend else [x, ones])

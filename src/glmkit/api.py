@@ -1,0 +1,6 @@
+"""statsmodels-shaped namespace: ``import glmkit.api as sm`` works like statsmodels.api."""
+from . import families
+from ._data import add_constant
+from .model import GLM
+
+__all__ = ["GLM", "families", "add_constant"]

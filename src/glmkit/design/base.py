@@ -1,0 +1,48 @@
+"""The design-matrix protocol: every IRLS pass is a sum over rows.
+
+A solver touches X only through these methods, so dense, sparse, categorical, split and
+row-partitioned designs are interchangeable.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class DesignMatrix(ABC):
+    """An n x p design X seen through the products a GLM fit needs.
+
+    Conventions
+    -----------
+    ``d`` in :meth:`sandwich` is one weight per row (it may be negative, for an observed
+    information); the result is the p x p matrix X' diag(d) X.
+    """
+
+    @property
+    @abstractmethod
+    def shape(self) -> tuple[int, int]:
+        """(n rows, p columns)."""
+
+    @abstractmethod
+    def matvec(self, b: np.ndarray) -> np.ndarray:
+        """X @ b, an n-vector."""
+
+    @abstractmethod
+    def rmatvec(self, v: np.ndarray) -> np.ndarray:
+        """X' @ v, a p-vector."""
+
+    @abstractmethod
+    def sandwich(self, d: np.ndarray) -> np.ndarray:
+        """X' diag(d) X, a p x p symmetric matrix."""
+
+    @abstractmethod
+    def to_dense(self) -> np.ndarray:
+        """The n x p array (for small designs and tests)."""
+
+    def column_is_constant(self) -> np.ndarray:
+        """Boolean p-vector: which columns hold one non-zero value in every row."""
+        dense = self.to_dense()
+        if dense.shape[0] == 0:
+            return np.zeros(dense.shape[1], dtype=bool)
+        return np.all(dense == dense[0], axis=0) & (dense[0] != 0)

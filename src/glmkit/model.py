@@ -1,0 +1,276 @@
+"""The GLM model: validates its inputs once, builds a frozen problem, and fits it.
+
+``model.GLM`` orchestrates and never iterates: solving lives in :mod:`glmkit.solvers`,
+statistics of the fit in :mod:`glmkit.results`.
+"""
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+
+from . import _data
+from .design import DenseDesign
+from .exceptions import AliasedColumnsWarning, ConvergenceWarning, PerfectSeparationWarning
+from .families import Binomial, Family, Gaussian, Poisson
+from .problem import GLMProblem
+from .solvers import SolverOptions, solve
+from .solvers._linalg import find_aliased
+
+__all__ = ["GLM"]
+
+_METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs"}
+_COV_TYPES = ("nonrobust",)
+_FIT_EXTRA = ("tol_criterion", "full_output", "disp", "max_start_irls")
+
+
+class GLM:
+    """Generalized linear model, with statsmodels' interface and R's numbers.
+
+    Parameters
+    ----------
+    endog : array_like, 1-d response; for Binomial also 0/1, proportions, or a two-column
+        array of [successes, failures].
+    exog : array_like, n x k design. No intercept is added: use :func:`add_constant`.
+    family : Family instance, default Gaussian().
+    offset : array_like, added to the linear predictor with coefficient 1.
+    exposure : array_like, positive; log(exposure) is added (log link only).
+    freq_weights : array_like, frequency weights: weight k equals k copies of the row.
+    var_weights : array_like, variance (prior) weights: Var(y_i) = scale V(mu_i) / w_i.
+    missing : {'none', 'drop', 'raise'}
+        'none' raises on NaN with a hint, 'drop' drops incomplete rows (see
+        ``n_dropped``), 'raise' raises :class:`MissingDataError`.
+
+    Notes
+    -----
+    ``df_model`` is rank(X) - 1 and ``df_resid`` is the total frequency weight of rows
+    with non-zero prior weight, minus rank(X), as R's ``glm`` counts them.
+    """
+
+    def __init__(self, endog, exog, family: Family | None = None, offset=None, exposure=None,
+                 freq_weights=None, var_weights=None, missing: str = "none", **kwargs: Any):
+        if kwargs:
+            raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
+                            "accepted: family, offset, exposure, freq_weights, var_weights, "
+                            "missing.")
+        if family is None:
+            family = Gaussian()
+        elif isinstance(family, type):
+            raise TypeError(f"family must be an instance: write families.{family.__name__}() "
+                            "with parentheses.")
+        elif not isinstance(family, Family):
+            raise TypeError(f"family must be a glmkit family instance, got {type(family).__name__}.")
+        self.family = family
+        self.missing = missing
+        self.data = _data.prepare(endog, exog, family, offset, exposure, freq_weights,
+                                  var_weights, missing)  # type: ignore[arg-type]
+        self.n_dropped = self.data.n_dropped
+        if self.n_dropped:
+            warnings.warn(f"missing='drop' dropped {self.n_dropped} row(s) with missing values.",
+                          UserWarning, stacklevel=2)
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def endog(self) -> np.ndarray:
+        return self.data.y
+
+    @property
+    def exog(self) -> np.ndarray:
+        return self.data.X
+
+    @property
+    def offset(self):
+        return self.data.offset
+
+    @property
+    def exposure(self):
+        return self.data.exposure
+
+    @property
+    def freq_weights(self) -> np.ndarray:
+        return self.data.freq_weights if self.data.freq_weights is not None else np.ones(self.nobs)
+
+    @property
+    def var_weights(self) -> np.ndarray:
+        return self.data.var_weights if self.data.var_weights is not None else np.ones(self.nobs)
+
+    @property
+    def n_trials(self) -> np.ndarray:
+        return self.data.n_trials if self.data.n_trials is not None else np.ones(self.nobs)
+
+    @property
+    def endog_names(self) -> str:
+        return self.data.endog_names
+
+    @property
+    def exog_names(self) -> list[str]:
+        return list(self.data.exog_names)
+
+    @property
+    def nobs(self) -> int:
+        return int(self.data.X.shape[0])
+
+    @cached_property
+    def problem(self) -> GLMProblem:
+        d = self.data
+        offset = np.zeros(self.nobs) if d.offset is None else np.array(d.offset, dtype=float)
+        if d.exposure is not None:
+            offset = offset + np.log(d.exposure)
+        prior = self.var_weights * self.n_trials
+        return GLMProblem(X=DenseDesign(d.X), y=d.y, family=self.family,
+                          prior_weights=prior, freq_weights=self.freq_weights, offset=offset)
+
+    @cached_property
+    def wnobs(self) -> float:
+        """Total frequency weight of the rows with non-zero prior weight (R's n.ok)."""
+        pw = self.problem.prior_weights
+        return float(np.sum(self.freq_weights[pw > 0]))
+
+    @cached_property
+    def rank(self) -> int:
+        """Rank of the design over rows that carry weight."""
+        w = (self.problem.total_weights > 0).astype(float)
+        return int(np.sum(~find_aliased(self.problem.X.sandwich(w))))
+
+    @property
+    def df_model(self) -> float:
+        return float(self.rank - 1)
+
+    @property
+    def df_resid(self) -> float:
+        return self.wnobs - self.rank
+
+    @cached_property
+    def k_constant(self) -> int:
+        return int(np.any(self.problem.X.column_is_constant()))
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, start_params=None, maxiter: int = 100, method: str = "IRLS", tol: float = 1e-8,
+            scale: float | Literal["X2", "dev"] | None = None, cov_type: str = "nonrobust",
+            cov_kwds: dict | None = None, use_t: bool | None = None, **kwargs: Any):
+        """Fit the model; returns an immutable :class:`~glmkit.results.GLMResults`.
+
+        Parameters
+        ----------
+        start_params : array_like, optional starting coefficients (length k).
+        maxiter : int, most iterations.
+        method : {'IRLS', 'newton', 'lbfgs'}.
+        tol : float, tolerance on |dev - dev_old| / (|dev| + 0.1), R's rule (or on the
+            coefficients with ``tol_criterion='params'``).
+        scale : None (Pearson chi2 / df_resid for families with a dispersion, else 1),
+            'X2', 'dev' (deviance / df_resid) or a positive number.
+        cov_type : 'nonrobust'.
+        use_t : bool, optional; default: t tests when the scale is estimated (as R).
+        """
+        options, method_name, start = self._check_fit_args(
+            start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t, kwargs)
+        result = solve(self.problem, start, options, method_name)  # type: ignore[arg-type]
+        notes = self._fit_warnings(result)
+        from .results import GLMResults
+
+        return GLMResults(self, result, scale=scale, cov_type=cov_type, use_t=use_t,
+                          fit_warnings=notes)
+
+    def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
+                        use_t, kwargs):
+        unknown = sorted(set(kwargs) - set(_FIT_EXTRA))
+        if unknown:
+            raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}.")
+        if not isinstance(method, str) or method.lower() not in _METHODS:
+            raise ValueError(f"method must be one of 'IRLS', 'newton', 'lbfgs'; got {method!r}.")
+        if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+            raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}.")
+        if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+            raise ValueError(f"tol must be a positive number, got {tol!r}.")
+        if scale is not None and not (isinstance(scale, str) and scale in ("X2", "dev")):
+            if isinstance(scale, str) or not (np.isfinite(scale) and scale > 0):
+                raise ValueError(f"scale must be None, 'X2', 'dev' or a positive number, "
+                                 f"got {scale!r}.")
+        if cov_type not in _COV_TYPES:
+            raise ValueError(f"cov_type must be one of {_COV_TYPES}, got {cov_type!r}.")
+        if cov_kwds:
+            raise ValueError("cov_kwds is only used with robust covariance types.")
+        if use_t not in (None, True, False):
+            raise ValueError(f"use_t must be None, True or False, got {use_t!r}.")
+        crit = kwargs.get("tol_criterion", "deviance")
+        if crit not in ("deviance", "params"):
+            raise ValueError(f"tol_criterion must be 'deviance' or 'params', got {crit!r}.")
+        start = None
+        if start_params is not None:
+            start = np.array(start_params, dtype=float).ravel()
+            k = self.data.X.shape[1]
+            if start.shape != (k,) or not np.all(np.isfinite(start)):
+                raise ValueError(f"start_params must be {k} finite numbers, got {start_params!r}.")
+        options = SolverOptions(maxiter=int(maxiter), tol=float(tol), tol_criterion=crit)
+        return options, _METHODS[method.lower()], start
+
+    def _fit_warnings(self, result) -> tuple[str, ...]:
+        """Emit and return the warnings a fit deserves."""
+        notes: list[tuple[type[Warning], str]] = []
+        if not result.converged:
+            why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
+            notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
+                          "Try a larger maxiter, start_params, or check the model."))
+        if np.any(result.aliased):
+            names = [n for n, a in zip(self.exog_names, result.aliased) if a]
+            notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
+                          "linear combinations of earlier columns; their coefficients are NaN (as R)."))
+        tw = self.problem.total_weights > 0
+        mu = result.mu[tw]
+        eps = 10 * np.finfo(float).eps
+        if isinstance(self.family, Binomial) and (np.any(mu < eps) or np.any(mu > 1 - eps)):
+            notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
+                          "occurred: perfect or quasi-complete separation; coefficients and "
+                          "standard errors of the separating terms are not reliable."))
+        if isinstance(self.family, Poisson) and np.any(mu < eps):
+            notes.append((PerfectSeparationWarning, "fitted rates numerically 0 occurred: "
+                          "some coefficients diverge (perfect prediction of zero counts)."))
+        for cls, msg in notes:
+            warnings.warn(msg, cls, stacklevel=3)
+        return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+
+    # ---------------------------------------------------------- prediction
+    def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):
+        """Predicted mean (``which='mean'``) or linear predictor (``'linear'``).
+
+        Without ``exog`` the model's own rows, offset and exposure are used; with a new
+        ``exog`` only the offset and exposure given here.
+        """
+        if which not in ("mean", "linear"):
+            raise ValueError(f"which must be 'mean' or 'linear', got {which!r}.")
+        params = np.asarray(params, dtype=float)
+        k = self.data.X.shape[1]
+        if params.shape != (k,):
+            raise ValueError(f"params must have {k} values, got shape {params.shape}.")
+        b = np.where(np.isnan(params), 0.0, params)  # aliased columns contribute nothing
+        if exog is None:
+            X = self.data.X
+            off = self.problem.offset
+            if offset is not None or exposure is not None:
+                n = X.shape[0]
+                off = np.zeros(n) if offset is None else _data._vector(offset, "offset", n)
+                if exposure is not None:
+                    off = off + np.log(self._check_exposure(exposure, n))
+        else:
+            X, _, _ = _data._to_array(exog, "exog")
+            if X.ndim == 1:
+                X = X[None, :] if X.shape[0] == k else X[:, None]
+            if X.ndim != 2 or X.shape[1] != k:
+                raise ValueError(f"exog must have {k} columns, got shape {X.shape}.")
+            n = X.shape[0]
+            off = np.zeros(n) if offset is None else _data._vector(offset, "offset", n)
+            if exposure is not None:
+                off = off + np.log(self._check_exposure(exposure, n))
+        eta = X @ b + off
+        return eta if which == "linear" else self.family.link.inverse(eta)
+
+    def _check_exposure(self, exposure, n):
+        e = _data._vector(exposure, "exposure", n)
+        if np.any(~np.isfinite(e)) or np.any(e <= 0):
+            raise ValueError("exposure must be positive and finite.")
+        return e
+
+    def __repr__(self):
+        return (f"GLM(nobs={self.nobs}, k={self.data.X.shape[1]}, family={self.family!r})")

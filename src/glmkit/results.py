@@ -1,0 +1,370 @@
+"""Immutable results of a GLM fit; every statistic is computed on first use and cached.
+
+Conventions (R's where R and statsmodels differ; see docs/conventions.md)
+-----------------------------------------------------------------------------
+- ``scale``: Pearson chi2 / df_resid for families with a dispersion, 1 otherwise.
+- ``df_resid``: frequency-weighted count of rows with non-zero prior weight minus rank.
+- ``null_deviance``: deviance of the intercept-only model fitted with the offset (R).
+- residuals of a [successes, failures] binomial are on the proportion scale (R).
+- ``llf``: the log-likelihood at the estimated scale (statsmodels; Gaussian identity
+  uses the ML scale deviance / wnobs).
+- tests use the t distribution when the scale is estimated (R's summary.glm).
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .design import DenseDesign
+from .families import Gaussian, links
+from .problem import GLMProblem
+from .solvers import SolverOptions, SolverResult
+from .solvers._linalg import try_factor
+from .solvers.irls import irls
+
+
+class GLMResults:
+    """The result of :meth:`glmkit.GLM.fit`. Attributes are read-only."""
+
+    _frozen = False
+
+    def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
+                 use_t: bool | None = None, fit_warnings: tuple[str, ...] = ()):
+        self.model = model
+        self.family = model.family
+        self._result = result
+        self._scale_spec = scale
+        self.cov_type = cov_type
+        self.method = result.method
+        self.converged = bool(result.converged)
+        self.n_iter = int(result.n_iter)
+        self.aliased = result.aliased
+        self.fit_warnings = tuple(fit_warnings)
+        if use_t is None:
+            use_t = self._scale_is_estimated
+        self.use_t = bool(use_t)
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._frozen:
+            raise AttributeError(f"GLMResults is immutable; cannot set {name!r}. Fit again or "
+                                 "use the methods that return new results.")
+        object.__setattr__(self, name, value)
+
+    # ----------------------------------------------------------- labelling
+    def _params_like(self, a: np.ndarray):
+        if self.model.data.is_pandas:
+            return pd.Series(a, index=self.model.exog_names, name=None)
+        return a
+
+    def _rows_like(self, a: np.ndarray):
+        d = self.model.data
+        if d.is_pandas:
+            index = d.row_labels if d.row_labels is not None else pd.RangeIndex(len(a))
+            return pd.Series(a, index=index)
+        return a
+
+    def _matrix_like(self, a: np.ndarray):
+        if self.model.data.is_pandas:
+            names = self.model.exog_names
+            return pd.DataFrame(a, index=names, columns=names)
+        return a
+
+    # ------------------------------------------------------------ basics
+    @property
+    def _problem(self) -> GLMProblem:
+        return self.model.problem
+
+    @cached_property
+    def _params(self) -> np.ndarray:
+        return np.array(self._result.params)
+
+    @property
+    def params(self):
+        return self._params_like(self._params.copy())
+
+    @property
+    def _keep(self) -> np.ndarray:
+        return ~np.asarray(self._result.aliased)
+
+    @property
+    def rank(self) -> int:
+        return int(self._keep.sum())
+
+    @property
+    def nobs(self) -> int:
+        return self.model.nobs
+
+    @property
+    def wnobs(self) -> float:
+        return self.model.wnobs
+
+    @property
+    def df_model(self) -> float:
+        return float(self.rank - 1)
+
+    @property
+    def df_resid(self) -> float:
+        return float(self.wnobs - self.rank)
+
+    @property
+    def k_constant(self) -> int:
+        return self.model.k_constant
+
+    @property
+    def fit_history(self) -> dict:
+        h = self._result.history
+        return {"iteration": self.n_iter, "deviance": list(h.get("deviance", [])),
+                "step_halvings": list(h.get("step_halvings", []))}
+
+    @property
+    def separation(self) -> bool:
+        """Whether the fit showed perfect or quasi-complete separation."""
+        return any(w.startswith("PerfectSeparationWarning") for w in self.fit_warnings)
+
+    # ------------------------------------------------------- per-row values
+    @property
+    def _mu(self) -> np.ndarray:
+        return np.asarray(self._result.mu)
+
+    @property
+    def _eta(self) -> np.ndarray:
+        return np.asarray(self._result.eta)
+
+    @property
+    def mu(self):
+        return self._rows_like(self._mu.copy())
+
+    @property
+    def fittedvalues(self):
+        return self.mu
+
+    @property
+    def linear_predictor(self):
+        return self._rows_like(self._eta.copy())
+
+    @property
+    def weights(self):
+        """Working weights of the last iteration, with prior and frequency weights (R's)."""
+        return self._rows_like(np.array(self._result.working_weights))
+
+    @cached_property
+    def _resid_response(self) -> np.ndarray:
+        return self._problem.y - self._mu
+
+    @property
+    def resid_response(self):
+        return self._rows_like(self._resid_response.copy())
+
+    @property
+    def resid_pearson(self):
+        pw = self._problem.prior_weights
+        r = self._resid_response * np.sqrt(pw) / np.sqrt(self.family.variance(self._mu))
+        return self._rows_like(r)
+
+    @property
+    def resid_deviance(self):
+        r = self.family.resid_dev(self._problem.y, self._mu, var_weights=self._problem.prior_weights)
+        return self._rows_like(r)
+
+    @property
+    def resid_working(self):
+        r = self._resid_response / self.family.link.inverse_deriv(self._eta)
+        return self._rows_like(r)
+
+    @property
+    def resid_anscombe_scaled(self):
+        r = self.family.resid_anscombe(self._problem.y, self._mu,
+                                       var_weights=self._problem.prior_weights, scale=self.scale)
+        return self._rows_like(r)
+
+    @property
+    def resid_anscombe_unscaled(self):
+        r = self.family.resid_anscombe(self._problem.y, self._mu,
+                                       var_weights=self._problem.prior_weights, scale=1.0)
+        return self._rows_like(r)
+
+    @property
+    def resid_anscombe(self):
+        """Anscombe residuals divided by sqrt(scale), as statsmodels 0.14."""
+        return self.resid_anscombe_scaled
+
+    # ----------------------------------------------------- fit statistics
+    @property
+    def deviance(self) -> float:
+        return float(self._result.deviance)
+
+    @cached_property
+    def pearson_chi2(self) -> float:
+        p = self._problem
+        r2 = np.square(self._resid_response) / self.family.variance(self._mu)
+        return float(np.sum(p.total_weights * r2))
+
+    @cached_property
+    def _null_mu(self) -> np.ndarray:
+        """Fitted means of the null model: intercept only (with the offset) or g^-1(offset)."""
+        p = self._problem
+        if not self.k_constant:
+            return self.family.link.inverse(p.offset)
+        tw = p.total_weights
+        if not np.any(p.offset):
+            return np.full(p.y.shape, np.sum(tw * p.y) / np.sum(tw))
+        null_problem = GLMProblem(X=DenseDesign(np.ones((p.y.shape[0], 1))), y=p.y,
+                                  family=p.family, prior_weights=p.prior_weights,
+                                  freq_weights=p.freq_weights, offset=p.offset)
+        res = irls(null_problem, None, SolverOptions(maxiter=100, tol=1e-12))
+        return np.asarray(res.mu)
+
+    @property
+    def null(self):
+        return self._rows_like(self._null_mu.copy())
+
+    @cached_property
+    def null_deviance(self) -> float:
+        return float(self._problem.deviance(self._null_mu))
+
+    @property
+    def _scale_is_estimated(self) -> bool:
+        spec = self._scale_spec
+        return (spec is None and self.family.has_free_scale) or spec in ("X2", "dev")
+
+    @cached_property
+    def scale(self) -> float:
+        spec = self._scale_spec
+        if spec is None:
+            spec = "X2" if self.family.has_free_scale else 1.0
+        if isinstance(spec, str):
+            if self.df_resid <= 0:
+                import warnings
+
+                warnings.warn("no residual degrees of freedom: the scale cannot be "
+                              "estimated and is NaN.", RuntimeWarning, stacklevel=2)
+                return float("nan")
+            stat = self.pearson_chi2 if spec == "X2" else self.deviance
+            return float(stat / self.df_resid)
+        return float(spec)
+
+    def _llf_at(self, mu: np.ndarray, scale: float) -> float:
+        p, m = self._problem, self.model
+        return self.family.loglike(p.y, mu, var_weights=m.var_weights, freq_weights=p.freq_weights,
+                                   scale=scale, n_trials=m.n_trials)
+
+    def _ll_scale(self, mu: np.ndarray) -> float:
+        if isinstance(self.family, Gaussian) and isinstance(self.family.link, links.Identity):
+            p = self._problem
+            return float(np.sum(p.total_weights * np.square(p.y - mu)) / self.wnobs)
+        return self.scale
+
+    @cached_property
+    def llf(self) -> float:
+        return self._llf_at(self._mu, self._ll_scale(self._mu))
+
+    @cached_property
+    def llnull(self) -> float:
+        return self._llf_at(self._null_mu, self._ll_scale(self._null_mu))
+
+    @property
+    def aic(self) -> float:
+        """-2 llf + 2 (df_model + 1), statsmodels' count of parameters."""
+        return -2.0 * self.llf + 2.0 * (self.df_model + 1)
+
+    @property
+    def bic(self) -> float:
+        """-2 llf + log(wnobs) (df_model + 1), the likelihood-based BIC."""
+        return -2.0 * self.llf + np.log(self.wnobs) * (self.df_model + 1)
+
+    bic_llf = bic
+
+    @property
+    def bic_deviance(self) -> float:
+        """statsmodels' older deviance-based BIC: deviance - df_resid log(wnobs)."""
+        return self.deviance - self.df_resid * np.log(self.wnobs)
+
+    def pseudo_rsquared(self, kind: str = "cs") -> float:
+        """'cs' (Cox-Snell, statsmodels' default) or 'mcf' (McFadden)."""
+        if kind == "cs":
+            return float(1.0 - np.exp((self.llnull - self.llf) * (2.0 / self.wnobs)))
+        if kind == "mcf":
+            return float(1.0 - self.llf / self.llnull)
+        raise ValueError(f"kind must be 'cs' or 'mcf', got {kind!r}.")
+
+    # ------------------------------------------------------- inference
+    @cached_property
+    def _normalized_cov(self) -> np.ndarray:
+        k = self._params.shape[0]
+        out = np.full((k, k), np.nan)
+        fac = try_factor(np.asarray(self._result.gram))
+        if fac is not None:
+            keep = self._keep
+            out[np.ix_(keep, keep)] = fac.inverse()
+        return out
+
+    @property
+    def normalized_cov_params(self):
+        return self._matrix_like(self._normalized_cov.copy())
+
+    def cov_params(self):
+        """Covariance of the coefficients: scale * (X'WX)^{-1} (NaN for aliased columns)."""
+        return self._matrix_like(self._normalized_cov * self.scale)
+
+    @cached_property
+    def _bse(self) -> np.ndarray:
+        return np.sqrt(np.diag(self._normalized_cov) * self.scale)
+
+    @property
+    def bse(self):
+        return self._params_like(self._bse.copy())
+
+    @property
+    def tvalues(self):
+        return self._params_like(self._params / self._bse)
+
+    @property
+    def _dist(self):
+        return stats.t(self.df_resid) if self.use_t else stats.norm
+
+    @property
+    def pvalues(self):
+        t = self._params / self._bse
+        return self._params_like(2.0 * self._dist.sf(np.abs(t)))
+
+    def conf_int(self, alpha: float = 0.05, cols=None):
+        """Wald intervals params -/+ q bse (t quantiles when ``use_t``)."""
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
+        q = self._dist.ppf(1.0 - alpha / 2.0)
+        ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
+        if cols is not None:
+            ci = ci[np.asarray(cols)]
+        if self.model.data.is_pandas:
+            names = np.asarray(self.model.exog_names)
+            idx = names if cols is None else names[np.asarray(cols)]
+            return pd.DataFrame(ci, index=idx, columns=[0, 1])
+        return ci
+
+    # ------------------------------------------------------ prediction
+    def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+        """Predicted mean or linear predictor; in-sample with the model's offset/exposure."""
+        out = self.model.predict(self._params, exog=exog, exposure=exposure, offset=offset,
+                                 which=which)
+        if exog is None:
+            return self._rows_like(out)
+        if isinstance(exog, pd.DataFrame):
+            return pd.Series(out, index=exog.index)
+        return out
+
+    # --------------------------------------------------------- reporting
+    def summary(self, yname: str | None = None, xname: list[str] | None = None,
+                title: str | None = None, alpha: float = 0.05):
+        """statsmodels-style text summary (``print(res.summary())``)."""
+        from .summary import Summary
+
+        return Summary(self, yname=yname, xname=xname, title=title, alpha=alpha)
+
+    def __repr__(self):
+        return (f"<GLMResults {self.family!r} nobs={self.nobs} deviance={self.deviance:.6g} "
+                f"converged={self.converged}>")

@@ -1,0 +1,61 @@
+"""What every solver takes and returns.
+
+``solve(problem, start, options) -> SolverResult``: solvers read a frozen
+:class:`~glmkit.problem.GLMProblem` and never write to the model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+TolCriterion = Literal["deviance", "params"]
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Stopping rules shared by the solvers.
+
+    ``tol`` applies to the relative change of the deviance, |dev - dev_old| /
+    (|dev| + 0.1) (R's glm.fit rule), or with ``tol_criterion='params'`` to the largest
+    change of a coefficient relative to its size.
+    """
+
+    maxiter: int = 100
+    tol: float = 1e-8
+    tol_criterion: TolCriterion = "deviance"
+    max_halvings: int = 30
+
+
+@dataclass(frozen=True)
+class SolverResult:
+    """The state at the solution. Arrays are read-only.
+
+    params : p-vector, NaN for aliased columns.
+    aliased : boolean p-vector.
+    eta, mu : linear predictor (with offset) and mean at params.
+    working_weights : w = prior_weights * freq_weights * (dmu/deta)^2 / V(mu) of the last
+        iteration, whose X'WX is ``gram`` (R's convention for the covariance).
+    gram : X'WX over the kept columns (k x k).
+    deviance : at params, unscaled.
+    """
+
+    params: np.ndarray
+    aliased: np.ndarray
+    eta: np.ndarray
+    mu: np.ndarray
+    working_weights: np.ndarray
+    gram: np.ndarray
+    deviance: float
+    n_iter: int
+    converged: bool
+    method: str
+    history: dict = field(default_factory=dict)
+    messages: tuple[str, ...] = ()
+
+
+def frozen(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    a.setflags(write=False)
+    return a
