@@ -19,13 +19,19 @@ class SolverOptions:
 
     ``tol`` applies to the relative change of the deviance, |dev - dev_old| /
     (|dev| + 0.1) (R's glm.fit rule), or with ``tol_criterion='params'`` to the largest
-    change of a coefficient relative to its size.
+    change of a coefficient relative to its size. With the deviance rule, iterations go on
+    (at most ``refine_iter`` more) until the last step is below ``step_tol`` standard
+    errors, so that coefficients and standard errors are those of the maximum.
     """
 
     maxiter: int = 100
     tol: float = 1e-8
     tol_criterion: TolCriterion = "deviance"
     max_halvings: int = 30
+    #: After R's deviance rule is met, up to this many more passes until the last step is
+    #: below ``step_tol`` marginal standard errors (0: stop where R stops).
+    refine_iter: int = 10
+    step_tol: float = 1e-8
 
 
 @dataclass(frozen=True)

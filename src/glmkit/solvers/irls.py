@@ -4,6 +4,10 @@ Each iteration is one pass of sums over rows: X'WX, X'W r and, after the update,
 and the deviance. Updates are solved as increments (beta += G^{-1} X'W r), so the
 solution's accuracy is set by the score, not by the conditioning of X'WX.
 
+When Fisher scoring crawls (successive deviance decreases shrinking by less than half),
+the remaining iterations take Newton steps with the observed information where it is
+positive definite; the covariance still uses the expected information, as R's does.
+
 Step-halving (as R's glm.fit, and glm2 for a rising deviance): when the new deviance is
 not finite, the mean or linear predictor leaves the family's range, or the deviance rises,
 the step is halved up to ``max_halvings`` times.
@@ -41,6 +45,38 @@ def _converged(options: SolverOptions, dev, dev_old, beta, beta_old) -> bool:
     return abs(dev - dev_old) / (abs(dev) + 0.1) < options.tol
 
 
+def _step_in_se(problem: GLMProblem, step, gram_diag, dev, n_eff) -> float:
+    """Largest |step_j| in units of a marginal standard error sqrt(scale / G_jj)."""
+    scale = max(dev / max(n_eff, 1.0), 1e-300) if problem.family.has_free_scale else 1.0
+    return float(np.max(np.abs(step) * np.sqrt(np.maximum(gram_diag, 0.0) / scale), initial=0.0))
+
+
+def _is_slow(devs: list[float]) -> bool:
+    """Whether the last deviance decreases shrink by less than half per pass."""
+    if len(devs) < 5:
+        return False
+    d1, d2 = devs[-3] - devs[-2], devs[-2] - devs[-1]
+    return d1 > 0 and d2 > 0.5 * d1
+
+
+def _null_coefficients(problem: GLMProblem, keep: np.ndarray):
+    """Coefficients of the intercept-only fit g(weighted mean of y), if X has a constant
+    column and that point is inside the family's range; else None."""
+    X = problem.X
+    const = np.flatnonzero(X.column_is_constant() & keep)
+    if const.size == 0:
+        return None
+    tw = problem.total_weights
+    link = problem.family.link
+    j = const[0]
+    beta = np.zeros(X.shape[1])
+    x0 = X.matvec(np.eye(X.shape[1])[j])[0]
+    beta[j] = float(link(np.array([np.sum(tw * problem.y) / np.sum(tw)]))[0]) / x0
+    eta = X.matvec(beta) + problem.offset
+    mu = link.inverse(eta)
+    return beta if np.isfinite(problem.deviance(mu)) and problem.is_valid(eta, mu) else None
+
+
 def irls(problem: GLMProblem, start: np.ndarray | None = None,
          options: SolverOptions = SolverOptions(), hessian: str = "expected") -> SolverResult:
     """Fit by Fisher scoring (``hessian='expected'``) or Newton (``'observed'``).
@@ -65,10 +101,15 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     history = {"deviance": [dev], "step_halvings": []}
     keep = None
     converged = False
+    n_eff = float(np.sum(problem.freq_weights[problem.prior_weights > 0]))
+    refine_left = options.refine_iter
     gram = np.zeros((0, 0))
     w = np.zeros_like(mu)
     n_iter = 0
     for n_iter in range(1, options.maxiter + 1):
+        if not observed and _is_slow(history["deviance"]):
+            observed = True   # Fisher scoring crawls: take Newton steps from here on
+            history["switched_to_newton_at"] = n_iter
         w, w_obs, u = _working(problem, eta, mu, observed)
         G = X.sandwich(w)
         if keep is None:
@@ -86,7 +127,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         if beta is None:
             # first pass from the starting means: solve for beta directly
             z = w * (eta - problem.offset) + u
-            step_base = np.zeros(p)
+            step_base = None
             beta_new = np.zeros(p)
             beta_new[keep] = fac.solve(X.rmatvec(z)[keep])
         else:
@@ -102,8 +143,14 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             if halvings >= options.max_halvings:
                 break
             halvings += 1
-            if beta is None:
-                eta_new = 0.5 * (eta_new + eta)   # no coefficients yet: halve in eta
+            if step_base is None:
+                # no coefficients yet: halve towards the intercept-only fit when valid,
+                # otherwise in eta towards the starting values
+                step_base = _null_coefficients(problem, keep)
+                if step_base is None:
+                    step_base = False
+            if step_base is False:
+                eta_new = 0.5 * (eta_new + eta)
             else:
                 beta_new = 0.5 * (beta_new + step_base)
                 eta_new = X.matvec(beta_new) + problem.offset
@@ -116,8 +163,15 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 f"after {halvings} halvings; stopped at the last valid point"
             )
             break
-        consistent = beta is not None or halvings == 0
+        consistent = step_base is not False
         done = consistent and _converged(options, dev_new, dev, beta_new, beta)
+        if done and options.refine_iter and options.tol_criterion == "deviance":
+            # R's rule is met; go on until the step is negligible (Fisher scoring on a
+            # non-canonical link converges only linearly), at most refine_iter passes
+            small = beta is not None and _step_in_se(
+                problem, (beta_new - beta)[keep], np.diag(Gk), dev_new, n_eff) < options.step_tol
+            done = small or refine_left <= 0
+            refine_left -= 1
         beta, eta, mu, dev = beta_new, eta_new, mu_new, dev_new
         if not consistent:
             # eta was halved off the column space: recompute from beta at the next pass
@@ -135,6 +189,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     return SolverResult(
         params=frozen(params), aliased=frozen(~keep), eta=frozen(eta), mu=frozen(mu),
         working_weights=frozen(w), gram=frozen(gram), deviance=float(dev), n_iter=n_iter,
-        converged=converged, method="newton" if observed else "IRLS", history=history,
+        converged=converged, method="newton" if hessian == "observed" else "IRLS",
+        history=history,
         messages=tuple(messages),
     )
