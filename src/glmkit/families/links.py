@@ -370,6 +370,8 @@ class Power(Link):
         return self.power * np.power(mu, self.power - 1.0)
 
     def deriv2(self, mu):
+        if self.power == 1.0:  # 0 * mu**-1 would be NaN at mu = 0
+            return np.zeros_like(mu, dtype=float)
         return self.power * (self.power - 1.0) * np.power(mu, self.power - 2.0)
 
     def inverse_deriv(self, eta):
@@ -377,6 +379,8 @@ class Power(Link):
 
     def inverse_deriv2(self, eta):
         p = self.power
+        if p == 1.0:  # 0 * eta**-1 would be NaN at eta = 0
+            return np.zeros_like(eta, dtype=float)
         return (1.0 - p) / p**2 * np.power(eta, 1.0 / p - 2.0)
 
     def valid_eta(self, eta):
@@ -450,7 +454,7 @@ class NegativeBinomial(Link):
 
     def inverse(self, eta):
         # eta < 0 always; mu = 1 / (alpha (exp(-eta) - 1))
-        return -1.0 / (self.alpha * np.expm1(np.minimum(eta, -EPS)))
+        return 1.0 / (self.alpha * np.expm1(-np.minimum(eta, -EPS)))
 
     def deriv(self, mu):
         return 1.0 / (mu + self.alpha * mu**2)
