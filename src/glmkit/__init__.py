@@ -12,13 +12,15 @@ from .exceptions import (
     MissingDataError,
     PerfectSeparationWarning,
 )
+from .anova import anova
+from .inference import lr_test
 from .model import GLM
 from .results import GLMResults
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "families", "add_constant", "ConvergenceWarning",
+    "GLM", "GLMResults", "anova", "lr_test", "families", "add_constant", "ConvergenceWarning",
     "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError", "DomainWarning",
     "__version__",
 ]

@@ -130,19 +130,20 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         "var_weights": _vector(var_weights, "var_weights", n),
     }
     # --- missing values -------------------------------------------------------
-    nan_rows = np.isnan(y).any(axis=1) if two_col else np.isnan(y)
-    nan_rows = nan_rows | np.isnan(X).any(axis=1)
-    for v in vectors.values():
-        if v is not None:
-            nan_rows |= np.isnan(v)
+    nan_by_input = {"endog": np.isnan(y).any(axis=1) if two_col else np.isnan(y),
+                    "exog": np.isnan(X).any(axis=1)}
+    nan_by_input.update({k2: np.isnan(v) for k2, v in vectors.items() if v is not None})
+    nan_rows = np.logical_or.reduce(list(nan_by_input.values()))
     n_dropped = 0
     keep_index = xindex if xindex is not None else yindex
     if nan_rows.any():
+        where = ", ".join(k2 for k2, m in nan_by_input.items() if m.any())
         if missing == "raise":
-            raise MissingDataError(f"missing values (NaN) in {_describe_rows(nan_rows)}.")
+            raise MissingDataError(f"missing values (NaN) in {where}: "
+                                   f"{_describe_rows(nan_rows)}.")
         if missing == "none":
             raise ValueError(
-                f"the data contain NaN in {_describe_rows(nan_rows)}; pass missing='drop' "
+                f"{where} contain(s) NaN in {_describe_rows(nan_rows)}; pass missing='drop' "
                 "to fit on the complete rows, or fill the values."
             )
         keep = ~nan_rows

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _data
+from . import _data, likelihood
 from .design import DenseDesign
 from .exceptions import AliasedColumnsWarning, ConvergenceWarning, PerfectSeparationWarning
 from .families import Binomial, Family, Gaussian, Poisson
@@ -22,7 +22,7 @@ from .solvers._linalg import find_aliased
 __all__ = ["GLM"]
 
 _METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs"}
-_COV_TYPES = ("nonrobust",)
+_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 _FIT_EXTRA = ("tol_criterion", "full_output", "disp", "max_start_irls")
 
 
@@ -161,7 +161,8 @@ class GLM:
             coefficients with ``tol_criterion='params'``).
         scale : None (Pearson chi2 / df_resid for families with a dispersion, else 1),
             'X2', 'dev' (deviance / df_resid) or a positive number.
-        cov_type : 'nonrobust'.
+        cov_type : 'nonrobust', 'HC0'-'HC3' or 'cluster' (R's sandwich definitions).
+        cov_kwds : {'groups': labels} for 'cluster' (two columns for two-way clustering).
         use_t : bool, optional; default: t tests when the scale is estimated (as R).
         """
         options, method_name, start = self._check_fit_args(
@@ -171,7 +172,7 @@ class GLM:
         from .results import GLMResults
 
         return GLMResults(self, result, scale=scale, cov_type=cov_type, use_t=use_t,
-                          fit_warnings=notes)
+                          fit_warnings=notes, cov_kwds=cov_kwds)
 
     def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
                         use_t, kwargs):
@@ -185,13 +186,20 @@ class GLM:
         if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
             raise ValueError(f"tol must be a positive number, got {tol!r}.")
         if scale is not None and not (isinstance(scale, str) and scale in ("X2", "dev")):
-            if isinstance(scale, str) or not (np.isfinite(scale) and scale > 0):
+            is_number = isinstance(scale, (int, float, np.integer, np.floating)) \
+                and not isinstance(scale, bool)
+            if not (is_number and np.isfinite(scale) and scale > 0):
                 raise ValueError(f"scale must be None, 'X2', 'dev' or a positive number, "
                                  f"got {scale!r}.")
         if cov_type not in _COV_TYPES:
             raise ValueError(f"cov_type must be one of {_COV_TYPES}, got {cov_type!r}.")
-        if cov_kwds:
+        if cov_kwds and cov_type == "nonrobust":
             raise ValueError("cov_kwds is only used with robust covariance types.")
+        if cov_kwds and set(cov_kwds) - {"groups"}:
+            raise TypeError(f"unknown cov_kwds {sorted(set(cov_kwds) - {'groups'})}; "
+                            "cov_type='cluster' takes {'groups': labels}.")
+        if cov_type == "cluster" and not (cov_kwds and "groups" in cov_kwds):
+            raise ValueError("cov_type='cluster' needs cov_kwds={'groups': labels}.")
         if use_t not in (None, True, False):
             raise ValueError(f"use_t must be None, True or False, got {use_t!r}.")
         crit = kwargs.get("tol_criterion", "deviance")
@@ -230,6 +238,63 @@ class GLM:
         for cls, msg in notes:
             warnings.warn(msg, cls, stacklevel=3)
         return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+
+    # ------------------------------------------------ likelihood functions
+    def loglike(self, params, scale=None) -> float:
+        """Log-likelihood at ``params`` (scale: estimated from the fit's means when None)."""
+        return likelihood.loglike(self, params, scale)
+
+    def loglike_mu(self, mu, scale=None) -> float:
+        return likelihood.loglike_mu(self, np.asarray(mu, dtype=float), scale)
+
+    def score(self, params, scale=None):
+        """Gradient of the log-likelihood, +dllf/dparams."""
+        return likelihood.score(self, params, scale)
+
+    def score_obs(self, params, scale=None):
+        return likelihood.score_obs(self, params, scale)
+
+    def score_factor(self, params, scale=None):
+        return likelihood.score_factor(self, params, scale)
+
+    def hessian(self, params, scale=None, observed: bool = True):
+        """The Hessian of the log-likelihood (observed, or expected with observed=False)."""
+        return likelihood.hessian(self, params, scale, observed)
+
+    def hessian_factor(self, params, scale=None, observed: bool = True):
+        return likelihood.hessian_factor(self, params, scale, observed)
+
+    def information(self, params, scale=None):
+        return likelihood.information(self, params, scale)
+
+    def estimate_scale(self, mu) -> float:
+        return likelihood.estimate_scale(self, np.asarray(mu, dtype=float))
+
+    def get_distribution(self, params, scale=None, exog=None, exposure=None, offset=None,
+                         var_weights=1.0, n_trials=1.0):
+        return likelihood.get_distribution(self, params, scale, exog, exposure, offset,
+                                           var_weights, n_trials)
+
+    def score_test(self, params_constrained, k_constraints=None, exog_extra=None,
+                   observed: bool = True):
+        """Score (Rao) test of added columns ``exog_extra`` at the constrained fit's params.
+
+        Returns (statistic, p-value, df); the statistic is R's Rao statistic of
+        anova(small, big, test='Rao') divided by the scale of the constrained model.
+        """
+        from scipy import stats as _st
+
+        from .inference import rao_statistic
+
+        if exog_extra is None:
+            raise ValueError("score_test needs exog_extra (the columns added to the model).")
+        extra = np.asarray(exog_extra, dtype=float)
+        extra = extra[:, None] if extra.ndim == 1 else extra
+        res = self.fit(start_params=params_constrained)
+        X_big = np.column_stack([self.problem.X.to_dense(), extra])
+        stat = rao_statistic(res, X_big) / res.scale
+        df = extra.shape[1] if k_constraints is None else k_constraints
+        return stat, float(_st.chi2.sf(stat, df)), df
 
     # ---------------------------------------------------------- prediction
     def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):

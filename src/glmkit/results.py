@@ -33,12 +33,14 @@ class GLMResults:
     _frozen = False
 
     def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
-                 use_t: bool | None = None, fit_warnings: tuple[str, ...] = ()):
+                 use_t: bool | None = None, fit_warnings: tuple[str, ...] = (),
+                 cov_kwds: dict | None = None):
         self.model = model
         self.family = model.family
         self._result = result
         self._scale_spec = scale
         self.cov_type = cov_type
+        self.cov_kwds = dict(cov_kwds or {})
         self.method = result.method
         self.converged = bool(result.converged)
         self.n_iter = int(result.n_iter)
@@ -307,13 +309,73 @@ class GLMResults:
     def normalized_cov_params(self):
         return self._matrix_like(self._normalized_cov.copy())
 
+    @cached_property
+    def _cov(self) -> np.ndarray:
+        if self.cov_type == "nonrobust":
+            return self._normalized_cov * self.scale
+        from .inference import robust_cov
+
+        k = self._params.shape[0]
+        out = np.full((k, k), np.nan)
+        keep = self._keep
+        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, self.cov_kwds.get("groups"))
+        return out
+
     def cov_params(self):
-        """Covariance of the coefficients: scale * (X'WX)^{-1} (NaN for aliased columns)."""
-        return self._matrix_like(self._normalized_cov * self.scale)
+        """Covariance of the coefficients (NaN for aliased columns): scale * (X'WX)^{-1},
+        or the sandwich of ``cov_type``."""
+        return self._matrix_like(self._cov.copy())
 
     @cached_property
     def _bse(self) -> np.ndarray:
-        return np.sqrt(np.diag(self._normalized_cov) * self.scale)
+        return np.sqrt(np.diag(self._cov))
+
+    def get_robustcov_results(self, cov_type: str = "HC0", use_t: bool | None = None, **kwds):
+        """New results with another covariance: 'nonrobust', 'HC0'-'HC3' or 'cluster'
+        (``groups=labels``, one or two columns). Numbers follow R's sandwich package."""
+        from .inference import COV_TYPES
+
+        if cov_type not in COV_TYPES:
+            raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
+        unknown = set(kwds) - {"groups"}
+        if unknown:
+            raise TypeError(f"unknown covariance option(s) {sorted(unknown)}; 'cluster' takes groups=.")
+        if cov_type == "cluster" and "groups" not in kwds:
+            raise ValueError("cov_type='cluster' needs groups=labels (one per row).")
+        return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
+                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds)
+
+    # ----------------------------------------------------------- tests
+    def wald_test(self, r_matrix, use_f: bool | None = None, scalar: bool = True):
+        """Joint Wald test of R params = q; ``r_matrix`` is a string ('x1 = 0, x2 = x3'),
+        a matrix, or (R, q). F when ``use_f`` (default: ``use_t``), else chi2."""
+        from .inference import wald_test
+
+        return wald_test(self, r_matrix, use_f=use_f, scalar=scalar)
+
+    def t_test(self, r_matrix):
+        """Separate tests of each row of R params = q (t or z as ``use_t``)."""
+        from .inference import t_test
+
+        return t_test(self, r_matrix)
+
+    def f_test(self, r_matrix):
+        """Joint F test (Wald chi2 / J on J and df_resid degrees of freedom)."""
+        from .inference import f_test
+
+        return f_test(self, r_matrix)
+
+    def compare_lr_test(self, restricted):
+        """Likelihood-ratio test of ``restricted`` (nested) against this model."""
+        from .inference import lr_test
+
+        return lr_test(restricted, self)
+
+    def anova(self, *others, test: str | None = None):
+        """R's anova.glm: sequential analysis of deviance, or the comparison of nested models."""
+        from .anova import anova
+
+        return anova(self, *others, test=test)
 
     @property
     def bse(self):
@@ -332,12 +394,20 @@ class GLMResults:
         t = self._params / self._bse
         return self._params_like(2.0 * self._dist.sf(np.abs(t)))
 
-    def conf_int(self, alpha: float = 0.05, cols=None):
-        """Wald intervals params -/+ q bse (t quantiles when ``use_t``)."""
+    def conf_int(self, alpha: float = 0.05, cols=None, method: str = "wald"):
+        """Confidence intervals: ``method='wald'`` params -/+ q bse (t quantiles when
+        ``use_t``), or ``'profile'``: profile-likelihood intervals as MASS's confint.glm."""
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
-        q = self._dist.ppf(1.0 - alpha / 2.0)
-        ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
+        if method == "wald":
+            q = self._dist.ppf(1.0 - alpha / 2.0)
+            ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
+        elif method == "profile":
+            from .profile import profile_conf_int
+
+            ci = profile_conf_int(self, alpha)
+        else:
+            raise ValueError(f"method must be 'wald' or 'profile', got {method!r}.")
         if cols is not None:
             ci = ci[np.asarray(cols)]
         if self.model.data.is_pandas:
@@ -356,6 +426,79 @@ class GLMResults:
         if isinstance(exog, pd.DataFrame):
             return pd.Series(out, index=exog.index)
         return out
+
+    def get_prediction(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+        """Predictions with delta-method standard errors and intervals (R's predict.glm
+        with se.fit); in-sample ones include the model's offset and exposure."""
+        from .prediction import get_prediction
+
+        return get_prediction(self, exog=exog, exposure=exposure, offset=offset, which=which)
+
+    def get_influence(self):
+        """Hat values, Cook's distance, standardized/studentized residuals, dfbetas, dffits
+        (R's influence.measures for glm)."""
+        from .influence import GLMInfluence
+
+        return GLMInfluence(self)
+
+    # ------------------------------------------------- summary statistics
+    def info_criteria(self, convention: str = "R") -> dict:
+        """Log-likelihood, AIC, BIC and parameter count under a convention.
+
+        'R': as R's logLik/AIC/BIC for glm (dispersion families plug in deviance / sum of
+        weights and count the dispersion as a parameter; prior weights multiply each row's
+        log density). 'statsmodels': ``llf``, ``aic``, ``bic`` of these results.
+        """
+        if convention == "statsmodels":
+            return {"llf": self.llf, "aic": self.aic, "bic": self.bic, "df": self.df_model + 1}
+        if convention != "R":
+            raise ValueError(f"convention must be 'R' or 'statsmodels', got {convention!r}.")
+        from .families import Gamma, InverseGaussian, Tweedie
+
+        p, m = self._problem, self.model
+        vw, fw = m.var_weights, p.freq_weights
+        good = p.prior_weights > 0
+        n = float(np.sum(fw[good]))
+        df = float(self.rank)
+        if isinstance(self.family, Gaussian):
+            ll = (-0.5 * n * (np.log(2 * np.pi * self.deviance / n) + 1.0)
+                  + 0.5 * float(np.sum((fw * np.log(np.where(good, vw, 1.0)))[good])))
+            df += 1
+        elif isinstance(self.family, Gamma):
+            tw = fw * vw
+            disp = self.deviance / np.sum(tw)
+            ll = float(np.sum(tw * stats.gamma.logpdf(p.y, 1.0 / disp, scale=self._mu * disp)))
+            df += 1
+        elif isinstance(self.family, InverseGaussian):
+            tw = fw * vw
+            disp = self.deviance / np.sum(tw)
+            ll = -0.5 * float(np.sum(tw) * (np.log(disp * 2 * np.pi) + 1.0)
+                              + 3.0 * np.sum(tw * np.log(p.y)))
+            df += 1
+        elif isinstance(self.family, Tweedie):
+            ll = float("nan")  # R's tweedie family has no AIC
+        else:
+            ll = self._llf_at(self._mu, 1.0)
+        return {"llf": ll, "aic": -2 * ll + 2 * df, "bic": -2 * ll + np.log(n) * df, "df": df}
+
+    def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
+        """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
+        (log link)."""
+        ci = np.asarray(self.conf_int(alpha))
+        return pd.DataFrame({"exp(coef)": np.exp(self._params), "lower": np.exp(ci[:, 0]),
+                             "upper": np.exp(ci[:, 1])}, index=self.model.exog_names)
+
+    def overdispersion(self) -> pd.Series:
+        """Pearson chi2 / df_resid and deviance / df_resid (about 1 without overdispersion),
+        with the p-value of Pearson chi2 against chi2(df_resid)."""
+        return pd.Series({
+            "pearson_chi2": self.pearson_chi2,
+            "deviance": self.deviance,
+            "df_resid": self.df_resid,
+            "ratio_pearson": self.pearson_chi2 / self.df_resid,
+            "ratio_deviance": self.deviance / self.df_resid,
+            "pvalue": float(stats.chi2.sf(self.pearson_chi2, self.df_resid)),
+        })
 
     # --------------------------------------------------------- reporting
     def summary(self, yname: str | None = None, xname: list[str] | None = None,

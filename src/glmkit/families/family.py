@@ -109,8 +109,13 @@ class Family:
         raise NotImplementedError
 
     def deviance(self, endog, mu, var_weights=1.0, freq_weights=1.0, scale=1.0):
-        """sum(freq_weights * var_weights * d(y, mu)) / scale."""
-        d = self.unit_deviance(endog, mu)
+        """sum(freq_weights * var_weights * d(y, mu)) / scale.
+
+        Outside the family's range (solvers probe there when halving a step) the result
+        is inf or NaN, quietly: callers test ``np.isfinite`` as R's glm.fit does.
+        """
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = self.unit_deviance(endog, mu)
         return float(np.sum(d * np.asarray(freq_weights) * np.asarray(var_weights)) / scale)
 
     def resid_dev(self, endog, mu, var_weights=1.0, scale=1.0):
@@ -205,8 +210,9 @@ class Binomial(Family):
     [successes, failures] response (the model converts it to proportions and trials).
     """
 
+    # R's binomial() links and statsmodels' Binomial.links; no power links (R refuses them)
     safe_links = (L.Logit, L.Probit, L.Cauchy, L.Log, L.CLogLog, L.LogLog, L.LogC,
-                  L.Identity, L.CDFLink, L.Power)
+                  L.Identity, L.CDFLink)
     canonical_link = L.Logit
     has_free_scale = False
     name = "Binomial"

@@ -364,7 +364,9 @@ class Power(Link):
         return np.power(mu, self.power)
 
     def inverse(self, eta):
-        return np.power(eta, 1.0 / self.power)
+        # eta = 0 (or tiny) with a negative power gives mu = inf quietly; valid_eta rejects it
+        with np.errstate(divide="ignore", over="ignore"):
+            return np.power(eta, 1.0 / self.power)
 
     def deriv(self, mu):
         return self.power * np.power(mu, self.power - 1.0)

@@ -1,0 +1,296 @@
+"""Covariances and hypothesis tests on fitted GLMs, with R's definitions.
+
+Robust covariances follow R's sandwich package for glm objects:
+
+    V = B M B,   B = (X'WX)^{-1},   M = sum_i omega_i u_i u_i' (HC) or sum_g U_g U_g' (cluster)
+
+where u_i = x_i * prior_w_i * dmu/deta * (y_i - mu_i) / V(mu_i) is row i's score (the
+dispersion cancels between bread and meat, as it does in sandwich). HC0: omega = 1;
+HC1: n / (n - k); HC2: 1 / (1 - h); HC3: 1 / (1 - h)^2, with h the hat values of the
+IRLS weights. Cluster (vcovCL defaults): U_g sums the scores of group g, each clustering
+dimension is adjusted by G / (G - 1), two-way combines dimensions by inclusion-exclusion,
+and no further small-sample factor is applied (vcovCL's default type for glm objects is
+HC0; HC1's (n - 1) / (n - k) is its default for lm only). Frequency weights count as
+repeated rows.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+
+
+# --------------------------------------------------------------- robust covariance
+def score_weights(res) -> np.ndarray:
+    """Per-row (per copy) score factor: prior_w dmu/deta (y - mu) / V(mu), no scale."""
+    p, fam = res.model.problem, res.family
+    mu, eta = res._mu, res._eta
+    return p.prior_weights * fam.link.inverse_deriv(eta) * (p.y - mu) / fam.variance(mu)
+
+
+def hat_values(res) -> np.ndarray:
+    """Leverages h_i = w_i x_i' (X'WX)^{-1} x_i with per-copy IRLS weights w_i (R's hatvalues).
+
+    Computed in row blocks: memory linear in n, no n x n matrix.
+    """
+    X = res.model.problem.X.to_dense()
+    keep = res._keep
+    bread = res._normalized_cov[np.ix_(keep, keep)]
+    fw = res.model.problem.freq_weights
+    w = np.divide(np.asarray(res._result.working_weights), fw, out=np.zeros_like(fw), where=fw > 0)
+    h = np.empty(X.shape[0])
+    step = max(1, (1 << 20) // max(X.shape[1], 1))
+    for s in range(0, X.shape[0], step):
+        Xb = X[s:s + step][:, keep]
+        h[s:s + step] = np.einsum("ij,ij->i", Xb @ bread, Xb) * w[s:s + step]
+    return h
+
+
+def _cluster_meat(U: np.ndarray, groups: np.ndarray, fw: np.ndarray) -> np.ndarray:
+    """sum over clusters of (sum of fw * U in the cluster)(...)' with the G/(G-1) adjustment."""
+    _, codes = np.unique(groups, return_inverse=True)
+    G = int(codes.max()) + 1
+    sums = np.zeros((G, U.shape[1]))
+    np.add.at(sums, codes, U * fw[:, None])
+    adj = G / (G - 1.0) if G > 1 else 1.0
+    return adj * sums.T @ sums
+
+
+def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
+    """Sandwich covariance over the kept (non-aliased) columns."""
+    p = res.model.problem
+    keep = res._keep
+    X = p.X.to_dense()[:, keep]
+    bread = res._normalized_cov[np.ix_(keep, keep)]
+    u = score_weights(res)
+    fw = p.freq_weights
+    n = float(np.sum(fw))
+    k = int(keep.sum())
+    if cov_type == "cluster":
+        g = _check_groups(groups, X.shape[0])
+        U = X * u[:, None]
+        meat = np.zeros((k, k))
+        dims = range(g.shape[1])
+        for size in range(1, g.shape[1] + 1):
+            sign = (-1.0) ** (size + 1)
+            for combo in combinations(dims, size):
+                key = _combine_groups(g[:, list(combo)])
+                meat += sign * _cluster_meat(U, key, fw)
+    else:
+        omega = np.square(u) * fw
+        if cov_type == "HC1":
+            omega = omega * n / (n - k)
+        elif cov_type in ("HC2", "HC3"):
+            h = hat_values(res)
+            omega = omega / (1.0 - h) ** (1 if cov_type == "HC2" else 2)
+        meat = X.T @ (X * omega[:, None])
+    cov = bread @ meat @ bread
+    return 0.5 * (cov + cov.T)
+
+
+def _check_groups(groups, n: int) -> np.ndarray:
+    if groups is None:
+        raise ValueError("cov_type='cluster' needs cov_kwds={'groups': labels} with one label "
+                         "per row (or two columns for two-way clustering).")
+    g = np.asarray(groups.to_numpy() if isinstance(groups, (pd.Series, pd.DataFrame)) else groups)
+    if g.ndim == 1:
+        g = g[:, None]
+    if g.ndim != 2 or g.shape[0] != n:
+        raise ValueError(f"groups must have one label per row ({n}), got shape {g.shape}.")
+    if g.dtype.kind == "f" and np.isnan(g).any():
+        raise ValueError("groups contain NaN; every row needs a cluster label.")
+    return g
+
+
+def _combine_groups(g: np.ndarray) -> np.ndarray:
+    if g.shape[1] == 1:
+        return g[:, 0]
+    codes = [np.unique(g[:, j], return_inverse=True)[1] for j in range(g.shape[1])]
+    key = np.zeros(g.shape[0], dtype=np.int64)
+    for c in codes:
+        key = key * (int(c.max()) + 1) + c
+    return key
+
+
+# ------------------------------------------------------------------- contrasts
+_TERM = re.compile(r"\s*([+-]?)\s*(\d*\.?\d*(?:[eE][+-]?\d+)?)\s*\*?\s*([A-Za-z_][\w.\[\]:()]*)?\s*")
+
+
+def _parse_side(side: str, names: list[str]) -> tuple[np.ndarray, float]:
+    """A linear combination like '2*x1 - x2 + 3' -> (coefficients, constant)."""
+    coef = np.zeros(len(names))
+    const = 0.0
+    s = side.strip()
+    if not s:
+        raise ValueError("empty side in a linear hypothesis")
+    pos = 0
+    # names may contain characters the tokenizer does not know: match them literally first
+    ordered = sorted(names, key=len, reverse=True)
+    while pos < len(s):
+        m = re.match(r"\s*([+-]?)\s*", s[pos:])
+        sign = -1.0 if m.group(1) == "-" else 1.0
+        pos += m.end()
+        m = re.match(r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\s*(\*)?\s*", s[pos:])
+        num = 1.0
+        has_num = False
+        if m:
+            num, has_num = float(m.group(1)), True
+            pos += m.end()
+        name = next((nm for nm in ordered if s.startswith(nm, pos)), None)
+        if name is not None:
+            coef[names.index(name)] += sign * num
+            pos += len(name)
+        elif has_num:
+            const += sign * num
+        else:
+            raise ValueError(f"cannot read {s[pos:]!r} in a hypothesis; parameter names are "
+                             f"{names}")
+        pos += len(re.match(r"\s*", s[pos:]).group(0))
+        if pos < len(s) and s[pos] not in "+-":
+            raise ValueError(f"cannot read {s[pos:]!r} in a hypothesis")
+    return coef, const
+
+
+def parse_constraints(spec, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """R, q for the hypothesis R b = q from a string ('x1 = 0, x2 = x3'), a list of such
+    strings, a matrix R (q = 0), or a tuple (R, q)."""
+    if isinstance(spec, str):
+        spec = [part for part in spec.split(",") if part.strip()]
+    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
+        rows, qs = [], []
+        for eq in spec:
+            lhs, _, rhs = eq.partition("=")
+            a, ca = _parse_side(lhs, names)
+            if rhs.strip():
+                b, cb = _parse_side(rhs, names)
+            else:
+                b, cb = np.zeros(len(names)), 0.0
+            rows.append(a - b)
+            qs.append(cb - ca)
+        return np.array(rows), np.array(qs)
+    if isinstance(spec, tuple) and len(spec) == 2:
+        R = np.atleast_2d(np.asarray(spec[0], dtype=float))
+        q = np.asarray(spec[1], dtype=float).ravel()
+    else:
+        R = np.atleast_2d(np.asarray(spec, dtype=float))
+        q = np.zeros(R.shape[0])
+    if R.shape[1] != len(names) or q.shape[0] != R.shape[0]:
+        raise ValueError(f"the restriction matrix must have {len(names)} columns and q one "
+                         f"value per row; got R {R.shape}, q {q.shape}.")
+    return R, q
+
+
+@dataclass(frozen=True)
+class ContrastResults:
+    """Result of a Wald, t or F test. ``statistic`` is chi2 or F (Wald) or t (t_test)."""
+
+    statistic: float | np.ndarray
+    pvalue: float | np.ndarray
+    df_num: float | None = None
+    df_denom: float | None = None
+    distribution: str = "chi2"
+    effect: np.ndarray | None = None
+    sd: np.ndarray | None = None
+
+    @property
+    def tvalue(self):
+        return self.statistic
+
+    @property
+    def fvalue(self):
+        return self.statistic
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        if self.effect is None or self.sd is None:
+            raise ValueError("intervals exist for t_test results only")
+        q = (stats.t(self.df_denom) if self.distribution == "t" else stats.norm).ppf(1 - alpha / 2)
+        return np.column_stack([self.effect - q * self.sd, self.effect + q * self.sd])
+
+    def summary(self) -> str:
+        if self.effect is not None:
+            lines = [f"{'effect':>12}{'std err':>12}{self.distribution:>10}{'P>|' + self.distribution + '|':>10}"]
+            for e, s, t, p in zip(self.effect, self.sd, np.atleast_1d(self.statistic),
+                                  np.atleast_1d(self.pvalue)):
+                lines.append(f"{e:12.6g}{s:12.6g}{t:10.4f}{p:10.4g}")
+            return "\n".join(lines)
+        return (f"<{self.distribution} test: statistic={float(self.statistic):.6g}, "
+                f"p-value={float(self.pvalue):.6g}, df_num={self.df_num}, df_denom={self.df_denom}>")
+
+    __str__ = summary
+
+
+def _restricted(res, spec):
+    names = res.model.exog_names
+    R, q = parse_constraints(spec, names)
+    b = np.asarray(res._params)
+    V = res._cov
+    used = np.any(R != 0, axis=0)
+    if np.any(used & ~res._keep):
+        raise ValueError("the hypothesis involves aliased (NaN) coefficients.")
+    Rk = R[:, res._keep]
+    return Rk @ b[res._keep] - q, Rk @ V[np.ix_(res._keep, res._keep)] @ Rk.T, R
+
+
+def wald_test(res, spec, use_f: bool | None = None, scalar: bool = True) -> ContrastResults:
+    """Joint Wald test of R b = q: chi2 (or F = chi2 / J with df_resid when ``use_f``)."""
+    d, RVR, R = _restricted(res, spec)
+    J = R.shape[0]
+    stat = float(d @ np.linalg.solve(RVR, d))
+    if use_f is None:
+        use_f = res.use_t
+    if use_f:
+        F = stat / J
+        return ContrastResults(F, float(stats.f.sf(F, J, res.df_resid)), J, res.df_resid, "F")
+    return ContrastResults(stat, float(stats.chi2.sf(stat, J)), J, None, "chi2")
+
+
+def t_test(res, spec) -> ContrastResults:
+    """One test per row of R b = q, with t (df_resid) or normal reference as ``res.use_t``."""
+    d, RVR, _ = _restricted(res, spec)
+    sd = np.sqrt(np.diag(RVR))
+    t = d / sd
+    if res.use_t:
+        return ContrastResults(t, 2 * stats.t.sf(np.abs(t), res.df_resid), None, res.df_resid,
+                               "t", effect=d, sd=sd)
+    return ContrastResults(t, 2 * stats.norm.sf(np.abs(t)), None, None, "z", effect=d, sd=sd)
+
+
+def f_test(res, spec) -> ContrastResults:
+    return wald_test(res, spec, use_f=True)
+
+
+@dataclass(frozen=True)
+class LikelihoodRatioResults:
+    statistic: float
+    df: float
+    pvalue: float
+
+
+def lr_test(res_small, res_big) -> LikelihoodRatioResults:
+    """Likelihood-ratio test of nested models as R's anova(small, big, test='LRT'):
+    (deviance_small - deviance_big) / scale_big on df_small - df_big degrees of freedom."""
+    df = res_small.df_resid - res_big.df_resid
+    if df <= 0:
+        raise ValueError("the first model must be nested in the second (fewer parameters).")
+    stat = (res_small.deviance - res_big.deviance) / res_big.scale
+    return LikelihoodRatioResults(float(stat), float(df), float(stats.chi2.sf(stat, df)))
+
+
+def rao_statistic(res_small, X_big: np.ndarray) -> float:
+    """Unscaled score statistic of the small fit against the bigger design (R's Rao):
+    r' W X (X'WX)^{-1} X' W r with the working residuals r and IRLS weights W of res_small."""
+    w = np.asarray(res_small._result.working_weights)
+    r = np.asarray(res_small._resid_response) / res_small.family.link.inverse_deriv(res_small._eta)
+    Xw = X_big * w[:, None]
+    s = Xw.T @ r
+    G = X_big.T @ Xw
+    sol, *_ = np.linalg.lstsq(G, s, rcond=None)
+    return float(s @ sol)
