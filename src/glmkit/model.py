@@ -64,12 +64,24 @@ class GLM:
             raise TypeError(f"family must be a glmkit family instance, got {type(family).__name__}.")
         self.family = family
         self.missing = missing
+        #: Set by the formula interface: the model spec that turns new data into rows of X
+        #: (see glmkit.formula); None for models built from arrays.
+        self.formula_info = None
+        #: Terms as [(name, [column positions])] for anova; None means one term per column.
+        self.terms = None
         self.data = _data.prepare(endog, exog, family, offset, exposure, freq_weights,
                                   var_weights, missing)  # type: ignore[arg-type]
         self.n_dropped = self.data.n_dropped
         if self.n_dropped:
             warnings.warn(f"missing='drop' dropped {self.n_dropped} row(s) with missing values.",
                           UserWarning, stacklevel=2)
+
+    @classmethod
+    def from_formula(cls, formula: str, data, family: Family | None = None, **kwargs: Any):
+        """Build the model from an R-style formula and a data frame (see glmkit.formula)."""
+        from .formula import model_from_formula
+
+        return model_from_formula(cls, formula, data, family=family, **kwargs)
 
     # ------------------------------------------------------------ attributes
     @property
@@ -319,17 +331,31 @@ class GLM:
                 if exposure is not None:
                     off = off + np.log(self._check_exposure(exposure, n))
         else:
-            X, _, _ = _data._to_array(exog, "exog")
-            if X.ndim == 1:
-                X = X[None, :] if X.shape[0] == k else X[:, None]
-            if X.ndim != 2 or X.shape[1] != k:
-                raise ValueError(f"exog must have {k} columns, got shape {X.shape}.")
+            X, formula_offset = self.exog_for_predict(exog)
             n = X.shape[0]
             off = np.zeros(n) if offset is None else _data._vector(offset, "offset", n)
+            if formula_offset is not None:
+                off = off + formula_offset
             if exposure is not None:
                 off = off + np.log(self._check_exposure(exposure, n))
         eta = X @ b + off
         return eta if which == "linear" else self.family.link.inverse(eta)
+
+    def exog_for_predict(self, exog):
+        """Rows of the design for new data, and the formula's offset for them (or None).
+
+        A model built from a formula re-applies its stored spec to a data frame; otherwise
+        ``exog`` must be an array-like with the model's columns.
+        """
+        k = self.data.X.shape[1]
+        if self.formula_info is not None and not isinstance(exog, np.ndarray):
+            return self.formula_info.design_for(exog)
+        X, _, _ = _data._to_array(exog, "exog")
+        if X.ndim == 1:
+            X = X[None, :] if X.shape[0] == k else X[:, None]
+        if X.ndim != 2 or X.shape[1] != k:
+            raise ValueError(f"exog must have {k} columns, got shape {X.shape}.")
+        return X, None
 
     def _check_exposure(self, exposure, n):
         e = _data._vector(exposure, "exposure", n)

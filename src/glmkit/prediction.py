@@ -65,9 +65,7 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str = "mea
         X = model.problem.X.to_dense()
         index = model.data.row_labels if model.data.is_pandas else None
     else:
-        X = np.asarray(exog.to_numpy() if isinstance(exog, pd.DataFrame) else exog, dtype=float)
-        if X.ndim == 1:
-            X = X[None, :]
+        X, _ = model.exog_for_predict(exog)
         index = exog.index if isinstance(exog, pd.DataFrame) else None
     keep = res._keep
     V = res._cov[np.ix_(keep, keep)]

@@ -500,6 +500,14 @@ class GLMResults:
             "pvalue": float(stats.chi2.sf(self.pearson_chi2, self.df_resid)),
         })
 
+    # ------------------------------------------------------- persistence
+    def save(self, path, remove_data: bool = False) -> None:
+        """Save the fitted model to ``path``; ``glmkit.load(path)`` reads it back.
+        ``remove_data=True`` drops the training rows (predictions still work)."""
+        from .persistence import save_results
+
+        save_results(self, path, remove_data=remove_data)
+
     # --------------------------------------------------------- reporting
     def summary(self, yname: str | None = None, xname: list[str] | None = None,
                 title: str | None = None, alpha: float = 0.05):
