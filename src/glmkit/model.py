@@ -13,7 +13,8 @@ import numpy as np
 
 from . import _data, likelihood
 from .design import DenseDesign
-from .exceptions import AliasedColumnsWarning, ConvergenceWarning, PerfectSeparationWarning
+from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarning,
+                         PerfectSeparationWarning)
 from .families import Binomial, Family, Gaussian, Poisson
 from .problem import GLMProblem
 from .solvers import SolverOptions, solve
@@ -233,6 +234,11 @@ class GLM:
             why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
             notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
                           "Try a larger maxiter, start_params, or check the model."))
+        if result.converged and result.history.get("boundary"):
+            notes.append((DomainWarning, "the fit stopped at the boundary of the family's range "
+                          "(the last step was shortened to keep the fitted means valid, as R's "
+                          "glm.fit 'boundary'): the maximum may lie outside the valid region; "
+                          "consider another link."))
         if np.any(result.aliased):
             names = [n for n, a in zip(self.exog_names, result.aliased) if a]
             notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "

@@ -124,6 +124,11 @@ class GLMResults:
                 "step_halvings": list(h.get("step_halvings", []))}
 
     @property
+    def boundary(self) -> bool:
+        """Whether the fit stopped at the boundary of the family's range (R's ``boundary``)."""
+        return bool(self._result.history.get("boundary", False)) and self.converged
+
+    @property
     def separation(self) -> bool:
         """Whether the fit showed perfect or quasi-complete separation."""
         return any(w.startswith("PerfectSeparationWarning") for w in self.fit_warnings)

@@ -40,6 +40,11 @@ class DesignMatrix(ABC):
     def to_dense(self) -> np.ndarray:
         """The n x p array (for small designs and tests)."""
 
+    def row_blocks(self):
+        """Iterate (row slice, block) over consecutive row blocks; each block is itself a
+        DesignMatrix. A solver's sweep over the blocks is one pass over the data."""
+        yield slice(0, self.shape[0]), self
+
     def column_is_constant(self) -> np.ndarray:
         """Boolean p-vector: which columns hold one non-zero value in every row."""
         dense = self.to_dense()

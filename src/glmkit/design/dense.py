@@ -5,62 +5,81 @@ import numpy as np
 
 from .base import DesignMatrix
 
-#: Elements (not bytes) in the row-block buffer: 2**20 float64 = 8 MiB.
-_BLOCK_ELEMENTS = 1 << 20
+#: Elements (not bytes) in the row-block buffer: 2**19 float64 = 4 MiB, cache-sized.
+_BLOCK_ELEMENTS = 1 << 19
 
 
 class DenseDesign(DesignMatrix):
-    """A C-ordered float64 n x p array, never copied or written to.
+    """A float n x p array, never copied or written to.
 
     :meth:`sandwich` walks row blocks, scales each into a reused buffer by sqrt(d) and
     accumulates ``B' B`` (a BLAS syrk), so a fit allocates no n x p temporaries.
+    :meth:`row_blocks` yields views that share the buffer, so a solver can fuse
+    X @ b, X'WX and X'Wr over one block while it is in cache.
     """
 
-    def __init__(self, X: np.ndarray):
+    def __init__(self, X: np.ndarray, _buffer: list | None = None):
         X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"a dense design must be 2-d, got shape {X.shape}")
         self._X = X
-        self._buf: np.ndarray | None = None
+        # a one-element list so that blocks share (and lazily create) the parent's buffer
+        self._buf = _buffer if _buffer is not None else [None]
 
     @property
     def shape(self) -> tuple[int, int]:
         return self._X.shape  # type: ignore[return-value]
 
     @property
+    def dtype(self):
+        return self._X.dtype
+
+    @property
     def array(self) -> np.ndarray:
         return self._X
 
     def matvec(self, b):
-        return self._X @ b
+        return self._X @ b.astype(self._X.dtype, copy=False)
 
     def rmatvec(self, v):
-        return self._X.T @ v
+        return self._X.T @ v.astype(self._X.dtype, copy=False)
 
-    def _block_rows(self) -> int:
+    def block_rows(self) -> int:
         n, p = self._X.shape
         return max(1, min(n, _BLOCK_ELEMENTS // max(p, 1)))
 
+    def _buffer(self, rows: int) -> np.ndarray:
+        buf = self._buf[0]
+        p = self._X.shape[1]
+        if buf is None or buf.shape[0] < rows or buf.dtype != self._X.dtype:
+            buf = np.empty((max(rows, self.block_rows()), p), dtype=self._X.dtype)
+            self._buf[0] = buf
+        return buf[:rows]
+
+    def row_blocks(self):
+        n = self._X.shape[0]
+        rows = self.block_rows()
+        for start in range(0, n, rows):
+            sl = slice(start, min(start + rows, n))
+            yield sl, DenseDesign(self._X[sl], self._buf)
+
     def sandwich(self, d):
         n, p = self._X.shape
-        rows = self._block_rows()
-        if rows >= n:
-            return self._sandwich_block(self._X, d, np.empty((n, p)))
-        if self._buf is None:
-            self._buf = np.empty((rows, p))
+        rows = self.block_rows()
         out = np.zeros((p, p))
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            out += self._sandwich_block(self._X[start:stop], d[start:stop], self._buf[: stop - start])
+            out += self._sandwich_block(self._X[start:stop], d[start:stop],
+                                        self._buffer(stop - start))
         return out
 
     @staticmethod
     def _sandwich_block(Xb, db, buf):
         if np.all(db >= 0):
-            np.multiply(Xb, np.sqrt(db)[:, None], out=buf)
-            return buf.T @ buf
-        np.multiply(Xb, db[:, None], out=buf)
-        g = Xb.T @ buf
+            np.multiply(Xb, np.sqrt(db, dtype=buf.dtype)[:, None], out=buf)
+            return (buf.T @ buf).astype(np.float64, copy=False)
+        np.multiply(Xb, db.astype(buf.dtype, copy=False)[:, None], out=buf)
+        g = (Xb.T @ buf).astype(np.float64, copy=False)
         return 0.5 * (g + g.T)
 
     def to_dense(self):
@@ -71,4 +90,8 @@ class DenseDesign(DesignMatrix):
         if X.shape[0] == 0:
             return np.zeros(X.shape[1], dtype=bool)
         first = X[0]
-        return (first != 0) & np.all(X == first, axis=0)
+        const = first != 0
+        for start in range(0, X.shape[0], self.block_rows()):
+            blk = X[start:start + self.block_rows()]
+            const &= np.all(blk == first, axis=0)
+        return const

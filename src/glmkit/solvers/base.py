@@ -32,6 +32,8 @@ class SolverOptions:
     #: below ``step_tol`` marginal standard errors (0: stop where R stops).
     refine_iter: int = 10
     step_tol: float = 1e-8
+    #: Use the fused family x link kernels where one exists (they equal the generic path).
+    fused: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ class SolverResult:
     params : p-vector, NaN for aliased columns.
     aliased : boolean p-vector.
     eta, mu : linear predictor (with offset) and mean at params.
-    working_weights : w = prior_weights * freq_weights * (dmu/deta)^2 / V(mu) of the last
-        iteration, whose X'WX is ``gram`` (R's convention for the covariance).
-    gram : X'WX over the kept columns (k x k).
+    working_weights : w = prior_weights * freq_weights * (dmu/deta)^2 / V(mu) at ``mu``.
+    gram : X'WX over the kept columns (k x k) at ``mu`` (R uses the previous iteration's;
+        at convergence the two agree).
     deviance : at params, unscaled.
     """
 

@@ -1,48 +1,88 @@
 """Iteratively reweighted least squares, the way R's glm.fit does it, plus Newton.
 
-Each iteration is one pass of sums over rows: X'WX, X'W r and, after the update, X @ beta
-and the deviance. Updates are solved as increments (beta += G^{-1} X'W r), so the
-solution's accuracy is set by the score, not by the conditioning of X'WX.
+Each iteration is ONE sweep over the row blocks of X (:meth:`DesignMatrix.row_blocks`):
+for a block, eta = X_b beta + offset, the family kernel gives mu, the deviance terms, the
+working weights w and score weights u, and X_b'WX_b and X_b'u are accumulated while the
+block is in cache. The sweep at the new coefficients both checks convergence and supplies
+X'WX for the next step, so a fit of k iterations reads X k + 1 times, and the covariance
+uses X'WX at the solution. Updates are solved as increments (beta += (X'WX)^{-1} X'u), so
+accuracy is set by the score, not by the conditioning of X'WX.
 
-When Fisher scoring crawls (successive deviance decreases shrinking by less than half),
-the remaining iterations take Newton steps with the observed information where it is
-positive definite; the covariance still uses the expected information, as R's does.
+Stopping: R's rule |dev - dev_old| / (|dev| + 0.1) < tol, then (at most ``refine_iter``
+more sweeps) until the last step is below ``step_tol`` standard errors: Fisher scoring on
+a non-canonical link converges only linearly, and R's rule alone can leave coefficients
+1e-4 (relative) from the maximum.
 
-Step-halving (as R's glm.fit, and glm2 for a rising deviance): when the new deviance is
-not finite, the mean or linear predictor leaves the family's range, or the deviance rises,
-the step is halved up to ``max_halvings`` times.
+Step-halving (R's glm.fit, and glm2 for a rising deviance): when the deviance is not
+finite, the mean or linear predictor leaves the family's range, or the deviance rises, the
+step is halved (at most ``max_halvings`` times). A first step from the starting means that
+leaves the range is halved towards the intercept-only fit.
+
+When Fisher scoring crawls (deviance decreases shrinking by less than half per sweep), the
+remaining steps use the observed information where it is positive definite.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from ..families._fused import kernel_for
 from ..problem import GLMProblem
 from ._linalg import find_aliased, try_factor
 from .base import SolverOptions, SolverResult, frozen
 
 
-def _working(problem: GLMProblem, eta, mu, observed: bool):
-    """Working weights w and score weights u (X'u is the score) at (eta, mu)."""
-    fam, link = problem.family, problem.family.link
-    tw = problem.total_weights
-    mu_eta = link.inverse_deriv(eta)
-    var = fam.variance(mu)
-    resid = problem.y - mu
-    w = tw * mu_eta**2 / var
-    u = tw * mu_eta * resid / var
-    if observed:
-        d2 = link.inverse_deriv2(eta)
-        w_obs = w - tw * resid * (d2 / var - mu_eta**2 * fam.variance.deriv(mu) / var**2)
-        return w, w_obs, u
-    return w, None, u
+@dataclass
+class Sweep:
+    """Sums of one pass over the rows at one linear predictor."""
+
+    deviance: float
+    valid: bool
+    gram: np.ndarray | None
+    score: np.ndarray | None
+    gram_observed: np.ndarray | None
+    eta: np.ndarray
+    mu: np.ndarray
+    w: np.ndarray
 
 
-def _converged(options: SolverOptions, dev, dev_old, beta, beta_old) -> bool:
-    if options.tol_criterion == "params":
-        if beta_old is None:
-            return False
-        return bool(np.all(np.abs(beta - beta_old) <= options.tol * (np.abs(beta) + 1e-8)))
-    return abs(dev - dev_old) / (abs(dev) + 0.1) < options.tol
+def sweep(problem: GLMProblem, kernel, beta: np.ndarray | None, eta0: np.ndarray | None = None,
+          observed: bool = False, dev_constant: float = 0.0) -> Sweep:
+    """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
+
+    With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
+    ``score`` field holds X'Wz instead, what the first solve needs.
+    """
+    X = problem.X
+    n, p = X.shape
+    eta = np.empty(n)
+    mu = np.empty(n)
+    w_all = np.empty(n)
+    G = np.zeros((p, p))
+    Go = np.zeros((p, p)) if observed else None
+    s = np.zeros(p)
+    dev = dev_constant
+    valid = True
+    tw_all = problem.total_weights
+    for sl, Xb in X.row_blocks():
+        if beta is None:
+            e = eta0[sl]
+        else:
+            e = Xb.matvec(beta) + problem.offset[sl]
+        # outside the family's range the numbers are meaningless but must not warn: the
+        # validity and finiteness checks below reject such a step
+        with np.errstate(all="ignore"):
+            m, d, w, u, wo = kernel.evaluate(problem.y[sl], e, tw_all[sl], observed)
+            valid = valid and kernel.valid(e, m)
+        dev += d
+        G += Xb.sandwich(w)
+        # from starting values IRLS solves X'WX b = X'Wz, z = eta - offset + (y - mu)/mu_eta
+        s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
+        if observed:
+            Go += Xb.sandwich(wo)
+        eta[sl], mu[sl], w_all[sl] = e, m, w
+    return Sweep(dev, valid, G, s, Go, eta, mu, w_all)
 
 
 def _step_in_se(problem: GLMProblem, step, gram_diag, dev, n_eff) -> float:
@@ -60,8 +100,8 @@ def _is_slow(devs: list[float]) -> bool:
 
 
 def _null_coefficients(problem: GLMProblem, keep: np.ndarray):
-    """Coefficients of the intercept-only fit g(weighted mean of y), if X has a constant
-    column and that point is inside the family's range; else None."""
+    """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
+    point of the family; else None."""
     X = problem.X
     const = np.flatnonzero(X.column_is_constant() & keep)
     if const.size == 0:
@@ -77,119 +117,130 @@ def _null_coefficients(problem: GLMProblem, keep: np.ndarray):
     return beta if np.isfinite(problem.deviance(mu)) and problem.is_valid(eta, mu) else None
 
 
+class _State:
+    """The accepted iterate: coefficients (None before the first solve) and its sweep."""
+
+    def __init__(self, beta, sw: Sweep):
+        self.beta = beta
+        self.sw = sw
+
+
 def irls(problem: GLMProblem, start: np.ndarray | None = None,
          options: SolverOptions = SolverOptions(), hessian: str = "expected") -> SolverResult:
-    """Fit by Fisher scoring (``hessian='expected'``) or Newton (``'observed'``).
-
-    ``start`` is a full p-vector of coefficients; without it IRLS starts from the
-    family's starting means, as R does.
-    """
+    """Fit by Fisher scoring (``hessian='expected'``) or Newton (``'observed'``)."""
     X, link = problem.X, problem.family.link
     p = X.shape[1]
+    kernel = kernel_for(problem.family, fused=options.fused)
+    const = kernel.constant(problem.y, problem.total_weights)
     observed = hessian == "observed"
+    n_eff = float(np.sum(problem.freq_weights[problem.prior_weights > 0]))
     messages: list[str] = []
 
     if start is None:
-        mu = problem.family.starting_mu(problem.y, problem.prior_weights)
-        eta = link(mu)
-        beta = None
+        eta0 = link(problem.family.starting_mu(problem.y, problem.prior_weights))
+        cur = _State(None, sweep(problem, kernel, None, eta0, observed, const))
     else:
-        beta = np.asarray(start, dtype=float).copy()
-        eta = X.matvec(beta) + problem.offset
-        mu = link.inverse(eta)
-    dev = problem.deviance(mu)
-    history = {"deviance": [dev], "step_halvings": []}
-    keep = None
+        cur = _State(np.asarray(start, dtype=float).copy(),
+                     sweep(problem, kernel, np.asarray(start, dtype=float), None, observed, const))
+    history = {"deviance": [cur.sw.deviance], "step_halvings": []}
+    keep = ~find_aliased(cur.sw.gram)
     converged = False
-    n_eff = float(np.sum(problem.freq_weights[problem.prior_weights > 0]))
     refine_left = options.refine_iter
-    gram = np.zeros((0, 0))
-    w = np.zeros_like(mu)
     n_iter = 0
     for n_iter in range(1, options.maxiter + 1):
         if not observed and _is_slow(history["deviance"]):
-            observed = True   # Fisher scoring crawls: take Newton steps from here on
+            observed = True   # Fisher scoring crawls: Newton steps from here on
             history["switched_to_newton_at"] = n_iter
-        w, w_obs, u = _working(problem, eta, mu, observed)
-        G = X.sandwich(w)
-        if keep is None:
-            keep = ~find_aliased(G)
-        Gk = G[np.ix_(keep, keep)]
+            cur.sw = sweep(problem, kernel, cur.beta, cur.sw.eta, True, const) \
+                if cur.beta is not None else cur.sw
+        Gk = cur.sw.gram[np.ix_(keep, keep)]
         H = Gk
-        if observed and beta is not None:
-            Go = X.sandwich(w_obs)[np.ix_(keep, keep)]
-            H = Go if try_factor(Go) is not None else Gk
+        if observed and cur.beta is not None and cur.sw.gram_observed is not None:
+            Go = cur.sw.gram_observed[np.ix_(keep, keep)]
+            if try_factor(Go) is not None:
+                H = Go
         fac = try_factor(H)
         if fac is None:
             messages.append("the weighted Gram matrix X'WX is not positive definite")
             break
-        gram = Gk
-        if beta is None:
-            # first pass from the starting means: solve for beta directly
-            z = w * (eta - problem.offset) + u
-            step_base = None
+        if cur.beta is None:
+            # first solve from the starting means: the working response z, not an increment
+            base = None
             beta_new = np.zeros(p)
-            beta_new[keep] = fac.solve(X.rmatvec(z)[keep])
+            beta_new[keep] = fac.solve(cur.sw.score[keep])
         else:
-            step_base = beta
-            beta_new = beta.copy()
-            beta_new[keep] = beta[keep] + fac.solve(X.rmatvec(u)[keep])
-        eta_new = X.matvec(beta_new) + problem.offset
-        mu_new = link.inverse(eta_new)
-        dev_new = problem.deviance(mu_new)
+            base = cur.beta
+            beta_new = cur.beta.copy()
+            beta_new[keep] += fac.solve(cur.sw.score[keep])
+        new = sweep(problem, kernel, beta_new, None, observed, const)
         halvings = 0
-        while (not np.isfinite(dev_new) or not problem.is_valid(eta_new, mu_new)
-               or (beta is not None and dev_new - dev > options.tol * (abs(dev) + 0.1))):
+        out_of_range = False
+        while (not (np.isfinite(new.deviance) and new.valid)
+               or (cur.beta is not None
+                   and new.deviance - cur.sw.deviance > options.tol * (abs(cur.sw.deviance) + 0.1))):
             if halvings >= options.max_halvings:
                 break
             halvings += 1
-            if step_base is None:
-                # no coefficients yet: halve towards the intercept-only fit when valid,
-                # otherwise in eta towards the starting values
-                step_base = _null_coefficients(problem, keep)
-                if step_base is None:
-                    step_base = False
-            if step_base is False:
-                eta_new = 0.5 * (eta_new + eta)
+            out_of_range = out_of_range or not (np.isfinite(new.deviance) and new.valid)
+            if base is None:
+                base = _null_coefficients(problem, keep)
+                if base is None:
+                    base = False
+            if base is False:   # no valid coefficients to halve towards: halve in eta
+                new = sweep(problem, kernel, None, 0.5 * (new.eta + cur.sw.eta), observed, const)
             else:
-                beta_new = 0.5 * (beta_new + step_base)
-                eta_new = X.matvec(beta_new) + problem.offset
-            mu_new = link.inverse(eta_new)
-            dev_new = problem.deviance(mu_new)
+                beta_new = 0.5 * (beta_new + base)
+                new = sweep(problem, kernel, beta_new, None, observed, const)
         history["step_halvings"].append(halvings)
-        if not np.isfinite(dev_new) or not problem.is_valid(eta_new, mu_new):
-            messages.append(
-                f"iteration {n_iter}: no step kept the mean inside the family's range "
-                f"after {halvings} halvings; stopped at the last valid point"
-            )
+        if not (np.isfinite(new.deviance) and new.valid):
+            messages.append(f"iteration {n_iter}: no step kept the mean inside the family's "
+                            f"range after {halvings} halvings; stopped at the last valid point")
             break
-        consistent = step_base is not False
-        done = consistent and _converged(options, dev_new, dev, beta_new, beta)
-        if done and options.refine_iter and options.tol_criterion == "deviance":
-            # R's rule is met; go on until the step is negligible (Fisher scoring on a
-            # non-canonical link converges only linearly), at most refine_iter passes
-            small = beta is not None and _step_in_se(
-                problem, (beta_new - beta)[keep], np.diag(Gk), dev_new, n_eff) < options.step_tol
-            done = small or refine_left <= 0
-            refine_left -= 1
-        beta, eta, mu, dev = beta_new, eta_new, mu_new, dev_new
+        if cur.beta is not None and new.deviance - cur.sw.deviance > \
+                options.tol * (abs(cur.sw.deviance) + 0.1):
+            messages.append(f"iteration {n_iter}: the deviance rose after {halvings} step "
+                            "halvings; stopped at the last point that lowered it")
+            break
+        consistent = base is not False
+        dev_old = cur.sw.deviance
+        step = None if cur.beta is None else (beta_new - cur.beta)[keep]
+        cur = _State(beta_new if consistent else None, new)
+        history["deviance"].append(new.deviance)
         if not consistent:
-            # eta was halved off the column space: recompute from beta at the next pass
-            beta = None
-        history["deviance"].append(dev)
-        if done:
-            converged = True
-            break
+            continue
+        history["boundary"] = out_of_range
+        if _converged(options, new.deviance, dev_old, step, beta_new[keep]):
+            small = step is not None and _step_in_se(
+                problem, step, np.diag(new.gram)[keep], new.deviance, n_eff) < options.step_tol
+            if options.tol_criterion != "deviance" or options.refine_iter == 0 or small \
+                    or refine_left <= 0:
+                converged = True
+                break
+            refine_left -= 1
 
-    if beta is None:  # no consistent coefficient vector was reached
-        beta = np.full(p, np.nan)
-        keep = np.ones(p, dtype=bool) if keep is None else keep
+    beta = cur.beta if cur.beta is not None else np.full(p, np.nan)
     params = beta.copy()
     params[~keep] = np.nan
+    gram = cur.sw.gram[np.ix_(keep, keep)]
     return SolverResult(
-        params=frozen(params), aliased=frozen(~keep), eta=frozen(eta), mu=frozen(mu),
-        working_weights=frozen(w), gram=frozen(gram), deviance=float(dev), n_iter=n_iter,
-        converged=converged, method="newton" if hessian == "observed" else "IRLS",
-        history=history,
+        params=frozen(params), aliased=frozen(~keep), eta=frozen(cur.sw.eta),
+        mu=frozen(cur.sw.mu), working_weights=frozen(cur.sw.w), gram=frozen(gram),
+        deviance=float(cur.sw.deviance), n_iter=n_iter, converged=converged,
+        method="newton" if hessian == "observed" else "IRLS", history=history,
         messages=tuple(messages),
     )
+
+
+def _converged(options: SolverOptions, dev, dev_old, step, beta) -> bool:
+    if options.tol_criterion == "params":
+        if step is None:
+            return False
+        return bool(np.all(np.abs(step) <= options.tol * (np.abs(beta) + 1e-8)))
+    return abs(dev - dev_old) / (abs(dev) + 0.1) < options.tol
+
+
+def _working(problem: GLMProblem, eta, mu, observed: bool):
+    """Working weights w, observed weights and score weights u at (eta, mu) (generic path)."""
+    kernel = kernel_for(problem.family, fused=False)
+    _, _, w, u, w_obs = kernel.evaluate(problem.y, eta, problem.total_weights, observed)
+    return w, w_obs, u
