@@ -12,6 +12,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from scipy import sparse
+
+from .design import DesignMatrix, as_design
 from .exceptions import MissingDataError
 from .families import Binomial, Family, links
 
@@ -23,7 +26,7 @@ class ModelData:
     """Checked, aligned inputs of a GLM (after dropping rows when asked)."""
 
     y: np.ndarray
-    X: np.ndarray
+    X: Any
     offset: np.ndarray | None
     exposure: np.ndarray | None
     freq_weights: np.ndarray | None
@@ -99,13 +102,18 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         raise ValueError("GLM needs both endog (the response) and exog (the design matrix); "
                          "use add_constant(...) for an intercept-only design.")
     y, ycols, yindex = _to_array(endog, "endog")
-    X, xcols, xindex = _to_array(exog, "exog")
-    if X.ndim == 1:
+    if isinstance(exog, DesignMatrix) or sparse.issparse(exog):
+        X = as_design(exog)
+        xcols, xindex = getattr(X, "column_names", None), None
+        _check_design_finite(X)
+    else:
+        X, xcols, xindex = _to_array(exog, "exog")
+    if isinstance(X, np.ndarray) and X.ndim == 1:
         X = X[:, None]
         if xcols is None or xcols == [None]:
             xcols = None
-    if X.ndim != 2:
-        raise ValueError(f"exog must be 2-d (n rows x k columns), got {X.ndim} dimensions.")
+    if len(X.shape) != 2:
+        raise ValueError(f"exog must be 2-d (n rows x k columns), got {len(X.shape)} dimensions.")
     n, k = X.shape
     if n == 0 or k == 0:
         raise ValueError(f"exog is empty (shape {X.shape}); it needs at least one row and column.")
@@ -130,8 +138,9 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         "var_weights": _vector(var_weights, "var_weights", n),
     }
     # --- missing values -------------------------------------------------------
-    nan_by_input = {"endog": np.isnan(y).any(axis=1) if two_col else np.isnan(y),
-                    "exog": np.isnan(X).any(axis=1)}
+    nan_by_input = {"endog": np.isnan(y).any(axis=1) if two_col else np.isnan(y)}
+    if isinstance(X, np.ndarray):
+        nan_by_input["exog"] = np.isnan(X).any(axis=1)
     nan_by_input.update({k2: np.isnan(v) for k2, v in vectors.items() if v is not None})
     nan_rows = np.logical_or.reduce(list(nan_by_input.values()))
     n_dropped = 0
@@ -146,6 +155,9 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
                 f"{where} contain(s) NaN in {_describe_rows(nan_rows)}; pass missing='drop' "
                 "to fit on the complete rows, or fill the values."
             )
+        if not isinstance(X, np.ndarray):
+            raise ValueError("missing='drop' needs array or data frame inputs; drop the rows "
+                             "with missing values before building a design object.")
         keep = ~nan_rows
         n_dropped = int(nan_rows.sum())
         y, X = y[keep], X[keep]
@@ -156,7 +168,8 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         if n == 0:
             raise ValueError("every row has a missing value; nothing is left to fit.")
     # --- infinities and ranges -------------------------------------------------
-    for name, arr in [("endog", y), ("exog", X)] + list(vectors.items()):
+    arrays = [("endog", y)] + ([("exog", X)] if isinstance(X, np.ndarray) else [])
+    for name, arr in arrays + list(vectors.items()):
         if arr is not None and not np.all(np.isfinite(arr)):
             bad = ~np.isfinite(arr)
             bad = bad.any(axis=1) if bad.ndim == 2 else bad
@@ -198,16 +211,34 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     # --- names -----------------------------------------------------------------
     is_pandas = xindex is not None or yindex is not None or xcols is not None
     endog_names = _endog_name(ycols, two_col)
-    exog_names = xcols if (xcols is not None and None not in xcols) else _default_names(X)
+    if xcols is not None and None not in xcols:
+        exog_names = xcols
+    elif isinstance(X, np.ndarray):
+        exog_names = _default_names(X)
+    else:
+        const = X.column_is_constant()
+        exog_names = ["const" if const[j] else f"x{j + 1}" for j in range(X.shape[1])]
     if len(set(exog_names)) != len(exog_names):
         raise ValueError(f"exog column names must be unique, got {exog_names}.")
     return ModelData(
-        y=_readonly(y), X=_readonly(X),
+        y=_readonly(y), X=_readonly(X) if isinstance(X, np.ndarray) else X,
         offset=_ro(vectors["offset"]), exposure=_ro(exposure_arr),
         freq_weights=_ro(vectors["freq_weights"]), var_weights=_ro(vectors["var_weights"]),
         n_trials=_ro(n_trials), endog_names=endog_names, exog_names=list(exog_names),
         row_labels=keep_index, is_pandas=is_pandas, n_dropped=n_dropped,
     )
+
+
+def _check_design_finite(X: DesignMatrix) -> None:
+    """NaN or inf inside a design object (dense blocks, sparse values)."""
+    from .design import DenseDesign, SparseDesign, SplitDesign
+
+    parts = X.blocks if isinstance(X, SplitDesign) else [X]
+    for b in parts:
+        vals = b.array if isinstance(b, DenseDesign) else (
+            b._X.data if isinstance(b, SparseDesign) else None)
+        if vals is not None and not np.all(np.isfinite(vals)):
+            raise ValueError("exog has NaN or infinite values; glmkit needs finite numbers.")
 
 
 def _ro(a):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _data, likelihood
-from .design import DenseDesign
+from .design import as_design
 from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarning,
                          PerfectSeparationWarning)
 from .families import Binomial, Family, Gaussian, Poisson
@@ -132,7 +132,7 @@ class GLM:
         if d.exposure is not None:
             offset = offset + np.log(d.exposure)
         prior = self.var_weights * self.n_trials
-        return GLMProblem(X=DenseDesign(d.X), y=d.y, family=self.family,
+        return GLMProblem(X=as_design(d.X), y=d.y, family=self.family,
                           prior_weights=prior, freq_weights=self.freq_weights, offset=offset)
 
     @cached_property
@@ -329,7 +329,7 @@ class GLM:
             raise ValueError(f"params must have {k} values, got shape {params.shape}.")
         b = np.where(np.isnan(params), 0.0, params)  # aliased columns contribute nothing
         if exog is None:
-            X = self.data.X
+            X = self.problem.X
             off = self.problem.offset
             if offset is not None or exposure is not None:
                 n = X.shape[0]
@@ -344,7 +344,7 @@ class GLM:
                 off = off + formula_offset
             if exposure is not None:
                 off = off + np.log(self._check_exposure(exposure, n))
-        eta = X @ b + off
+        eta = (X.matvec(b) if exog is None else X @ b) + off
         return eta if which == "linear" else self.family.link.inverse(eta)
 
     def exog_for_predict(self, exog):

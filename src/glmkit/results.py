@@ -169,9 +169,13 @@ class GLMResults:
 
     @property
     def resid_pearson(self):
+        return self._rows_like(self._pearson.copy())
+
+    @cached_property
+    def _pearson(self) -> np.ndarray:
+        """(y - mu) sqrt(prior_w / V(mu)), formed without V(mu) itself (it can overflow)."""
         pw = self._problem.prior_weights
-        r = self._resid_response * np.sqrt(pw) / np.sqrt(self.family.variance(self._mu))
-        return self._rows_like(r)
+        return self._resid_response / self.family.variance.sqrt(self._mu) * np.sqrt(pw)
 
     @property
     def resid_deviance(self):
@@ -207,9 +211,7 @@ class GLMResults:
 
     @cached_property
     def pearson_chi2(self) -> float:
-        p = self._problem
-        r2 = np.square(self._resid_response) / self.family.variance(self._mu)
-        return float(np.sum(p.total_weights * r2))
+        return float(np.sum(self._problem.freq_weights * np.square(self._pearson)))
 
     @cached_property
     def _null_mu(self) -> np.ndarray:

@@ -23,6 +23,10 @@ class VarianceFunction:
         """dV/dmu."""
         return np.zeros_like(mu, dtype=float)
 
+    def sqrt(self, mu: np.ndarray) -> np.ndarray:
+        """sqrt(V(mu)), without forming V where it would overflow."""
+        return np.sqrt(self(mu))
+
     def __repr__(self) -> str:
         return "VarianceFunction()"
 
@@ -47,6 +51,9 @@ class Power(VarianceFunction):
         if p == 0:
             return np.zeros_like(mu, dtype=float)
         return p * np.sign(mu) * np.power(np.abs(mu), p - 1.0)
+
+    def sqrt(self, mu):
+        return np.power(np.abs(mu), 0.5 * self.power)
 
     def __repr__(self):
         return f"Power(power={self.power:g})"

@@ -1,0 +1,82 @@
+"""A categorical variable as integer codes: treatment-coded columns, never one-hot."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import DesignMatrix
+
+
+class CategoricalDesign(DesignMatrix):
+    """Indicator columns of a categorical variable held as integer codes.
+
+    Parameters
+    ----------
+    codes : integer array, 0 <= code < n_levels.
+    n_levels : number of levels (default max(code) + 1).
+    drop_first : treatment coding with level 0 as reference (its column is dropped).
+    levels : optional level labels, for column names.
+    name : variable name, for column names ``name[level]``.
+
+    Notes
+    -----
+    X'diag(d)X is diagonal: a bincount of d by level. X @ b is a gather, X' v a bincount.
+    """
+
+    def __init__(self, codes, n_levels: int | None = None, drop_first: bool = True,
+                 levels=None, name: str = "cat"):
+        codes = np.asarray(codes)
+        if codes.ndim != 1 or not np.issubdtype(codes.dtype, np.integer):
+            raise ValueError("codes must be a 1-d integer array.")
+        if codes.size and codes.min() < 0:
+            raise ValueError("codes must be non-negative.")
+        L = int(codes.max()) + 1 if n_levels is None else int(n_levels)
+        if codes.size and codes.max() >= L:
+            raise ValueError(f"codes must be below n_levels={L}.")
+        self.codes = codes
+        self.n_levels = L
+        self.drop_first = bool(drop_first)
+        self.levels = list(levels) if levels is not None else list(range(L))
+        self.name = name
+
+    @property
+    def shape(self):
+        return (self.codes.shape[0], self.n_levels - self.drop_first)
+
+    @property
+    def column_names(self) -> list[str]:
+        lv = self.levels[1:] if self.drop_first else self.levels
+        return [f"{self.name}[{v}]" for v in lv]
+
+    def _full(self, b):
+        return np.concatenate([[0.0], b]) if self.drop_first else b
+
+    def matvec(self, b):
+        return self._full(np.asarray(b, dtype=float))[self.codes]
+
+    def rmatvec(self, v):
+        s = np.bincount(self.codes, weights=v, minlength=self.n_levels)
+        return s[1:] if self.drop_first else s
+
+    def level_sums(self, v):
+        """Sums of v by level, all levels (the reference level too)."""
+        return np.bincount(self.codes, weights=v, minlength=self.n_levels)
+
+    def sandwich(self, d):
+        return np.diag(self.rmatvec(d))
+
+    def to_dense(self):
+        out = np.zeros(self.shape)
+        rows = np.arange(self.codes.shape[0])
+        cols = self.codes - self.drop_first
+        ok = cols >= 0
+        out[rows[ok], cols[ok]] = 1.0
+        return out
+
+    def take_rows(self, sl):
+        return CategoricalDesign(self.codes[sl], self.n_levels, self.drop_first, self.levels,
+                                 self.name)
+
+    def column_is_constant(self):
+        counts = np.bincount(self.codes, minlength=self.n_levels)
+        const = counts == self.codes.shape[0]
+        return const[1:] if self.drop_first else const

@@ -1,0 +1,95 @@
+"""Designs made of column blocks: dense, sparse and categorical side by side."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import DesignMatrix
+from .categorical import CategoricalDesign
+from .dense import DenseDesign
+
+
+class SplitDesign(DesignMatrix):
+    """Columns [B_1 | B_2 | ...] of several designs with the same rows.
+
+    The Gram is assembled from each block's own sandwich and the cross products between
+    blocks; a categorical block's cross product with any block is a sum by level, so a
+    categorical variable never becomes a one-hot matrix.
+    """
+
+    def __init__(self, blocks):
+        blocks = [b if isinstance(b, DesignMatrix) else DenseDesign(np.asarray(b)) for b in blocks]
+        if not blocks:
+            raise ValueError("a SplitDesign needs at least one block")
+        n = blocks[0].shape[0]
+        if any(b.shape[0] != n for b in blocks):
+            raise ValueError("all blocks of a SplitDesign must have the same number of rows")
+        self.blocks = blocks
+        widths = [b.shape[1] for b in blocks]
+        self._edges = np.concatenate([[0], np.cumsum(widths)])
+
+    @property
+    def shape(self):
+        return (self.blocks[0].shape[0], int(self._edges[-1]))
+
+    def _parts(self, b):
+        return [b[self._edges[i]:self._edges[i + 1]] for i in range(len(self.blocks))]
+
+    def matvec(self, b):
+        out = np.zeros(self.shape[0])
+        for blk, part in zip(self.blocks, self._parts(np.asarray(b, dtype=float))):
+            out += blk.matvec(part)
+        return out
+
+    def rmatvec(self, v):
+        return np.concatenate([blk.rmatvec(v) for blk in self.blocks])
+
+    def sandwich(self, d):
+        p = self.shape[1]
+        out = np.zeros((p, p))
+        e = self._edges
+        for i, bi in enumerate(self.blocks):
+            out[e[i]:e[i + 1], e[i]:e[i + 1]] = bi.sandwich(d)
+            for j in range(i + 1, len(self.blocks)):
+                c = _cross(bi, self.blocks[j], d)
+                out[e[i]:e[i + 1], e[j]:e[j + 1]] = c
+                out[e[j]:e[j + 1], e[i]:e[i + 1]] = c.T
+        return out
+
+    def to_dense(self):
+        return np.column_stack([b.to_dense() for b in self.blocks])
+
+    def column_is_constant(self):
+        return np.concatenate([b.column_is_constant() for b in self.blocks])
+
+    @property
+    def column_names(self) -> list[str]:
+        """Categorical blocks name[level]; other columns 'const' or x<position> (from 1)."""
+        names: list[str] = []
+        for b in self.blocks:
+            if isinstance(b, CategoricalDesign):
+                names += b.column_names
+            else:
+                const = b.column_is_constant()
+                for j in range(b.shape[1]):
+                    names.append("const" if const[j] and "const" not in names
+                                 else f"x{len(names) + 1}")
+        return names
+
+
+def _cross(A: DesignMatrix, B: DesignMatrix, d: np.ndarray) -> np.ndarray:
+    """A' diag(d) B for two blocks."""
+    if isinstance(A, CategoricalDesign) and isinstance(B, CategoricalDesign):
+        key = A.codes.astype(np.int64) * B.n_levels + B.codes
+        full = np.bincount(key, weights=d, minlength=A.n_levels * B.n_levels)
+        full = full.reshape(A.n_levels, B.n_levels)
+        return full[int(A.drop_first):, int(B.drop_first):]
+    if isinstance(A, CategoricalDesign):
+        Bd = B.to_dense()
+        out = np.empty((A.n_levels, Bd.shape[1]))
+        for j in range(Bd.shape[1]):
+            out[:, j] = A.level_sums(d * Bd[:, j])
+        return out[int(A.drop_first):]
+    if isinstance(B, CategoricalDesign):
+        return _cross(B, A, d).T
+    Ad, Bd = A.to_dense(), B.to_dense()
+    return Ad.T @ (Bd * d[:, None])

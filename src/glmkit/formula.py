@@ -1,0 +1,637 @@
+"""R-style formulas on data frames, built with formulaic; the stored spec predicts on new data.
+
+``GLM.from_formula("y ~ C(region, Treatment('b')) * x + np.log(z) + offset(np.log(t))", df)``
+
+What the formula may hold, on top of formulaic's grammar (categorical terms ``C(...)``
+with ``Treatment``/``contr.treatment`` reference levels, interactions ``a:b`` and ``a*b``,
+transforms such as ``np.log(x)`` or ``I(x**2)``, ``0 +`` or ``- 1`` to drop the intercept):
+
+- ``offset(expr)`` terms (as in R): added to the model's offset, not to the design.
+- ``cbind(successes, failures) ~ ...`` (as in R): a two-column binomial response.
+
+Data frames may be pandas or polars (polars columns are converted one by one with
+``to_numpy``, so pyarrow is not needed), or a dict of columns.
+
+Conventions
+-----------
+- Terms are ordered as formulaic orders them, by degree, which is R's order: main
+  effects in the order written, then two-way interactions, and so on. ``model.terms`` is
+  ``[(name, [column positions]), ...]`` with ``("Intercept", [0])`` first when present: a
+  factor with three levels is one term with two columns (R's ``anova`` by term).
+- Missing values: rows where any variable of the formula (after transforms, so
+  ``np.log(-1)`` counts) or any ``offset``/``exposure``/weights array is missing.
+  ``missing='none'`` raises ``ValueError`` with a hint, ``'raise'`` raises
+  :class:`~glmkit.MissingDataError`, ``'drop'`` drops them, warns with their number and
+  records it as ``model.n_dropped``; the design keeps the frame's row labels, so
+  residuals and fitted values line up with the input frame. As R's ``model.frame``,
+  levels of a categorical variable seen only in dropped rows are dropped.
+- ``offset``, ``exposure``, ``freq_weights`` and ``var_weights`` given to
+  ``from_formula`` may be arrays (one value per row of ``data``, as statsmodels) or
+  column names of ``data``. A column-name ``offset``/``exposure`` (like an ``offset()``
+  term) is part of the model spec: prediction on a new frame reads it from that frame.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import importlib
+import re
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import MissingDataError
+
+__all__ = ["model_from_formula", "FormulaInfo", "formula_columns", "as_pandas"]
+
+#: Name the offset(...) calls of a formula are renamed to before formulaic sees them, so
+#: a data column called "offset" cannot shadow the function.
+OFFSET_FN = "__glmkit_offset__"
+_OFFSET_CALL = re.compile(r"(?<![\w.])offset\s*\(")
+_C_CALL = re.compile(r"^C\(\s*(`[^`]+`|[A-Za-z_][\w]*)\s*[,)]")
+_NAME = re.compile(r"^(`[^`]+`|[A-Za-z_][\w]*)$")
+_EXTRAS = ("offset", "exposure", "freq_weights", "var_weights")
+
+
+def _cbind(*columns):
+    """R's cbind for a two-column binomial response: [successes, failures]."""
+    if len(columns) != 2:
+        raise ValueError(f"cbind() in a formula takes exactly two columns (successes, "
+                         f"failures), got {len(columns)}.")
+    return np.column_stack([np.asarray(c, dtype=float) for c in columns])
+
+
+def _offset(values):
+    return np.asarray(values, dtype=float)
+
+
+def _context(extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"cbind": _cbind, OFFSET_FN: _offset}
+    if extra:
+        ctx.update(extra)
+    return ctx
+
+
+def _rewrite(formula: str) -> str:
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string like 'y ~ x1 + C(g)', got "
+                        f"{type(formula).__name__}.")
+    return _OFFSET_CALL.sub(f"{OFFSET_FN}(", formula)
+
+
+def _parse(formula: str):
+    from formulaic import Formula
+
+    try:
+        parsed = Formula(_rewrite(formula))
+    except Exception as exc:  # formulaic's parser errors are not ValueErrors
+        raise ValueError(f"cannot parse the formula {formula!r}: {exc}") from None
+    if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
+        raise ValueError(f"the formula {formula!r} needs a response: write 'y ~ x1 + x2' "
+                         "(or 'cbind(successes, failures) ~ x' for a binomial).")
+    return parsed
+
+
+def formula_columns(formula: str) -> list[str]:
+    """Names of the data columns a formula reads (response, covariates, offset terms)."""
+    from formulaic.utils.variables import Variable
+
+    parsed = _parse(formula)
+    names = {str(v) for v in parsed.required_variables if Variable.Role.VALUE in v.roles}
+    return sorted(names - {"cbind", OFFSET_FN})
+
+
+# ------------------------------------------------------------------- data frames
+def as_pandas(data, columns: list[str] | None = None) -> pd.DataFrame:
+    """A pandas DataFrame of ``data`` (pandas, polars, or a dict of columns).
+
+    pandas frames are returned as they are (no copy). polars columns are converted one
+    at a time with ``to_numpy`` (no pyarrow needed); an ``Enum`` column becomes a pandas
+    Categorical with the Enum's category order (its first category is the reference).
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    module = type(data).__module__.split(".")[0]
+    if module == "polars":
+        return _polars_to_pandas(data, columns)
+    if isinstance(data, Mapping):
+        return pd.DataFrame(dict(data))
+    if hasattr(data, "to_pandas"):
+        return data.to_pandas()
+    raise TypeError(f"data must be a pandas or polars DataFrame (or a dict of columns), "
+                    f"got {type(data).__name__}.")
+
+
+def _polars_to_pandas(data, columns: list[str] | None) -> pd.DataFrame:
+    import polars as pl
+
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    names = [c for c in data.columns if columns is None or c in columns]
+    out: dict[str, Any] = {}
+    for name in names:
+        s = data.get_column(name)
+        if isinstance(s.dtype, pl.Enum):
+            out[name] = pd.Categorical(s.cast(pl.String).to_numpy(),
+                                       categories=list(s.dtype.categories))
+        elif s.dtype == pl.Categorical:
+            out[name] = pd.Categorical(s.cast(pl.String).to_numpy())
+        else:
+            out[name] = s.to_numpy()
+    return pd.DataFrame(out)
+
+
+def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """As R's model.frame(drop.unused.levels = TRUE): categories absent from the rows go."""
+    changed = {}
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            used = col.cat.remove_unused_categories()
+            if len(used.cat.categories) != len(col.cat.categories):
+                changed[name] = used
+    return frame.assign(**changed) if changed else frame
+
+
+# --------------------------------------------------------------- formulaic state
+def _encode(obj: Any) -> Any:
+    """JSON-able form of formulaic's transform/encoder state (tagged, no pickle)."""
+    from formulaic.utils.sentinels import UNSET
+
+    if obj is None or isinstance(obj, (bool, str)):
+        return str(obj) if isinstance(obj, str) else obj
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if np.isfinite(f) else {"__float__": repr(f)}
+    if isinstance(obj, list):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v) for v in obj]}
+    if isinstance(obj, dict):
+        return {"__dict__": [[_encode(k), _encode(v)] for k, v in obj.items()]}
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
+        return {"__ndarray__": _encode(obj.tolist()), "dtype": obj.dtype.str}
+    if obj is UNSET:
+        return {"__sentinel__": "UNSET"}
+    cls = type(obj)
+    path = f"{cls.__module__}:{cls.__qualname__}"
+    if cls.__module__.startswith("formulaic."):
+        if isinstance(obj, enum.Enum):
+            return {"__enum__": path, "value": _encode(obj.value)}
+        if dataclasses.is_dataclass(obj):
+            return {"__dataclass__": path, "fields": {
+                f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    raise TypeError(f"cannot save formula state holding a {cls.__module__}.{cls.__qualname__} "
+                    f"({obj!r}); only numbers, strings, arrays and formulaic's contrasts "
+                    "are supported.")
+
+
+def _resolve(path: str) -> type:
+    module, _, qualname = path.partition(":")
+    if not module.startswith("formulaic."):
+        raise ValueError(f"refusing to load a non-formulaic class {path!r}.")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not isinstance(obj, type):
+        raise ValueError(f"{path!r} is not a class.")
+    return obj
+
+
+def _decode(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__float__" in obj:
+        return float(obj["__float__"])
+    if "__tuple__" in obj:
+        return tuple(_decode(v) for v in obj["__tuple__"])
+    if "__dict__" in obj:
+        return {_hashable(_decode(k)): _decode(v) for k, v in obj["__dict__"]}
+    if "__ndarray__" in obj:
+        return np.array(_decode(obj["__ndarray__"]), dtype=np.dtype(obj["dtype"]))
+    if "__sentinel__" in obj:
+        from formulaic.utils.sentinels import UNSET
+
+        return UNSET
+    if "__enum__" in obj:
+        cls = _resolve(obj["__enum__"])
+        if not issubclass(cls, enum.Enum):
+            raise ValueError(f"{obj['__enum__']!r} is not an enum.")
+        return cls(_decode(obj["value"]))
+    if "__dataclass__" in obj:
+        cls = _resolve(obj["__dataclass__"])
+        if not dataclasses.is_dataclass(cls):
+            raise ValueError(f"{obj['__dataclass__']!r} is not a dataclass.")
+        inst = cls.__new__(cls)
+        names = {f.name for f in dataclasses.fields(cls)}
+        for key, value in obj["fields"].items():
+            if key not in names:
+                raise ValueError(f"{obj['__dataclass__']!r} has no field {key!r}.")
+            object.__setattr__(inst, key, _decode(value))
+        return inst
+    raise ValueError(f"unknown entry in the saved formula state: {sorted(obj)}")
+
+
+def _hashable(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+# ------------------------------------------------------------------ the model spec
+class FormulaInfo:
+    """The model spec of a formula model: turns new data frames into rows of the design.
+
+    Attributes
+    ----------
+    formula : the formula as the user wrote it.
+    exog_names : names of the design columns.
+    required_columns : data columns needed to predict (covariates, offset/exposure).
+    offset_column, exposure_column : data columns given by name for the offset/exposure.
+    """
+
+    def __init__(self, formula: str, spec, column_names: list[str], exog_names: list[str],
+                 required: list[str], offset_column: str | None = None,
+                 exposure_column: str | None = None, context: Mapping[str, Any] | None = None):
+        self.formula = formula
+        self.spec = spec
+        self.column_names = list(column_names)
+        self.exog_names = list(exog_names)
+        self.offset_column = offset_column
+        self.exposure_column = exposure_column
+        self.context = dict(context or {})
+        self._design_pos, self._offset_pos = _split_offset_columns_by_name(self.column_names)
+        if [self.column_names[j] for j in self._design_pos] != self.exog_names:
+            raise ValueError("the formula's columns do not match the model's exog_names.")
+        cols = set(required) - set(self.context)
+        cols |= {c for c in (offset_column, exposure_column) if c is not None}
+        self.required_columns = sorted(cols)
+
+    @property
+    def has_offset(self) -> bool:
+        return bool(self._offset_pos) or self.offset_column is not None \
+            or self.exposure_column is not None
+
+    def design_for(self, data) -> tuple[np.ndarray, np.ndarray | None]:
+        """Design rows and offset (or None) for a new data frame.
+
+        Same columns and level coding as the fit. Rows with a missing value give a row of
+        NaN (so their predictions are NaN, as R's ``na.pass``). An unseen category level
+        raises ValueError naming the column and the level.
+        """
+        frame = as_pandas(data, self.required_columns)
+        lacking = [c for c in self.required_columns if c not in frame.columns]
+        if lacking:
+            raise ValueError(f"the new data lack the column(s) {lacking} that the model "
+                             f"({self.formula!r}) uses.")
+        frame = frame.reset_index(drop=True)
+        n = frame.shape[0]
+        self._check_levels(frame)
+        mm = self._materialize(frame)
+        names = [str(c) for c in mm.columns]
+        expected = self.column_names
+        if names != expected:
+            raise ValueError(f"the new data give the design columns {names}, but the model "
+                             f"has {expected}; check the types of the columns (a numeric "
+                             "column read as text becomes categorical).")
+        rows = mm.index.to_numpy()
+        X = np.full((n, len(self._design_pos)), np.nan)
+        for j, pos in enumerate(self._design_pos):
+            X[rows, j] = mm.iloc[:, pos].to_numpy(dtype=float)
+        offset = None
+        if self._offset_pos:
+            offset = np.full(n, np.nan)
+            offset[rows] = _sum_columns(mm, self._offset_pos)
+        for col, transform in ((self.offset_column, None), (self.exposure_column, np.log)):
+            if col is None:
+                continue
+            v = _numeric_column(frame, col)
+            if transform is not None:
+                if np.any(v[~np.isnan(v)] <= 0):
+                    raise ValueError(f"exposure column {col!r} must be positive.")
+                v = transform(v)
+            offset = v if offset is None else offset + v
+        return X, offset
+
+    def _materialize(self, frame: pd.DataFrame):
+        from formulaic.errors import DataMismatchWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataMismatchWarning)
+            try:
+                return self.spec.get_model_matrix(frame, context=_context(self.context))
+            except DataMismatchWarning as exc:
+                raise ValueError(f"the new data have category levels the model was not "
+                                 f"fitted with: {exc}") from None
+            except Exception as exc:
+                raise ValueError(f"cannot build the design of {self.formula!r} on the new "
+                                 f"data: {exc}") from None
+
+    def levels(self) -> dict[str, list]:
+        """Categories of each categorical factor, as the fit coded them."""
+        out = {}
+        for factor, (kind, state) in self.spec.encoder_state.items():
+            if getattr(kind, "value", kind) == "categorical" and "categories" in state:
+                out[factor] = list(state["categories"])
+        return out
+
+    def _check_levels(self, frame: pd.DataFrame) -> None:
+        for factor, categories in self.levels().items():
+            m = _C_CALL.match(factor) or _NAME.match(factor)
+            if not m:
+                continue  # a transformed variable: formulaic's check (in _materialize)
+            col = m.group(1).strip("`")
+            if col not in frame.columns:
+                continue
+            values = frame[col]
+            seen = pd.unique(values[values.notna()].to_numpy())
+            known = set(categories)
+            unseen = [v for v in seen if v not in known]
+            if unseen:
+                shown = ", ".join(repr(_plain(v)) for v in unseen[:5])
+                raise ValueError(
+                    f"column {col!r} has level(s) {shown} not seen when the model was fitted "
+                    f"(its levels are {[_plain(c) for c in categories]}); the model cannot "
+                    "predict for them.")
+
+    # -------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description (formulaic's state tagged, no pickle)."""
+        spec = self.spec
+        terms = [str(t) for t in spec.formula]
+        return {
+            "formula": self.formula,
+            "rhs_terms": terms,
+            "column_names": self.column_names,
+            "exog_names": self.exog_names,
+            "required_columns": self.required_columns,
+            "ensure_full_rank": bool(spec.ensure_full_rank),
+            "transform_state": _encode(dict(spec.transform_state)),
+            "encoder_state": _encode(dict(spec.encoder_state)),
+            "offset_column": self.offset_column,
+            "exposure_column": self.exposure_column,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FormulaInfo:
+        from formulaic import Formula, ModelSpec
+
+        terms = list(d["rhs_terms"])
+        rest = [t for t in terms if t != "1"]
+        head = "1" if "1" in terms else "0"
+        rhs = " + ".join([head] + rest)
+        spec = ModelSpec(formula=Formula(rhs), ensure_full_rank=bool(d["ensure_full_rank"]),
+                         na_action="drop", output="pandas",
+                         transform_state=_decode(d["transform_state"]),
+                         encoder_state=_decode(d["encoder_state"]))
+        if [str(t) for t in spec.formula] != terms:
+            raise ValueError("the saved formula terms do not parse back to the same terms.")
+        return cls(d["formula"], spec, d["column_names"], d["exog_names"],
+                   d["required_columns"], d["offset_column"], d["exposure_column"])
+
+    def __repr__(self):
+        return f"FormulaInfo({self.formula!r}, columns={self.exog_names})"
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _is_offset_name(name: str) -> bool:
+    return name.startswith(f"{OFFSET_FN}(")
+
+
+def _split_offset_columns_by_name(names: list[str]) -> tuple[list[int], list[int]]:
+    design = [j for j, nm in enumerate(names) if not _is_offset_name(nm)]
+    offsets = [j for j, nm in enumerate(names) if _is_offset_name(nm)]
+    return design, offsets
+
+
+def _split_offset_columns(spec, names: list[str]) -> tuple[list[int], list[int]]:
+    for term in spec.formula:
+        factors = [str(f) for f in term.factors]
+        if len(factors) > 1 and any(_is_offset_name(f) for f in factors):
+            raise ValueError("offset(...) cannot be part of an interaction; add it as its own "
+                             "term: 'y ~ x + offset(log(t))'.")
+    return _split_offset_columns_by_name(names)
+
+
+def _sum_columns(mm: pd.DataFrame, positions: list[int]) -> np.ndarray:
+    out = mm.iloc[:, positions[0]].to_numpy(dtype=float).copy()
+    for pos in positions[1:]:
+        out += mm.iloc[:, pos].to_numpy(dtype=float)
+    return out
+
+
+def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
+    s = frame[col]
+    if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+        raise TypeError(f"column {col!r} must be numeric, got dtype {s.dtype}.")
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _model_terms(spec, design_pos: list[int]) -> list[tuple[str, list[int]]]:
+    """[(name, positions in the design)] in formula order; the intercept is 'Intercept'."""
+    where = {pos: j for j, pos in enumerate(design_pos)}
+    terms = []
+    for term, cols in spec.term_indices.items():
+        kept = [where[c] for c in cols if c in where]
+        if not kept:
+            continue
+        name = str(term)
+        terms.append(("Intercept" if name == "1" else name, kept))
+    return terms
+
+
+# ------------------------------------------------------------------------- fitting
+def _resolve_extras(frame: pd.DataFrame, values: dict[str, Any]):
+    """Arrays (one per row of the frame) for offset, exposure and weights; column names
+    are looked up in the frame."""
+    arrays: dict[str, np.ndarray | None] = {}
+    columns: dict[str, str | None] = {}
+    n = frame.shape[0]
+    for name in _EXTRAS:
+        v = values.get(name)
+        columns[name] = None
+        if v is None:
+            arrays[name] = None
+            continue
+        if isinstance(v, str):
+            if v not in frame.columns:
+                raise ValueError(f"{name}={v!r}: the data have no column {v!r}.")
+            columns[name] = v
+            arrays[name] = _numeric_column(frame, v)
+            continue
+        if isinstance(v, (pd.Series, pd.DataFrame)):
+            v = v.to_numpy(dtype=float, na_value=np.nan)
+        arr = np.asarray(v, dtype=float)
+        if arr.ndim == 2 and 1 in arr.shape:
+            arr = arr.ravel()
+        if arr.ndim == 0:
+            arr = np.full(n, float(arr))
+        if arr.shape != (n,):
+            raise ValueError(f"{name} must have one value per row of the data ({n}), got "
+                             f"shape {arr.shape}.")
+        arrays[name] = arr
+    return arrays, columns
+
+
+def _materialize_fit(parsed, frame: pd.DataFrame, context):
+    from formulaic import model_matrix
+
+    try:
+        return model_matrix(parsed, frame, context=context, na_action="drop",
+                            output="pandas")
+    except Exception as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"cannot build the design of the formula: {msg}") from None
+
+
+def _describe_missing(frame: pd.DataFrame, variables: list[str], keep: np.ndarray,
+                      extras: dict[str, np.ndarray | None]) -> str:
+    rows = np.flatnonzero(~keep)
+    shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
+    where = [v for v in variables if v in frame.columns and bool(frame[v].isna().any())]
+    where += [k for k, a in extras.items() if a is not None and bool(np.isnan(a).any())]
+    what = f" in {where}" if where else " (produced by a transform of the formula)"
+    return f"missing values{what}: {rows.size} row(s) (positions {shown})"
+
+
+def _response(lhs: pd.DataFrame, parsed, labels: pd.Index) -> pd.DataFrame:
+    names = [str(c) for c in lhs.columns]
+    if len(names) == 2:
+        inner = str(parsed.lhs).strip()
+        m = re.match(r"^cbind\((.*)\)$", inner)
+        if m:
+            args = _split_args(m.group(1))
+            if len(args) == 2:
+                names = args
+    elif len(names) != 1:
+        raise ValueError(f"the response {str(parsed.lhs)!r} gives {len(names)} columns; it must "
+                         "be one numeric column, or cbind(successes, failures) for a binomial.")
+    y = np.empty((lhs.shape[0], len(names)))
+    for j in range(len(names)):
+        col = lhs.iloc[:, j]
+        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
+            raise TypeError(f"the response must be numeric, got dtype {col.dtype}.")
+        y[:, j] = col.to_numpy(dtype=float)
+    return pd.DataFrame(y, columns=names, index=labels, copy=False)
+
+
+def _split_args(s: str) -> list[str]:
+    """Top-level comma split of 'a, f(b, c)' -> ['a', 'f(b, c)']."""
+    out, depth, cur = [], 0, []
+    for ch in s:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur).strip())
+    return out
+
+
+def _design(rhs: pd.DataFrame, design_pos: list[int], names: list[str],
+            labels: pd.Index) -> pd.DataFrame:
+    """Float design with the frame's labels, filled column by column (one n x k array)."""
+    X = np.empty((rhs.shape[0], len(design_pos)))
+    for j, pos in enumerate(design_pos):
+        col = rhs.iloc[:, pos]
+        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
+            raise TypeError(f"design column {names[pos]!r} is not numeric ({col.dtype}).")
+        X[:, j] = col.to_numpy(dtype=float)
+    return pd.DataFrame(X, columns=[names[p] for p in design_pos], index=labels, copy=False)
+
+
+def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exposure=None,
+                       freq_weights=None, var_weights=None, missing: str = "none",
+                       context: Mapping[str, Any] | None = None, **kwargs: Any):
+    """Build ``cls(y, X, ...)`` from a formula and a data frame (see the module notes).
+
+    Parameters
+    ----------
+    formula : str, e.g. ``"y ~ C(g, Treatment('b')) * x + np.log(z) + offset(np.log(t))"``.
+    data : pandas or polars DataFrame, or a dict of columns.
+    family : glmkit family instance.
+    offset, exposure, freq_weights, var_weights : arrays (one value per row of ``data``)
+        or column names of ``data``.
+    missing : {'none', 'drop', 'raise'}.
+    context : mapping of extra names (functions) the formula may call.
+    """
+    if missing not in ("none", "drop", "raise"):
+        raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
+    stacklevel = int(kwargs.pop("_stacklevel", 3))
+    parsed = _parse(formula)
+    variables = formula_columns(formula)
+    frame = as_pandas(data, None)
+    labels = frame.index
+    frame = frame.reset_index(drop=True)
+    extras, extra_cols = _resolve_extras(frame, {"offset": offset, "exposure": exposure,
+                                                 "freq_weights": freq_weights,
+                                                 "var_weights": var_weights})
+    ctx = _context(context)
+    frame = _drop_unused_categories(frame)
+    mm = _materialize_fit(parsed, frame, ctx)
+    n = frame.shape[0]
+    keep = np.zeros(n, dtype=bool)
+    keep[mm.rhs.index.to_numpy()] = True
+    for arr in extras.values():
+        if arr is not None:
+            keep &= ~np.isnan(arr)
+    n_dropped = int(n - keep.sum())
+    if n_dropped:
+        msg = _describe_missing(frame, variables, keep, extras)
+        if missing == "raise":
+            raise MissingDataError(f"{msg}.")
+        if missing == "none":
+            raise ValueError(f"{msg}; pass missing='drop' to fit on the complete rows, or "
+                             "fill the values.")
+        if n_dropped == n:
+            raise ValueError("every row has a missing value; nothing is left to fit.")
+        frame = _drop_unused_categories(frame.loc[keep].reset_index(drop=True))
+        labels = labels[keep]
+        extras = {k: (None if a is None else a[keep]) for k, a in extras.items()}
+        mm = _materialize_fit(parsed, frame, ctx)
+        if mm.rhs.shape[0] != frame.shape[0]:  # pragma: no cover - formulaic consistency
+            raise ValueError("formulaic dropped rows after the missing rows were removed.")
+    spec = mm.model_spec.rhs
+    names = [str(c) for c in spec.column_names]
+    design_pos, offset_pos = _split_offset_columns(spec, names)
+    X = _design(mm.rhs, design_pos, names, labels)
+    y = _response(mm.lhs, parsed, labels)
+    total_offset = extras["offset"]
+    if offset_pos:
+        formula_offset = _sum_columns(mm.rhs, offset_pos)
+        total_offset = formula_offset if total_offset is None else total_offset + formula_offset
+    del mm
+    model = cls(y, X, family=family, offset=total_offset, exposure=extras["exposure"],
+                freq_weights=extras["freq_weights"], var_weights=extras["var_weights"],
+                missing=missing, **kwargs)
+    required = sorted({str(v.root) for v in spec.required_variables})
+    model.formula_info = FormulaInfo(formula, spec, names, list(X.columns), required,
+                                     extra_cols["offset"], extra_cols["exposure"], context)
+    model.terms = _model_terms(spec, design_pos)
+    model.n_dropped = n_dropped
+    if n_dropped:
+        warnings.warn(f"missing='drop' dropped {n_dropped} row(s) with missing values.",
+                      UserWarning, stacklevel=stacklevel)
+    return model
+
+
+def glm(formula: str, data, family=None, **kwargs: Any):
+    """statsmodels.formula.api.glm: the GLM *model* of a formula (call ``.fit()``)."""
+    from .model import GLM
+
+    kwargs.setdefault("_stacklevel", 4)
+    return model_from_formula(GLM, formula, data, family=family, **kwargs)
