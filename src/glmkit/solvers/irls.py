@@ -23,66 +23,13 @@ remaining steps use the observed information where it is positive definite.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
 from ._linalg import find_aliased, try_factor
 from .base import SolverOptions, SolverResult, frozen
-
-
-@dataclass
-class Sweep:
-    """Sums of one pass over the rows at one linear predictor."""
-
-    deviance: float
-    valid: bool
-    gram: np.ndarray | None
-    score: np.ndarray | None
-    gram_observed: np.ndarray | None
-    eta: np.ndarray
-    mu: np.ndarray
-    w: np.ndarray
-
-
-def sweep(problem: GLMProblem, kernel, beta: np.ndarray | None, eta0: np.ndarray | None = None,
-          observed: bool = False, dev_constant: float = 0.0) -> Sweep:
-    """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
-
-    With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
-    ``score`` field holds X'Wz instead, what the first solve needs.
-    """
-    X = problem.X
-    n, p = X.shape
-    eta = np.empty(n)
-    mu = np.empty(n)
-    w_all = np.empty(n)
-    G = np.zeros((p, p))
-    Go = np.zeros((p, p)) if observed else None
-    s = np.zeros(p)
-    dev = dev_constant
-    valid = True
-    tw_all = problem.total_weights
-    for sl, Xb in X.row_blocks():
-        if beta is None:
-            e = eta0[sl]
-        else:
-            e = Xb.matvec(beta) + problem.offset[sl]
-        # outside the family's range the numbers are meaningless but must not warn: the
-        # validity and finiteness checks below reject such a step
-        with np.errstate(all="ignore"):
-            m, d, w, u, wo = kernel.evaluate(problem.y[sl], e, tw_all[sl], observed)
-            valid = valid and kernel.valid(e, m)
-        dev += d
-        G += Xb.sandwich(w)
-        # from starting values IRLS solves X'WX b = X'Wz, z = eta - offset + (y - mu)/mu_eta
-        s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
-        if observed:
-            Go += Xb.sandwich(wo)
-        eta[sl], mu[sl], w_all[sl] = e, m, w
-    return Sweep(dev, valid, G, s, Go, eta, mu, w_all)
+from .sweeper import InMemorySweeper
 
 
 def _step_in_se(problem: GLMProblem, step, gram_diag, dev, n_eff) -> float:
@@ -99,24 +46,6 @@ def _is_slow(devs: list[float]) -> bool:
     return d1 > 0 and d2 > 0.5 * d1
 
 
-def _null_coefficients(problem: GLMProblem, keep: np.ndarray):
-    """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
-    point of the family; else None."""
-    X = problem.X
-    const = np.flatnonzero(X.column_is_constant() & keep)
-    if const.size == 0:
-        return None
-    tw = problem.total_weights
-    link = problem.family.link
-    j = const[0]
-    beta = np.zeros(X.shape[1])
-    x0 = X.matvec(np.eye(X.shape[1])[j])[0]
-    beta[j] = float(link(np.array([np.sum(tw * problem.y) / np.sum(tw)]))[0]) / x0
-    eta = X.matvec(beta) + problem.offset
-    mu = link.inverse(eta)
-    return beta if np.isfinite(problem.deviance(mu)) and problem.is_valid(eta, mu) else None
-
-
 class _State:
     """The accepted iterate: coefficients (None before the first solve) and its sweep."""
 
@@ -126,22 +55,24 @@ class _State:
 
 
 def irls(problem: GLMProblem, start: np.ndarray | None = None,
-         options: SolverOptions = SolverOptions(), hessian: str = "expected") -> SolverResult:
-    """Fit by Fisher scoring (``hessian='expected'``) or Newton (``'observed'``)."""
-    X, link = problem.X, problem.family.link
-    p = X.shape[1]
-    kernel = kernel_for(problem.family, fused=options.fused)
-    const = kernel.constant(problem.y, problem.total_weights)
+         options: SolverOptions = SolverOptions(), hessian: str = "expected",
+         sweeper=None) -> SolverResult:
+    """Fit by Fisher scoring (``hessian='expected'``) or Newton (``'observed'``).
+
+    ``sweeper`` does the per-row work (default: :class:`InMemorySweeper`); this function
+    only steers: solves, step-halving, stopping.
+    """
+    sw = sweeper if sweeper is not None else InMemorySweeper(problem, fused=options.fused)
+    p = problem.X.shape[1]
     observed = hessian == "observed"
-    n_eff = float(np.sum(problem.freq_weights[problem.prior_weights > 0]))
+    n_eff = sw.n_eff
     messages: list[str] = []
 
     if start is None:
-        eta0 = link(problem.family.starting_mu(problem.y, problem.prior_weights))
-        cur = _State(None, sweep(problem, kernel, None, eta0, observed, const))
+        cur = _State(None, sw.sweep(None, sw.start_eta(), observed))
     else:
         cur = _State(np.asarray(start, dtype=float).copy(),
-                     sweep(problem, kernel, np.asarray(start, dtype=float), None, observed, const))
+                     sw.sweep(np.asarray(start, dtype=float), None, observed))
     history = {"deviance": [cur.sw.deviance], "step_halvings": []}
     keep = ~find_aliased(cur.sw.gram)
     converged = False
@@ -151,8 +82,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         if not observed and _is_slow(history["deviance"]):
             observed = True   # Fisher scoring crawls: Newton steps from here on
             history["switched_to_newton_at"] = n_iter
-            cur.sw = sweep(problem, kernel, cur.beta, cur.sw.eta, True, const) \
-                if cur.beta is not None else cur.sw
+            cur.sw = sw.sweep(cur.beta, None, True) if cur.beta is not None else cur.sw
         Gk = cur.sw.gram[np.ix_(keep, keep)]
         H = Gk
         if observed and cur.beta is not None and cur.sw.gram_observed is not None:
@@ -172,7 +102,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             base = cur.beta
             beta_new = cur.beta.copy()
             beta_new[keep] += fac.solve(cur.sw.score[keep])
-        new = sweep(problem, kernel, beta_new, None, observed, const)
+        new = sw.sweep(beta_new, None, observed)
         halvings = 0
         out_of_range = False
         while (not (np.isfinite(new.deviance) and new.valid)
@@ -183,14 +113,14 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             halvings += 1
             out_of_range = out_of_range or not (np.isfinite(new.deviance) and new.valid)
             if base is None:
-                base = _null_coefficients(problem, keep)
+                base = sw.null_coefficients(keep)
                 if base is None:
                     base = False
             if base is False:   # no valid coefficients to halve towards: halve in eta
-                new = sweep(problem, kernel, None, 0.5 * (new.eta + cur.sw.eta), observed, const)
+                new = sw.sweep(None, sw.midpoint(new.eta, cur.sw.eta), observed)
             else:
                 beta_new = 0.5 * (beta_new + base)
-                new = sweep(problem, kernel, beta_new, None, observed, const)
+                new = sw.sweep(beta_new, None, observed)
         history["step_halvings"].append(halvings)
         if not (np.isfinite(new.deviance) and new.valid):
             messages.append(f"iteration {n_iter}: no step kept the mean inside the family's "
