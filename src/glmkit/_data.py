@@ -45,6 +45,16 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return v
 
 
+def _own(a: np.ndarray | None) -> np.ndarray | None:
+    """A read-only copy (for n-vectors): results must not change if the user later edits
+    their array. The design X is kept as a read-only view, not copied, to save memory."""
+    if a is None:
+        return None
+    c = np.array(a, dtype=np.float64, copy=True)
+    c.setflags(write=False)
+    return c
+
+
 def _to_array(x: Any, name: str) -> tuple[np.ndarray, list[str] | None, pd.Index | None]:
     """Float64 array of x, with column names and row index when x is pandas."""
     cols = index = None
@@ -221,10 +231,10 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     if len(set(exog_names)) != len(exog_names):
         raise ValueError(f"exog column names must be unique, got {exog_names}.")
     return ModelData(
-        y=_readonly(y), X=_readonly(X) if isinstance(X, np.ndarray) else X,
-        offset=_ro(vectors["offset"]), exposure=_ro(exposure_arr),
-        freq_weights=_ro(vectors["freq_weights"]), var_weights=_ro(vectors["var_weights"]),
-        n_trials=_ro(n_trials), endog_names=endog_names, exog_names=list(exog_names),
+        y=_own(y), X=_readonly(X) if isinstance(X, np.ndarray) else X,
+        offset=_own(vectors["offset"]), exposure=_own(exposure_arr),
+        freq_weights=_own(vectors["freq_weights"]), var_weights=_own(vectors["var_weights"]),
+        n_trials=_own(n_trials), endog_names=endog_names, exog_names=list(exog_names),
         row_labels=keep_index, is_pandas=is_pandas, n_dropped=n_dropped,
     )
 
@@ -239,10 +249,6 @@ def _check_design_finite(X: DesignMatrix) -> None:
             b._X.data if isinstance(b, SparseDesign) else None)
         if vals is not None and not np.all(np.isfinite(vals)):
             raise ValueError("exog has NaN or infinite values; glmkit needs finite numbers.")
-
-
-def _ro(a):
-    return None if a is None else _readonly(a)
 
 
 def _endog_name(ycols, two_col) -> str:

@@ -249,7 +249,8 @@ def wald_test(res, spec, use_f: bool | None = None, scalar: bool = True) -> Cont
     if use_f:
         F = stat / J
         return ContrastResults(F, float(stats.f.sf(F, J, res.df_resid)), J, res.df_resid, "F")
-    return ContrastResults(stat, float(stats.chi2.sf(stat, J)), J, None, "chi2")
+    # statsmodels keeps the number of constraints in df_denom for a chi2 test
+    return ContrastResults(stat, float(stats.chi2.sf(stat, J)), J, J, "chi2")
 
 
 def t_test(res, spec) -> ContrastResults:

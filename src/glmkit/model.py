@@ -297,8 +297,9 @@ class GLM:
                    observed: bool = True):
         """Score (Rao) test of added columns ``exog_extra`` at the constrained fit's params.
 
-        Returns (statistic, p-value, df); the statistic is R's Rao statistic of
-        anova(small, big, test='Rao') divided by the scale of the constrained model.
+        Returns (statistic, p-value, df): R's Rao statistic of anova(small, big,
+        test='Rao'), divided, as R does, by the dispersion of the bigger model (which is
+        fitted for that when the family has a free dispersion).
         """
         from scipy import stats as _st
 
@@ -310,7 +311,16 @@ class GLM:
         extra = extra[:, None] if extra.ndim == 1 else extra
         res = self.fit(start_params=params_constrained)
         X_big = np.column_stack([self.problem.X.to_dense(), extra])
-        stat = rao_statistic(res, X_big) / res.scale
+        scale = 1.0
+        if self.family.has_free_scale:
+            big = GLM(self.data.y if self.data.n_trials is None else
+                      np.column_stack([self.data.y * self.n_trials,
+                                       (1 - self.data.y) * self.n_trials]),
+                      X_big, family=self.family, offset=self.data.offset,
+                      exposure=self.data.exposure, freq_weights=self.data.freq_weights,
+                      var_weights=self.data.var_weights)
+            scale = big.fit().scale
+        stat = rao_statistic(res, X_big) / scale
         df = extra.shape[1] if k_constraints is None else k_constraints
         return stat, float(_st.chi2.sf(stat, df)), df
 

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 from .design import DenseDesign
+from .families import Binomial, Poisson
 from .problem import GLMProblem
 from .solvers import SolverOptions
 from .solvers.irls import irls
@@ -134,10 +135,12 @@ def profile_conf_int(res, alpha: float = 0.05) -> np.ndarray:
     """k x 2 profile-likelihood intervals (NaN for aliased coefficients)."""
     k = len(res._params)
     prof_alpha = alpha / 4.0
-    if res.family.has_free_scale or res.scale != 1:
-        zmax = np.sqrt(stats.f.ppf(1 - prof_alpha, 1, res.nobs - k))
-    else:
+    # MASS switches on the family name: only "binomial" and "poisson" take the chi2 grid
+    # (a negative binomial family is named "Negative Binomial(theta)" and takes the F one)
+    if isinstance(res.family, (Binomial, Poisson)) and res.scale == 1:
         zmax = np.sqrt(stats.chi2.ppf(1 - prof_alpha, 1))
+    else:
+        zmax = np.sqrt(stats.f.ppf(1 - prof_alpha, 1, res.nobs - k))
     cutoff = stats.norm.ppf([alpha / 2.0, 1.0 - alpha / 2.0])
     ci = np.full((k, 2), np.nan)
     for j in np.flatnonzero(res._keep):

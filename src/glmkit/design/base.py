@@ -40,6 +40,12 @@ class DesignMatrix(ABC):
     def to_dense(self) -> np.ndarray:
         """The n x p array (for small designs and tests)."""
 
+    def take_rows(self, rows: np.ndarray) -> "DesignMatrix":
+        """A design of the given rows (sorted integer positions): a small copy."""
+        from .dense import DenseDesign
+
+        return DenseDesign(np.ascontiguousarray(self.to_dense()[rows]))
+
     def row_blocks(self):
         """Iterate (row slice, block) over consecutive row blocks; each block is itself a
         DesignMatrix. A solver's sweep over the blocks is one pass over the data."""

@@ -72,8 +72,8 @@ class CategoricalDesign(DesignMatrix):
         out[rows[ok], cols[ok]] = 1.0
         return out
 
-    def take_rows(self, sl):
-        return CategoricalDesign(self.codes[sl], self.n_levels, self.drop_first, self.levels,
+    def take_rows(self, rows):
+        return CategoricalDesign(self.codes[rows], self.n_levels, self.drop_first, self.levels,
                                  self.name)
 
     def column_is_constant(self):

@@ -56,6 +56,9 @@ class DenseDesign(DesignMatrix):
             self._buf[0] = buf
         return buf[:rows]
 
+    def take_rows(self, rows):
+        return DenseDesign(np.ascontiguousarray(self._X[rows]))
+
     def row_blocks(self):
         n = self._X.shape[0]
         rows = self.block_rows()

@@ -30,6 +30,9 @@ class SparseDesign(DesignMatrix):
         G = self._Xt @ sparse.diags(np.asarray(d, dtype=float)) @ self._X
         return np.asarray(G.todense())
 
+    def take_rows(self, rows):
+        return SparseDesign(self._X[rows])
+
     def to_dense(self):
         return self._X.toarray()
 

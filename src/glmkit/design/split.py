@@ -55,6 +55,9 @@ class SplitDesign(DesignMatrix):
                 out[e[j]:e[j + 1], e[i]:e[i + 1]] = c.T
         return out
 
+    def take_rows(self, rows):
+        return SplitDesign([b.take_rows(rows) for b in self.blocks])
+
     def to_dense(self):
         return np.column_stack([b.to_dense() for b in self.blocks])
 

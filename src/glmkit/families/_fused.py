@@ -53,7 +53,15 @@ class GenericKernel:
         return self.link.valid_eta(eta) and self.family.valid_mu(mu)
 
 
-class PoissonLog(GenericKernel):
+class _InRange(GenericKernel):
+    """Kernels whose link keeps mu inside the family's range by construction (clamped exp
+    or expit): a non-finite deviance is the only way a step can fail."""
+
+    def valid(self, eta, mu) -> bool:
+        return True
+
+
+class PoissonLog(_InRange):
     """d = 2 (y log y - y eta - y + mu); w = tw mu; u = tw (y - mu)."""
 
     def constant(self, y, tw):
@@ -67,7 +75,7 @@ class PoissonLog(GenericKernel):
         return mu, dev, w, u, (w if observed else None)
 
 
-class BinomialLogit(GenericKernel):
+class BinomialLogit(_InRange):
     """d = 2 [y log y + (1-y) log(1-y) - y eta + log(1 + e^eta)] at mu = expit(eta)."""
 
     def constant(self, y, tw):
@@ -88,7 +96,7 @@ class BinomialLogit(GenericKernel):
         return mu, dev, w, u, (w if observed else None)
 
 
-class GammaLog(GenericKernel):
+class GammaLog(_InRange):
     """d = 2 [y e^-eta - 1 - log y + eta]; w = tw; u = tw (y e^-eta - 1)."""
 
     def constant(self, y, tw):
@@ -103,7 +111,7 @@ class GammaLog(GenericKernel):
         return mu, dev, tw, u, w_obs
 
 
-class GaussianIdentity(GenericKernel):
+class GaussianIdentity(_InRange):
     """d = (y - eta)^2; w = tw; u = tw (y - eta)."""
 
     def evaluate(self, y, eta, tw, observed=False):
@@ -112,7 +120,7 @@ class GaussianIdentity(GenericKernel):
         return eta, float(np.dot(u, r)), tw, u, (tw if observed else None)
 
 
-class TweedieLog(GenericKernel):
+class TweedieLog(_InRange):
     """1 < p < 2 or p > 2: d = 2 [y^(2-p)/((1-p)(2-p)) - y mu^(1-p)/(1-p) + mu^(2-p)/(2-p)]."""
 
     def __init__(self, family: Tweedie):

@@ -17,11 +17,26 @@ __all__ = ["SolverOptions", "SolverResult", "solve", "Method"]
 
 def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
           method: Method = "IRLS") -> SolverResult:
-    """Dispatch to the solver named by ``method`` (already validated)."""
-    if method == "IRLS":
-        return irls(problem, start, options)
-    if method == "newton":
-        return irls(problem, start, options, hessian="observed")
+    """Dispatch to the solver named by ``method`` (already validated).
+
+    An IRLS or Newton fit from R's starting means that fails is retried once from
+    statsmodels' starting means (y + mean(y)) / 2, which avoids R's overshooting first step
+    on strongly skewed responses; the retry is kept only if it converges.
+    """
+    if method in ("IRLS", "newton"):
+        hessian = "expected" if method == "IRLS" else "observed"
+        res = irls(problem, start, options, hessian=hessian)
+        if res.converged or start is not None:
+            return res
+        tw = problem.total_weights
+        mid = 0.5 * (problem.y + np.sum(tw * problem.y) / np.sum(tw))
+        if not problem.family.valid_mu(mid):
+            return res
+        retry = irls(problem, None, options, hessian=hessian, start_mu=mid)
+        if retry.converged:
+            retry.history["restarted_from"] = "(y + mean(y)) / 2"
+            return retry
+        return res
     if method == "lbfgs":
         return lbfgs(problem, start, options)
     raise ValueError(f"unknown method {method!r}")

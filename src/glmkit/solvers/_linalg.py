@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 #: A column is aliased when the share of its weighted squared norm left after projecting
 #: on the earlier kept columns is below this (a norm ratio of 1e-6). R's QR uses 1e-11 on
@@ -15,9 +16,10 @@ ALIAS_TOL = 1e-12
 
 
 def _scaling(G: np.ndarray) -> np.ndarray:
-    d = np.diag(G).copy()
-    with np.errstate(divide="ignore"):
-        s = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 0.0)
+    d = np.diag(G)
+    pos = d > 0
+    s = np.zeros(len(d))
+    s[pos] = 1.0 / np.sqrt(d[pos])
     return s
 
 
@@ -60,25 +62,37 @@ def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
 
 
 class SPDFactor:
-    """Cholesky factor of an equilibrated symmetric positive definite matrix."""
+    """Cholesky factor of an equilibrated symmetric positive definite matrix (LAPACK
+    potrf/potrs directly: small problems are dominated by call overhead)."""
 
     def __init__(self, G: np.ndarray):
         self.s = _scaling(G)
+        if G.shape[0] == 0:
+            self.c = np.zeros((0, 0))
+            return
         S = G * self.s[:, None] * self.s[None, :]
-        self.cho = linalg.cho_factor(S, lower=True, check_finite=False)
+        c, info = lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
+        if info != 0:
+            raise linalg.LinAlgError("matrix is not positive definite")
+        self.c = c
 
     def solve(self, r: np.ndarray) -> np.ndarray:
-        return self.s * linalg.cho_solve(self.cho, self.s * r, check_finite=False)
+        if len(self.s) == 0:
+            return np.zeros(0)
+        x, info = lapack.dpotrs(self.c, self.s * r, lower=1)
+        return self.s * x
 
     def inverse(self) -> np.ndarray:
-        inv = linalg.cho_solve(self.cho, np.eye(len(self.s)), check_finite=False)
-        inv = self.s[:, None] * inv * self.s[None, :]
-        return 0.5 * (inv + inv.T)
+        if len(self.s) == 0:
+            return np.zeros((0, 0))
+        inv, info = lapack.dpotri(self.c, lower=1)
+        inv = np.tril(inv) + np.tril(inv, -1).T
+        return self.s[:, None] * inv * self.s[None, :]
 
 
 def try_factor(G: np.ndarray) -> SPDFactor | None:
     """SPDFactor of G, or None when G is not numerically positive definite."""
-    if not np.all(np.isfinite(G)):
+    if not np.isfinite(G).all():
         return None
     try:
         return SPDFactor(G)

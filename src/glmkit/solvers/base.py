@@ -34,6 +34,8 @@ class SolverOptions:
     step_tol: float = 1e-8
     #: Use the fused family x link kernels where one exists (they equal the generic path).
     fused: bool = True
+    #: Start large fits from a fit on a random subsample (solvers/warm_start.py).
+    subsample: bool = True
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from ..problem import GLMProblem
 from ._linalg import find_aliased, try_factor
 from .base import SolverOptions, SolverResult, frozen
 from .sweeper import InMemorySweeper
+from .warm_start import subsample_start
 
 
 def _step_in_se(problem: GLMProblem, step, gram_diag, dev, n_eff) -> float:
@@ -56,11 +57,11 @@ class _State:
 
 def irls(problem: GLMProblem, start: np.ndarray | None = None,
          options: SolverOptions = SolverOptions(), hessian: str = "expected",
-         sweeper=None) -> SolverResult:
+         sweeper=None, start_mu=None) -> SolverResult:
     """Fit by Fisher scoring (``hessian='expected'``) or Newton (``'observed'``).
 
     ``sweeper`` does the per-row work (default: :class:`InMemorySweeper`); this function
-    only steers: solves, step-halving, stopping.
+    only steers: solves, step-halving, stopping. ``start_mu`` replaces R's starting means.
     """
     sw = sweeper if sweeper is not None else InMemorySweeper(problem, fused=options.fused)
     p = problem.X.shape[1]
@@ -68,13 +69,23 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     n_eff = sw.n_eff
     messages: list[str] = []
 
-    if start is None:
+    cur = None
+    if start is None and start_mu is not None:
+        cur = _State(None, sw.sweep(None, problem.family.link(start_mu), observed))
+    if cur is None and start is None and options.subsample and sweeper is None:
+        warm = subsample_start(problem, options)
+        if warm is not None:
+            first = sw.sweep(warm, None, observed)
+            if np.isfinite(first.deviance) and first.valid:
+                cur = _State(warm, first)
+    if cur is None and start is None:
         cur = _State(None, sw.sweep(None, sw.start_eta(), observed))
-    else:
-        cur = _State(np.asarray(start, dtype=float).copy(),
-                     sw.sweep(np.asarray(start, dtype=float), None, observed))
+    elif cur is None:
+        beta0 = np.asarray(start, dtype=float).copy()
+        cur = _State(beta0, sw.sweep(beta0, None, observed))
     history = {"deviance": [cur.sw.deviance], "step_halvings": []}
     keep = ~find_aliased(cur.sw.gram)
+    all_kept = bool(keep.all())
     converged = False
     refine_left = options.refine_iter
     n_iter = 0
@@ -83,10 +94,10 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             observed = True   # Fisher scoring crawls: Newton steps from here on
             history["switched_to_newton_at"] = n_iter
             cur.sw = sw.sweep(cur.beta, None, True) if cur.beta is not None else cur.sw
-        Gk = cur.sw.gram[np.ix_(keep, keep)]
+        Gk = cur.sw.gram if all_kept else cur.sw.gram[np.ix_(keep, keep)]
         H = Gk
         if observed and cur.beta is not None and cur.sw.gram_observed is not None:
-            Go = cur.sw.gram_observed[np.ix_(keep, keep)]
+            Go = cur.sw.gram_observed if all_kept else cur.sw.gram_observed[np.ix_(keep, keep)]
             if try_factor(Go) is not None:
                 H = Go
         fac = try_factor(H)

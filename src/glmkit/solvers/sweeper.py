@@ -66,23 +66,26 @@ class InMemorySweeper:
         dev = self.constant
         valid = True
         tw_all = problem.total_weights
-        for sl, Xb in X.row_blocks():
-            if beta is None:
-                e = eta0[sl]
-            else:
-                e = Xb.matvec(beta) + problem.offset[sl]
-            # outside the family's range the numbers are meaningless but must not warn: the
-            # validity and finiteness checks below reject such a step
-            with np.errstate(all="ignore"):
+        # a trial step outside the family's range gives meaningless numbers, and must not
+        # warn: the solver rejects it on its deviance and validity
+        with np.errstate(all="ignore"):
+            for sl, Xb in X.row_blocks():
+                if beta is None:
+                    e = eta0[sl]
+                else:
+                    e = Xb.matvec(beta) + problem.offset[sl]
                 m, d, w, u, wo = kernel.evaluate(problem.y[sl], e, tw_all[sl], observed)
                 valid = valid and kernel.valid(e, m)
-            dev += d
-            G += Xb.sandwich(w)
-            # from starting values IRLS solves X'WX b = X'Wz, z = eta - offset + (y - mu)/mu_eta
-            s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
-            if observed:
-                Go += Xb.sandwich(wo)
-            eta[sl], mu[sl], w_all[sl] = e, m, w
+                dev += d
+                G += Xb.sandwich(w)
+                # from starting values IRLS solves X'WX b = X'Wz,
+                # z = eta - offset + (y - mu) / mu_eta
+                s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
+                if observed:
+                    Go += Xb.sandwich(wo)
+                eta[sl], mu[sl], w_all[sl] = e, m, w
+        # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
+        dev = max(dev, 0.0) if np.isfinite(dev) else dev
         return Sweep(dev, valid, G, s, Go, eta, mu, w_all)
 
     def null_coefficients(self, keep: np.ndarray):
