@@ -55,7 +55,8 @@ def _own(a: np.ndarray | None) -> np.ndarray | None:
     return c
 
 
-def _to_array(x: Any, name: str) -> tuple[np.ndarray, list[str] | None, pd.Index | None]:
+def _to_array(x: Any, name: str, keep_float32: bool = False
+              ) -> tuple[np.ndarray, list[str] | None, pd.Index | None]:
     """Float64 array of x, with column names and row index when x is pandas."""
     cols = index = None
     if isinstance(x, pd.DataFrame):
@@ -78,7 +79,7 @@ def _to_array(x: Any, name: str) -> tuple[np.ndarray, list[str] | None, pd.Index
         raise TypeError(f"{name} must be numeric, got an array of dtype {arr.dtype}.")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real, got complex values.")
-    if arr.dtype != np.float64:
+    if arr.dtype != np.float64 and not (keep_float32 and arr.dtype == np.float32):
         arr = arr.astype(np.float64)
     return arr, cols, index
 
@@ -117,7 +118,9 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         xcols, xindex = getattr(X, "column_names", None), None
         _check_design_finite(X)
     else:
-        X, xcols, xindex = _to_array(exog, "exog")
+        # a float32 design is fitted in float32 (with float64 accumulation): the user
+        # asked for it by passing float32 data
+        X, xcols, xindex = _to_array(exog, "exog", keep_float32=True)
     if isinstance(X, np.ndarray) and X.ndim == 1:
         X = X[:, None]
         if xcols is None or xcols == [None]:

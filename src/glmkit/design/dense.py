@@ -10,7 +10,10 @@ _BLOCK_ELEMENTS = 1 << 19
 
 
 class DenseDesign(DesignMatrix):
-    """A float n x p array, never copied or written to.
+    """A float64 or float32 n x p array, never copied or written to.
+
+    A float32 array stays float32: X'WX of each block is a float32 syrk accumulated in
+    float64, and X @ b, X'v are computed in float64 one block at a time.
 
     :meth:`sandwich` walks row blocks, scales each into a reused buffer by sqrt(d) and
     accumulates ``B' B`` (a BLAS syrk), so a fit allocates no n x p temporaries.
@@ -39,10 +42,21 @@ class DenseDesign(DesignMatrix):
         return self._X
 
     def matvec(self, b):
-        return self._X @ b.astype(self._X.dtype, copy=False)
+        if self._X.dtype == np.float64:
+            return self._X @ b
+        # float32 data: products in float64, one block at a time (no n x p upcast)
+        out = np.empty(self._X.shape[0])
+        for sl, blk in self.row_blocks():
+            out[sl] = blk._X.astype(np.float64) @ b
+        return out
 
     def rmatvec(self, v):
-        return self._X.T @ v.astype(self._X.dtype, copy=False)
+        if self._X.dtype == np.float64:
+            return self._X.T @ v
+        out = np.zeros(self._X.shape[1])
+        for sl, blk in self.row_blocks():
+            out += blk._X.astype(np.float64).T @ v[sl]
+        return out
 
     def block_rows(self) -> int:
         n, p = self._X.shape
