@@ -151,3 +151,26 @@ def test_float32_design_fits_the_same_data_as_float64():
     np.testing.assert_allclose(a.params, b.params, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(a.bse, b.bse, rtol=1e-5)
     assert a.deviance == pytest.approx(b.deviance, rel=1e-10)
+
+
+def test_subsample_warm_start_reaches_the_full_data_mle(monkeypatch):
+    """Invariant: the subsample start changes the path, not the answer (full-data MLE)."""
+    from glmkit.solvers import warm_start
+
+    monkeypatch.setattr(warm_start, "MIN_ROWS", 1000)
+    monkeypatch.setattr(warm_start, "MIN_RATIO", 10)
+    rng = np.random.default_rng(12)
+    n = 60000
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 3))])
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(X @ [-0.3, 0.5, -0.2, 0.1])))).astype(float)
+    fam = sm.families.Binomial(L.CLogLog())
+    from glmkit.solvers import SolverOptions
+    from glmkit.solvers.irls import irls
+
+    problem = sm.GLM(y, X, family=fam).problem
+    warm = irls(problem, None, SolverOptions(subsample=True))
+    cold = irls(problem, None, SolverOptions(subsample=False))
+    assert warm.converged and cold.converged
+    np.testing.assert_allclose(warm.params, cold.params, rtol=1e-8)
+    assert warm.deviance == pytest.approx(cold.deviance, rel=1e-13)
+    assert warm_start.subsample_start(problem, SolverOptions()) is not None

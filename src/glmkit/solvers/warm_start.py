@@ -36,6 +36,8 @@ def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
                      freq_weights=problem.freq_weights[rows], offset=problem.offset[rows])
     res = irls(sub, None, replace(options, tol=1e-6, refine_iter=0, maxiter=25))
     beta = np.asarray(res.params)
-    if not np.all(np.isfinite(beta[~np.asarray(res.aliased)])):
+    # a subsample can be separated (rare events) or fail where the full data do not: then
+    # R's starting means are the safer start
+    if not res.converged or not np.all(np.isfinite(beta[~np.asarray(res.aliased)])):
         return None
     return np.nan_to_num(beta)
