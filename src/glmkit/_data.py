@@ -45,14 +45,16 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return v
 
 
-def _own(a: np.ndarray | None) -> np.ndarray | None:
+def _copy_ro(a: np.ndarray) -> np.ndarray:
     """A read-only copy (for n-vectors): results must not change if the user later edits
     their array. The design X is kept as a read-only view, not copied, to save memory."""
-    if a is None:
-        return None
     c = np.array(a, dtype=np.float64, copy=True)
     c.setflags(write=False)
     return c
+
+
+def _own(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else _copy_ro(a)
 
 
 def _to_array(x: Any, name: str, keep_float32: bool = False
@@ -70,7 +72,7 @@ def _to_array(x: Any, name: str, keep_float32: bool = False
             )
         x = x.to_numpy(dtype=float, na_value=np.nan)
     elif isinstance(x, pd.Series):
-        cols, index = [str(x.name) if x.name is not None else None], x.index
+        cols, index = [str(x.name) if x.name is not None else None], x.index  # type: ignore[list-item]
         if not (pd.api.types.is_numeric_dtype(x.dtype) or pd.api.types.is_bool_dtype(x.dtype)):
             raise TypeError(f"{name} must be numeric, got dtype {x.dtype}.")
         x = x.to_numpy(dtype=float, na_value=np.nan)
@@ -113,6 +115,7 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         raise ValueError("GLM needs both endog (the response) and exog (the design matrix); "
                          "use add_constant(...) for an intercept-only design.")
     y, ycols, yindex = _to_array(endog, "endog")
+    X: Any
     if isinstance(exog, DesignMatrix) or sparse.issparse(exog):
         X = as_design(exog)
         xcols, xindex = getattr(X, "column_names", None), None
@@ -234,7 +237,7 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     if len(set(exog_names)) != len(exog_names):
         raise ValueError(f"exog column names must be unique, got {exog_names}.")
     return ModelData(
-        y=_own(y), X=_readonly(X) if isinstance(X, np.ndarray) else X,
+        y=_copy_ro(y), X=_readonly(X) if isinstance(X, np.ndarray) else X,
         offset=_own(vectors["offset"]), exposure=_own(exposure_arr),
         freq_weights=_own(vectors["freq_weights"]), var_weights=_own(vectors["var_weights"]),
         n_trials=_own(n_trials), endog_names=endog_names, exog_names=list(exog_names),

@@ -121,7 +121,7 @@ def _combine_groups(g: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------- contrasts
-_TERM = re.compile(r"\s*([+-]?)\s*(\d*\.?\d*(?:[eE][+-]?\d+)?)\s*\*?\s*([A-Za-z_][\w.\[\]:()]*)?\s*")
+_SIGN = re.compile(r"\s*([+-]?)\s*")
 
 
 def _parse_side(side: str, names: list[str]) -> tuple[np.ndarray, float]:
@@ -135,9 +135,10 @@ def _parse_side(side: str, names: list[str]) -> tuple[np.ndarray, float]:
     # names may contain characters the tokenizer does not know: match them literally first
     ordered = sorted(names, key=len, reverse=True)
     while pos < len(s):
-        m = re.match(r"\s*([+-]?)\s*", s[pos:])
-        sign = -1.0 if m.group(1) == "-" else 1.0
-        pos += m.end()
+        lead = _SIGN.match(s, pos)
+        assert lead is not None  # the pattern matches the empty string
+        sign = -1.0 if lead.group(1) == "-" else 1.0
+        pos = lead.end()
         m = re.match(r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\s*(\*)?\s*", s[pos:])
         num = 1.0
         has_num = False
@@ -153,7 +154,8 @@ def _parse_side(side: str, names: list[str]) -> tuple[np.ndarray, float]:
         else:
             raise ValueError(f"cannot read {s[pos:]!r} in a hypothesis; parameter names are "
                              f"{names}")
-        pos += len(re.match(r"\s*", s[pos:]).group(0))
+        while pos < len(s) and s[pos].isspace():
+            pos += 1
         if pos < len(s) and s[pos] not in "+-":
             raise ValueError(f"cannot read {s[pos:]!r} in a hypothesis")
     return coef, const
@@ -211,13 +213,14 @@ class ContrastResults:
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
         if self.effect is None or self.sd is None:
             raise ValueError("intervals exist for t_test results only")
-        q = (stats.t(self.df_denom) if self.distribution == "t" else stats.norm).ppf(1 - alpha / 2)
+        dist = stats.t(float(self.df_denom or np.inf)) if self.distribution == "t" else stats.norm
+        q = dist.ppf(1 - alpha / 2)
         return np.column_stack([self.effect - q * self.sd, self.effect + q * self.sd])
 
     def summary(self) -> str:
         if self.effect is not None:
             lines = [f"{'effect':>12}{'std err':>12}{self.distribution:>10}{'P>|' + self.distribution + '|':>10}"]
-            for e, s, t, p in zip(self.effect, self.sd, np.atleast_1d(self.statistic),
+            for e, s, t, p in zip(self.effect, np.asarray(self.sd), np.atleast_1d(self.statistic),
                                   np.atleast_1d(self.pvalue)):
                 lines.append(f"{e:12.6g}{s:12.6g}{t:10.4f}{p:10.4g}")
             return "\n".join(lines)

@@ -50,6 +50,13 @@ class GLM:
     with non-zero prior weight, minus rank(X), as R's ``glm`` counts them.
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # --- Dask dispatch hook (issue 5): any Dask input builds a glmkit.dask.DaskGLM ---
+        if cls is GLM and any(hasattr(type(a), "__dask_graph__") for a in (*args, *kwargs.values())):
+            from .dask import DaskGLM
+            return super().__new__(DaskGLM)
+        return super().__new__(cls)
+
     def __init__(self, endog, exog, family: Family | None = None, offset=None, exposure=None,
                  freq_weights=None, var_weights=None, missing: str = "none", **kwargs: Any):
         if kwargs:
@@ -80,6 +87,9 @@ class GLM:
     @classmethod
     def from_formula(cls, formula: str, data, family: Family | None = None, **kwargs: Any):
         """Build the model from an R-style formula and a data frame (see glmkit.formula)."""
+        if hasattr(type(data), "__dask_graph__"):  # Dask dispatch hook (issue 5)
+            from .dask import glm as dask_glm
+            return dask_glm(formula, data, family=family, **kwargs)
         from .formula import model_from_formula
 
         return model_from_formula(cls, formula, data, family=family, **kwargs)
@@ -343,13 +353,14 @@ class GLM:
             off = self.problem.offset
             if offset is not None or exposure is not None:
                 n = X.shape[0]
-                off = np.zeros(n) if offset is None else _data._vector(offset, "offset", n)
+                off = np.zeros(n) if offset is None else np.asarray(
+                    _data._vector(offset, "offset", n))
                 if exposure is not None:
                     off = off + np.log(self._check_exposure(exposure, n))
         else:
             X, formula_offset = self.exog_for_predict(exog)
             n = X.shape[0]
-            off = np.zeros(n) if offset is None else _data._vector(offset, "offset", n)
+            off = np.zeros(n) if offset is None else np.asarray(_data._vector(offset, "offset", n))
             if formula_offset is not None:
                 off = off + formula_offset
             if exposure is not None:

@@ -148,5 +148,5 @@ def profile_conf_int(res, alpha: float = 0.05) -> np.ndarray:
         order = np.argsort(zs, kind="stable")
         bs, zs = bs[order], zs[order]
         xo, yo = fmm_spline(bs, zs, 3 * len(bs))
-        ci[j] = _approx(yo, xo, cutoff)
+        ci[j] = _approx(yo, xo, np.asarray(cutoff))
     return ci

@@ -47,7 +47,7 @@ def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
     for j in range(p):
         if aliased[j]:
             continue
-        lj = Lrows[j, kept]
+        lj = Lrows[j, np.array(kept, dtype=int)]
         r = S[j, j] - lj @ lj
         if r < tol:
             aliased[j] = True
@@ -55,7 +55,7 @@ def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
         ljj = np.sqrt(r)
         rest = np.arange(j + 1, p)
         if rest.size:
-            Lrows[rest, j] = (S[rest, j] - Lrows[np.ix_(rest, kept)] @ lj) / ljj
+            Lrows[rest, j] = (S[rest, j] - Lrows[np.ix_(rest, np.array(kept, dtype=int))] @ lj) / ljj
         Lrows[j, j] = ljj
         kept.append(j)
     return aliased

@@ -66,6 +66,8 @@ class SolverResult:
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
+    if hasattr(type(a), "__dask_graph__"):
+        return a  # the lazy per-row arrays of a Dask sweep stay lazy (dask arrays are immutable)
     a = np.asarray(a)
     a.setflags(write=False)
     return a

@@ -23,13 +23,15 @@ remaining steps use the observed information where it is positive definite.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
 from ._linalg import find_aliased, try_factor
 from .base import SolverOptions, SolverResult, frozen
-from .sweeper import InMemorySweeper
+from .sweeper import InMemorySweeper, Sweep
 from .warm_start import subsample_start
 
 
@@ -83,7 +85,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     elif cur is None:
         beta0 = np.asarray(start, dtype=float).copy()
         cur = _State(beta0, sw.sweep(beta0, None, observed))
-    history = {"deviance": [cur.sw.deviance], "step_halvings": []}
+    history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
     keep = ~find_aliased(cur.sw.gram)
     all_kept = bool(keep.all())
     converged = False

@@ -1,0 +1,178 @@
+"""The IRLS sweep over the partitions of a Dask data set (exact distributed IRLS).
+
+:func:`glmkit.solvers.irls.irls` steers; :class:`DaskSweeper` does each pass: one task per
+partition runs the in-memory sweep (:class:`~glmkit.solvers.sweeper.InMemorySweeper`, the
+same fused family x link kernels) on that partition's rows and returns X_b'W X_b, X_b'u,
+the deviance terms, a validity flag and the range of the fitted means; the partials are
+summed in a tree on the cluster and only the p x p and p-sized totals reach the client.
+The linear predictor, means and working weights of a sweep are lazy dask arrays (the
+same per-row formulas, computed only if asked for).
+
+Because every task is the in-memory code on a subset of rows, a distributed fit differs
+from the in-memory one only in the order in which partial sums are added.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..design import DenseDesign
+from ..families import Gaussian, links
+from ..families._fused import kernel_for
+from ..problem import GLMProblem
+from .sweeper import InMemorySweeper, Sweep
+
+
+# ------------------------------------------------------------ per-partition functions
+def block_design(b, design: str) -> DenseDesign:
+    """The partition's design: the model's X, or the intercept column of the null model."""
+    if design == "ones":
+        return DenseDesign(np.ones((b.n, 1)))
+    return DenseDesign(b.X)
+
+
+def block_problem(b, family, design: str) -> GLMProblem:
+    return GLMProblem(X=block_design(b, design), y=b.y, family=family,
+                      prior_weights=b.prior_weights, freq_weights=b.freq_weights,
+                      offset=b.offset)
+
+
+def _sweep_block(b, eta0, family, fused, beta, observed, design):
+    sw = InMemorySweeper(block_problem(b, family, design), fused=fused)
+    s = sw.sweep(beta, eta0, observed)
+    mu = s.mu[b.total_weights > 0]
+    return {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
+            "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,
+            "mu_min": float(np.min(mu, initial=np.inf)),
+            "mu_max": float(np.max(mu, initial=-np.inf))}
+
+
+def eta_rows(b, beta, design):
+    """eta = X beta + offset of one partition (beta: zeros for aliased columns)."""
+    return block_design(b, design).matvec(beta) + b.offset
+
+
+def kernel_rows(b, eta, family, fused, what):
+    """mu or w of the family's kernel at ``eta`` (what the in-memory sweep returns)."""
+    m, _, w, _, _ = kernel_for(family, fused=fused).evaluate(b.y, eta, b.total_weights, False)
+    return m if what == "mu" else w
+
+
+def start_eta_rows(b, family, start_stats):
+    """g(starting means), R's initialize, per partition.
+
+    Every family's ``starting_mu`` is row by row except Gaussian's, which looks at the whole
+    response (for the log and negative power links); its global numbers come from the data
+    pass in ``start_stats`` and the same rule is applied here.
+    """
+    if isinstance(family, Gaussian) and type(family).starting_mu is Gaussian.starting_mu:
+        y = b.y
+        link = family.link
+        avg = start_stats["pwy_sum"] / start_stats["pw_sum"]
+        if isinstance(link, links.Log) and start_stats["y_nonpos_any"]:
+            mu = np.full_like(y, max(float(avg), 1e-3))
+        elif isinstance(link, links.Power) and link.power < 0 and start_stats["y_zero_any"]:
+            mu = np.where(y == 0, avg, y)
+        else:
+            mu = y.copy()
+    else:
+        mu = family.starting_mu(b.y, b.prior_weights)
+    return family.link(mu)
+
+
+def _null_check_block(b, beta, family, design):
+    eta = eta_rows(b, beta, design)
+    mu = family.link.inverse(eta)
+    problem = block_problem(b, family, design)
+    return {"deviance": problem.deviance(mu), "invalid": 0.0 if problem.is_valid(eta, mu) else 1.0}
+
+
+# -------------------------------------------------------------------- the sweeper
+class DaskSweeper:
+    """The sweeper interface of :func:`~glmkit.solvers.irls.irls` over a Dask data set.
+
+    Parameters
+    ----------
+    problem : :class:`glmkit.dask.DaskProblem` (source of partitions, family, data summary).
+    executor : :class:`glmkit.design.partitioned.Executor` (client, progress, verbose).
+    fused : use the fused kernels (as the in-memory fit does by default).
+    label : name of the fit in the progress lines ('IRLS', 'null model').
+    """
+
+    def __init__(self, problem, executor, fused: bool = True, label: str = "IRLS"):
+        self.problem = problem
+        self.source = problem.source
+        self.family = problem.family
+        self.fused = bool(fused)
+        self.executor = executor
+        self.label = label
+        self.n_eff = float(problem.stats.wnobs)
+        self.constant = float(problem.stats.constant)
+        self._extremes: dict[str, tuple[float, float]] = {}
+        self._need_X = problem.design == "X"
+
+    def start_eta(self):
+        return self.source.map_rows(start_eta_rows, args=(self.family, self.problem.stats.start),
+                                    need_X=False)
+
+    @staticmethod
+    def midpoint(a, b):
+        return 0.5 * (a + b)
+
+    def _lazy_rows(self, eta):
+        src = self.source
+        mu = src.map_rows(kernel_rows, eta, args=(self.family, self.fused, "mu"), need_X=False)
+        w = src.map_rows(kernel_rows, eta, args=(self.family, self.fused, "w"), need_X=False)
+        return mu, w
+
+    def sweep(self, beta, eta0=None, observed: bool = False) -> Sweep:
+        src, design = self.source, self.problem.design
+        if beta is None:
+            tree = src.map_reduce(_sweep_block, eta0,
+                                  args=(self.family, self.fused, None, observed, design),
+                                  need_X=self._need_X)
+            eta = eta0
+        else:
+            beta = np.asarray(beta, dtype=float)
+            tree = src.map_reduce(_sweep_block,
+                                  args=(None, self.family, self.fused, beta, observed, design),
+                                  need_X=self._need_X)
+            eta = src.map_rows(eta_rows, args=(beta, design), need_X=self._need_X)
+        out = self.executor.total(src, tree, self.label)
+        p = self.problem.X.shape[1]
+        gram = out.get("gram", np.zeros((p, p)))
+        score = out.get("score", np.zeros(p))
+        gram_obs = out.get("gram_observed") if observed else None
+        if observed and gram_obs is None:
+            gram_obs = np.zeros((p, p))
+        deviance = float(out.get("deviance", 0.0))
+        valid = out.get("invalid", 0.0) == 0.0
+        mu, w = self._lazy_rows(eta)
+        self._extremes[mu.name] = (float(out.get("mu_min", np.inf)),
+                                   float(out.get("mu_max", -np.inf)))
+        self.executor.report(self.label, out["_seconds"], deviance=deviance,
+                             **({} if valid else {"valid": False}))
+        return Sweep(deviance, bool(valid), gram, score, gram_obs, eta, mu, w)
+
+    def extremes(self, mu) -> tuple[float, float]:
+        """(min, max) of the fitted means over rows with weight, of a sweep's ``mu``."""
+        return self._extremes.get(getattr(mu, "name", None), (np.nan, np.nan))
+
+    def null_coefficients(self, keep: np.ndarray):
+        """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
+        point of the family; else None (as :meth:`InMemorySweeper.null_coefficients`)."""
+        stats = self.problem.stats
+        const = np.flatnonzero(self.problem.col_const & keep)
+        if const.size == 0:
+            return None
+        link = self.family.link
+        j = int(const[0])
+        beta = np.zeros(self.problem.X.shape[1])
+        with np.errstate(all="ignore"):
+            beta[j] = float(link(np.array([stats.twy_sum / stats.tw_sum]))[0]) \
+                / float(self.problem.col_value[j])
+        tree = self.source.map_reduce(_null_check_block, args=(beta, self.family,
+                                                               self.problem.design),
+                                      need_X=self._need_X)
+        out = self.executor.total(self.source, tree, "null check")
+        ok = np.isfinite(out.get("deviance", 0.0)) and out.get("invalid", 0.0) == 0.0
+        return beta if ok else None
