@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -28,10 +29,13 @@ class GLMProblem:
     freq_weights: np.ndarray
     offset: np.ndarray
 
-    @property
+    @cached_property
     def total_weights(self) -> np.ndarray:
-        """freq_weights * prior_weights: what multiplies each row in every sum."""
-        return self.freq_weights * self.prior_weights
+        """freq_weights * prior_weights: what multiplies each row in every sum (computed
+        once: every sweep reads it)."""
+        tw = self.freq_weights * self.prior_weights
+        tw.setflags(write=False)
+        return tw
 
     def deviance(self, mu: np.ndarray) -> float:
         return self.family.deviance(self.y, mu, var_weights=self.prior_weights,
