@@ -361,3 +361,15 @@ def test_summary_layout():
                   "Log", "No. Iterations:", "Deviance:", "Pearson chi2:", "Log-Likelihood:",
                   "AIC:", "coef", "std err", "P>|z|", "[0.025", "0.975]", "const", "x1"):
         assert piece in text, piece
+
+
+def test_hypothesis_strings_with_commas_inside_names():
+    """Names from formulas contain commas: only top-level commas separate equations."""
+    from glmkit.inference import parse_constraints
+
+    names = ["const", "C(g, Treatment('b'))[T.a]", "x1", "x2"]
+    R, q = parse_constraints("C(g, Treatment('b'))[T.a] = 0, x1 = 2*x2 + 1", names)
+    np.testing.assert_array_equal(R, [[0, 1, 0, 0], [0, 0, 1, -2]])
+    np.testing.assert_array_equal(q, [0, 1])
+    with pytest.raises(ValueError, match="cannot read"):
+        parse_constraints("x3 = 0", names)

@@ -2,6 +2,8 @@
 
 >>> import glmkit.api as sm
 >>> res = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson()).fit()
+>>> res = glmkit.glm("y ~ C(region) + np.log(age)", df, family=sm.families.Poisson()).fit()
+>>> res.save("model.glmkit"); res = glmkit.load("model.glmkit")
 """
 from . import families
 from ._data import add_constant
@@ -10,17 +12,21 @@ from .exceptions import (
     ConvergenceWarning,
     DomainWarning,
     MissingDataError,
+    ModelFileError,
+    ModelVersionError,
     PerfectSeparationWarning,
 )
 from .anova import anova
 from .inference import lr_test
+from .formula import glm
 from .model import GLM
+from .persistence import load
 from .results import GLMResults
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "anova", "lr_test", "families", "add_constant", "ConvergenceWarning",
-    "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError", "DomainWarning",
-    "__version__",
+    "GLM", "GLMResults", "glm", "load", "anova", "lr_test", "families", "add_constant",
+    "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
+    "DomainWarning", "ModelFileError", "ModelVersionError", "__version__",
 ]

@@ -2,5 +2,6 @@
 from . import families
 from ._data import add_constant
 from .model import GLM
+from .persistence import load
 
-__all__ = ["GLM", "families", "add_constant"]
+__all__ = ["GLM", "families", "add_constant", "load"]

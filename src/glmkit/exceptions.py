@@ -19,3 +19,11 @@ class MissingDataError(ValueError):
 
 class DomainWarning(UserWarning):
     """A requested combination may leave a family's domain."""
+
+
+class ModelFileError(ValueError):
+    """A file given to :func:`glmkit.load` is not a glmkit model file, or is damaged."""
+
+
+class ModelVersionError(ModelFileError):
+    """A model file was written by another glmkit version (or file format version)."""

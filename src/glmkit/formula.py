@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import gc
 import importlib
+import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -51,8 +53,10 @@ __all__ = ["model_from_formula", "FormulaInfo", "formula_columns", "as_pandas"]
 #: a data column called "offset" cannot shadow the function.
 OFFSET_FN = "__glmkit_offset__"
 _OFFSET_CALL = re.compile(r"(?<![\w.])offset\s*\(")
-_C_CALL = re.compile(r"^C\(\s*(`[^`]+`|[A-Za-z_][\w]*)\s*[,)]")
+_C_CALL = re.compile(r"^(?:C|factor)\(\s*(`[^`]+`|[A-Za-z_][\w]*)\s*[,)]")
 _NAME = re.compile(r"^(`[^`]+`|[A-Za-z_][\w]*)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_GC_ROWS = 100_000
 _EXTRAS = ("offset", "exposure", "freq_weights", "var_weights")
 
 
@@ -69,7 +73,10 @@ def _offset(values):
 
 
 def _context(extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"cbind": _cbind, OFFSET_FN: _offset}
+    from formulaic.transforms import C
+
+    # factor(g) as R writes it: formulaic's C(g)
+    ctx: dict[str, Any] = {"cbind": _cbind, OFFSET_FN: _offset, "factor": C}
     if extra:
         ctx.update(extra)
     return ctx
@@ -82,24 +89,44 @@ def _rewrite(formula: str) -> str:
     return _OFFSET_CALL.sub(f"{OFFSET_FN}(", formula)
 
 
-def _parse(formula: str):
+def _parse(formula: str, available: list[str] | None = None):
+    """formulaic's Formula of ``formula``; ``available`` (the data's columns) expands R's
+    ``.`` (every column not in the response)."""
     from formulaic import Formula
 
+    context = None if available is None else {
+        "__formulaic_variables_available__": [str(c) for c in available]}
     try:
-        parsed = Formula(_rewrite(formula))
+        parsed = Formula(_rewrite(formula), _context=context)
     except Exception as exc:  # formulaic's parser errors are not ValueErrors
-        raise ValueError(f"cannot parse the formula {formula!r}: {exc}") from None
+        raise ValueError(f"cannot parse the formula {formula!r}: {_first_line(exc)}") from None
     if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
         raise ValueError(f"the formula {formula!r} needs a response: write 'y ~ x1 + x2' "
                          "(or 'cbind(successes, failures) ~ x' for a binomial).")
     return parsed
 
 
-def formula_columns(formula: str) -> list[str]:
-    """Names of the data columns a formula reads (response, covariates, offset terms)."""
+def uses_dot(formula: str) -> bool:
+    """Whether the formula has R's ``.`` (all other columns), so it needs the data's columns."""
+    try:
+        _parse(formula)
+    except ValueError as exc:
+        return "`.` operator" in str(exc)
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, without terminal colour codes."""
+    text = _ANSI.sub("", str(exc)).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def formula_columns(formula: str, available: list[str] | None = None) -> list[str]:
+    """Names of the data columns a formula reads (response, covariates, offset terms);
+    ``available`` (the data's columns) is needed for a formula with ``.``."""
     from formulaic.utils.variables import Variable
 
-    parsed = _parse(formula)
+    parsed = _parse(formula, available)
     names = {str(v) for v in parsed.required_variables if Variable.Role.VALUE in v.roles}
     return sorted(names - {"cbind", OFFSET_FN})
 
@@ -142,6 +169,15 @@ def _polars_to_pandas(data, columns: list[str] | None) -> pd.DataFrame:
         else:
             out[name] = s.to_numpy()
     return pd.DataFrame(out)
+
+
+def _strings_as_categories(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """pandas string columns (the default text dtype of pandas 3) of ``columns`` as
+    categoricals: compact, and read as categorical by every formulaic version. Their
+    levels are sorted, as R's factor() sorts them."""
+    changed = {c: frame[c].astype("category") for c in columns
+               if c in frame.columns and isinstance(frame[c].dtype, pd.StringDtype)}
+    return frame.assign(**changed) if changed else frame
 
 
 def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
@@ -259,8 +295,11 @@ class FormulaInfo:
 
     def __init__(self, formula: str, spec, column_names: list[str], exog_names: list[str],
                  required: list[str], offset_column: str | None = None,
-                 exposure_column: str | None = None, context: Mapping[str, Any] | None = None):
+                 exposure_column: str | None = None, context: Mapping[str, Any] | None = None,
+                 available: list[str] | None = None):
         self.formula = formula
+        #: the data's columns when the formula has ``.`` (needed to parse it again)
+        self.available = None if available is None else [str(c) for c in available]
         self.spec = spec
         self.column_names = list(column_names)
         self.exog_names = list(exog_names)
@@ -276,6 +315,7 @@ class FormulaInfo:
 
     @property
     def has_offset(self) -> bool:
+        """Whether design_for returns an offset (offset() terms or offset/exposure columns)."""
         return bool(self._offset_pos) or self.offset_column is not None \
             or self.exposure_column is not None
 
@@ -291,7 +331,7 @@ class FormulaInfo:
         if lacking:
             raise ValueError(f"the new data lack the column(s) {lacking} that the model "
                              f"({self.formula!r}) uses.")
-        frame = frame.reset_index(drop=True)
+        frame = _strings_as_categories(frame.reset_index(drop=True), self.required_columns)
         n = frame.shape[0]
         self._check_levels(frame)
         mm = self._materialize(frame)
@@ -332,7 +372,7 @@ class FormulaInfo:
                                  f"fitted with: {exc}") from None
             except Exception as exc:
                 raise ValueError(f"cannot build the design of {self.formula!r} on the new "
-                                 f"data: {exc}") from None
+                                 f"data: {_first_line(exc)}") from None
 
     def levels(self) -> dict[str, list]:
         """Categories of each categorical factor, as the fit coded them."""
@@ -368,6 +408,7 @@ class FormulaInfo:
         terms = [str(t) for t in spec.formula]
         return {
             "formula": self.formula,
+            "variables_available": self.available,
             "rhs_terms": terms,
             "column_names": self.column_names,
             "exog_names": self.exog_names,
@@ -381,20 +422,20 @@ class FormulaInfo:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FormulaInfo:
-        from formulaic import Formula, ModelSpec
+        from formulaic import ModelSpec
 
         terms = list(d["rhs_terms"])
-        rest = [t for t in terms if t != "1"]
-        head = "1" if "1" in terms else "0"
-        rhs = " + ".join([head] + rest)
-        spec = ModelSpec(formula=Formula(rhs), ensure_full_rank=bool(d["ensure_full_rank"]),
+        # the parser is deterministic: these are the fit's terms
+        rhs = _parse(d["formula"], d.get("variables_available")).rhs
+        if [str(t) for t in rhs] != terms:
+            raise ValueError("the saved formula does not parse back to the saved terms.")
+        spec = ModelSpec(formula=rhs, ensure_full_rank=bool(d["ensure_full_rank"]),
                          na_action="drop", output="pandas",
                          transform_state=_decode(d["transform_state"]),
                          encoder_state=_decode(d["encoder_state"]))
-        if [str(t) for t in spec.formula] != terms:
-            raise ValueError("the saved formula terms do not parse back to the same terms.")
         return cls(d["formula"], spec, d["column_names"], d["exog_names"],
-                   d["required_columns"], d["offset_column"], d["exposure_column"])
+                   d["required_columns"], d["offset_column"], d["exposure_column"],
+                   available=d.get("variables_available"))
 
     def __repr__(self):
         return f"FormulaInfo({self.formula!r}, columns={self.exog_names})"
@@ -484,14 +525,50 @@ def _resolve_extras(frame: pd.DataFrame, values: dict[str, Any]):
 
 
 def _materialize_fit(parsed, frame: pd.DataFrame, context):
-    from formulaic import model_matrix
+    """Evaluate the formula on the frame: (ModelMatrices, kept row positions).
 
-    try:
-        return model_matrix(parsed, frame, context=context, na_action="drop",
-                            output="pandas")
-    except Exception as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"cannot build the design of the formula: {msg}") from None
+    formulaic's sparse output is asked for first: it keeps formulaic's copy of the design
+    small (a dummy column holds only its ones), so the dense design exists once, in the
+    float array glmkit fits on. Should a transform not support it, dense output is used.
+    """
+    from formulaic.materializers import FormulaMaterializer
+
+    error: Exception | None = None
+    for output in ("sparse", "pandas"):
+        dropped: set[int] = set()
+        try:
+            materializer = FormulaMaterializer.for_data(frame)(frame, context=context)
+            mm = materializer.get_model_matrix(parsed, drop_rows=dropped, output=output,
+                                               na_action="drop")
+        except Exception as exc:
+            error = exc
+            continue
+        del materializer
+        if frame.shape[0] >= _GC_ROWS:
+            gc.collect()  # formulaic's factor caches sit in reference cycles: free them now
+        kept = np.setdiff1d(np.arange(frame.shape[0]), np.fromiter(dropped, dtype=np.intp))
+        return mm, kept
+    assert error is not None
+    msg = _first_line(error)
+    if "xor" in msg:
+        msg += " (inside I() write powers as x**2; ^ is Python's xor)"
+    raise ValueError(f"cannot build the design of the formula: {msg}") from None
+
+
+def _dense_columns(A, positions: list[int]) -> np.ndarray:
+    """Columns ``positions`` of a model matrix (scipy sparse or a DataFrame) as one
+    C-ordered float array, filled column by column (a sparse matrix is never densified
+    as a whole)."""
+    out = np.zeros((A.shape[0], len(positions)))
+    if isinstance(A, pd.DataFrame):
+        for j, pos in enumerate(positions):
+            out[:, j] = A.iloc[:, pos].to_numpy(dtype=float)
+        return out
+    A = A.tocsc()
+    for j, pos in enumerate(positions):
+        lo, hi = A.indptr[pos], A.indptr[pos + 1]
+        out[A.indices[lo:hi], j] = A.data[lo:hi]
+    return out
 
 
 def _describe_missing(frame: pd.DataFrame, variables: list[str], keep: np.ndarray,
@@ -504,8 +581,23 @@ def _describe_missing(frame: pd.DataFrame, variables: list[str], keep: np.ndarra
     return f"missing values{what}: {rows.size} row(s) (positions {shown})"
 
 
-def _response(lhs: pd.DataFrame, parsed, labels: pd.Index) -> pd.DataFrame:
-    names = [str(c) for c in lhs.columns]
+def _response(mm, parsed, labels: pd.Index, family) -> pd.DataFrame:
+    """The response columns. A categorical response of a binomial is R's factor response:
+    the first level is failure (0), every other level success (1)."""
+    from .families import Binomial
+
+    names = [str(c) for c in mm.lhs.model_spec.column_names]
+    state = mm.lhs.model_spec.encoder_state
+    kinds = {f: getattr(kind, "value", kind) for f, (kind, _) in state.items()}
+    if any(k != "numerical" for k in kinds.values()):
+        factor = next(f for f, k in kinds.items() if k != "numerical")
+        if not (isinstance(family, Binomial) and len(kinds) == 1):
+            raise TypeError(f"the response {factor!r} must be numeric (0/1, a count, a "
+                            "measurement), not categorical; recode it, e.g. (y == 'yes'), or "
+                            "use the binomial family (first level = failure, as R).")
+        first = _dense_columns(mm.lhs, [0])[:, 0]
+        y = (1.0 - first)[:, None]
+        return pd.DataFrame(y, columns=[factor], index=labels, copy=False)
     if len(names) == 2:
         inner = str(parsed.lhs).strip()
         m = re.match(r"^cbind\((.*)\)$", inner)
@@ -516,18 +608,15 @@ def _response(lhs: pd.DataFrame, parsed, labels: pd.Index) -> pd.DataFrame:
     elif len(names) != 1:
         raise ValueError(f"the response {str(parsed.lhs)!r} gives {len(names)} columns; it must "
                          "be one numeric column, or cbind(successes, failures) for a binomial.")
-    y = np.empty((lhs.shape[0], len(names)))
-    for j in range(len(names)):
-        col = lhs.iloc[:, j]
-        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
-            raise TypeError(f"the response must be numeric, got dtype {col.dtype}.")
-        y[:, j] = col.to_numpy(dtype=float)
+    y = _dense_columns(mm.lhs, list(range(len(names))))
     return pd.DataFrame(y, columns=names, index=labels, copy=False)
 
 
 def _split_args(s: str) -> list[str]:
     """Top-level comma split of 'a, f(b, c)' -> ['a', 'f(b, c)']."""
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in s:
         if ch in "([{":
             depth += 1
@@ -542,16 +631,108 @@ def _split_args(s: str) -> list[str]:
     return out
 
 
-def _design(rhs: pd.DataFrame, design_pos: list[int], names: list[str],
-            labels: pd.Index) -> pd.DataFrame:
-    """Float design with the frame's labels, filled column by column (one n x k array)."""
-    X = np.empty((rhs.shape[0], len(design_pos)))
-    for j, pos in enumerate(design_pos):
-        col = rhs.iloc[:, pos]
-        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
-            raise TypeError(f"design column {names[pos]!r} is not numeric ({col.dtype}).")
-        X[:, j] = col.to_numpy(dtype=float)
+def _physical_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_design_size(n: int, terms: list[tuple[str, list[int]]]) -> None:
+    """A clear error, before allocating, when the dense design cannot fit in memory
+    (typically a categorical variable with very many levels, such as an id column)."""
+    k = sum(len(cols) for _, cols in terms)
+    need = 8.0 * n * k
+    phys = _physical_memory()
+    if phys is not None and need > 0.8 * phys:
+        wide = sorted(terms, key=lambda t: -len(t[1]))[:3]
+        shown = ", ".join(f"{name} ({len(cols)} columns)" for name, cols in wide)
+        raise MemoryError(f"the design would be {n} rows x {k} columns = {need / 2**30:.1f} "
+                          f"GiB, more than this machine's memory ({phys / 2**30:.1f} GiB); the "
+                          f"widest terms: {shown}. Is a column with very many levels (an id?) "
+                          "used as a categorical variable?")
+
+
+def _check_levels_fit(frame: pd.DataFrame, variables: list[str]) -> None:
+    """Before formulaic runs: categorical variables whose indicator columns alone would
+    not fit in memory (an id column used as a factor) are refused with their names."""
+    phys = _physical_memory()
+    if phys is None:
+        return
+    n = frame.shape[0]
+    wide = []
+    for v in variables:
+        if v not in frame.columns:
+            continue
+        col = frame[v]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            wide.append((v, len(col.cat.categories)))
+        elif col.dtype == object:
+            wide.append((v, int(col.nunique())))
+    if wide and 8.0 * n * sum(max(L - 1, 0) for _, L in wide) > 0.8 * phys:
+        shown = ", ".join(f"{v!r} ({L} levels)" for v, L in sorted(wide, key=lambda t: -t[1]))
+        raise MemoryError(f"the indicator columns of {shown} for {n} rows would need more than "
+                          f"this machine's memory ({phys / 2**30:.1f} GiB). Is an id column used "
+                          "as a categorical variable?")
+
+
+def _design(rhs, design_pos: list[int], names: list[str], labels: pd.Index) -> pd.DataFrame:
+    """The float design (one n x k C-ordered array) with the frame's row labels."""
+    X = _dense_columns(rhs, design_pos)
     return pd.DataFrame(X, columns=[names[p] for p in design_pos], index=labels, copy=False)
+
+
+def _complete_rows(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx,
+                   missing: str, variables: list[str]):
+    """Materialize the formula on the rows without missing values, as ``missing`` says.
+
+    Returns (model matrices, row labels, extras, number of rows dropped)."""
+    mm, kept = _materialize_fit(parsed, frame, ctx)
+    n = frame.shape[0]
+    keep = np.zeros(n, dtype=bool)
+    keep[kept] = True
+    for arr in extras.values():
+        if arr is not None:
+            keep &= ~np.isnan(arr)
+    n_dropped = int(n - keep.sum())
+    if not n_dropped:
+        return mm, labels, extras, 0
+    msg = _describe_missing(frame, variables, keep, extras)
+    if missing == "raise":
+        raise MissingDataError(f"{msg}.")
+    if missing == "none":
+        raise ValueError(f"{msg}; pass missing='drop' to fit on the complete rows, or fill "
+                         "the values.")
+    if n_dropped == n:
+        raise ValueError("every row has a missing value; nothing is left to fit.")
+    del mm
+    # again on the complete rows: levels and transform states (center, poly, ...) as R
+    # computes them, on the rows the model is fitted to
+    frame = _drop_unused_categories(frame.loc[keep].reset_index(drop=True))
+    mm, kept = _materialize_fit(parsed, frame, ctx)
+    if kept.size != frame.shape[0]:  # pragma: no cover - formulaic consistency
+        raise ValueError("formulaic dropped rows after the missing rows were removed.")
+    extras = {k: (None if a is None else a[keep]) for k, a in extras.items()}
+    return mm, labels[keep], extras, n_dropped
+
+
+def _assemble(mm, parsed, formula: str, labels: pd.Index, extras: dict, family):
+    """(y frame, X frame, total offset, rhs spec, column names, terms) from the matrices."""
+    spec = mm.rhs.model_spec
+    names = [str(c) for c in spec.column_names]
+    design_pos, offset_pos = _split_offset_columns(spec, names)
+    if not design_pos:
+        raise ValueError(f"the formula {formula!r} has no terms on the right-hand side; "
+                         "write 'y ~ 1' for an intercept-only model.")
+    y = _response(mm, parsed, labels, family)
+    total_offset = extras["offset"]
+    if offset_pos:
+        formula_offset = _dense_columns(mm.rhs, offset_pos).sum(axis=1)
+        total_offset = formula_offset if total_offset is None else total_offset + formula_offset
+    terms = _model_terms(spec, design_pos)
+    _check_design_size(len(labels), terms)
+    X = _design(mm.rhs, design_pos, names, labels)
+    return y, X, total_offset, spec, names, terms
 
 
 def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exposure=None,
@@ -572,56 +753,34 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
     if missing not in ("none", "drop", "raise"):
         raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
     stacklevel = int(kwargs.pop("_stacklevel", 3))
-    parsed = _parse(formula)
-    variables = formula_columns(formula)
     frame = as_pandas(data, None)
+    available = [str(c) for c in frame.columns] if uses_dot(formula) else None
+    parsed = _parse(formula, available)
+    variables = formula_columns(formula, available)
     labels = frame.index
-    frame = frame.reset_index(drop=True)
+    frame = frame.copy(deep=False)  # new index, same column data
+    frame.index = pd.RangeIndex(frame.shape[0])
     extras, extra_cols = _resolve_extras(frame, {"offset": offset, "exposure": exposure,
                                                  "freq_weights": freq_weights,
                                                  "var_weights": var_weights})
     ctx = _context(context)
-    frame = _drop_unused_categories(frame)
-    mm = _materialize_fit(parsed, frame, ctx)
-    n = frame.shape[0]
-    keep = np.zeros(n, dtype=bool)
-    keep[mm.rhs.index.to_numpy()] = True
-    for arr in extras.values():
-        if arr is not None:
-            keep &= ~np.isnan(arr)
-    n_dropped = int(n - keep.sum())
-    if n_dropped:
-        msg = _describe_missing(frame, variables, keep, extras)
-        if missing == "raise":
-            raise MissingDataError(f"{msg}.")
-        if missing == "none":
-            raise ValueError(f"{msg}; pass missing='drop' to fit on the complete rows, or "
-                             "fill the values.")
-        if n_dropped == n:
-            raise ValueError("every row has a missing value; nothing is left to fit.")
-        frame = _drop_unused_categories(frame.loc[keep].reset_index(drop=True))
-        labels = labels[keep]
-        extras = {k: (None if a is None else a[keep]) for k, a in extras.items()}
-        mm = _materialize_fit(parsed, frame, ctx)
-        if mm.rhs.shape[0] != frame.shape[0]:  # pragma: no cover - formulaic consistency
-            raise ValueError("formulaic dropped rows after the missing rows were removed.")
-    spec = mm.model_spec.rhs
-    names = [str(c) for c in spec.column_names]
-    design_pos, offset_pos = _split_offset_columns(spec, names)
-    X = _design(mm.rhs, design_pos, names, labels)
-    y = _response(mm.lhs, parsed, labels)
-    total_offset = extras["offset"]
-    if offset_pos:
-        formula_offset = _sum_columns(mm.rhs, offset_pos)
-        total_offset = formula_offset if total_offset is None else total_offset + formula_offset
+    frame = _drop_unused_categories(_strings_as_categories(frame, variables))
+    _check_levels_fit(frame, variables)
+    mm, labels, extras, n_dropped = _complete_rows(parsed, frame, labels, extras, ctx, missing,
+                                                   variables)
+    del frame
+    y, X, total_offset, spec, names, terms = _assemble(mm, parsed, formula, labels, extras,
+                                                       family)
     del mm
     model = cls(y, X, family=family, offset=total_offset, exposure=extras["exposure"],
                 freq_weights=extras["freq_weights"], var_weights=extras["var_weights"],
                 missing=missing, **kwargs)
-    required = sorted({str(v.root) for v in spec.required_variables})
+    required = sorted({str(v).split(".", 1)[0] for v in spec.required_variables})
+    spec = spec.update(output="pandas")  # new data are small: predict through pandas
     model.formula_info = FormulaInfo(formula, spec, names, list(X.columns), required,
-                                     extra_cols["offset"], extra_cols["exposure"], context)
-    model.terms = _model_terms(spec, design_pos)
+                                     extra_cols["offset"], extra_cols["exposure"], context,
+                                     available=available)
+    model.terms = terms
     model.n_dropped = n_dropped
     if n_dropped:
         warnings.warn(f"missing='drop' dropped {n_dropped} row(s) with missing values.",

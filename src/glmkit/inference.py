@@ -161,11 +161,33 @@ def _parse_side(side: str, names: list[str]) -> tuple[np.ndarray, float]:
     return coef, const
 
 
+def _split_equations(text: str) -> list[str]:
+    """Split 'a = 0, b = c' at the commas that are not inside brackets or quotes
+    (formula names such as C(g, Treatment('b'))[T.a] contain commas)."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part for part in parts if part.strip()]
+
+
 def parse_constraints(spec, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """R, q for the hypothesis R b = q from a string ('x1 = 0, x2 = x3'), a list of such
     strings, a matrix R (q = 0), or a tuple (R, q)."""
     if isinstance(spec, str):
-        spec = [part for part in spec.split(",") if part.strip()]
+        spec = _split_equations(spec)
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
         rows, qs = [], []
         for eq in spec:
