@@ -374,3 +374,31 @@ def test_design_too_big_for_memory_is_refused_early(monkeypatch):
     monkeypatch.setattr(gf, "_physical_memory", lambda: 10_000)
     with pytest.raises(MemoryError, match=r"'id' \(120 levels\).*id column"):
         glmkit.glm("y ~ id + x", df, family=sm.families.Poisson())
+
+
+def test_many_level_factor_becomes_a_categorical_block():
+    """A factor with >= CATEGORICAL_MIN_LEVELS levels is a CategoricalDesign block (no one-hot
+    matrix); the fit equals the dense fit (invariant), names keep the formula's order."""
+    import glmkit.formula as F
+    from glmkit.design import CategoricalDesign, SplitDesign
+
+    rng = np.random.default_rng(0)
+    n, L = 3000, 40
+    g = rng.integers(0, L, n)
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": [f"l{i:02d}" for i in g]})
+    df["y"] = rng.poisson(np.exp(0.1 + rng.normal(0, 0.3, L)[g] + 0.2 * df["x"]))
+    m = glmkit.glm("y ~ x + C(g)", df, family=glmkit.families.Poisson())
+    assert isinstance(m.exog, SplitDesign)
+    assert any(isinstance(b, CategoricalDesign) for b in m.exog.blocks)
+    r = m.fit()
+    old = F.CATEGORICAL_MIN_LEVELS
+    try:
+        F.CATEGORICAL_MIN_LEVELS = 10**9
+        dense = glmkit.glm("y ~ x + C(g)", df, family=glmkit.families.Poisson()).fit()
+    finally:
+        F.CATEGORICAL_MIN_LEVELS = old
+    assert isinstance(dense.model.exog, np.ndarray)
+    assert list(r.params.index) == list(dense.params.index)
+    np.testing.assert_allclose(r.params, dense.params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r.bse, dense.bse, rtol=1e-9)
+    np.testing.assert_allclose(r.predict(df.iloc[:5]), dense.predict(df.iloc[:5]), rtol=1e-12)

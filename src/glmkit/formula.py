@@ -676,10 +676,64 @@ def _check_levels_fit(frame: pd.DataFrame, variables: list[str]) -> None:
                           "as a categorical variable?")
 
 
-def _design(rhs, design_pos: list[int], names: list[str], labels: pd.Index) -> pd.DataFrame:
-    """The float design (one n x k C-ordered array) with the frame's row labels."""
-    X = _dense_columns(rhs, design_pos)
-    return pd.DataFrame(X, columns=[names[p] for p in design_pos], index=labels, copy=False)
+#: A factor main effect with at least this many levels becomes a CategoricalDesign block.
+CATEGORICAL_MIN_LEVELS = 20
+
+
+def _indicator_codes(A, positions: list[int]) -> np.ndarray | None:
+    """Level codes (0 = reference) if columns ``positions`` are 0/1 indicators with at most
+    one 1 per row (a treatment-coded factor), else None."""
+    n = A.shape[0]
+    codes = np.zeros(n, dtype=np.int32)
+    seen = np.zeros(n, dtype=bool)
+    Ac = A.tocsc() if not isinstance(A, pd.DataFrame) else None
+    for j, pos in enumerate(positions, start=1):
+        if Ac is not None:
+            lo, hi = Ac.indptr[pos], Ac.indptr[pos + 1]
+            rows, vals = Ac.indices[lo:hi], Ac.data[lo:hi]
+            rows, vals = rows[vals != 0], vals[vals != 0]
+        else:
+            col = A.iloc[:, pos].to_numpy(dtype=float)
+            rows = np.flatnonzero(col)
+            vals = col[rows]
+        if np.any(vals != 1.0) or np.any(seen[rows]):
+            return None
+        seen[rows] = True
+        codes[rows] = j
+    return codes
+
+
+def _design(rhs, design_pos: list[int], names: list[str], labels: pd.Index, terms):
+    """The design: one n x k C-ordered float array with the frame's row labels, or, when a
+    factor has many levels, a SplitDesign of dense runs and CategoricalDesign blocks (in the
+    formula's column order, with its names) so the factor never becomes a one-hot matrix."""
+    from .design import CategoricalDesign, DenseDesign, SplitDesign
+
+    col_names = [names[p] for p in design_pos]
+    cat_terms = {}
+    for _, cols in terms:
+        if len(cols) + 1 >= CATEGORICAL_MIN_LEVELS:
+            codes = _indicator_codes(rhs, [design_pos[c] for c in cols])
+            if codes is not None:
+                cat_terms[cols[0]] = (cols, codes)
+    if not cat_terms:
+        X = _dense_columns(rhs, design_pos)
+        return pd.DataFrame(X, columns=col_names, index=labels, copy=False)
+    blocks, run, j = [], [], 0
+    while j < len(design_pos):
+        if j in cat_terms:
+            if run:
+                blocks.append(DenseDesign(_dense_columns(rhs, [design_pos[c] for c in run])))
+                run = []
+            cols, codes = cat_terms[j]
+            blocks.append(CategoricalDesign(codes, len(cols) + 1, drop_first=True))
+            j += len(cols)
+        else:
+            run.append(j)
+            j += 1
+    if run:
+        blocks.append(DenseDesign(_dense_columns(rhs, [design_pos[c] for c in run])))
+    return SplitDesign(blocks, column_names=col_names)
 
 
 def _complete_rows(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx,
@@ -731,7 +785,7 @@ def _assemble(mm, parsed, formula: str, labels: pd.Index, extras: dict, family):
         total_offset = formula_offset if total_offset is None else total_offset + formula_offset
     terms = _model_terms(spec, design_pos)
     _check_design_size(len(labels), terms)
-    X = _design(mm.rhs, design_pos, names, labels)
+    X = _design(mm.rhs, design_pos, names, labels, terms)
     return y, X, total_offset, spec, names, terms
 
 
@@ -777,7 +831,8 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
                 missing=missing, **kwargs)
     required = sorted({str(v).split(".", 1)[0] for v in spec.required_variables})
     spec = spec.update(output="pandas")  # new data are small: predict through pandas
-    model.formula_info = FormulaInfo(formula, spec, names, list(X.columns), required,
+    exog_names = list(X.columns) if isinstance(X, pd.DataFrame) else X.column_names
+    model.formula_info = FormulaInfo(formula, spec, names, exog_names, required,
                                      extra_cols["offset"], extra_cols["exposure"], context,
                                      available=available)
     model.terms = terms

@@ -16,7 +16,7 @@ class SplitDesign(DesignMatrix):
     categorical variable never becomes a one-hot matrix.
     """
 
-    def __init__(self, blocks):
+    def __init__(self, blocks, column_names: list[str] | None = None):
         blocks = [b if isinstance(b, DesignMatrix) else DenseDesign(np.asarray(b)) for b in blocks]
         if not blocks:
             raise ValueError("a SplitDesign needs at least one block")
@@ -26,6 +26,9 @@ class SplitDesign(DesignMatrix):
         self.blocks = blocks
         widths = [b.shape[1] for b in blocks]
         self._edges = np.concatenate([[0], np.cumsum(widths)])
+        if column_names is not None and len(column_names) != self._edges[-1]:
+            raise ValueError("column_names must name every column of the blocks")
+        self._names = None if column_names is None else [str(c) for c in column_names]
 
     @property
     def shape(self):
@@ -56,7 +59,7 @@ class SplitDesign(DesignMatrix):
         return out
 
     def take_rows(self, rows):
-        return SplitDesign([b.take_rows(rows) for b in self.blocks])
+        return SplitDesign([b.take_rows(rows) for b in self.blocks], self._names)
 
     def to_dense(self):
         return np.column_stack([b.to_dense() for b in self.blocks])
@@ -66,7 +69,10 @@ class SplitDesign(DesignMatrix):
 
     @property
     def column_names(self) -> list[str]:
-        """Categorical blocks name[level]; other columns 'const' or x<position> (from 1)."""
+        """The names given, else categorical blocks name[level] and other columns 'const'
+        or x<position> (from 1)."""
+        if self._names is not None:
+            return list(self._names)
         names: list[str] = []
         for b in self.blocks:
             if isinstance(b, CategoricalDesign):
