@@ -109,6 +109,7 @@ class DaskSweeper:
         self.constant = float(problem.stats.constant)
         self._extremes: dict[str, tuple[float, float]] = {}
         self._need_X = problem.design == "X"
+        self._last: tuple | None = None
 
     def start_eta(self):
         return self.source.map_rows(start_eta_rows, args=(self.family, self.problem.stats.start),
@@ -124,7 +125,19 @@ class DaskSweeper:
         w = src.map_rows(kernel_rows, eta, args=(self.family, self.fused, "w"), need_X=False)
         return mu, w
 
-    def sweep(self, beta, eta0=None, observed: bool = False) -> Sweep:
+    def sweep(self, beta, eta0=None, observed: bool = False, reuse=None) -> Sweep:
+        """One pass over the partitions (``reuse``, the in-memory sweeper's buffer hint, has
+        no meaning for lazy per-row arrays and is ignored)."""
+        if beta is not None and self._last is not None:
+            b, o, sw = self._last
+            if o == observed and np.array_equal(b, beta):
+                return sw   # the same point again (the warm start's check): no pass
+        out = self._sweep(beta, eta0, observed)
+        if beta is not None:
+            self._last = (np.array(beta, dtype=float), observed, out)
+        return out
+
+    def _sweep(self, beta, eta0, observed: bool) -> Sweep:
         src, design = self.source, self.problem.design
         if beta is None:
             tree = src.map_reduce(_sweep_block, eta0,

@@ -86,6 +86,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         beta0 = np.asarray(start, dtype=float).copy()
         cur = _State(beta0, sw.sweep(beta0, None, observed))
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
+    spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
     keep = ~find_aliased(cur.sw.gram)
     all_kept = bool(keep.all())
     converged = False
@@ -115,7 +116,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             base = cur.beta
             beta_new = cur.beta.copy()
             beta_new[keep] += fac.solve(cur.sw.score[keep])
-        new = sw.sweep(beta_new, None, observed)
+        new = sw.sweep(beta_new, None, observed, reuse=spare)
         halvings = 0
         out_of_range = False
         while (not (np.isfinite(new.deviance) and new.valid)
@@ -130,10 +131,10 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 if base is None:
                     base = False
             if base is False:   # no valid coefficients to halve towards: halve in eta
-                new = sw.sweep(None, sw.midpoint(new.eta, cur.sw.eta), observed)
+                new = sw.sweep(None, sw.midpoint(new.eta, cur.sw.eta), observed, reuse=new)
             else:
                 beta_new = 0.5 * (beta_new + base)
-                new = sw.sweep(beta_new, None, observed)
+                new = sw.sweep(beta_new, None, observed, reuse=new)
         history["step_halvings"].append(halvings)
         if not (np.isfinite(new.deviance) and new.valid):
             messages.append(f"iteration {n_iter}: no step kept the mean inside the family's "
@@ -147,6 +148,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         consistent = base is not False
         dev_old = cur.sw.deviance
         step = None if cur.beta is None else (beta_new - cur.beta)[keep]
+        spare = cur.sw
         cur = _State(beta_new if consistent else None, new)
         history["deviance"].append(new.deviance)
         if not consistent:

@@ -48,18 +48,21 @@ class InMemorySweeper:
     def midpoint(a, b):
         return 0.5 * (a + b)
 
-    def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False) -> Sweep:
+    def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False,
+              reuse: Sweep | None = None) -> Sweep:
         """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
 
         With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
-        ``score`` field holds X'Wz instead, what the first solve needs.
+        ``score`` field holds X'Wz instead, what the first solve needs. The n-vectors of
+        ``reuse`` (a sweep the caller no longer needs) are overwritten instead of allocated.
         """
         problem, kernel = self.problem, self.kernel
         X = problem.X
         n, p = X.shape
-        eta = np.empty(n)
-        mu = np.empty(n)
-        w_all = np.empty(n)
+        if reuse is not None and reuse.eta.shape == (n,) and reuse.eta is not eta0:
+            eta, mu, w_all = reuse.eta, reuse.mu, reuse.w
+        else:
+            eta, mu, w_all = np.empty(n), np.empty(n), np.empty(n)
         G = np.zeros((p, p))
         Go = np.zeros((p, p)) if observed else None
         s = np.zeros(p)
