@@ -27,6 +27,10 @@ _EXP_MAX = L._EXP_MAX
 class GenericKernel:
     """Family and link methods, for any pair."""
 
+    #: Whether the observed information is positive definite everywhere (then IRLS takes
+    #: Newton steps, which converge quadratically where Fisher scoring is linear).
+    observed_pd = False
+
     def __init__(self, family: Family):
         self.family = family
         self.link = family.link
@@ -97,6 +101,9 @@ class BinomialLogit(_InRange):
 
 
 class GammaLog(_InRange):
+    #: The observed information (weights tw y / mu) is positive definite: Newton is safe.
+    observed_pd = True
+
     """d = 2 [y e^-eta - 1 - log y + eta]; w = tw; u = tw (y e^-eta - 1)."""
 
     def constant(self, y, tw):
@@ -126,6 +133,8 @@ class TweedieLog(_InRange):
     def __init__(self, family: Tweedie):
         super().__init__(family)
         self.p = family.var_power
+        # observed weights tw ((2-p) mu^(2-p) + (p-1) y mu^(1-p)) are positive for 1 < p < 2
+        self.observed_pd = 1.0 < self.p < 2.0
 
     def constant(self, y, tw):
         p = self.p

@@ -36,6 +36,8 @@ class SolverOptions:
     fused: bool = True
     #: Start large fits from a fit on a random subsample (solvers/warm_start.py).
     subsample: bool = True
+    #: Newton steps where the observed information is positive definite by construction.
+    newton_steps: bool = True
 
 
 @dataclass(frozen=True)

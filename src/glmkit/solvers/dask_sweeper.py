@@ -168,7 +168,7 @@ class DaskSweeper:
 
     def extremes(self, mu) -> tuple[float, float]:
         """(min, max) of the fitted means over rows with weight, of a sweep's ``mu``."""
-        return self._extremes.get(getattr(mu, "name", None), (np.nan, np.nan))
+        return self._extremes.get(str(getattr(mu, "name", "")), (np.nan, np.nan))
 
     def null_coefficients(self, keep: np.ndarray):
         """Coefficients of g(weighted mean of y) on a constant column, if that is a valid

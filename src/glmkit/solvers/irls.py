@@ -68,6 +68,13 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     sw = sweeper if sweeper is not None else InMemorySweeper(problem, fused=options.fused)
     p = problem.X.shape[1]
     observed = hessian == "observed"
+    # where the observed information is positive definite by construction (Gamma and
+    # Tweedie with a log link), take Newton steps forming only the observed X'WX; the
+    # expected one, for R's covariance, is formed once at the end
+    newton_only = bool(options.newton_steps and hasattr(sw, "expected_gram")
+                       and getattr(getattr(sw, "kernel", None), "observed_pd", False))
+    observed = observed or newton_only
+    only_observed = {"expected": False} if newton_only else {}
     n_eff = sw.n_eff
     messages: list[str] = []
 
@@ -97,12 +104,18 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             observed = True   # Fisher scoring crawls: Newton steps from here on
             history["switched_to_newton_at"] = n_iter
             cur.sw = sw.sweep(cur.beta, None, True) if cur.beta is not None else cur.sw
-        Gk = cur.sw.gram if all_kept else cur.sw.gram[np.ix_(keep, keep)]
+        if cur.sw.gram is None and (cur.beta is None or cur.sw.gram_observed is None):
+            cur.sw.gram = sw.expected_gram(cur.sw)
+        Gk = None if cur.sw.gram is None else (
+            cur.sw.gram if all_kept else cur.sw.gram[np.ix_(keep, keep)])
         H = Gk
         if observed and cur.beta is not None and cur.sw.gram_observed is not None:
             Go = cur.sw.gram_observed if all_kept else cur.sw.gram_observed[np.ix_(keep, keep)]
             if try_factor(Go) is not None:
                 H = Go
+            elif Gk is None:
+                cur.sw.gram = sw.expected_gram(cur.sw)
+                H = cur.sw.gram[np.ix_(keep, keep)]
         fac = try_factor(H)
         if fac is None:
             messages.append("the weighted Gram matrix X'WX is not positive definite")
@@ -116,7 +129,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             base = cur.beta
             beta_new = cur.beta.copy()
             beta_new[keep] += fac.solve(cur.sw.score[keep])
-        new = sw.sweep(beta_new, None, observed, reuse=spare)
+        new = sw.sweep(beta_new, None, observed, reuse=spare, **only_observed)
         halvings = 0
         out_of_range = False
         while (not (np.isfinite(new.deviance) and new.valid)
@@ -134,7 +147,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 new = sw.sweep(None, sw.midpoint(new.eta, cur.sw.eta), observed, reuse=new)
             else:
                 beta_new = 0.5 * (beta_new + base)
-                new = sw.sweep(beta_new, None, observed, reuse=new)
+                new = sw.sweep(beta_new, None, observed, reuse=new, **only_observed)
         history["step_halvings"].append(halvings)
         if not (np.isfinite(new.deviance) and new.valid):
             messages.append(f"iteration {n_iter}: no step kept the mean inside the family's "
@@ -156,7 +169,9 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         history["boundary"] = out_of_range
         if _converged(options, new.deviance, dev_old, step, beta_new[keep]):
             small = step is not None and _step_in_se(
-                problem, step, np.diag(new.gram)[keep], new.deviance, n_eff) < options.step_tol
+                problem, step, np.diag(new.gram if new.gram is not None
+                                       else new.gram_observed)[keep],
+                new.deviance, n_eff) < options.step_tol
             if options.tol_criterion != "deviance" or options.refine_iter == 0 or small \
                     or refine_left <= 0:
                 converged = True
@@ -166,6 +181,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     beta = cur.beta if cur.beta is not None else np.full(p, np.nan)
     params = beta.copy()
     params[~keep] = np.nan
+    if cur.sw.gram is None:
+        cur.sw.gram = sw.expected_gram(cur.sw)
     gram = cur.sw.gram[np.ix_(keep, keep)]
     return SolverResult(
         params=frozen(params), aliased=frozen(~keep), eta=frozen(cur.sw.eta),

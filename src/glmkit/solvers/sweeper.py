@@ -22,7 +22,7 @@ class Sweep:
 
     deviance: float
     valid: bool
-    gram: np.ndarray
+    gram: np.ndarray | None
     score: np.ndarray
     gram_observed: np.ndarray | None
     eta: Any
@@ -49,12 +49,13 @@ class InMemorySweeper:
         return 0.5 * (a + b)
 
     def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False,
-              reuse: Sweep | None = None) -> Sweep:
+              reuse: Sweep | None = None, expected: bool = True) -> Sweep:
         """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
 
         With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
         ``score`` field holds X'Wz instead, what the first solve needs. The n-vectors of
         ``reuse`` (a sweep the caller no longer needs) are overwritten instead of allocated.
+        With ``expected=False`` only the observed X'WX is formed (``gram`` is None).
         """
         problem, kernel = self.problem, self.kernel
         X = problem.X
@@ -63,7 +64,7 @@ class InMemorySweeper:
             eta, mu, w_all = reuse.eta, reuse.mu, reuse.w
         else:
             eta, mu, w_all = np.empty(n), np.empty(n), np.empty(n)
-        G = np.zeros((p, p))
+        G = np.zeros((p, p)) if expected else None
         Go = np.zeros((p, p)) if observed else None
         s = np.zeros(p)
         dev = self.constant
@@ -80,7 +81,8 @@ class InMemorySweeper:
                 m, d, w, u, wo = kernel.evaluate(problem.y[sl], e, tw_all[sl], observed)
                 valid = valid and kernel.valid(e, m)
                 dev += d
-                G += Xb.sandwich(w)
+                if expected:
+                    G += Xb.sandwich(w)
                 # from starting values IRLS solves X'WX b = X'Wz,
                 # z = eta - offset + (y - mu) / mu_eta
                 s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
@@ -90,6 +92,10 @@ class InMemorySweeper:
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
         return Sweep(dev, valid, G, s, Go, eta, mu, w_all)
+
+    def expected_gram(self, sw: Sweep) -> np.ndarray:
+        """X'WX at a sweep's working weights (one pass, no X @ b)."""
+        return self.problem.X.sandwich(sw.w)
 
     def null_coefficients(self, keep: np.ndarray):
         """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
