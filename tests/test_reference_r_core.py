@@ -32,6 +32,8 @@ import pytest
 
 import glmkit.api as sm
 
+import _reference  # noqa: E402  (tests/_reference.py)
+
 REF_DIR = Path(__file__).parent / "reference" / "core"
 REF_FILES = sorted(REF_DIR.glob("ref_*.json"))
 CASES = [p.stem[len("ref_"):] for p in REF_FILES]
@@ -41,47 +43,18 @@ CASES = [p.stem[len("ref_"):] for p in REF_FILES]
 RTOL = 1e-6
 ATOL = 0.0
 
-LINKS = {
-    "identity": "Identity",
-    "log": "Log",
-    "logit": "Logit",
-    "probit": "Probit",
-    "cloglog": "CLogLog",
-    "cauchit": "Cauchy",
-    "sqrt": "Sqrt",
-    "inverse": "InversePower",
-    "inverse_squared": "InverseSquared",
-}
+LINKS = _reference.LINKS
 
 # families whose log-likelihood is fully specified (no dispersion); R's logLik()
 # is only compared for these.
 LLF_FAMILIES = {"poisson", "binomial", "negative_binomial"}
 
 
-@lru_cache(maxsize=None)
 def load_ref(case: str) -> dict:
-    with open(REF_DIR / f"ref_{case}.json", encoding="utf-8") as fh:
-        return json.load(fh)
+    return _reference.load_ref(REF_DIR, case)
 
 
-def make_family(spec: dict):
-    link = getattr(sm.families.links, LINKS[spec["link"]])()
-    name = spec["name"]
-    if name == "gaussian":
-        return sm.families.Gaussian(link=link)
-    if name == "binomial":
-        return sm.families.Binomial(link=link)
-    if name == "poisson":
-        return sm.families.Poisson(link=link)
-    if name == "gamma":
-        return sm.families.Gamma(link=link)
-    if name == "inverse_gaussian":
-        return sm.families.InverseGaussian(link=link)
-    if name == "tweedie":
-        return sm.families.Tweedie(var_power=spec["var_power"], link=link)
-    if name == "negative_binomial":
-        return sm.families.NegativeBinomial(alpha=1.0 / spec["theta"], link=link)
-    raise ValueError(f"unknown family in reference file: {name!r}")
+make_family = _reference.make_family
 
 
 @lru_cache(maxsize=None)

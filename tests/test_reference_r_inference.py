@@ -40,6 +40,8 @@ from scipy import stats
 import glmkit
 import glmkit.api as sm
 
+import _reference  # noqa: E402  (tests/_reference.py)
+
 REF_DIR = Path(__file__).parent / "reference" / "inference"
 REF_FILES = sorted(REF_DIR.glob("ref_*.json"))
 CASES = [p.stem[len("ref_"):] for p in REF_FILES]
@@ -48,13 +50,7 @@ RTOL = 1e-5
 ATOL = 1e-12          # only so that exact zeros compare equal
 RTOL_PROFILE = 1e-5
 
-LINKS = {
-    "identity": "Identity",
-    "log": "Log",
-    "logit": "Logit",
-    "probit": "Probit",
-    "inverse": "InversePower",
-}
+LINKS = _reference.LINKS
 
 # inverse links, used to turn R's link-scale intervals into mean-scale ones
 LINKINV = {
@@ -70,28 +66,11 @@ LINKINV = {
 # loading the reference cases
 # ---------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
 def load_ref(case: str) -> dict:
-    with open(REF_DIR / f"ref_{case}.json", encoding="utf-8") as fh:
-        return json.load(fh)
+    return _reference.load_ref(REF_DIR, case)
 
 
-def make_family(spec: dict):
-    link = getattr(sm.families.links, LINKS[spec["link"]])()
-    name = spec["name"]
-    if name == "gaussian":
-        return sm.families.Gaussian(link=link)
-    if name == "binomial":
-        return sm.families.Binomial(link=link)
-    if name == "poisson":
-        return sm.families.Poisson(link=link)
-    if name == "gamma":
-        return sm.families.Gamma(link=link)
-    if name == "inverse_gaussian":
-        return sm.families.InverseGaussian(link=link)
-    if name == "negative_binomial":
-        return sm.families.NegativeBinomial(alpha=1.0 / spec["theta"], link=link)
-    raise ValueError(f"unknown family in reference file: {name!r}")
+make_family = _reference.make_family
 
 
 @lru_cache(maxsize=None)
