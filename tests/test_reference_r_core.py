@@ -22,7 +22,6 @@ Conventions of the reference files (see make_reference.R):
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 

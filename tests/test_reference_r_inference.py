@@ -28,7 +28,6 @@ Conventions of the reference files:
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
