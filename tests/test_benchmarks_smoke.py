@@ -1,0 +1,53 @@
+"""Smoke test of the benchmark harness (benchmarks/): one quick problem, glmkit only.
+
+Speed is measured by ``python -m benchmarks.run``, never asserted here: this only checks
+that the harness runs end to end (data generation, reference, a fit in a child process,
+the lower bound, the RESULTS.md writer) and that peers which are not installed are skipped
+with a reason.
+"""
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import harness, libs, problemdata  # noqa: E402
+
+
+def _need_problems():
+    try:
+        problemdata.problems_path()
+    except problemdata.ProblemsNotFound as exc:
+        pytest.skip(str(exc))
+
+
+def test_quick_problem_glmkit_only(tmp_path):
+    _need_problems()
+    s = harness.Settings(problems=["a"], libs=["glmkit"], quick=True, batch=True, repeats=1,
+                         cache_dir=tmp_path, out=tmp_path / "RESULTS.md",
+                         json_out=tmp_path / "results.json", scaling=False,
+                         log=lambda msg: None)
+    results = harness.run_benchmarks(s)
+    (prob,) = results["problems"]
+    (row,) = prob["rows"]
+    assert row["variant"] == "glmkit"
+    assert row["status"] == "ok", row
+    assert row["n_iter"] >= 1 and row["converged"] is True
+    assert row["rel_diff"] < 1e-6
+    assert row["peak_bytes"] is not None
+    assert prob["lower_bound"]["dense"]["pass"] > 0
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "| glmkit |" in text and "lower bound" in text
+    assert (tmp_path / "results.json").exists()
+
+
+def test_missing_peers_are_skipped_with_a_reason(monkeypatch):
+    monkeypatch.setattr(libs, "_importable", lambda mod: mod not in ("glum", "sklearn"))
+    for variant in ("glum", "glum-cat", "sklearn"):
+        reason = libs.skip_reason(variant, "a")
+        assert reason and reason.startswith("not installed")
+    assert libs.skip_reason("glmkit", "a") is None
+    assert libs.skip_reason("sklearn", "d") is not None
