@@ -277,6 +277,20 @@ def _default_names(X: np.ndarray) -> list[str]:
     return names
 
 
+def rows_for_prediction(exog, k: int, formula_info=None):
+    """Design rows for new data and the formula's offset for them (or None): a model
+    built from a formula re-applies its stored spec to a data frame; otherwise ``exog``
+    must be array-like with the model's k columns (one row may be given as a 1-d array)."""
+    if formula_info is not None and not isinstance(exog, np.ndarray):
+        return formula_info.design_for(exog)
+    X, _, _ = _to_array(exog, "exog")
+    if X.ndim == 1:
+        X = X[None, :] if X.shape[0] == k else X[:, None]
+    if X.ndim != 2 or X.shape[1] != k:
+        raise ValueError(f"exog must have {k} columns, got shape {X.shape}.")
+    return X, None
+
+
 def add_constant(data, prepend: bool = True, has_constant: str = "skip"):
     """Add a column of ones, as statsmodels' ``add_constant``.
 

@@ -374,15 +374,7 @@ class GLM:
         A model built from a formula re-applies its stored spec to a data frame; otherwise
         ``exog`` must be an array-like with the model's columns.
         """
-        k = self.data.X.shape[1]
-        if self.formula_info is not None and not isinstance(exog, np.ndarray):
-            return self.formula_info.design_for(exog)
-        X, _, _ = _data._to_array(exog, "exog")
-        if X.ndim == 1:
-            X = X[None, :] if X.shape[0] == k else X[:, None]
-        if X.ndim != 2 or X.shape[1] != k:
-            raise ValueError(f"exog must have {k} columns, got shape {X.shape}.")
-        return X, None
+        return _data.rows_for_prediction(exog, self.data.X.shape[1], self.formula_info)
 
     def _check_exposure(self, exposure, n):
         e = _data._vector(exposure, "exposure", n)

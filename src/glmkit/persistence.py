@@ -478,15 +478,7 @@ class _ModelWithoutData:
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def exog_for_predict(self, exog):
-        k = len(self.exog_names)
-        if self.formula_info is not None and not isinstance(exog, np.ndarray):
-            return self.formula_info.design_for(exog)
-        X, _, _ = _data._to_array(exog, "exog")
-        if X.ndim == 1:
-            X = X[None, :] if X.shape[0] == k else X[:, None]
-        if X.ndim != 2 or X.shape[1] != k:
-            raise ValueError(f"exog must have {k} columns, got shape {X.shape}.")
-        return X, None
+        return _data.rows_for_prediction(exog, len(self.exog_names), self.formula_info)
 
     def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):
         """As :meth:`glmkit.GLM.predict`, for new rows only (``exog`` is required)."""
