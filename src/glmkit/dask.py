@@ -965,12 +965,14 @@ def _column_as_float(col) -> np.ndarray:
 
 
 def _read_parquet_block(file: str, groups: tuple, cols: list[str], const_at):
-    """Row groups of one Parquet file as one C-contiguous float block: the columns ``cols``
+    """Row groups of one Parquet file as one column-major float block: the columns ``cols``
     in order (nulls as NaN), with a column of ones inserted at position ``const_at``."""
     import pyarrow.parquet as pq
 
     table = pq.ParquetFile(file).read_row_groups(list(groups), columns=list(dict.fromkeys(cols)))
-    out = np.empty((table.num_rows, len(cols) + (const_at is not None)))
+    # column-major: each column is written contiguously, and the design's columns stay one
+    # contiguous (Fortran) block that BLAS reads as fast as a row-major one
+    out = np.empty((table.num_rows, len(cols) + (const_at is not None)), order="F")
     j = 0
     for i, c in enumerate(cols):
         if i == const_at:

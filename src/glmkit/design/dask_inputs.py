@@ -82,9 +82,13 @@ def _pack_parts(*parts) -> pd.DataFrame:
         raise ValueError(f"the partitions of the dask inputs do not line up (a partition has "
                          f"{[len(p) for p in parts]} rows in the inputs); give inputs with "
                          "the same partitions.")
-    cols = [np.asarray(p.to_numpy(dtype=float, na_value=np.nan)).reshape(
-        n, p.shape[1] if p.ndim == 2 else 1) for p in parts]
-    return pd.DataFrame(np.concatenate(cols, axis=1), copy=False)
+    widths = [p.shape[1] if p.ndim == 2 else 1 for p in parts]
+    out = np.empty((n, sum(widths)), order="F")   # columns written contiguously
+    j = 0
+    for p, w in zip(parts, widths):
+        out[:, j:j + w] = np.asarray(p.to_numpy(dtype=float, na_value=np.nan)).reshape(n, w)
+        j += w
+    return pd.DataFrame(out, copy=False)
 
 
 def _frame_to_numpy(part) -> np.ndarray:

@@ -356,6 +356,38 @@ def _cluster_failure(exc: BaseException) -> bool:
                         "CommClosedError", "TimeoutError"))
 
 
+class _null_context:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _progress_bar(show: bool):
+    if not show:
+        return _null_context()
+    from dask.diagnostics import ProgressBar
+
+    return ProgressBar()
+
+
+def _one_blas_thread_per_task():
+    """On Dask's local threaded scheduler each task's BLAS calls would start their own
+    threads (threads x BLAS threads > cores): limit BLAS to one thread per task while a
+    pass runs, when threadpoolctl is installed. Workers of dask.distributed already run
+    with one BLAS thread."""
+    import dask
+
+    if dask.config.get("scheduler", None) not in (None, "threads", "threading"):
+        return _null_context()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return _null_context()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 class Executor:
     """Runs the graphs of one fit: on ``client`` when given, else on Dask's default scheduler
     (the active distributed client if there is one, otherwise the local threads).
@@ -400,13 +432,9 @@ class Executor:
 
                     progress(fut)
                 out = fut.result()
-            elif self.progress:
-                from dask.diagnostics import ProgressBar
-
-                with ProgressBar():
-                    (out,) = dask.compute(obj)
             else:
-                (out,) = dask.compute(obj)
+                with _one_blas_thread_per_task(), _progress_bar(self.progress):
+                    (out,) = dask.compute(obj)
         except Exception as exc:
             if _cluster_failure(exc):
                 raise DaskFitError(
