@@ -54,6 +54,8 @@ class Settings:
     quiet_wait: float = 0.0
     #: pin BLAS / OpenMP threads of the children (None: the libraries' defaults)
     threads: int | None = None
+    #: reuse the glmkit snapshot of the previous run (with ``merge``: same glmkit version)
+    keep_snapshot: bool = False
     #: merge into an existing results.json (replace the problems / scaling run now)
     merge: bool = False
     #: things learnt during the run (R's measured speed, for the e_small estimate)
@@ -102,9 +104,11 @@ def snapshot_glmkit(s: Settings) -> dict | None:
     if not src.is_dir():
         return None
     root = Path(s.cache_dir) / ("glmkit-snapshot-quick" if s.quick else "glmkit-snapshot")
-    if root.exists():
-        shutil.rmtree(root)
-    shutil.copytree(src, root / "glmkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if not (s.keep_snapshot and (root / "glmkit").is_dir()):
+        if root.exists():
+            shutil.rmtree(root)
+        shutil.copytree(src, root / "glmkit",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     h = hashlib.sha256()
     for f in sorted((root / "glmkit").rglob("*")):
         if f.is_file():

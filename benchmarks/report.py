@@ -351,7 +351,9 @@ def scaling_section(results: dict) -> list[str]:
         g, gl = d.get("glmkit", {}), d.get("glum", {})
 
         def cell(r):
-            return fmt_time(r["median_seconds"]) if r.get("status") == "ok" else (r.get("status") or "")
+            if r.get("status") != "ok":
+                return r.get("status") or ""
+            return fmt_time(r["median_seconds"]) + (" ‡" if _contended(r) else "")
 
         lb = g.get("lower_bound_seconds")
         ratio = f"{g['median_seconds'] / lb:.1f}" if lb and g.get("status") == "ok" else ""

@@ -54,6 +54,9 @@ def parse_args(argv=None):
     ap.add_argument("--merge", action="store_true",
                     help="replace only the problems (and scaling) measured now in the existing "
                          "results.json, keep the rest, and re-render RESULTS.md")
+    ap.add_argument("--keep-snapshot", action="store_true",
+                    help="reuse the glmkit snapshot of the previous run instead of copying "
+                         "src/glmkit again (with --merge: every row measures the same glmkit)")
     ap.add_argument("--report-only", action="store_true",
                     help="re-render RESULTS.md from results.json (no measurements)")
     ap.add_argument("--cache-dir", default=str(pdata.DEFAULT_CACHE))
@@ -89,6 +92,7 @@ def settings_from_args(a) -> harness.Settings:
         quiet_wait=a.quiet_wait if a.quiet_wait is not None else (0.0 if a.quick else 120.0),
         threads=a.threads,
         merge=a.merge,
+        keep_snapshot=a.keep_snapshot,
         scaling=not a.no_scaling,
         scaling_csv=out_dir / f"scaling{suffix}.csv",
         scaling_png=out_dir / f"scaling{suffix}.png",

@@ -23,7 +23,7 @@ N_FOR_P_FULL = 100_000
 N_FOR_P_QUICK = 10_000
 
 FIELDS = ["sweep", "n", "p", "library", "status", "median_seconds", "runs", "n_iter",
-          "peak_mib", "pass_seconds", "lower_bound_seconds"]
+          "peak_mib", "pass_seconds", "lower_bound_seconds", "other_load"]
 
 
 def points(quick: bool):
@@ -61,6 +61,9 @@ def run_scaling(s) -> dict:
                 rows.append(row)
                 continue
             times = [f["seconds"] for f in fits]
+            loads = [f["other_load"] for f in fits if f.get("other_load") is not None]
+            if loads and sum(times) >= 0.5:
+                row["other_load"] = round(float(np.mean(loads)), 2)
             row.update(status="ok", median_seconds=float(np.median(times)), runs=len(times),
                        n_iter=fits[0].get("n_iter"),
                        peak_mib=round((fits[0].get("peak_bytes") or 0) / 2**20, 1))
