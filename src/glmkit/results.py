@@ -120,8 +120,11 @@ class GLMResults:
     @property
     def fit_history(self) -> dict:
         h = self._result.history
-        return {"iteration": self.n_iter, "deviance": list(h.get("deviance", [])),
-                "step_halvings": list(h.get("step_halvings", []))}
+        out = {"iteration": self.n_iter, "deviance": list(h.get("deviance", [])),
+               "step_halvings": list(h.get("step_halvings", []))}
+        if "passes" in h:   # full passes over the data the solver made (IRLS)
+            out["passes"] = int(h["passes"])
+        return out
 
     @property
     def boundary(self) -> bool:

@@ -4,14 +4,17 @@ Each iteration is ONE sweep over the row blocks of X (:meth:`DesignMatrix.row_bl
 for a block, eta = X_b beta + offset, the family kernel gives mu, the deviance terms, the
 working weights w and score weights u, and X_b'WX_b and X_b'u are accumulated while the
 block is in cache. The sweep at the new coefficients both checks convergence and supplies
-X'WX for the next step, so a fit of k iterations reads X k + 1 times, and the covariance
-uses X'WX at the solution. Updates are solved as increments (beta += (X'WX)^{-1} X'u), so
+X'WX for the next step; the covariance uses X'WX at the solution. Updates are solved as increments (beta += (X'WX)^{-1} X'u), so
 accuracy is set by the score, not by the conditioning of X'WX.
 
 Stopping: R's rule |dev - dev_old| / (|dev| + 0.1) < tol, then (at most ``refine_iter``
 more sweeps) until the last step is below ``step_tol`` standard errors: Fisher scoring on
 a non-canonical link converges only linearly, and R's rule alone can leave coefficients
-1e-4 (relative) from the maximum.
+1e-4 (relative) from the maximum. Each sweep's X'WX and score also give the next step
+before it is taken: when that step would pass both rules (its predicted deviance decrease
+delta' score, and its size in standard errors), the fit stops at the current point without
+another pass. So a fit reports k iterations when it read X k times (k solves), one more
+only when R's rule is met by a step that is itself below ``step_tol``.
 
 Step-halving (R's glm.fit, and glm2 for a rising deviance): when the deviance is not
 finite, the mean or linear predictor leaves the family's range, or the deviance rises, the
@@ -49,6 +52,25 @@ def _is_slow(devs: list[float]) -> bool:
     return d1 > 0 and d2 > 0.5 * d1
 
 
+class _Counted:
+    """A sweeper that counts its passes over the data (history['passes'])."""
+
+    def __init__(self, sweeper):
+        self._sw = sweeper
+        self.passes = 0
+
+    def sweep(self, *args, **kwargs):
+        self.passes += 1
+        return self._sw.sweep(*args, **kwargs)
+
+    def expected_gram(self, *args):
+        self.passes += 1
+        return self._sw.expected_gram(*args)
+
+    def __getattr__(self, name):
+        return getattr(self._sw, name)
+
+
 class _State:
     """The accepted iterate: coefficients (None before the first solve) and its sweep."""
 
@@ -65,13 +87,13 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     ``sweeper`` does the per-row work (default: :class:`InMemorySweeper`); this function
     only steers: solves, step-halving, stopping. ``start_mu`` replaces R's starting means.
     """
-    sw = sweeper if sweeper is not None else InMemorySweeper(problem, fused=options.fused)
+    sw = _Counted(sweeper if sweeper is not None else InMemorySweeper(problem, fused=options.fused))
     p = problem.X.shape[1]
     observed = hessian == "observed"
     # where the observed information is positive definite by construction (Gamma and
     # Tweedie with a log link), take Newton steps forming only the observed X'WX; the
     # expected one, for R's covariance, is formed once at the end
-    newton_only = bool(options.newton_steps and hasattr(sw, "expected_gram")
+    newton_only = bool(options.newton_steps and hasattr(sw._sw, "expected_gram")
                        and getattr(getattr(sw, "kernel", None), "observed_pd", False))
     observed = observed or newton_only
     only_observed = {"expected": False} if newton_only else {}
@@ -98,6 +120,9 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     all_kept = bool(keep.all())
     converged = False
     refine_left = options.refine_iter
+    # stop on the step a sweep predicts, not the one it took (saves the last pass); not
+    # when the caller asked for R's stopping point exactly
+    predict_stop = options.tol_criterion == "deviance" and options.refine_iter > 0
     n_iter = 0
     for n_iter in range(1, options.maxiter + 1):
         if not observed and _is_slow(history["deviance"]):
@@ -127,8 +152,17 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             beta_new[keep] = fac.solve(cur.sw.score[keep])
         else:
             base = cur.beta
+            delta = fac.solve(cur.sw.score[keep])
+            if predict_stop and _next_step_negligible(problem, options, delta,
+                                                      cur.sw.score[keep], np.diag(H),
+                                                      cur.sw.deviance, n_eff):
+                # the step from here would change neither the deviance (R's rule) nor any
+                # coefficient by step_tol standard errors: this point is the maximum to
+                # that accuracy, and its sweep already holds X'WX for the covariance
+                converged = True
+                break
             beta_new = cur.beta.copy()
-            beta_new[keep] += fac.solve(cur.sw.score[keep])
+            beta_new[keep] += delta
         new = sw.sweep(beta_new, None, observed, reuse=spare, **only_observed)
         halvings = 0
         out_of_range = False
@@ -178,11 +212,12 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 break
             refine_left -= 1
 
+    if cur.sw.gram is None:
+        cur.sw.gram = sw.expected_gram(cur.sw)
+    history["passes"] = sw.passes
     beta = cur.beta if cur.beta is not None else np.full(p, np.nan)
     params = beta.copy()
     params[~keep] = np.nan
-    if cur.sw.gram is None:
-        cur.sw.gram = sw.expected_gram(cur.sw)
     gram = cur.sw.gram[np.ix_(keep, keep)]
     return SolverResult(
         params=frozen(params), aliased=frozen(~keep), eta=frozen(cur.sw.eta),
@@ -191,6 +226,15 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         method="newton" if hessian == "observed" else "IRLS", history=history,
         messages=tuple(messages),
     )
+
+
+def _next_step_negligible(problem, options, delta, score, diag, dev, n_eff) -> bool:
+    """Whether the step ``delta`` (solved from ``score``) about to be taken is negligible:
+    the deviance decrease the quadratic model predicts for it, delta' score, passes R's rule,
+    and no coefficient moves by ``step_tol`` marginal standard errors."""
+    predicted = abs(float(delta @ score))
+    return (predicted / (abs(dev) + 0.1) < options.tol
+            and _step_in_se(problem, delta, diag, dev, n_eff) < options.step_tol)
 
 
 def _converged(options: SolverOptions, dev, dev_old, step, beta) -> bool:
