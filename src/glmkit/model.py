@@ -18,7 +18,7 @@ from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarnin
 from .families import Binomial, Family, Gaussian, Poisson
 from .problem import GLMProblem
 from .solvers import SolverOptions, solve
-from .solvers._linalg import find_aliased
+from .solvers._linalg import diagonal_positions, find_aliased
 
 __all__ = ["GLM"]
 
@@ -155,7 +155,9 @@ class GLM:
     def rank(self) -> int:
         """Rank of the design over rows that carry weight."""
         w = (self.problem.total_weights > 0).astype(float)
-        return int(np.sum(~find_aliased(self.problem.X.sandwich(w))))
+        X = self.problem.X
+        return int(np.sum(~find_aliased(X.sandwich(w),
+                                        diag=diagonal_positions(X.diagonal_columns()))))
 
     @property
     def df_model(self) -> float:

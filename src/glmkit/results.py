@@ -23,7 +23,7 @@ from .design import DenseDesign
 from .families import Gaussian, links
 from .problem import GLMProblem
 from .solvers import SolverOptions, SolverResult
-from .solvers._linalg import try_factor
+from .solvers._linalg import diagonal_positions, try_factor
 from .solvers.irls import irls
 
 
@@ -309,7 +309,8 @@ class GLMResults:
     def _normalized_cov(self) -> np.ndarray:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
-        fac = try_factor(np.asarray(self._result.gram))
+        diag = diagonal_positions(self.model.problem.X.diagonal_columns(), self._keep)
+        fac = try_factor(np.asarray(self._result.gram), diag)
         if fac is not None:
             keep = self._keep
             out[np.ix_(keep, keep)] = fac.inverse()

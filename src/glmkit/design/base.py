@@ -51,6 +51,11 @@ class DesignMatrix(ABC):
         DesignMatrix. A solver's sweep over the blocks is one pass over the data."""
         yield slice(0, self.shape[0]), self
 
+    def diagonal_columns(self) -> np.ndarray | None:
+        """Boolean p-vector of columns whose block of X'WX is diagonal for every W (the
+        levels of one categorical variable), or None. Solvers eliminate that block first."""
+        return None
+
     def column_is_constant(self) -> np.ndarray:
         """Boolean p-vector: which columns hold one non-zero value in every row."""
         dense = self.to_dense()

@@ -76,6 +76,9 @@ class CategoricalDesign(DesignMatrix):
         return CategoricalDesign(self.codes[rows], self.n_levels, self.drop_first, self.levels,
                                  self.name)
 
+    def diagonal_columns(self):
+        return np.ones(self.shape[1], dtype=bool)   # one level per row: X'WX is diagonal
+
     def column_is_constant(self):
         counts = np.bincount(self.codes, minlength=self.n_levels)
         const = counts == self.codes.shape[0]

@@ -51,7 +51,11 @@ class SplitDesign(DesignMatrix):
         out = np.zeros((p, p))
         e = self._edges
         for i, bi in enumerate(self.blocks):
-            out[e[i]:e[i + 1], e[i]:e[i + 1]] = bi.sandwich(d)
+            if isinstance(bi, CategoricalDesign):   # diagonal: no L x L temporary
+                idx = np.arange(e[i], e[i + 1])
+                out[idx, idx] = bi.rmatvec(d)
+            else:
+                out[e[i]:e[i + 1], e[i]:e[i + 1]] = bi.sandwich(d)
             for j in range(i + 1, len(self.blocks)):
                 c = _cross(bi, self.blocks[j], d)
                 out[e[i]:e[i + 1], e[j]:e[j + 1]] = c
@@ -63,6 +67,16 @@ class SplitDesign(DesignMatrix):
 
     def to_dense(self):
         return np.column_stack([b.to_dense() for b in self.blocks])
+
+    def diagonal_columns(self):
+        """The columns of the widest categorical block (two blocks' levels cross)."""
+        cats = [i for i, b in enumerate(self.blocks) if isinstance(b, CategoricalDesign)]
+        if not cats:
+            return None
+        i = max(cats, key=lambda i: self.blocks[i].shape[1])
+        out = np.zeros(self.shape[1], dtype=bool)
+        out[self._edges[i]:self._edges[i + 1]] = True
+        return out
 
     def column_is_constant(self):
         return np.concatenate([b.column_is_constant() for b in self.blocks])
@@ -93,12 +107,33 @@ def _cross(A: DesignMatrix, B: DesignMatrix, d: np.ndarray) -> np.ndarray:
         full = full.reshape(A.n_levels, B.n_levels)
         return full[int(A.drop_first):, int(B.drop_first):]
     if isinstance(A, CategoricalDesign):
-        Bd = B.to_dense()
-        out = np.empty((A.n_levels, Bd.shape[1]))
-        for j in range(Bd.shape[1]):
-            out[:, j] = A.level_sums(d * Bd[:, j])
-        return out[int(A.drop_first):]
+        return _level_sums_of_columns(A, B.to_dense(), d)[int(A.drop_first):]
     if isinstance(B, CategoricalDesign):
         return _cross(B, A, d).T
     Ad, Bd = A.to_dense(), B.to_dense()
     return Ad.T @ (Bd * d[:, None])
+
+
+#: Rows per block of the grouped sums: the block of d * X stays in cache while it is
+#: summed by (level, column).
+_SUM_BLOCK_ROWS = 1 << 15
+
+
+def _level_sums_of_columns(cat: CategoricalDesign, X: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """sum over rows of level l of d_i X_ij, for every level l and column j (L x k): one
+    bincount per row block on the key level * k + j (no one-hot, no n x k temporary)."""
+    n, k = X.shape
+    L = cat.n_levels
+    out = np.zeros(L * k)
+    rows = max(1, min(n, _SUM_BLOCK_ROWS))
+    buf = np.empty((rows, k))
+    key = np.empty((rows, k), dtype=np.intp)
+    cols = np.arange(k, dtype=np.intp)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        m = stop - start
+        np.multiply(X[start:stop], d[start:stop, None], out=buf[:m])
+        np.multiply(cat.codes[start:stop, None], k, out=key[:m], dtype=np.intp)
+        key[:m] += cols
+        out += np.bincount(key[:m].ravel(), weights=buf[:m].ravel(), minlength=L * k)
+    return out.reshape(L, k)

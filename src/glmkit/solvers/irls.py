@@ -32,7 +32,7 @@ import numpy as np
 
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
-from ._linalg import find_aliased, try_factor
+from ._linalg import diagonal_positions, find_aliased, try_factor
 from .base import SolverOptions, SolverResult, frozen
 from .sweeper import InMemorySweeper, Sweep
 from .warm_start import subsample_start
@@ -116,7 +116,9 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         cur = _State(beta0, sw.sweep(beta0, None, observed))
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
-    keep = ~find_aliased(cur.sw.gram)
+    diag_mask = problem.X.diagonal_columns()
+    keep = ~find_aliased(cur.sw.gram, diag=diagonal_positions(diag_mask))
+    diag = diagonal_positions(diag_mask, keep)   # a block of X'WX that is diagonal
     all_kept = bool(keep.all())
     converged = False
     refine_left = options.refine_iter
@@ -136,12 +138,12 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         H = Gk
         if observed and cur.beta is not None and cur.sw.gram_observed is not None:
             Go = cur.sw.gram_observed if all_kept else cur.sw.gram_observed[np.ix_(keep, keep)]
-            if try_factor(Go) is not None:
+            if try_factor(Go, diag) is not None:
                 H = Go
             elif Gk is None:
                 cur.sw.gram = sw.expected_gram(cur.sw)
                 H = cur.sw.gram[np.ix_(keep, keep)]
-        fac = try_factor(H)
+        fac = try_factor(H, diag)
         if fac is None:
             messages.append("the weighted Gram matrix X'WX is not positive definite")
             break
