@@ -138,12 +138,19 @@ class GLM:
     @cached_property
     def problem(self) -> GLMProblem:
         d = self.data
-        offset = np.zeros(self.nobs) if d.offset is None else np.array(d.offset, dtype=float)
+        # absent weights and offsets are read-only broadcasts: no n-vectors of ones or zeros
+        n = self.nobs
+        ones, zeros = np.broadcast_to(1.0, (n,)), np.broadcast_to(0.0, (n,))
+        offset = zeros if d.offset is None else d.offset
         if d.exposure is not None:
             offset = offset + np.log(d.exposure)
-        prior = self.var_weights * self.n_trials
+        if d.var_weights is None and d.n_trials is None:
+            prior = ones
+        else:
+            prior = self.var_weights * self.n_trials
+        freq = ones if d.freq_weights is None else d.freq_weights
         return GLMProblem(X=as_design(d.X), y=d.y, family=self.family,
-                          prior_weights=prior, freq_weights=self.freq_weights, offset=offset)
+                          prior_weights=prior, freq_weights=freq, offset=offset)
 
     @cached_property
     def wnobs(self) -> float:

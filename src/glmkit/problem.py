@@ -20,6 +20,7 @@ class GLMProblem:
     prior_weights : var_weights * n_trials (R's prior weights).
     freq_weights : frequency weights (ones when none).
     offset : the user's offset plus log(exposure) (zeros when none).
+    Absent weights and offsets are read-only broadcasts (stride 0) of ones and zeros.
     """
 
     X: DesignMatrix
@@ -33,7 +34,10 @@ class GLMProblem:
     def total_weights(self) -> np.ndarray:
         """freq_weights * prior_weights: what multiplies each row in every sum (computed
         once: every sweep reads it)."""
-        tw = self.freq_weights * self.prior_weights
+        fw, pw = self.freq_weights, self.prior_weights
+        if fw.strides == (0,) and pw.strides == (0,):   # no weights: a broadcast of ones
+            return np.broadcast_to(fw[:1] * pw[:1], fw.shape)
+        tw = fw * pw
         tw.setflags(write=False)
         return tw
 

@@ -309,7 +309,8 @@ class GLMResults:
     def _normalized_cov(self) -> np.ndarray:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
-        diag = diagonal_positions(self.model.problem.X.diagonal_columns(), self._keep)
+        X = self.model.problem.X
+        diag = diagonal_positions(getattr(X, "diagonal_columns", lambda: None)(), self._keep)
         fac = try_factor(np.asarray(self._result.gram), diag)
         if fac is not None:
             keep = self._keep

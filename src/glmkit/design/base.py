@@ -46,6 +46,10 @@ class DesignMatrix(ABC):
 
         return DenseDesign(np.ascontiguousarray(self.to_dense()[rows]))
 
+    def add_sandwich(self, d: np.ndarray, out: np.ndarray) -> None:
+        """out += X' diag(d) X, without a p x p temporary where the design can avoid one."""
+        out += self.sandwich(d)
+
     def row_blocks(self):
         """Iterate (row slice, block) over consecutive row blocks; each block is itself a
         DesignMatrix. A solver's sweep over the blocks is one pass over the data."""

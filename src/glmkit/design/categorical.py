@@ -72,6 +72,13 @@ class CategoricalDesign(DesignMatrix):
         out[rows[ok], cols[ok]] = 1.0
         return out
 
+    def rows_slice(self, sl: slice) -> "CategoricalDesign":
+        """The rows ``sl`` as a view (no checks: the codes were checked once)."""
+        out = object.__new__(CategoricalDesign)
+        out.__dict__.update(self.__dict__)
+        out.codes = self.codes[sl]
+        return out
+
     def take_rows(self, rows):
         return CategoricalDesign(self.codes[rows], self.n_levels, self.drop_first, self.levels,
                                  self.name)

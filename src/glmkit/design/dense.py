@@ -82,14 +82,18 @@ class DenseDesign(DesignMatrix):
             yield sl, DenseDesign(self._X[sl], self._buf)
 
     def sandwich(self, d):
-        n, p = self._X.shape
-        rows = self.block_rows()
+        p = self._X.shape[1]
         out = np.zeros((p, p))
+        self.add_sandwich(d, out)
+        return out
+
+    def add_sandwich(self, d, out):
+        n = self._X.shape[0]
+        rows = self.block_rows()
         for start in range(0, n, rows):
             stop = min(start + rows, n)
             out += self._sandwich_block(self._X[start:stop], d[start:stop],
                                         self._buffer(stop - start))
-        return out
 
     @staticmethod
     def _sandwich_block(Xb, db, buf):

@@ -49,18 +49,51 @@ class SplitDesign(DesignMatrix):
     def sandwich(self, d):
         p = self.shape[1]
         out = np.zeros((p, p))
+        self.add_sandwich(d, out)
+        return out
+
+    def add_sandwich(self, d, out):
         e = self._edges
         for i, bi in enumerate(self.blocks):
             if isinstance(bi, CategoricalDesign):   # diagonal: no L x L temporary
                 idx = np.arange(e[i], e[i + 1])
-                out[idx, idx] = bi.rmatvec(d)
+                out[idx, idx] += bi.rmatvec(d)
             else:
-                out[e[i]:e[i + 1], e[i]:e[i + 1]] = bi.sandwich(d)
+                bi.add_sandwich(d, out[e[i]:e[i + 1], e[i]:e[i + 1]])
             for j in range(i + 1, len(self.blocks)):
                 c = _cross(bi, self.blocks[j], d)
-                out[e[i]:e[i + 1], e[j]:e[j + 1]] = c
-                out[e[j]:e[j + 1], e[i]:e[i + 1]] = c.T
-        return out
+                out[e[i]:e[i + 1], e[j]:e[j + 1]] += c
+                out[e[j]:e[j + 1], e[i]:e[i + 1]] += c.T
+
+    def block_rows(self) -> int:
+        """Rows per block of a sweep: the dense and sparse columns' block of 2^20 elements,
+        at least 2^15 rows (categorical columns cost a code per row, not a column each)."""
+        from .dense import _BLOCK_ELEMENTS
+
+        wide = sum(b.shape[1] for b in self.blocks if not isinstance(b, CategoricalDesign))
+        return max(1 << 15, _BLOCK_ELEMENTS // max(wide, 1))
+
+    def row_blocks(self):
+        """Row blocks of every block side by side: dense blocks as views sharing their
+        buffers, categorical codes as views; other blocks (sparse) as row slices."""
+        n = self.shape[0]
+        rows = self.block_rows()
+        if rows >= n:
+            yield slice(0, n), self
+            return
+        for start in range(0, n, rows):
+            sl = slice(start, min(start + rows, n))
+            parts = []
+            for b in self.blocks:
+                if isinstance(b, DenseDesign):
+                    parts.append(DenseDesign(b.array[sl], b._buf))
+                elif isinstance(b, CategoricalDesign):
+                    parts.append(b.rows_slice(sl))
+                else:
+                    parts.append(b.take_rows(np.arange(sl.start, sl.stop)))
+            blk = object.__new__(SplitDesign)
+            blk.blocks, blk._edges, blk._names = parts, self._edges, self._names
+            yield sl, blk
 
     def take_rows(self, rows):
         return SplitDesign([b.take_rows(rows) for b in self.blocks], self._names)

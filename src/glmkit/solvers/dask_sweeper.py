@@ -39,6 +39,7 @@ def block_problem(b, family, design: str) -> GLMProblem:
 def _sweep_block(b, eta0, family, fused, beta, observed, design):
     sw = InMemorySweeper(block_problem(b, family, design), fused=fused)
     s = sw.sweep(beta, eta0, observed)
+    sw.finish(s)   # the partition's means, for the range check on the client
     mu = s.mu[b.total_weights > 0]
     return {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
             "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,

@@ -93,7 +93,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     # where the observed information is positive definite by construction (Gamma and
     # Tweedie with a log link), take Newton steps forming only the observed X'WX; the
     # expected one, for R's covariance, is formed once at the end
-    newton_only = bool(options.newton_steps and hasattr(sw._sw, "expected_gram")
+    can_regram = hasattr(sw._sw, "expected_gram")   # in memory: X'WX at a sweep's weights
+    newton_only = bool(options.newton_steps and can_regram
                        and getattr(getattr(sw, "kernel", None), "observed_pd", False))
     observed = observed or newton_only
     only_observed = {"expected": False} if newton_only else {}
@@ -116,7 +117,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         cur = _State(beta0, sw.sweep(beta0, None, observed))
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
-    diag_mask = problem.X.diagonal_columns()
+    diag_mask = getattr(problem.X, "diagonal_columns", lambda: None)()   # Dask: a dask array
     keep = ~find_aliased(cur.sw.gram, diag=diagonal_positions(diag_mask))
     diag = diagonal_positions(diag_mask, keep)   # a block of X'WX that is diagonal
     all_kept = bool(keep.all())
@@ -165,7 +166,13 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 break
             beta_new = cur.beta.copy()
             beta_new[keep] += delta
-        new = sw.sweep(beta_new, None, observed, reuse=spare, **only_observed)
+        grams = {}
+        if can_regram:
+            # the current Gram is factored: its buffers take the next sweep's sums (one
+            # p x p Gram alive, not two); a fit that ends on a refused step forms it again
+            grams["grams"] = (cur.sw.gram, cur.sw.gram_observed)
+            cur.sw.gram = cur.sw.gram_observed = None
+        new = sw.sweep(beta_new, None, observed, reuse=spare, **grams, **only_observed)
         halvings = 0
         out_of_range = False
         while (not (np.isfinite(new.deviance) and new.valid)
@@ -214,13 +221,16 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 break
             refine_left -= 1
 
+    spare = new = None   # noqa: F841  (their p x p and n-sized buffers are not needed now)
     if cur.sw.gram is None:
         cur.sw.gram = sw.expected_gram(cur.sw)
+    if hasattr(sw._sw, "finish"):
+        sw._sw.finish(cur.sw)   # mu and w at the solution (sweeps keep only eta)
     history["passes"] = sw.passes
     beta = cur.beta if cur.beta is not None else np.full(p, np.nan)
     params = beta.copy()
     params[~keep] = np.nan
-    gram = cur.sw.gram[np.ix_(keep, keep)]
+    gram = cur.sw.gram if all_kept else cur.sw.gram[np.ix_(keep, keep)]
     return SolverResult(
         params=frozen(params), aliased=frozen(~keep), eta=frozen(cur.sw.eta),
         mu=frozen(cur.sw.mu), working_weights=frozen(cur.sw.w), gram=frozen(gram),

@@ -18,7 +18,11 @@ from ..problem import GLMProblem
 
 @dataclass
 class Sweep:
-    """Sums of one pass over the rows at one linear predictor, and the per-row state."""
+    """Sums of one pass over the rows at one linear predictor, and the per-row state.
+
+    An in-memory sweep keeps only ``eta`` (``mu`` and ``w`` are None): the mean and weights
+    of the point the fit stops at are formed once, by :meth:`InMemorySweeper.finish`.
+    """
 
     deviance: float
     valid: bool
@@ -49,23 +53,28 @@ class InMemorySweeper:
         return 0.5 * (a + b)
 
     def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False,
-              reuse: Sweep | None = None, expected: bool = True) -> Sweep:
+              reuse: Sweep | None = None, expected: bool = True, grams=None) -> Sweep:
         """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
 
         With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
         ``score`` field holds X'Wz instead, what the first solve needs. The n-vectors of
         ``reuse`` (a sweep the caller no longer needs) are overwritten instead of allocated.
         With ``expected=False`` only the observed X'WX is formed (``gram`` is None).
+        ``grams``: p x p buffers (expected, observed) to accumulate into, else those of
+        ``reuse``.
         """
         problem, kernel = self.problem, self.kernel
         X = problem.X
         n, p = X.shape
-        if reuse is not None and reuse.eta.shape == (n,) and reuse.eta is not eta0:
-            eta, mu, w_all = reuse.eta, reuse.mu, reuse.w
+        if reuse is not None and reuse.eta.shape == (n,) and reuse.eta is not eta0 \
+                and reuse.eta.flags.writeable:
+            eta = reuse.eta
         else:
-            eta, mu, w_all = np.empty(n), np.empty(n), np.empty(n)
-        G = np.zeros((p, p)) if expected else None
-        Go = np.zeros((p, p)) if observed else None
+            eta = np.empty(n)
+        if grams is None:
+            grams = (None, None) if reuse is None else (reuse.gram, reuse.gram_observed)
+        G = _zeroed(grams[0], p) if expected else None
+        Go = _zeroed(grams[1], p) if observed else None
         s = np.zeros(p)
         dev = self.constant
         valid = True
@@ -82,20 +91,45 @@ class InMemorySweeper:
                 valid = valid and kernel.valid(e, m)
                 dev += d
                 if expected:
-                    G += Xb.sandwich(w)
+                    Xb.add_sandwich(w, G)
                 # from starting values IRLS solves X'WX b = X'Wz,
                 # z = eta - offset + (y - mu) / mu_eta
                 s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
                 if observed:
-                    Go += Xb.sandwich(wo)
-                eta[sl], mu[sl], w_all[sl] = e, m, w
+                    Xb.add_sandwich(wo, Go)
+                eta[sl] = e
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
-        return Sweep(dev, valid, G, s, Go, eta, mu, w_all)
+        return Sweep(dev, valid, G, s, Go, eta, None, None)
+
+    def _mean_and_weights(self, sw: Sweep):
+        """(row slice, block of X, mu, w) per row block at the sweep's eta."""
+        problem, kernel = self.problem, self.kernel
+        tw = problem.total_weights
+        with np.errstate(all="ignore"):
+            for sl, Xb in problem.X.row_blocks():
+                m, _, w, _, _ = kernel.evaluate(problem.y[sl], sw.eta[sl], tw[sl], False)
+                yield sl, Xb, m, w
 
     def expected_gram(self, sw: Sweep) -> np.ndarray:
         """X'WX at a sweep's working weights (one pass, no X @ b)."""
-        return self.problem.X.sandwich(sw.w)
+        X = self.problem.X
+        if sw.w is not None:
+            return X.sandwich(sw.w)
+        p = X.shape[1]
+        G = np.zeros((p, p))
+        for _, Xb, _, w in self._mean_and_weights(sw):
+            Xb.add_sandwich(w, G)
+        return G
+
+    def finish(self, sw: Sweep) -> None:
+        """Fill in ``mu`` and ``w`` of the sweep the fit stops at (one pass over eta)."""
+        if sw.mu is not None:
+            return
+        n = sw.eta.shape[0]
+        sw.mu, sw.w = np.empty(n), np.empty(n)
+        for sl, _, m, w in self._mean_and_weights(sw):
+            sw.mu[sl], sw.w[sl] = m, w
 
     def null_coefficients(self, keep: np.ndarray):
         """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
@@ -114,3 +148,11 @@ class InMemorySweeper:
         eta = X.matvec(beta) + problem.offset
         mu = link.inverse(eta)
         return beta if np.isfinite(problem.deviance(mu)) and problem.is_valid(eta, mu) else None
+
+
+def _zeroed(buf, p: int) -> np.ndarray:
+    """A zero p x p matrix: ``buf`` cleared when it is one (a Gram is 32 MB at p = 2,000)."""
+    if buf is not None and buf.shape == (p, p) and buf.flags.writeable:
+        buf.fill(0.0)
+        return buf
+    return np.zeros((p, p))
