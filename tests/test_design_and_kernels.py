@@ -274,3 +274,43 @@ def test_aliasing_in_a_split_design_is_found_in_r_order():
     ok = ~np.isnan(pp)
     np.testing.assert_allclose(rp[ok], pp[ok], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(np.asarray(r.bse)[ok], np.asarray(ref.bse)[ok], rtol=1e-8)
+
+
+@pytest.mark.parametrize("family", [sm.families.Binomial(), sm.families.Gamma(L.Log())],
+                         ids=["binomial", "gamma_log"])
+def test_float32_grams_far_from_the_solution_change_the_path_not_the_answer(family, monkeypatch):
+    """Invariant: early IRLS sweeps may form X'WX from float32 blocks; the float64 score fixes
+    the maximum and the covariance comes from a float64 X'WX, so params, deviance and the
+    Gram equal those of an all-float64 fit."""
+    import importlib
+
+    from glmkit.solvers import SolverOptions
+    from glmkit.solvers import sweeper as sweeper_module
+
+    irls_module = importlib.import_module("glmkit.solvers.irls")
+    monkeypatch.setattr(irls_module, "LOW_PRECISION_MIN_ELEMENTS", 1000)
+    lows = []
+    original = sweeper_module.InMemorySweeper.sweep
+
+    def spy(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        lows.append(out.low)
+        return out
+
+    monkeypatch.setattr(sweeper_module.InMemorySweeper, "sweep", spy)
+    rng = np.random.default_rng(17)
+    n = 20000
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 6)) * [1, 10, 0.1, 1, 1, 3]])
+    eta = X @ np.array([-0.2, 0.3, 0.02, 2.0, -0.4, 0.1, 0.05])
+    if isinstance(family, sm.families.Binomial):
+        y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
+    else:
+        y = rng.gamma(2.0, np.exp(eta) / 2.0)
+    problem = sm.GLM(y, X, family=family).problem
+    fast = irls_module.irls(problem, None, SolverOptions())
+    assert any(lows) and not all(lows)        # float32 early, float64 at the end
+    exact = irls_module.irls(problem, None, SolverOptions(low_precision_gram=False))
+    assert fast.converged and exact.converged
+    np.testing.assert_allclose(fast.params, exact.params, rtol=1e-10, atol=1e-13)
+    assert fast.deviance == pytest.approx(exact.deviance, rel=1e-14)
+    np.testing.assert_allclose(fast.gram, exact.gram, rtol=1e-10)

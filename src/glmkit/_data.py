@@ -100,6 +100,16 @@ def _vector(x: Any, name: str, n: int) -> np.ndarray | None:
     return arr
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether every value is finite: a sum is finite only then (NaN and inf propagate), so
+    one pass without a boolean temporary decides, unless the sum overflows."""
+    if a.dtype.kind in "biu":
+        return True
+    with np.errstate(all="ignore"):
+        total = np.add.reduce(a, axis=None)
+    return bool(np.isfinite(total)) or bool(np.isfinite(a).all())
+
+
 def _describe_rows(mask: np.ndarray) -> str:
     rows = np.flatnonzero(mask)
     shown = ", ".join(str(r) for r in rows[:5])
@@ -155,7 +165,8 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     }
     # --- missing values -------------------------------------------------------
     nan_by_input = {"endog": np.isnan(y).any(axis=1) if two_col else np.isnan(y)}
-    if isinstance(X, np.ndarray):
+    x_finite = isinstance(X, np.ndarray) and _all_finite(X)   # one pass, no n x k temporary
+    if isinstance(X, np.ndarray) and not x_finite:
         nan_by_input["exog"] = np.isnan(X).any(axis=1)
     nan_by_input.update({k2: np.isnan(v) for k2, v in vectors.items() if v is not None})
     nan_rows = np.logical_or.reduce(list(nan_by_input.values()))
@@ -184,9 +195,10 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         if n == 0:
             raise ValueError("every row has a missing value; nothing is left to fit.")
     # --- infinities and ranges -------------------------------------------------
-    arrays = [("endog", y)] + ([("exog", X)] if isinstance(X, np.ndarray) else [])
+    arrays = [("endog", y)] + ([("exog", X)] if isinstance(X, np.ndarray) and not x_finite
+                               else [])
     for name, arr in arrays + list(vectors.items()):
-        if arr is not None and not np.all(np.isfinite(arr)):
+        if arr is not None and not _all_finite(arr):
             bad = ~np.isfinite(arr)
             bad = bad.any(axis=1) if bad.ndim == 2 else bad
             raise ValueError(f"{name} has infinite values in {_describe_rows(bad)}; "
@@ -267,7 +279,10 @@ def _default_names(X: np.ndarray) -> list[str]:
     """statsmodels' names: 'const' for a constant column, x1, x2, ... for the others."""
     names, i = [], 0
     first = X[0]
-    const = (first != 0) & np.all(X == first, axis=0) if X.shape[0] > 1 else np.zeros(X.shape[1], bool)
+    # columns constant over the first rows, then checked in full (usually just one)
+    const = (first != 0) & np.all(X[:64] == first, axis=0)
+    for j in np.flatnonzero(const):
+        const[j] = bool(np.all(X[:, j] == first[j]))
     for j in range(X.shape[1]):
         if const[j] and "const" not in names:
             names.append("const")

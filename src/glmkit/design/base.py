@@ -46,8 +46,10 @@ class DesignMatrix(ABC):
 
         return DenseDesign(np.ascontiguousarray(self.to_dense()[rows]))
 
-    def add_sandwich(self, d: np.ndarray, out: np.ndarray) -> None:
-        """out += X' diag(d) X, without a p x p temporary where the design can avoid one."""
+    def add_sandwich(self, d: np.ndarray, out: np.ndarray, low: bool = False) -> None:
+        """out += X' diag(d) X, without a p x p temporary where the design can avoid one.
+        ``low``: float32 products are good enough (an IRLS step far from the solution);
+        designs may ignore it."""
         out += self.sandwich(d)
 
     def row_blocks(self):

@@ -52,14 +52,14 @@ class SplitDesign(DesignMatrix):
         self.add_sandwich(d, out)
         return out
 
-    def add_sandwich(self, d, out):
+    def add_sandwich(self, d, out, low=False):
         e = self._edges
         for i, bi in enumerate(self.blocks):
             if isinstance(bi, CategoricalDesign):   # diagonal: no L x L temporary
                 idx = np.arange(e[i], e[i + 1])
                 out[idx, idx] += bi.rmatvec(d)
             else:
-                bi.add_sandwich(d, out[e[i]:e[i + 1], e[i]:e[i + 1]])
+                bi.add_sandwich(d, out[e[i]:e[i + 1], e[i]:e[i + 1]], low=low)
             for j in range(i + 1, len(self.blocks)):
                 c = _cross(bi, self.blocks[j], d)
                 out[e[i]:e[i + 1], e[j]:e[j + 1]] += c

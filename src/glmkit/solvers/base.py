@@ -38,6 +38,9 @@ class SolverOptions:
     subsample: bool = True
     #: Newton steps where the observed information is positive definite by construction.
     newton_steps: bool = True
+    #: Form X'WX from float32 blocks while the steps are large (solvers/irls.py): the
+    #: fixed point is set by the float64 score, and the covariance by a float64 X'WX.
+    low_precision_gram: bool = True
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,12 @@ def _is_slow(devs: list[float]) -> bool:
     return d1 > 0 and d2 > 0.5 * d1
 
 
+#: float32 Grams (DenseDesign.add_sandwich(low=True)) only for designs of this many
+#: elements or more, and only while the last step exceeded LOW_PRECISION_UNTIL standard errors.
+LOW_PRECISION_MIN_ELEMENTS = 1 << 22
+LOW_PRECISION_UNTIL = 1e-3
+
+
 class _Counted:
     """A sweeper that counts its passes over the data (history['passes'])."""
 
@@ -100,21 +106,26 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     only_observed = {"expected": False} if newton_only else {}
     n_eff = sw.n_eff
     messages: list[str] = []
+    # float32 X'WX while far from the solution: a step's direction needs ~7 digits, the
+    # fixed point is set by the float64 score; sweeps near the solution are float64
+    low_ok = bool(options.low_precision_gram and can_regram
+                  and problem.X.shape[0] * p >= LOW_PRECISION_MIN_ELEMENTS)
+    low = {"low": True} if low_ok else {}
 
     cur = None
     if start is None and start_mu is not None:
-        cur = _State(None, sw.sweep(None, problem.family.link(start_mu), observed))
+        cur = _State(None, sw.sweep(None, problem.family.link(start_mu), observed, **low))
     if cur is None and start is None and options.subsample and sweeper is None:
         warm = subsample_start(problem, options)
         if warm is not None:
-            first = sw.sweep(warm, None, observed)
+            first = sw.sweep(warm, None, observed, **low)
             if np.isfinite(first.deviance) and first.valid:
                 cur = _State(warm, first)
     if cur is None and start is None:
-        cur = _State(None, sw.sweep(None, sw.start_eta(), observed))
+        cur = _State(None, sw.sweep(None, sw.start_eta(), observed, **low))
     elif cur is None:
         beta0 = np.asarray(start, dtype=float).copy()
-        cur = _State(beta0, sw.sweep(beta0, None, observed))
+        cur = _State(beta0, sw.sweep(beta0, None, observed, **low))
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
     diag_mask = getattr(problem.X, "diagonal_columns", lambda: None)()   # Dask: a dask array
@@ -145,6 +156,16 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 cur.sw.gram = sw.expected_gram(cur.sw)
                 H = cur.sw.gram[np.ix_(keep, keep)]
         fac = try_factor(H, diag)
+        if fac is None and cur.sw.low:
+            # the float32 Gram may be what failed: float64 from here on
+            low_ok, low = False, {}
+            cur.sw = sw.sweep(cur.beta, None if cur.beta is not None else cur.sw.eta, observed,
+                              **only_observed if cur.beta is not None else {})
+            if cur.sw.gram is None and cur.beta is None:
+                cur.sw.gram = sw.expected_gram(cur.sw)
+            H = cur.sw.gram if cur.sw.gram is not None else cur.sw.gram_observed
+            H = H if all_kept else H[np.ix_(keep, keep)]
+            fac = try_factor(H, diag)
         if fac is None:
             messages.append("the weighted Gram matrix X'WX is not positive definite")
             break
@@ -166,13 +187,16 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 break
             beta_new = cur.beta.copy()
             beta_new[keep] += delta
+            if low_ok and _step_in_se(problem, delta, np.diag(H), cur.sw.deviance,
+                                      n_eff) < LOW_PRECISION_UNTIL:
+                low = {}   # near the solution: the next Gram may be the covariance's
         grams = {}
         if can_regram:
             # the current Gram is factored: its buffers take the next sweep's sums (one
             # p x p Gram alive, not two); a fit that ends on a refused step forms it again
             grams["grams"] = (cur.sw.gram, cur.sw.gram_observed)
             cur.sw.gram = cur.sw.gram_observed = None
-        new = sw.sweep(beta_new, None, observed, reuse=spare, **grams, **only_observed)
+        new = sw.sweep(beta_new, None, observed, reuse=spare, **grams, **only_observed, **low)
         halvings = 0
         out_of_range = False
         while (not (np.isfinite(new.deviance) and new.valid)
@@ -181,6 +205,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             if halvings >= options.max_halvings:
                 break
             halvings += 1
+            low_ok, low = False, {}   # a refused step: no approximations from here on
             out_of_range = out_of_range or not (np.isfinite(new.deviance) and new.valid)
             if base is None:
                 base = sw.null_coefficients(keep)
@@ -222,8 +247,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             refine_left -= 1
 
     spare = new = None   # noqa: F841  (their p x p and n-sized buffers are not needed now)
-    if cur.sw.gram is None:
-        cur.sw.gram = sw.expected_gram(cur.sw)
+    if cur.sw.gram is None or cur.sw.low:
+        cur.sw.gram = sw.expected_gram(cur.sw)   # float64, for the covariance
     if hasattr(sw._sw, "finish"):
         sw._sw.finish(cur.sw)   # mu and w at the solution (sweeps keep only eta)
     history["passes"] = sw.passes

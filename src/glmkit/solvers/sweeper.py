@@ -32,6 +32,8 @@ class Sweep:
     eta: Any
     mu: Any
     w: Any
+    #: the Grams were formed from float32 blocks (good for a step, not for a covariance)
+    low: bool = False
 
 
 class InMemorySweeper:
@@ -53,7 +55,8 @@ class InMemorySweeper:
         return 0.5 * (a + b)
 
     def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False,
-              reuse: Sweep | None = None, expected: bool = True, grams=None) -> Sweep:
+              reuse: Sweep | None = None, expected: bool = True, grams=None,
+              low: bool = False) -> Sweep:
         """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
 
         With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
@@ -61,7 +64,7 @@ class InMemorySweeper:
         ``reuse`` (a sweep the caller no longer needs) are overwritten instead of allocated.
         With ``expected=False`` only the observed X'WX is formed (``gram`` is None).
         ``grams``: p x p buffers (expected, observed) to accumulate into, else those of
-        ``reuse``.
+        ``reuse``. ``low``: form the Grams from float32 blocks (see DenseDesign.add_sandwich).
         """
         problem, kernel = self.problem, self.kernel
         X = problem.X
@@ -91,16 +94,16 @@ class InMemorySweeper:
                 valid = valid and kernel.valid(e, m)
                 dev += d
                 if expected:
-                    Xb.add_sandwich(w, G)
+                    Xb.add_sandwich(w, G, low=low)
                 # from starting values IRLS solves X'WX b = X'Wz,
                 # z = eta - offset + (y - mu) / mu_eta
                 s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
                 if observed:
-                    Xb.add_sandwich(wo, Go)
+                    Xb.add_sandwich(wo, Go, low=low)
                 eta[sl] = e
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
-        return Sweep(dev, valid, G, s, Go, eta, None, None)
+        return Sweep(dev, valid, G, s, Go, eta, None, None, low)
 
     def _mean_and_weights(self, sw: Sweep):
         """(row slice, block of X, mu, w) per row block at the sweep's eta."""
