@@ -64,7 +64,7 @@ class DenseDesign(DesignMatrix):
         return max(1, min(n, _BLOCK_ELEMENTS // max(p, 1)))
 
     def _buffer(self, rows: int, dtype=None) -> np.ndarray:
-        dtype = np.dtype(dtype or self._X.dtype)
+        dtype = dtype or self._X.dtype
         buf = self._buf.get(dtype)
         p = self._X.shape[1]
         if buf is None or buf.shape[0] < rows:
@@ -95,6 +95,9 @@ class DenseDesign(DesignMatrix):
         n = self._X.shape[0]
         rows = self.block_rows()
         dtype = np.float32 if low else None
+        if rows >= n:   # one block (small designs: no loop)
+            out += self._sandwich_block(self._X, d, self._buffer(n, dtype))
+            return
         for start in range(0, n, rows):
             stop = min(start + rows, n)
             out += self._sandwich_block(self._X[start:stop], d[start:stop],
@@ -117,8 +120,8 @@ class DenseDesign(DesignMatrix):
         if X.shape[0] == 0:
             return np.zeros(X.shape[1], dtype=bool)
         first = X[0]
-        const = first != 0
-        for start in range(0, X.shape[0], self.block_rows()):
-            blk = X[start:start + self.block_rows()]
-            const &= np.all(blk == first, axis=0)
+        # columns constant over the first rows, then each candidate checked in full
+        const = (first != 0) & np.all(X[:64] == first, axis=0)
+        for j in np.flatnonzero(const):
+            const[j] = bool(np.all(X[:, j] == first[j]))
         return const

@@ -30,6 +30,14 @@ class GenericKernel:
     #: Whether the observed information is positive definite everywhere (then IRLS takes
     #: Newton steps, which converge quadratically where Fisher scoring is linear).
     observed_pd = False
+    #: Whether the log-likelihood is concave in beta on every linear predictor (canonical
+    #: links with an unbounded eta, or observed_pd): then any valid start leads to the
+    #: maximum, and IRLS may start from the intercept-only point.
+    concave = False
+
+    @property
+    def start_anywhere(self) -> bool:
+        return bool(self.concave or self.observed_pd)
 
     def __init__(self, family: Family):
         self.family = family
@@ -68,6 +76,8 @@ class _InRange(GenericKernel):
 class PoissonLog(_InRange):
     """d = 2 (y log y - y eta - y + mu); w = tw mu; u = tw (y - mu)."""
 
+    concave = True
+
     def constant(self, y, tw):
         return 2.0 * float(np.sum(tw * special.xlogy(y, y)))
 
@@ -81,6 +91,8 @@ class PoissonLog(_InRange):
 
 class BinomialLogit(_InRange):
     """d = 2 [y log y + (1-y) log(1-y) - y eta + log(1 + e^eta)] at mu = expit(eta)."""
+
+    concave = True
 
     def constant(self, y, tw):
         return 2.0 * float(np.sum(tw * (special.xlogy(y, y) + special.xlog1py(1.0 - y, -y))))
@@ -120,6 +132,8 @@ class GammaLog(_InRange):
 
 class GaussianIdentity(_InRange):
     """d = (y - eta)^2; w = tw; u = tw (y - eta)."""
+
+    concave = True
 
     def evaluate(self, y, eta, tw, observed=False):
         r = y - eta

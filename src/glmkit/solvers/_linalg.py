@@ -56,13 +56,10 @@ def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL, diag=None) -> np.ndarray
         except linalg.LinAlgError:
             pass
     S = G * s[:, None] * s[None, :]
-    if not zero.any() and diag is None:
-        try:
-            c = linalg.cholesky(S, lower=True, check_finite=False)
-            if np.all(np.diag(c) ** 2 >= tol):
-                return np.zeros(p, dtype=bool)
-        except linalg.LinAlgError:
-            pass
+    if not zero.any() and diag is None and np.isfinite(S).all():
+        c, info = lapack.dpotrf(S, lower=1, clean=0)
+        if info == 0 and np.all(np.diag(c) ** 2 >= tol):
+            return np.zeros(p, dtype=bool)
     # left-looking Cholesky that skips columns with a tiny Schur complement
     aliased = zero.copy()
     Lrows = np.zeros((p, p))

@@ -171,6 +171,26 @@ class DaskSweeper:
         """(min, max) of the fitted means over rows with weight, of a sweep's ``mu``."""
         return self._extremes.get(str(getattr(mu, "name", "")), (np.nan, np.nan))
 
+    @property
+    def kernel(self):
+        return kernel_for(self.family, fused=self.fused)
+
+    def null_start(self):
+        """g(weighted mean of y) on the first constant column (as
+        :meth:`InMemorySweeper.null_start`; the caller's sweep checks it)."""
+        const = np.flatnonzero(self.problem.col_const)
+        if const.size == 0:
+            return None
+        stats = self.problem.stats
+        j = int(const[0])
+        with np.errstate(all="ignore"):
+            g = float(self.family.link(np.array([stats.twy_sum / stats.tw_sum]))[0])
+        if not np.isfinite(g):
+            return None
+        beta = np.zeros(self.problem.X.shape[1])
+        beta[j] = g / float(self.problem.col_value[j])
+        return beta
+
     def null_coefficients(self, keep: np.ndarray):
         """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
         point of the family; else None (as :meth:`InMemorySweeper.null_coefficients`)."""

@@ -121,6 +121,15 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             first = sw.sweep(warm, None, observed, **low)
             if np.isfinite(first.deviance) and first.valid:
                 cur = _State(warm, first)
+    if cur is None and start is None and hasattr(sw._sw, "null_start") \
+            and sw.kernel.start_anywhere:
+        # the intercept-only point g(mean y): usually one sweep nearer the maximum than R's
+        # starting means, and, the log-likelihood being concave, the same maximum
+        null = sw.null_start()
+        if null is not None:
+            first = sw.sweep(null, None, observed, **low)
+            if np.isfinite(first.deviance) and first.valid:
+                cur = _State(null, first)
     if cur is None and start is None:
         cur = _State(None, sw.sweep(None, sw.start_eta(), observed, **low))
     elif cur is None:
@@ -236,7 +245,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             continue
         history["boundary"] = out_of_range
         if _converged(options, new.deviance, dev_old, step, beta_new[keep]):
-            small = step is not None and _step_in_se(
+            # a halved step is small because it was halved, not because the maximum is near
+            small = halvings == 0 and step is not None and _step_in_se(
                 problem, step, np.diag(new.gram if new.gram is not None
                                        else new.gram_observed)[keep],
                 new.deviance, n_eff) < options.step_tol

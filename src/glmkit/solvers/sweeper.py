@@ -43,7 +43,9 @@ class InMemorySweeper:
         self.problem = problem
         self.kernel = kernel_for(problem.family, fused=fused)
         self.constant = self.kernel.constant(problem.y, problem.total_weights)
-        self.n_eff = float(np.sum(problem.freq_weights[problem.prior_weights > 0]))
+        fw, pw = problem.freq_weights, problem.prior_weights
+        unweighted = fw.strides == pw.strides == (0,) and bool(np.all(fw[:1] == 1.0))
+        self.n_eff = float(fw.shape[0]) if unweighted else float(np.sum(fw[pw > 0]))
 
     def start_eta(self):
         """g(starting means), R's initialize."""
@@ -84,8 +86,10 @@ class InMemorySweeper:
         tw_all = problem.total_weights
         # a trial step outside the family's range gives meaningless numbers, and must not
         # warn: the solver rejects it on its deviance and validity
+        blocks = 0
         with np.errstate(all="ignore"):
             for sl, Xb in X.row_blocks():
+                blocks += 1
                 if beta is None:
                     e = eta0[sl]
                 else:
@@ -103,6 +107,8 @@ class InMemorySweeper:
                 eta[sl] = e
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
+        if blocks == 1:   # one block (a small design): its mu and w are whole, keep them
+            return Sweep(dev, valid, G, s, Go, eta, m, w, low)
         return Sweep(dev, valid, G, s, Go, eta, None, None, low)
 
     def _mean_and_weights(self, sw: Sweep):
@@ -133,6 +139,27 @@ class InMemorySweeper:
         sw.mu, sw.w = np.empty(n), np.empty(n)
         for sl, _, m, w in self._mean_and_weights(sw):
             sw.mu[sl], sw.w[sl] = m, w
+
+    def null_start(self):
+        """g(weighted mean of y) on the first constant column, zeros elsewhere (None when
+        there is no constant column); the caller's sweep checks that it is valid."""
+        problem = self.problem
+        X = problem.X
+        const = np.flatnonzero(X.column_is_constant())
+        if const.size == 0:
+            return None
+        j = const[0]
+        first = X.array[0] if hasattr(X, "array") else X.take_rows(np.array([0])).to_dense()[0]
+        x0 = float(first[j])
+        tw = problem.total_weights
+        ybar = float(np.dot(tw, problem.y) / np.sum(tw))
+        with np.errstate(all="ignore"):
+            g = float(problem.family.link(np.array([ybar]))[0])
+        if not np.isfinite(g):
+            return None
+        beta = np.zeros(X.shape[1])
+        beta[j] = g / x0
+        return beta
 
     def null_coefficients(self, keep: np.ndarray):
         """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
