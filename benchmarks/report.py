@@ -484,7 +484,12 @@ def markdown(results: dict) -> str:
     lines += ["Cells: *pending* = glmkit has no categorical design yet; *no offset* = "
               "scikit-learn cannot take one; *skipped* = see the problem's table; ‡ = other "
               f"processes kept >= {CONTENDED} cores busy on average during the fit (time "
-              "inflated). The glum column of e is glum with a pandas categorical.", ""]
+              "inflated). The glum column of e is glum with a pandas categorical.", "",
+              "Lower bound: glmkit's iterations x one pass, a pass being one float64 X'WX (the "
+              "faster of one BLAS syrk on the whole scaled design and syrk on row blocks) plus "
+              "one X @ b, timed on this machine. glmkit's iterations count the passes that "
+              "formed X'WX. Its early passes form X'WX in float32 (the float64 score fixes the "
+              "answer, and the final X'WX is float64), so it can run below this bound.", ""]
     wt = where_time_goes(results)
     if wt:
         lines += ["## Where glmkit spends its time (computed from the tables below)", ""] + wt + [""]
