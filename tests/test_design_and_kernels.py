@@ -314,3 +314,24 @@ def test_float32_grams_far_from_the_solution_change_the_path_not_the_answer(fami
     np.testing.assert_allclose(fast.params, exact.params, rtol=1e-10, atol=1e-13)
     assert fast.deviance == pytest.approx(exact.deviance, rel=1e-14)
     np.testing.assert_allclose(fast.gram, exact.gram, rtol=1e-10)
+
+
+def test_rank_is_decided_on_a_float64_gram_when_later_grams_are_float32(monkeypatch):
+    """An exactly collinear column is aliased (R's order) on a design large enough for
+    float32 Grams: a float32 X'WX would hide it (pivot ~1e-7 instead of ~1e-16)."""
+    import importlib
+
+    import glmkit
+
+    irls_module = importlib.import_module("glmkit.solvers.irls")
+    monkeypatch.setattr(irls_module, "LOW_PRECISION_MIN_ELEMENTS", 1000)
+    rng = np.random.default_rng(19)   # a seed whose float32 X'WX hides the aliasing
+    n = 20000
+    x = rng.normal(size=(n, 3))
+    X = np.column_stack([np.ones(n), x, x[:, 0] - 2.0 * x[:, 2]])
+    y = rng.poisson(np.exp(0.2 + x @ [0.3, -0.2, 0.1])).astype(float)
+    with pytest.warns(glmkit.AliasedColumnsWarning):
+        fast = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    assert np.isnan(fast.params[4]) and not np.isnan(fast.params[:4]).any()
+    exact = sm.GLM(y, X[:, :4], family=sm.families.Poisson()).fit()
+    np.testing.assert_allclose(fast.params[:4], exact.params, rtol=1e-10)

@@ -108,17 +108,18 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     messages: list[str] = []
     # float32 X'WX while far from the solution: a step's direction needs ~7 digits, the
     # fixed point is set by the float64 score; sweeps near the solution are float64
+    # (not the first sweep: the rank of X is decided on its float64 X'WX)
     low_ok = bool(options.low_precision_gram and can_regram
                   and problem.X.shape[0] * p >= LOW_PRECISION_MIN_ELEMENTS)
     low = {"low": True} if low_ok else {}
 
     cur = None
     if start is None and start_mu is not None:
-        cur = _State(None, sw.sweep(None, problem.family.link(start_mu), observed, **low))
+        cur = _State(None, sw.sweep(None, problem.family.link(start_mu), observed))
     if cur is None and start is None and options.subsample and sweeper is None:
         warm = subsample_start(problem, options)
         if warm is not None:
-            first = sw.sweep(warm, None, observed, **low)
+            first = sw.sweep(warm, None, observed)
             if np.isfinite(first.deviance) and first.valid:
                 cur = _State(warm, first)
     if cur is None and start is None and hasattr(sw._sw, "null_start") \
@@ -127,14 +128,14 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         # starting means, and, the log-likelihood being concave, the same maximum
         null = sw.null_start()
         if null is not None:
-            first = sw.sweep(null, None, observed, **low)
+            first = sw.sweep(null, None, observed)
             if np.isfinite(first.deviance) and first.valid:
                 cur = _State(null, first)
     if cur is None and start is None:
-        cur = _State(None, sw.sweep(None, sw.start_eta(), observed, **low))
+        cur = _State(None, sw.sweep(None, sw.start_eta(), observed))
     elif cur is None:
         beta0 = np.asarray(start, dtype=float).copy()
-        cur = _State(beta0, sw.sweep(beta0, None, observed, **low))
+        cur = _State(beta0, sw.sweep(beta0, None, observed))
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
     diag_mask = getattr(problem.X, "diagonal_columns", lambda: None)()   # Dask: a dask array

@@ -34,7 +34,8 @@ def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
     sub = GLMProblem(X=problem.X.take_rows(rows), y=problem.y[rows], family=problem.family,
                      prior_weights=problem.prior_weights[rows],
                      freq_weights=problem.freq_weights[rows], offset=problem.offset[rows])
-    res = irls(sub, None, replace(options, tol=1e-6, refine_iter=0, maxiter=25))
+    res = irls(sub, None, replace(options, tol=1e-6, refine_iter=0, maxiter=25,
+                                  low_precision_gram=False))
     beta = np.asarray(res.params)
     # a subsample can be separated (rare events) or fail where the full data do not: then
     # R's starting means are the safer start
