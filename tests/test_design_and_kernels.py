@@ -335,3 +335,74 @@ def test_rank_is_decided_on_a_float64_gram_when_later_grams_are_float32(monkeypa
     assert np.isnan(fast.params[4]) and not np.isnan(fast.params[:4]).any()
     exact = sm.GLM(y, X[:, :4], family=sm.families.Poisson()).fit()
     np.testing.assert_allclose(fast.params[:4], exact.params, rtol=1e-10)
+
+
+def test_a_start_on_an_aliased_constant_column_does_not_bias_the_kept_coefficients():
+    """[d1, d2, 1] with d1 + d2 = 1: the constant column is aliased (R's order), so the
+    intercept-only start must not leave weight on it; the level coefficients are then the
+    log group means, as in the fit on [d1, d2]."""
+    import glmkit
+
+    rng = np.random.default_rng(20)
+    n = 3000
+    g = rng.integers(0, 2, n)
+    X = np.column_stack([(g == 0), (g == 1), np.ones(n)]).astype(float)
+    y = rng.poisson(np.where(g == 0, 2.0, 5.0)).astype(float)
+    with pytest.warns(glmkit.AliasedColumnsWarning):
+        res = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    assert np.isnan(res.params[2])
+    np.testing.assert_allclose(res.params[:2], np.log([y[g == 0].mean(), y[g == 1].mean()]),
+                               rtol=1e-10)
+
+
+def test_exposure_fits_start_where_the_offset_puts_them():
+    """The intercept-only start ignores offsets, so with exposures near 1e6 it would start
+    1e6 times too high and crawl down; such fits use R's start and take few passes."""
+    rng = np.random.default_rng(21)
+    n = 2000
+    x = rng.normal(size=n)
+    expo = rng.uniform(0.5e6, 1.5e6, n)
+    y = rng.poisson(expo * np.exp(-12.0 + 0.3 * x)).astype(float)
+    X = np.column_stack([np.ones(n), x])
+    res = sm.GLM(y, X, family=sm.families.Poisson(), exposure=expo).fit()
+    ref = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(expo)).fit(
+        start_params=[-12.0, 0.3])
+    assert res.converged and res.n_iter <= 8
+    np.testing.assert_allclose(res.params, ref.params, rtol=1e-9)
+
+
+def test_a_design_of_one_categorical_variable_fits_as_its_one_hot_form():
+    """All columns in the diagonal block (no other columns): factor, rank and inverse."""
+    rng = np.random.default_rng(22)
+    n, Lv = 4000, 45
+    codes = rng.integers(0, Lv, n)
+    y = rng.poisson(np.exp(0.1 * (codes % 7))).astype(float) + (codes == 3)
+    cat = CategoricalDesign(codes, Lv, drop_first=False)
+    a = sm.GLM(y, cat, family=sm.families.Poisson()).fit()
+    b = sm.GLM(y, cat.to_dense(), family=sm.families.Poisson()).fit()
+    np.testing.assert_allclose(np.asarray(a.params), np.asarray(b.params), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(a.bse), np.asarray(b.bse), rtol=1e-9)
+    assert a.model.rank == Lv
+
+
+def test_nearly_collinear_designs_keep_float64_grams(monkeypatch):
+    """Raw powers of an uncentred variable: float32 rounding would be a large error along
+    the near-collinear direction, so such fits use float64 X'WX throughout (same answer as
+    with low_precision_gram=False)."""
+    import importlib
+
+    from glmkit.solvers import SolverOptions
+
+    irls_module = importlib.import_module("glmkit.solvers.irls")
+    monkeypatch.setattr(irls_module, "LOW_PRECISION_MIN_ELEMENTS", 1000)
+    rng = np.random.default_rng(23)
+    n = 20000
+    t = rng.uniform(10.0, 11.0, n)
+    X = np.column_stack([np.ones(n), t, t ** 2, t ** 3])
+    eta = -0.5 + 0.02 * (t - 10.5) - 0.3 * (t - 10.5) ** 2
+    y = rng.poisson(np.exp(eta)).astype(float)
+    problem = sm.GLM(y, X, family=sm.families.Poisson()).problem
+    fast = irls_module.irls(problem, None, SolverOptions())
+    exact = irls_module.irls(problem, None, SolverOptions(low_precision_gram=False))
+    assert fast.converged and fast.history["passes"] == exact.history["passes"]
+    np.testing.assert_allclose(fast.params, exact.params, rtol=1e-12)

@@ -64,7 +64,7 @@ class DenseDesign(DesignMatrix):
         return max(1, min(n, _BLOCK_ELEMENTS // max(p, 1)))
 
     def _buffer(self, rows: int, dtype=None) -> np.ndarray:
-        dtype = dtype or self._X.dtype
+        dtype = np.dtype(dtype) if dtype is not None else self._X.dtype
         buf = self._buf.get(dtype)
         p = self._X.shape[1]
         if buf is None or buf.shape[0] < rows:

@@ -49,6 +49,8 @@ def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL, diag=None) -> np.ndarray
     p = G.shape[0]
     s = _scaling(G)
     zero = s == 0
+    if diag is not None and len(diag) == p:   # one categorical variable: X'WX is diagonal
+        return zero
     if not zero.any() and diag is not None and len(diag) < p:
         try:
             if np.all(SPDFactor(G, diag).pivots() >= tol):
@@ -99,7 +101,7 @@ class SPDFactor:
         if p == 0:
             self.c = np.zeros((0, 0))
             return
-        if diag is not None and 0 < len(diag) < p:
+        if diag is not None and 0 < len(diag) <= p:
             d = np.asarray(diag, dtype=np.intp)
             if np.any(self.s[d] == 0):
                 raise linalg.LinAlgError("matrix is not positive definite")
@@ -111,6 +113,9 @@ class SPDFactor:
             S = C
         else:
             S = G * self.s[:, None] * self.s[None, :]
+        if S.shape[0] == 0:   # all columns in the diagonal block
+            self.c = S
+            return
         c, info = lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
         if info != 0:
             raise linalg.LinAlgError("matrix is not positive definite")
@@ -129,6 +134,8 @@ class SPDFactor:
             x, info = lapack.dpotrs(self.c, rs, lower=1)
             return self.s * x
         x = np.empty_like(rs)
+        if len(self.r) == 0:
+            return self.s * rs
         xr, info = lapack.dpotrs(self.c, rs[self.r] - self.Srd @ rs[self.d], lower=1)
         x[self.r] = xr
         x[self.d] = rs[self.d] - self.Srd.T @ xr
@@ -137,6 +144,8 @@ class SPDFactor:
     def inverse(self) -> np.ndarray:
         if len(self.s) == 0:
             return np.zeros((0, 0))
+        if self.d is not None and len(self.r) == 0:
+            return np.diag(self.s ** 2)
         inv, info = lapack.dpotri(self.c, lower=1)
         inv = np.tril(inv) + np.tril(inv, -1).T
         if self.d is not None:

@@ -179,9 +179,9 @@ class DaskSweeper:
         """g(weighted mean of y) on the first constant column (as
         :meth:`InMemorySweeper.null_start`; the caller's sweep checks it)."""
         const = np.flatnonzero(self.problem.col_const)
-        if const.size == 0:
-            return None
         stats = self.problem.stats
+        if const.size == 0 or stats.offset_any:
+            return None
         j = int(const[0])
         with np.errstate(all="ignore"):
             g = float(self.family.link(np.array([stats.twy_sum / stats.tw_sum]))[0])

@@ -56,6 +56,9 @@ def _is_slow(devs: list[float]) -> bool:
 #: elements or more, and only while the last step exceeded LOW_PRECISION_UNTIL standard errors.
 LOW_PRECISION_MIN_ELEMENTS = 1 << 22
 LOW_PRECISION_UNTIL = 1e-3
+#: ... and only when every column keeps this share of its norm after projecting on the
+#: earlier ones (the first, float64, Cholesky pivots of the equilibrated X'WX).
+LOW_PRECISION_MIN_PIVOT = 1e-5
 
 
 class _Counted:
@@ -142,6 +145,12 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     keep = ~find_aliased(cur.sw.gram, diag=diagonal_positions(diag_mask))
     diag = diagonal_positions(diag_mask, keep)   # a block of X'WX that is diagonal
     all_kept = bool(keep.all())
+    if cur.beta is not None and np.any(cur.beta[~keep] != 0):
+        # a start (intercept-only, subsample or the user's) with weight on a column that is
+        # aliased here: steps never touch it, so it would bias the kept coefficients
+        cur.beta = np.where(keep, cur.beta, 0.0)
+        cur.sw = sw.sweep(cur.beta, None, observed)
+        history["deviance"][0] = cur.sw.deviance
     converged = False
     refine_left = options.refine_iter
     # stop on the step a sweep predicts, not the one it took (saves the last pass); not
@@ -166,6 +175,11 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 cur.sw.gram = sw.expected_gram(cur.sw)
                 H = cur.sw.gram[np.ix_(keep, keep)]
         fac = try_factor(H, diag)
+        if low_ok and n_iter == 1 and fac is not None and not cur.sw.low \
+                and np.min(fac.pivots(), initial=1.0) < LOW_PRECISION_MIN_PIVOT:
+            # nearly collinear columns (1 - R^2 below 1e-5): float32 rounding would be a
+            # large error along them, so every Gram of this fit is float64
+            low_ok, low = False, {}
         if fac is None and cur.sw.low:
             # the float32 Gram may be what failed: float64 from here on
             low_ok, low = False, {}

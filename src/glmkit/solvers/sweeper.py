@@ -142,9 +142,13 @@ class InMemorySweeper:
 
     def null_start(self):
         """g(weighted mean of y) on the first constant column, zeros elsewhere (None when
-        there is no constant column); the caller's sweep checks that it is valid."""
+        there is no constant column, or an offset: then it is not the intercept-only fit);
+        the caller's sweep checks that it is valid."""
         problem = self.problem
         X = problem.X
+        off = problem.offset
+        if not (off.strides == (0,) and (off.size == 0 or off[0] == 0.0)) and np.any(off != 0):
+            return None
         const = np.flatnonzero(X.column_is_constant())
         if const.size == 0:
             return None
