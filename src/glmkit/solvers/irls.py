@@ -122,7 +122,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     if cur is None and start is None and options.subsample and sweeper is None:
         warm = subsample_start(problem, options)
         if warm is not None:
-            first = sw.sweep(warm, None, observed)
+            first = sw.sweep(warm, None, observed, **only_observed)
             if np.isfinite(first.deviance) and first.valid:
                 cur = _State(warm, first)
     if cur is None and start is None and hasattr(sw._sw, "null_start") \
@@ -131,25 +131,28 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         # starting means, and, the log-likelihood being concave, the same maximum
         null = sw.null_start()
         if null is not None:
-            first = sw.sweep(null, None, observed)
+            first = sw.sweep(null, None, observed, **only_observed)
             if np.isfinite(first.deviance) and first.valid:
                 cur = _State(null, first)
     if cur is None and start is None:
         cur = _State(None, sw.sweep(None, sw.start_eta(), observed))
     elif cur is None:
         beta0 = np.asarray(start, dtype=float).copy()
-        cur = _State(beta0, sw.sweep(beta0, None, observed))
+        cur = _State(beta0, sw.sweep(beta0, None, observed, **only_observed))
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
     diag_mask = getattr(problem.X, "diagonal_columns", lambda: None)()   # Dask: a dask array
-    keep = ~find_aliased(cur.sw.gram, diag=diagonal_positions(diag_mask))
+    # the rank of X: on X'WX, or for Newton-only kernels on the observed X'WX (positive
+    # weights too, so the same rank)
+    first_gram = cur.sw.gram if cur.sw.gram is not None else cur.sw.gram_observed
+    keep = ~find_aliased(first_gram, diag=diagonal_positions(diag_mask))
     diag = diagonal_positions(diag_mask, keep)   # a block of X'WX that is diagonal
     all_kept = bool(keep.all())
     if cur.beta is not None and np.any(cur.beta[~keep] != 0):
         # a start (intercept-only, subsample or the user's) with weight on a column that is
         # aliased here: steps never touch it, so it would bias the kept coefficients
         cur.beta = np.where(keep, cur.beta, 0.0)
-        cur.sw = sw.sweep(cur.beta, None, observed)
+        cur.sw = sw.sweep(cur.beta, None, observed, **only_observed)
         history["deviance"][0] = cur.sw.deviance
     converged = False
     refine_left = options.refine_iter
