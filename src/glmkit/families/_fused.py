@@ -100,6 +100,19 @@ class BinomialLogit(_InRange):
     _LO = float(np.log(EPS / (1.0 - EPS)))
 
     def evaluate(self, y, eta, tw, observed=False):
+        if eta.size and self._LO < eta.min() and eta.max() < -self._LO:
+            # no clipping anywhere: mu = expit(eta), and unless mu (1 - mu) falls below eps
+            # (R's floor on dmu/deta) w = tw mu (1 - mu), u = tw (y - mu)
+            mu = special.expit(eta)
+            v = mu * (1.0 - mu)
+            if v.min() >= EPS:
+                dev = -2.0 * float(np.dot(tw, y * eta - np.logaddexp(0.0, eta)))
+                unit = tw.strides == (0,) and tw[0] == 1.0
+                w = v if unit else tw * v
+                u = y - mu
+                if not unit:
+                    u *= tw
+                return mu, dev, w, u, (w if observed else None)
         eta_c = np.clip(eta, self._LO, -self._LO)   # mu clipped to [eps, 1 - eps]
         mu = special.expit(eta_c)
         # y log mu + (1 - y) log(1 - mu) = y eta - log(1 + e^eta)

@@ -52,7 +52,8 @@ class SolverResult:
     eta, mu : linear predictor (with offset) and mean at params.
     working_weights : w = prior_weights * freq_weights * (dmu/deta)^2 / V(mu) at ``mu``.
     gram : X'WX over the kept columns (k x k) at ``mu`` (R uses the previous iteration's;
-        at convergence the two agree).
+        at convergence the two agree); possibly a :class:`LazyGram`: read it with
+        ``np.asarray``.
     deviance : at params, unscaled.
     """
 
@@ -70,7 +71,39 @@ class SolverResult:
     messages: tuple[str, ...] = ()
 
 
+class LazyGram:
+    """An X'WX formed on first use, ``np.asarray(result.gram)`` (read-only once formed).
+
+    A fit whose last sweeps formed X'WX in float32, or only the observed one, leaves the
+    covariance's float64 expected X'WX to this: the pass over the data is paid by the
+    first statistic that needs it (bse, cov_params, summary, ...), not by fit().
+    """
+
+    def __init__(self, form):
+        self._form = form
+        self._value: np.ndarray | None = None
+
+    def value(self) -> np.ndarray:
+        if self._value is None:
+            v = np.array(self._form(), dtype=float)
+            v.setflags(write=False)
+            self._value, self._form = v, None
+        return self._value
+
+    def __array__(self, dtype=None, copy=None):
+        v = self.value()
+        if dtype is not None and np.dtype(dtype) != v.dtype:
+            return v.astype(dtype)
+        return v.copy() if copy else v
+
+    @property
+    def shape(self):
+        return self.value().shape
+
+
 def frozen(a: np.ndarray) -> np.ndarray:
+    if isinstance(a, LazyGram):
+        return a   # formed (read-only) on first use
     if hasattr(type(a), "__dask_graph__"):
         return a  # the lazy per-row arrays of a Dask sweep stay lazy (dask arrays are immutable)
     a = np.asarray(a)

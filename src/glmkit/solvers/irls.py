@@ -33,7 +33,7 @@ import numpy as np
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
 from ._linalg import diagonal_positions, find_aliased, try_factor
-from .base import SolverOptions, SolverResult, frozen
+from .base import LazyGram, SolverOptions, SolverResult, frozen
 from .sweeper import InMemorySweeper, Sweep
 from .warm_start import subsample_start
 
@@ -53,9 +53,8 @@ def _is_slow(devs: list[float]) -> bool:
 
 
 #: float32 Grams (DenseDesign.add_sandwich(low=True)) only for designs of this many
-#: elements or more, and only while the last step exceeded LOW_PRECISION_UNTIL standard errors.
+#: elements or more.
 LOW_PRECISION_MIN_ELEMENTS = 1 << 22
-LOW_PRECISION_UNTIL = 1e-3
 #: ... and only when every column keeps this share of its norm after projecting on the
 #: earlier ones (the first, float64, Cholesky pivots of the equilibrated X'WX).
 LOW_PRECISION_MIN_PIVOT = 1e-5
@@ -109,9 +108,10 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     only_observed = {"expected": False} if newton_only else {}
     n_eff = sw.n_eff
     messages: list[str] = []
-    # float32 X'WX while far from the solution: a step's direction needs ~7 digits, the
-    # fixed point is set by the float64 score; sweeps near the solution are float64
-    # (not the first sweep: the rank of X is decided on its float64 X'WX)
+    # float32 X'WX for the steps: a step's direction needs ~7 digits, the fixed point is set
+    # by the float64 score, and the covariance's X'WX is float64 (formed when first needed).
+    # The first sweep stays float64 (the rank of X is decided on it) unless a subsample
+    # start has shown full rank and no near-collinearity.
     low_ok = bool(options.low_precision_gram and can_regram
                   and problem.X.shape[0] * p >= LOW_PRECISION_MIN_ELEMENTS)
     low = {"low": True} if low_ok else {}
@@ -120,9 +120,12 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     if start is None and start_mu is not None:
         cur = _State(None, sw.sweep(None, problem.family.link(start_mu), observed))
     if cur is None and start is None and options.subsample and sweeper is None:
-        warm = subsample_start(problem, options)
-        if warm is not None:
-            first = sw.sweep(warm, None, observed, **only_observed)
+        warm_start = subsample_start(problem, options)
+        if warm_start is not None:
+            warm, pivot = warm_start
+            if low_ok and pivot < LOW_PRECISION_MIN_PIVOT:
+                low_ok, low = False, {}   # nearly collinear columns: float64 throughout
+            first = sw.sweep(warm, None, observed, **only_observed, **low)
             if np.isfinite(first.deviance) and first.valid:
                 cur = _State(warm, first)
     if cur is None and start is None and hasattr(sw._sw, "null_start") \
@@ -145,7 +148,10 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     # the rank of X: on X'WX, or for Newton-only kernels on the observed X'WX (positive
     # weights too, so the same rank)
     first_gram = cur.sw.gram if cur.sw.gram is not None else cur.sw.gram_observed
-    keep = ~find_aliased(first_gram, diag=diagonal_positions(diag_mask))
+    if cur.sw.low:   # only after a subsample start of full rank: so is the full design
+        keep = np.ones(p, dtype=bool)
+    else:
+        keep = ~find_aliased(first_gram, diag=diagonal_positions(diag_mask))
     diag = diagonal_positions(diag_mask, keep)   # a block of X'WX that is diagonal
     all_kept = bool(keep.all())
     if cur.beta is not None and np.any(cur.beta[~keep] != 0):
@@ -214,9 +220,6 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 break
             beta_new = cur.beta.copy()
             beta_new[keep] += delta
-            if low_ok and _step_in_se(problem, delta, np.diag(H), cur.sw.deviance,
-                                      n_eff) < LOW_PRECISION_UNTIL:
-                low = {}   # near the solution: the next Gram may be the covariance's
         grams = {}
         if can_regram:
             # the current Gram is factored: its buffers take the next sweep's sums (one
@@ -275,15 +278,17 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             refine_left -= 1
 
     spare = new = None   # noqa: F841  (their p x p and n-sized buffers are not needed now)
-    if cur.sw.gram is None or cur.sw.low:
-        cur.sw.gram = sw.expected_gram(cur.sw)   # float64, for the covariance
     if hasattr(sw._sw, "finish"):
         sw._sw.finish(cur.sw)   # mu and w at the solution (sweeps keep only eta)
     history["passes"] = sw.passes
+    if cur.sw.gram is None or cur.sw.low:
+        # the covariance's float64 X'WX at the solution: one pass, when first needed
+        final, inner = cur.sw, sw._sw if can_regram else sw
+        cur.sw.gram = LazyGram(lambda: inner.expected_gram(final))
     beta = cur.beta if cur.beta is not None else np.full(p, np.nan)
     params = beta.copy()
     params[~keep] = np.nan
-    gram = cur.sw.gram if all_kept else cur.sw.gram[np.ix_(keep, keep)]
+    gram = cur.sw.gram if all_kept else _kept(cur.sw.gram, keep)
     return SolverResult(
         params=frozen(params), aliased=frozen(~keep), eta=frozen(cur.sw.eta),
         mu=frozen(cur.sw.mu), working_weights=frozen(cur.sw.w), gram=frozen(gram),
@@ -291,6 +296,13 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         method="newton" if hessian == "observed" else "IRLS", history=history,
         messages=tuple(messages),
     )
+
+
+def _kept(gram, keep):
+    """The kept rows and columns of a Gram (lazily for a LazyGram)."""
+    if isinstance(gram, LazyGram):
+        return LazyGram(lambda: np.asarray(gram)[np.ix_(keep, keep)])
+    return gram[np.ix_(keep, keep)]
 
 
 def _next_step_negligible(problem, options, delta, score, diag, dev, n_eff) -> bool:

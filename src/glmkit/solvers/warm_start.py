@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..problem import GLMProblem
+from ._linalg import try_factor
 from .base import SolverOptions
 
 #: Use a subsample start when n is at least this and at least MIN_RATIO times p.
@@ -22,7 +23,11 @@ MIN_RATIO = 200
 
 
 def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
-    """Coefficients fitted on a subsample, or None when a subsample would not pay."""
+    """(coefficients fitted on a subsample, smallest Cholesky pivot of its equilibrated
+    float64 X'WX, 0 when it has aliased columns), or None when a subsample would not pay.
+
+    Columns independent on a subset of the rows are independent on all of them, so a
+    positive pivot here means the full design has full rank."""
     from .irls import irls
 
     n, p = problem.X.shape
@@ -41,4 +46,8 @@ def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
     # R's starting means are the safer start
     if not res.converged or not np.all(np.isfinite(beta[~np.asarray(res.aliased)])):
         return None
-    return np.nan_to_num(beta)
+    pivot = 0.0
+    if not np.any(res.aliased):
+        fac = try_factor(np.asarray(res.gram))
+        pivot = float(np.min(fac.pivots(), initial=1.0)) if fac is not None else 0.0
+    return np.nan_to_num(beta), pivot
