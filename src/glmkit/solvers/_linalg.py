@@ -16,7 +16,9 @@ ALIAS_TOL = 1e-12
 
 
 def _scaling(G: np.ndarray) -> np.ndarray:
-    d = np.diag(G)
+    d = G.diagonal()
+    if d.min(initial=1.0) > 0:
+        return 1.0 / np.sqrt(d)
     pos = d > 0
     s = np.zeros(len(d))
     s[pos] = 1.0 / np.sqrt(d[pos])
