@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..problem import GLMProblem
-from ._linalg import try_factor
+from ._linalg import diagonal_positions, try_factor
 from .base import SolverOptions
 
 #: Use a subsample start when n is at least this and at least MIN_RATIO times p.
@@ -48,6 +48,7 @@ def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
         return None
     pivot = 0.0
     if not np.any(res.aliased):
-        fac = try_factor(np.asarray(res.gram))
+        fac = try_factor(np.asarray(res.gram),
+                         diagonal_positions(getattr(sub.X, "diagonal_columns", lambda: None)()))
         pivot = float(np.min(fac.pivots(), initial=1.0)) if fac is not None else 0.0
     return np.nan_to_num(beta), pivot
