@@ -108,7 +108,7 @@ class DenseDesign(DesignMatrix):
 
     @staticmethod
     def _sandwich_block(Xb, db, buf):
-        if db.min() >= 0:   # (False for NaN too)
+        if db.min(initial=0.0) >= 0:   # (False for NaN too)
             np.multiply(Xb, np.sqrt(db, dtype=buf.dtype)[:, None], out=buf)
             return (buf.T @ buf).astype(np.float64, copy=False)
         np.multiply(Xb, db.astype(buf.dtype, copy=False)[:, None], out=buf)
