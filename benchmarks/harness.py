@@ -560,10 +560,23 @@ def run_benchmarks(settings: Settings) -> dict:
     return results
 
 
+def _merged_problem(old: dict | None, new: dict) -> dict:
+    """A problem measured now: its rows replace the earlier rows of the same variant; rows
+    of variants not measured now (other libraries) are kept, in the earlier order."""
+    if old is None:
+        return new
+    fresh = {r["variant"]: r for r in new.get("rows", [])}
+    rows = [fresh.pop(r["variant"], r) for r in old.get("rows", [])] + list(fresh.values())
+    out = dict(old)
+    out.update({k: v for k, v in new.items() if k != "rows"})
+    out["rows"] = rows
+    return out
+
+
 def _merged(prev: dict | None, new: dict, s: Settings) -> dict:
     """``new`` with the problems (and scaling) it did not measure taken from ``prev``."""
     run = {"started": new["environment"].get("started"), "finished": new["environment"].get("finished"),
-           "problems": [p["name"] for p in new["problems"]],
+           "problems": [p["name"] for p in new["problems"]], "libs": list(s.libs),
            "scaling": "scaling" in new, "git": new["environment"].get("git"),
            "src_dirty": new["environment"].get("src_dirty"),
            "snapshot": (new["environment"].get("glmkit_snapshot") or {}).get("sha256")}
@@ -574,7 +587,8 @@ def _merged(prev: dict | None, new: dict, s: Settings) -> dict:
     out = dict(new)
     done = {p["name"] for p in new["problems"]}
     by_name = {p["name"]: p for p in prev.get("problems", [])}
-    by_name.update({p["name"]: p for p in new["problems"]})
+    for p in new["problems"]:
+        by_name[p["name"]] = _merged_problem(by_name.get(p["name"]), p)
     order = [n for n in pdata.PROBLEM_NAMES if n in by_name]
     out["problems"] = [by_name[n] for n in order]
     if "scaling" not in new and "scaling" in prev:
@@ -585,11 +599,13 @@ def _merged(prev: dict | None, new: dict, s: Settings) -> dict:
         "problems": [p["name"] for p in prev.get("problems", [])],
         "scaling": "scaling" in prev, "git": prev["environment"].get("git"),
         "src_dirty": prev["environment"].get("src_dirty")}]
-    # a problem measured again is no longer from the earlier run
+    # a problem measured again with every library is no longer from the earlier run
+    every_lib = set(s.libs) >= {"glmkit", "glum", "sklearn", "statsmodels", "R"}
     kept = []
     for r in prev_runs:
         r = dict(r)
-        r["problems"] = [n for n in r["problems"] if n not in done]
+        if every_lib:
+            r["problems"] = [n for n in r["problems"] if n not in done]
         if "scaling" in new:
             r["scaling"] = False
         if r["problems"] or r.get("scaling"):

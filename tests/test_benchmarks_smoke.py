@@ -51,3 +51,13 @@ def test_missing_peers_are_skipped_with_a_reason(monkeypatch):
         assert reason and reason.startswith("not installed")
     assert libs.skip_reason("glmkit", "a") is None
     assert libs.skip_reason("sklearn", "d") is not None
+
+
+def test_merging_a_run_of_some_libraries_keeps_the_other_libraries_rows():
+    old = {"name": "a", "lower_bound": {"x": 1}, "rows": [
+        {"variant": "glmkit", "median": 2.0}, {"variant": "glum", "median": 3.0}]}
+    new = {"name": "a", "lower_bound": {"x": 2}, "rows": [{"variant": "glmkit", "median": 1.0}]}
+    out = harness._merged_problem(old, new)
+    assert out["rows"] == [{"variant": "glmkit", "median": 1.0}, {"variant": "glum", "median": 3.0}]
+    assert out["lower_bound"] == {"x": 2}
+    assert harness._merged_problem(None, new) is new

@@ -51,6 +51,7 @@ def test_design_products_equal_dense(name):
 def test_dense_row_blocks_cover_the_rows_and_share_one_buffer(monkeypatch):
     """Invariant: summing block products over row_blocks equals the whole product."""
     monkeypatch.setattr(dense_module, "_BLOCK_ELEMENTS", 64)   # force many small blocks
+    monkeypatch.setattr(dense_module, "_MIN_BLOCK_ROWS", 1)
     rng = np.random.default_rng(1)
     A = rng.normal(size=(203, 5))
     D = DenseDesign(A)
