@@ -384,7 +384,7 @@ def main(argv=None):
         Path(a.json).write_text(json.dumps(result))
         return
     Path(a.workdir).mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": _machine()}
+    results: dict = {"machine": _machine(), "git": _git_head()}
     t0 = time.perf_counter()
     write_parquet(Path(a.data5m), a.rows, FILE_ROWS_5M)
     results["gen5m_s"] = time.perf_counter() - t0
@@ -398,6 +398,9 @@ def main(argv=None):
         for k in ("big", "genbig_s", "big_disk_gib", "genbig_note"):
             if k in old:
                 results[k] = old[k]
+        if "big" in old:   # the code the larger-than-memory run measured
+            results["big_git"] = old.get("big_git") or old.get("git") or \
+                "a4a54d0 (recorded by hand: the run predates this field)"
     if not a.skip_big:
         ram = results["machine"]["ram_gib"]
         gib = a.big_gib if a.big_gib else 1.5 * ram
@@ -424,6 +427,14 @@ def main(argv=None):
     print(f"wrote {a.out}")
 
 
+def _git_head() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def _machine() -> dict:
     import psutil
 
@@ -446,7 +457,8 @@ def report(r: dict) -> str:
     L = ["# glmkit on Dask: benchmark results", "",
          f"Machine: {m['cpus']} cores, {m['ram_gib']:.1f} GiB RAM, Python {m['python']}, "
          f"{m['platform']}. dask {version('dask')}, distributed {version('distributed')}, "
-         f"numpy {version('numpy')}. Command: `python -m benchmarks.dask_bench"
+         f"numpy {version('numpy')}; glmkit at commit {r.get('git', 'unknown')}. "
+         f"Command: `python -m benchmarks.dask_bench"
          f"{' --daskml-python ...' if 'daskml' in r else ''}`; raw numbers in "
          "`benchmarks/dask_results.json`.", "",
          "## 1. 5,000,000 rows x 20 covariates (+ intercept), Poisson with offset, Parquet", "",
@@ -531,6 +543,9 @@ def _report_daskml(r) -> list[str]:
 def _report_big(r) -> list[str]:
     v = r["big"]
     L = ["## 3. Larger than memory", ""]
+    if r.get("big_git") and r.get("big_git") != r.get("git"):
+        L += [f"(Measured earlier, on glmkit at commit {r['big_git']}; sections 1-2 were run "
+              "again on the current code with `--skip-big`.)", ""]
     if "error" in v:
         return L + [f"Not run: {v['error']}", ""]
     rows = v["rows"]
