@@ -133,6 +133,10 @@ def task_fit(t):
     emit("ready")
     model = _measured_fits(runner, inputs, t["repeats"], t["budget"],
                            quiet_wait=t.get("quiet_wait", 0.0))
+    if hasattr(runner, "first_statistics"):
+        t0 = time.perf_counter()
+        runner.first_statistics(model)
+        emit("stats", seconds=time.perf_counter() - t0)
     if t.get("predict_calls"):
         fn = runner.predict_row_fn(model, inputs)
         for _ in range(50):

@@ -372,6 +372,9 @@ def _summarize_fit(run: ChildRun, row: dict, ref: dict | None):
     if params is not None and ref and "params" in ref:
         row["rel_diff"] = pdata.rel_diff(params, ref["params"])
         row["params_head"] = params[:5]
+    stats = run.of("stats")
+    if stats:
+        row["stats_seconds"] = float(stats[0]["seconds"])
     pred = run.of("predict")
     if pred:
         row["predict_us"] = pred[0]["median_us"]

@@ -190,6 +190,11 @@ class GlmkitRunner(Runner):
         row = np.array(inputs[0], dtype=float)[None, :]
         return lambda: res.predict(row)
 
+    def first_statistics(self, res):
+        """The standard errors: glmkit forms the covariance's float64 X'WX on first use,
+        so this is the cost that fit() leaves to the first statistic asked for."""
+        return np.asarray(res.bse)
+
 
 class GlmkitCatRunner(GlmkitRunner):
     categorical = True
