@@ -277,14 +277,22 @@ def _endog_name(ycols, two_col) -> str:
 
 def _default_names(X: np.ndarray) -> list[str]:
     """statsmodels' names: 'const' for a constant column, x1, x2, ... for the others."""
-    names, i = [], 0
+    if X.shape[0] <= 1:   # one row: no column is known to be constant
+        return names_from_constant(np.zeros(X.shape[1], dtype=bool))
     first = X[0]
     # columns constant over the first rows, then checked in full (usually just one)
     const = (first != 0) & np.all(X[:64] == first, axis=0)
     for j in np.flatnonzero(const):
         const[j] = bool(np.all(X[:, j] == first[j]))
-    for j in range(X.shape[1]):
-        if const[j] and "const" not in names:
+    return names_from_constant(const)
+
+
+def names_from_constant(const) -> list[str]:
+    """statsmodels' names given which columns are constant: the first constant column is
+    'const', the others x1, x2, ... in order."""
+    names, i = [], 0
+    for is_const in const:
+        if is_const and "const" not in names:
             names.append("const")
         else:
             i += 1

@@ -46,10 +46,10 @@ import numpy as np
 
 from .design.partitioned import (INSTALL_HINT, RAW_NAMES, DaskFitError, Executor, RowSource,
                                   is_dask_collection, require_dask)
-from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarning,
-                         MissingDataError, PerfectSeparationWarning)
-from .families import Binomial, Family, Gaussian, Poisson, links
-from .model import GLM
+from .exceptions import MissingDataError
+from .families import Binomial, Family, Gaussian, links
+from ._data import names_from_constant
+from .model import GLM, fit_warnings
 from .solvers._linalg import find_aliased
 
 __all__ = ["DaskGLM", "DaskProblem", "DaskFitError", "glm", "read_parquet_design",
@@ -436,14 +436,7 @@ class DaskGLM(GLM):
         if self._inputs.exog_names is not None:
             return list(self._inputs.exog_names)
         const = self._stats.col_const if self._stats.n > 1 else np.zeros(self._source.p, bool)
-        names, i = [], 0
-        for j in range(self._source.p):
-            if const[j] and "const" not in names:
-                names.append("const")
-            else:
-                i += 1
-                names.append(f"x{i}")
-        return names
+        return names_from_constant(const)
 
     @property
     def nobs(self) -> int:
@@ -517,33 +510,8 @@ class DaskGLM(GLM):
 
     def _dask_fit_warnings(self, result, sweeper) -> tuple[str, ...]:
         """The warnings of :meth:`GLM._fit_warnings`, from the sums of the last pass."""
-        notes: list[tuple[type[Warning], str]] = []
-        if not result.converged:
-            why = "; ".join(result.messages) or \
-                f"the tolerance was not met in {result.n_iter} iterations"
-            notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
-                          "Try a larger maxiter, start_params, or check the model."))
-        if result.converged and result.history.get("boundary"):
-            notes.append((DomainWarning, "the fit stopped at the boundary of the family's range "
-                          "(the last step was shortened to keep the fitted means valid, as R's "
-                          "glm.fit 'boundary'): the maximum may lie outside the valid region; "
-                          "consider another link."))
-        if np.any(result.aliased):
-            names = [n for n, a in zip(self.exog_names, result.aliased) if a]
-            notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
-                          "linear combinations of earlier columns; their coefficients are NaN (as R)."))
         lo, hi = sweeper.extremes(result.mu)
-        eps = 10 * np.finfo(float).eps
-        if isinstance(self.family, Binomial) and (lo < eps or hi > 1 - eps):
-            notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
-                          "occurred: perfect or quasi-complete separation; coefficients and "
-                          "standard errors of the separating terms are not reliable."))
-        if isinstance(self.family, Poisson) and lo < eps:
-            notes.append((PerfectSeparationWarning, "fitted rates numerically 0 occurred: "
-                          "some coefficients diverge (perfect prediction of zero counts)."))
-        for cls, msg in notes:
-            warnings.warn(msg, cls, stacklevel=3)
-        return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+        return fit_warnings(result, self.exog_names, self.family, lo, hi)
 
     # ------------------------------------------------------------- prediction
     def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):

@@ -248,33 +248,10 @@ class GLM:
 
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
-        notes: list[tuple[type[Warning], str]] = []
-        if not result.converged:
-            why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
-            notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
-                          "Try a larger maxiter, start_params, or check the model."))
-        if result.converged and result.history.get("boundary"):
-            notes.append((DomainWarning, "the fit stopped at the boundary of the family's range "
-                          "(the last step was shortened to keep the fitted means valid, as R's "
-                          "glm.fit 'boundary'): the maximum may lie outside the valid region; "
-                          "consider another link."))
-        if np.any(result.aliased):
-            names = [n for n, a in zip(self.exog_names, result.aliased) if a]
-            notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
-                          "linear combinations of earlier columns; their coefficients are NaN (as R)."))
-        tw = self.problem.total_weights > 0
-        mu = result.mu[tw]
-        eps = 10 * np.finfo(float).eps
-        if isinstance(self.family, Binomial) and (np.any(mu < eps) or np.any(mu > 1 - eps)):
-            notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
-                          "occurred: perfect or quasi-complete separation; coefficients and "
-                          "standard errors of the separating terms are not reliable."))
-        if isinstance(self.family, Poisson) and np.any(mu < eps):
-            notes.append((PerfectSeparationWarning, "fitted rates numerically 0 occurred: "
-                          "some coefficients diverge (perfect prediction of zero counts)."))
-        for cls, msg in notes:
-            warnings.warn(msg, cls, stacklevel=3)
-        return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+        mu = result.mu[self.problem.total_weights > 0]
+        lo = float(np.min(mu, initial=np.inf))
+        hi = float(np.max(mu, initial=-np.inf))
+        return fit_warnings(result, self.exog_names, self.family, lo, hi)
 
     # ------------------------------------------------ likelihood functions
     def loglike(self, params, scale=None) -> float:
@@ -393,3 +370,35 @@ class GLM:
 
     def __repr__(self):
         return (f"GLM(nobs={self.nobs}, k={self.data.X.shape[1]}, family={self.family!r})")
+
+
+def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
+                 stacklevel: int = 4) -> tuple[str, ...]:
+    """Emit and return the warnings a fit deserves (in memory and on Dask): non-convergence,
+    R's boundary, aliased columns, and separation judged from the fitted means' range over
+    the rows with weight."""
+    notes: list[tuple[type[Warning], str]] = []
+    if not result.converged:
+        why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
+        notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
+                      "Try a larger maxiter, start_params, or check the model."))
+    if result.converged and result.history.get("boundary"):
+        notes.append((DomainWarning, "the fit stopped at the boundary of the family's range "
+                      "(the last step was shortened to keep the fitted means valid, as R's "
+                      "glm.fit 'boundary'): the maximum may lie outside the valid region; "
+                      "consider another link."))
+    if np.any(result.aliased):
+        names = [n for n, a in zip(exog_names, result.aliased) if a]
+        notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
+                      "linear combinations of earlier columns; their coefficients are NaN (as R)."))
+    eps = 10 * np.finfo(float).eps
+    if isinstance(family, Binomial) and (mu_min < eps or mu_max > 1 - eps):
+        notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
+                      "occurred: perfect or quasi-complete separation; coefficients and "
+                      "standard errors of the separating terms are not reliable."))
+    if isinstance(family, Poisson) and mu_min < eps:
+        notes.append((PerfectSeparationWarning, "fitted rates numerically 0 occurred: "
+                      "some coefficients diverge (perfect prediction of zero counts)."))
+    for cls, msg in notes:
+        warnings.warn(msg, cls, stacklevel=stacklevel)
+    return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
