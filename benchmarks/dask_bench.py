@@ -196,7 +196,6 @@ def phase_inmem(a) -> dict:
 
 def _dask_fit(a, mode: str) -> dict:
     import dask
-    import dask.dataframe as dd
 
     import glmkit.api as sm
     from glmkit.dask import read_parquet_design

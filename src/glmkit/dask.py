@@ -47,9 +47,9 @@ import numpy as np
 from .design.partitioned import (INSTALL_HINT, RAW_NAMES, DaskFitError, Executor, RowSource,
                                   is_dask_collection, require_dask)
 from .exceptions import MissingDataError
-from .families import Binomial, Family, Gaussian, links
+from .families import Binomial, Family, links
 from ._data import names_from_constant
-from .model import GLM, fit_warnings
+from .model import GLM, checked_family, fit_warnings
 from .solvers._linalg import find_aliased
 
 __all__ = ["DaskGLM", "DaskProblem", "DaskFitError", "glm", "read_parquet_design",
@@ -304,13 +304,7 @@ class DaskGLM(GLM):
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
                             "accepted: family, offset, exposure, freq_weights, var_weights, "
                             "missing, client (Dask).")
-        if family is None:
-            family = Gaussian()
-        elif isinstance(family, type):
-            raise TypeError(f"family must be an instance: write families.{family.__name__}() "
-                            "with parentheses.")
-        elif not isinstance(family, Family):
-            raise TypeError(f"family must be a glmkit family instance, got {type(family).__name__}.")
+        family = checked_family(family)
         if missing not in ("none", "drop", "raise"):
             raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
         from .design.dask_inputs import normalize

@@ -27,7 +27,6 @@ from .families import Binomial, Gamma, Gaussian, InverseGaussian, Tweedie, links
 from .families._fused import kernel_for
 from .results import GLMResults
 from .solvers import SolverOptions
-from .solvers.dask_sweeper import kernel_rows
 
 #: Hash buckets of the cluster labels (independent reduction trees).
 CLUSTER_BUCKETS = 16
@@ -374,15 +373,9 @@ class DaskGLMResults(GLMResults):
 
     def get_robustcov_results(self, cov_type: str = "HC0", use_t: bool | None = None, **kwds):
         """New results with another covariance (as :meth:`GLMResults.get_robustcov_results`)."""
-        from .inference import COV_TYPES
+        from .inference import check_robust_options
 
-        if cov_type not in COV_TYPES:
-            raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
-        unknown = set(kwds) - {"groups"}
-        if unknown:
-            raise TypeError(f"unknown covariance option(s) {sorted(unknown)}; 'cluster' takes groups=.")
-        if cov_type == "cluster" and "groups" not in kwds:
-            raise ValueError("cov_type='cluster' needs groups=labels (one per row).")
+        check_robust_options(cov_type, kwds)
         if cov_type == "cluster":
             self.model._check_groups_shape(kwds["groups"])
         return DaskGLMResults(self.model, self._result, scale=self._scale_spec,

@@ -320,3 +320,14 @@ def rao_statistic(res_small, X_big: np.ndarray) -> float:
     G = X_big.T @ Xw
     sol, *_ = np.linalg.lstsq(G, s, rcond=None)
     return float(s @ sol)
+
+
+def check_robust_options(cov_type: str, kwds: dict) -> None:
+    """Errors that say what to fix for get_robustcov_results(cov_type, **kwds)."""
+    if cov_type not in COV_TYPES:
+        raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
+    unknown = set(kwds) - {"groups"}
+    if unknown:
+        raise TypeError(f"unknown covariance option(s) {sorted(unknown)}; 'cluster' takes groups=.")
+    if cov_type == "cluster" and "groups" not in kwds:
+        raise ValueError("cov_type='cluster' needs groups=labels (one per row).")

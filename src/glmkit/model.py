@@ -63,14 +63,7 @@ class GLM:
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
                             "accepted: family, offset, exposure, freq_weights, var_weights, "
                             "missing.")
-        if family is None:
-            family = Gaussian()
-        elif isinstance(family, type):
-            raise TypeError(f"family must be an instance: write families.{family.__name__}() "
-                            "with parentheses.")
-        elif not isinstance(family, Family):
-            raise TypeError(f"family must be a glmkit family instance, got {type(family).__name__}.")
-        self.family = family
+        self.family = family = checked_family(family)
         self.missing = missing
         #: Set by the formula interface: the model spec that turns new data into rows of X
         #: (see glmkit.formula); None for models built from arrays.
@@ -402,3 +395,16 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
     for cls, msg in notes:
         warnings.warn(msg, cls, stacklevel=stacklevel)
     return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+
+
+def checked_family(family) -> Family:
+    """The model's family: Gaussian when None; a family class or another object is an error
+    that says what to write instead."""
+    if family is None:
+        return Gaussian()
+    if isinstance(family, type):
+        raise TypeError(f"family must be an instance: write families.{family.__name__}() "
+                        "with parentheses.")
+    if not isinstance(family, Family):
+        raise TypeError(f"family must be a glmkit family instance, got {type(family).__name__}.")
+    return family

@@ -345,15 +345,9 @@ class GLMResults:
     def get_robustcov_results(self, cov_type: str = "HC0", use_t: bool | None = None, **kwds):
         """New results with another covariance: 'nonrobust', 'HC0'-'HC3' or 'cluster'
         (``groups=labels``, one or two columns). Numbers follow R's sandwich package."""
-        from .inference import COV_TYPES
+        from .inference import check_robust_options
 
-        if cov_type not in COV_TYPES:
-            raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
-        unknown = set(kwds) - {"groups"}
-        if unknown:
-            raise TypeError(f"unknown covariance option(s) {sorted(unknown)}; 'cluster' takes groups=.")
-        if cov_type == "cluster" and "groups" not in kwds:
-            raise ValueError("cov_type='cluster' needs groups=labels (one per row).")
+        check_robust_options(cov_type, kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
                           use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds)
 

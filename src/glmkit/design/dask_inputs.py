@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .partitioned import array_from_delayed, is_dask_collection
+from .partitioned import is_dask_collection
 
 _ORDER = ("exog", "endog", "offset", "exposure", "freq_weights", "var_weights")
 
@@ -99,7 +99,6 @@ def pack_frames(frames: list):
     """Dask DataFrames/Series side by side as one float dask array (partition sizes unknown)
     and the column span of each: [(start, stop, two_d)]."""
     import dask.dataframe as dd
-    from dask import delayed
 
     spans, start = [], 0
     for f in frames:
@@ -203,8 +202,6 @@ def normalize(endog, exog, family, offset=None, exposure=None, freq_weights=None
 
 def _dask_arrays(given: dict, kinds: dict) -> dict:
     """Every input as a float dask array, aligned with the first Dask input."""
-    import dask.array as da
-
     arrays: dict[str, Any] = {k: None for k in _ORDER}
     frames = [k for k in _ORDER if kinds[k] in ("frame", "series")]
     for k in frames:

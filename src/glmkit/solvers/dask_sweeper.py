@@ -175,13 +175,14 @@ class DaskSweeper:
     def kernel(self):
         return kernel_for(self.family, fused=self.fused)
 
-    def null_start(self):
-        """g(weighted mean of y) on the first constant column (as
-        :meth:`InMemorySweeper.null_start`; the caller's sweep checks it)."""
-        const = np.flatnonzero(self.problem.col_const)
-        stats = self.problem.stats
-        if const.size == 0 or stats.offset_any:
+    def _intercept_only(self, keep=None):
+        """g(weighted mean of y) on the first constant (kept) column, from the data pass's
+        sums (as :meth:`InMemorySweeper._intercept_only`)."""
+        const = self.problem.col_const
+        const = np.flatnonzero(const if keep is None else const & keep)
+        if const.size == 0:
             return None
+        stats = self.problem.stats
         j = int(const[0])
         with np.errstate(all="ignore"):
             g = float(self.family.link(np.array([stats.twy_sum / stats.tw_sum]))[0])
@@ -191,19 +192,15 @@ class DaskSweeper:
         beta[j] = g / float(self.problem.col_value[j])
         return beta
 
+    def null_start(self):
+        """As :meth:`InMemorySweeper.null_start` (None with an offset)."""
+        return None if self.problem.stats.offset_any else self._intercept_only()
+
     def null_coefficients(self, keep: np.ndarray):
-        """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
-        point of the family; else None (as :meth:`InMemorySweeper.null_coefficients`)."""
-        stats = self.problem.stats
-        const = np.flatnonzero(self.problem.col_const & keep)
-        if const.size == 0:
+        """As :meth:`InMemorySweeper.null_coefficients`: checked in one pass."""
+        beta = self._intercept_only(keep)
+        if beta is None:
             return None
-        link = self.family.link
-        j = int(const[0])
-        beta = np.zeros(self.problem.X.shape[1])
-        with np.errstate(all="ignore"):
-            beta[j] = float(link(np.array([stats.twy_sum / stats.tw_sum]))[0]) \
-                / float(self.problem.col_value[j])
         tree = self.source.map_reduce(_null_check_block, args=(beta, self.family,
                                                                self.problem.design),
                                       need_X=self._need_X)

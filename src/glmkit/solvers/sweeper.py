@@ -140,21 +140,17 @@ class InMemorySweeper:
         for sl, _, m, w in self._mean_and_weights(sw):
             sw.mu[sl], sw.w[sl] = m, w
 
-    def null_start(self):
-        """g(weighted mean of y) on the first constant column, zeros elsewhere (None when
-        there is no constant column, or an offset: then it is not the intercept-only fit);
-        the caller's sweep checks that it is valid."""
+    def _intercept_only(self, keep=None):
+        """g(weighted mean of y) on the first constant (kept) column, zeros elsewhere; None
+        when there is no such column or g is not finite there."""
         problem = self.problem
         X = problem.X
-        off = problem.offset
-        if not (off.strides == (0,) and (off.size == 0 or off[0] == 0.0)) and np.any(off != 0):
-            return None
-        const = np.flatnonzero(X.column_is_constant())
+        const = X.column_is_constant()
+        const = np.flatnonzero(const if keep is None else const & keep)
         if const.size == 0:
             return None
         j = const[0]
         first = X.array[0] if hasattr(X, "array") else X.take_rows(np.array([0])).to_dense()[0]
-        x0 = float(first[j])
         tw = problem.total_weights
         ybar = float(np.dot(tw, problem.y) / np.sum(tw))
         with np.errstate(all="ignore"):
@@ -162,27 +158,27 @@ class InMemorySweeper:
         if not np.isfinite(g):
             return None
         beta = np.zeros(X.shape[1])
-        beta[j] = g / x0
+        beta[j] = g / float(first[j])
         return beta
 
-    def null_coefficients(self, keep: np.ndarray):
-        """Coefficients of g(weighted mean of y) on a constant column, if that is a valid
-        point of the family; else None."""
-        problem = self.problem
-        X = problem.X
-        const = np.flatnonzero(X.column_is_constant() & keep)
-        if const.size == 0:
+    def null_start(self):
+        """The intercept-only point as IRLS's start (None with an offset: then it is not the
+        intercept-only fit); the caller's sweep checks that it is valid."""
+        off = self.problem.offset
+        if not (off.strides == (0,) and (off.size == 0 or off[0] == 0.0)) and np.any(off != 0):
             return None
-        tw = problem.total_weights
-        link = problem.family.link
-        j = const[0]
-        beta = np.zeros(X.shape[1])
-        x0 = X.matvec(np.eye(X.shape[1])[j])[0]
-        beta[j] = float(link(np.array([np.sum(tw * problem.y) / np.sum(tw)]))[0]) / x0
-        eta = X.matvec(beta) + problem.offset
-        mu = link.inverse(eta)
-        return beta if np.isfinite(problem.deviance(mu)) and problem.is_valid(eta, mu) else None
+        return self._intercept_only()
 
+    def null_coefficients(self, keep: np.ndarray):
+        """The intercept-only point on a kept constant column, if it is a valid point of the
+        family (with the offset); else None. Step-halving falls back towards it."""
+        beta = self._intercept_only(keep)
+        if beta is None:
+            return None
+        problem = self.problem
+        eta = problem.X.matvec(beta) + problem.offset
+        mu = problem.family.link.inverse(eta)
+        return beta if np.isfinite(problem.deviance(mu)) and problem.is_valid(eta, mu) else None
 
 def _zeroed(buf, p: int) -> np.ndarray:
     """A zero p x p matrix: ``buf`` cleared when it is one (a Gram is 32 MB at p = 2,000)."""
