@@ -34,6 +34,8 @@ class Sweep:
     w: Any
     #: the Grams were formed from float32 blocks (good for a step, not for a covariance)
     low: bool = False
+    #: (min, max) of mu over the rows with weight, when the sweep was asked to track it
+    mu_range: tuple | None = None
 
 
 class InMemorySweeper:
@@ -58,7 +60,7 @@ class InMemorySweeper:
 
     def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False,
               reuse: Sweep | None = None, expected: bool = True, grams=None,
-              low: bool = False) -> Sweep:
+              low: bool = False, track_mu: bool = False) -> Sweep:
         """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
 
         With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
@@ -67,6 +69,7 @@ class InMemorySweeper:
         With ``expected=False`` only the observed X'WX is formed (``gram`` is None).
         ``grams``: p x p buffers (expected, observed) to accumulate into, else those of
         ``reuse``. ``low``: form the Grams from float32 blocks (see DenseDesign.add_sandwich).
+        ``track_mu``: record the range of mu over the rows with weight (``mu_range``).
         """
         problem, kernel = self.problem, self.kernel
         X = problem.X
@@ -87,6 +90,7 @@ class InMemorySweeper:
         # a trial step outside the family's range gives meaningless numbers, and must not
         # warn: the solver rejects it on its deviance and validity
         blocks = 0
+        lo, hi = np.inf, -np.inf
         with np.errstate(all="ignore"):
             for sl, Xb in X.row_blocks():
                 blocks += 1
@@ -96,6 +100,10 @@ class InMemorySweeper:
                     e = Xb.matvec(beta) + problem.offset[sl]
                 m, d, w, u, wo = kernel.evaluate(problem.y[sl], e, tw_all[sl], observed)
                 valid = valid and kernel.valid(e, m)
+                if track_mu:
+                    mw = m[tw_all[sl] > 0]
+                    lo, hi = min(lo, float(np.min(mw, initial=np.inf))), \
+                        max(hi, float(np.max(mw, initial=-np.inf)))
                 dev += d
                 if expected:
                     Xb.add_sandwich(w, G, low=low)
@@ -107,9 +115,10 @@ class InMemorySweeper:
                 eta[sl] = e
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
+        rng = (lo, hi) if track_mu else None
         if blocks == 1:   # one block (a small design): its mu and w are whole, keep them
-            return Sweep(dev, valid, G, s, Go, eta, m, w, low)
-        return Sweep(dev, valid, G, s, Go, eta, None, None, low)
+            return Sweep(dev, valid, G, s, Go, eta, m, w, low, rng)
+        return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
 
     def _mean_and_weights(self, sw: Sweep):
         """(row slice, block of X, mu, w) per row block at the sweep's eta."""
