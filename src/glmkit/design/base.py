@@ -57,6 +57,12 @@ class DesignMatrix(ABC):
         DesignMatrix. A solver's sweep over the blocks is one pass over the data."""
         yield slice(0, self.shape[0]), self
 
+    def row_chunks(self, k: int) -> list:
+        """At most ``k`` (row slice, design) pairs of consecutive rows covering X, each with
+        buffers of its own, so that threads can sweep them side by side
+        (:mod:`glmkit._parallel`). Designs that cannot be split cheaply return one chunk."""
+        return [(slice(0, self.shape[0]), self)]
+
     def diagonal_columns(self) -> np.ndarray | None:
         """Boolean p-vector of columns whose block of X'WX is diagonal for every W (the
         levels of one categorical variable), or None. Solvers eliminate that block first."""

@@ -36,6 +36,7 @@ class DenseDesign(DesignMatrix):
         self._X = X
         # a dict (dtype -> buffer) that row blocks share with their parent, created lazily
         self._buf = _buffer if _buffer is not None else {}
+        self._chunks: dict = {}
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -89,6 +90,12 @@ class DenseDesign(DesignMatrix):
             sl = slice(start, min(start + rows, n))
             yield sl, DenseDesign(self._X[sl], self._buf)
 
+    def row_chunks(self, k):
+        if k not in self._chunks:
+            self._chunks[k] = [(sl, DenseDesign(self._X[sl]))
+                               for sl in chunk_slices(self._X.shape[0], self.block_rows(), k)]
+        return self._chunks[k]
+
     def sandwich(self, d):
         p = self._X.shape[1]
         out = np.zeros((p, p))
@@ -132,3 +139,12 @@ class DenseDesign(DesignMatrix):
         for j in np.flatnonzero(const):
             const[j] = bool(np.all(X[:, j] == first[j]))
         return const
+
+
+def chunk_slices(n: int, rows: int, k: int) -> list[slice]:
+    """At most ``k`` consecutive slices of ``n`` rows, with edges on multiples of ``rows``
+    (a sweep's blocks are the same whether or not it is split)."""
+    blocks = -(-n // rows) if n else 0
+    k = max(1, min(k, blocks))
+    edges = [min(n, (blocks * i // k) * rows) for i in range(k)] + [n]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]

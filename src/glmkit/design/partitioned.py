@@ -375,17 +375,15 @@ def _progress_bar(show: bool):
 def _one_blas_thread_per_task():
     """On Dask's local threaded scheduler each task's BLAS calls would start their own
     threads (threads x BLAS threads > cores): limit BLAS to one thread per task while a
-    pass runs, when threadpoolctl is installed. Workers of dask.distributed already run
-    with one BLAS thread."""
+    pass runs (as the in-memory sweeps' threads do). Workers of dask.distributed already
+    run with one BLAS thread."""
     import dask
+
+    from .._parallel import one_blas_thread
 
     if dask.config.get("scheduler", None) not in (None, "threads", "threading"):
         return _null_context()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return _null_context()
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_blas_thread()
 
 
 class Executor:

@@ -5,7 +5,11 @@ import numpy as np
 
 from .base import DesignMatrix
 from .categorical import CategoricalDesign
-from .dense import DenseDesign
+from .dense import DenseDesign, chunk_slices
+
+
+#: Rows per sweep block at least (categorical columns cost a code per row, not a column each).
+_MIN_BLOCK_ROWS = 1 << 15
 
 
 class SplitDesign(DesignMatrix):
@@ -71,7 +75,7 @@ class SplitDesign(DesignMatrix):
         from .dense import _BLOCK_ELEMENTS
 
         wide = sum(b.shape[1] for b in self.blocks if not isinstance(b, CategoricalDesign))
-        return max(1 << 15, _BLOCK_ELEMENTS // max(wide, 1))
+        return max(_MIN_BLOCK_ROWS, _BLOCK_ELEMENTS // max(wide, 1))
 
     def row_blocks(self):
         """Row blocks of every block side by side: dense blocks as views sharing their
@@ -94,6 +98,25 @@ class SplitDesign(DesignMatrix):
             blk = object.__new__(SplitDesign)
             blk.blocks, blk._edges, blk._names = parts, self._edges, self._names
             yield sl, blk
+
+    def row_chunks(self, k):
+        cache = self.__dict__.setdefault("_chunks", {})
+        if k not in cache:
+            chunks = []
+            for sl in chunk_slices(self.shape[0], self.block_rows(), k):
+                parts = []
+                for b in self.blocks:
+                    if isinstance(b, DenseDesign):
+                        parts.append(DenseDesign(b.array[sl]))   # buffers of its own
+                    elif isinstance(b, CategoricalDesign):
+                        parts.append(b.rows_slice(sl))
+                    else:
+                        parts.append(b.take_rows(np.arange(sl.start, sl.stop)))
+                blk = object.__new__(SplitDesign)
+                blk.blocks, blk._edges, blk._names = parts, self._edges, self._names
+                chunks.append((sl, blk))
+            cache[k] = chunks
+        return cache[k]
 
     def take_rows(self, rows):
         return SplitDesign([b.take_rows(rows) for b in self.blocks], self._names)

@@ -37,7 +37,8 @@ def block_problem(b, family, design: str) -> GLMProblem:
 
 
 def _sweep_block(b, eta0, family, fused, beta, observed, design):
-    sw = InMemorySweeper(block_problem(b, family, design), fused=fused)
+    # one thread: Dask runs partitions side by side already
+    sw = InMemorySweeper(block_problem(b, family, design), fused=fused, threads=1)
     s = sw.sweep(beta, eta0, observed, track_mu=True)   # mu's range, for the client's checks
     return {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
             "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,

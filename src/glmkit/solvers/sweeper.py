@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import map_chunks, threads_for
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
 
@@ -41,8 +42,10 @@ class Sweep:
 class InMemorySweeper:
     """Sweeps over :meth:`DesignMatrix.row_blocks` with the family's (fused) kernel."""
 
-    def __init__(self, problem: GLMProblem, fused: bool = True):
+    def __init__(self, problem: GLMProblem, fused: bool = True, threads: int | None = None):
         self.problem = problem
+        #: threads per sweep (None: :func:`glmkit._parallel.threads_for`)
+        self.threads = threads
         self.kernel = kernel_for(problem.family, fused=fused)
         self.constant = self.kernel.constant(problem.y, problem.total_weights)
         fw, pw = problem.freq_weights, problem.prior_weights
@@ -81,53 +84,95 @@ class InMemorySweeper:
             eta = np.empty(n)
         if grams is None:
             grams = (None, None) if reuse is None else (reuse.gram, reuse.gram_observed)
-        G = _zeroed(grams[0], p) if expected else None
-        Go = _zeroed(grams[1], p) if observed else None
-        s = np.zeros(p)
-        dev = self.constant
-        valid = True
-        tw_all = problem.total_weights
-        # a trial step outside the family's range gives meaningless numbers, and must not
-        # warn: the solver rejects it on its deviance and validity
-        blocks = 0
+        tw_all, offset, y = problem.total_weights, problem.offset, problem.y
+
+        def rows(chunk, G, Go):
+            """The sums over one chunk of rows (accumulated into G and Go)."""
+            start, Xc = chunk
+            s = np.zeros(p)
+            dev, valid, blocks = 0.0, True, 0
+            lo, hi = np.inf, -np.inf
+            m = w = None
+            # a trial step outside the family's range gives meaningless numbers, and must
+            # not warn: the solver rejects it on its deviance and validity
+            with np.errstate(all="ignore"):
+                for sl, Xb in Xc.row_blocks():
+                    blocks += 1
+                    sl = slice(start + sl.start, start + sl.stop)
+                    if beta is None:
+                        e = eta0[sl]
+                    else:
+                        e = Xb.matvec(beta) + offset[sl]
+                    m, d, w, u, wo = kernel.evaluate(y[sl], e, tw_all[sl], observed)
+                    valid = valid and kernel.valid(e, m)
+                    if track_mu:
+                        mw = m[tw_all[sl] > 0]
+                        lo = min(lo, float(np.min(mw, initial=np.inf)))
+                        hi = max(hi, float(np.max(mw, initial=-np.inf)))
+                    dev += d
+                    if expected:
+                        Xb.add_sandwich(w, G, low=low)
+                    # from starting values IRLS solves X'WX b = X'Wz,
+                    # z = eta - offset + (y - mu) / mu_eta
+                    s += Xb.rmatvec(u if beta is not None else u + w * (e - offset[sl]))
+                    if observed:
+                        Xb.add_sandwich(wo, Go, low=low)
+                    eta[sl] = e
+            return G, Go, s, dev, valid, lo, hi, (m, w) if blocks == 1 else None
+
+        chunks = self._chunks()
+        accumulators = [(_zeroed(grams[0], p) if expected else None,
+                         _zeroed(grams[1], p) if observed else None)]
+        accumulators += [(np.zeros((p, p)) if expected else None,
+                          np.zeros((p, p)) if observed else None) for _ in chunks[1:]]
+        parts = map_chunks(lambda i: rows(chunks[i], *accumulators[i]), list(range(len(chunks))))
+        G, Go, s = parts[0][0], parts[0][1], parts[0][2]
+        dev, valid = self.constant, True
         lo, hi = np.inf, -np.inf
-        with np.errstate(all="ignore"):
-            for sl, Xb in X.row_blocks():
-                blocks += 1
-                if beta is None:
-                    e = eta0[sl]
-                else:
-                    e = Xb.matvec(beta) + problem.offset[sl]
-                m, d, w, u, wo = kernel.evaluate(problem.y[sl], e, tw_all[sl], observed)
-                valid = valid and kernel.valid(e, m)
-                if track_mu:
-                    mw = m[tw_all[sl] > 0]
-                    lo, hi = min(lo, float(np.min(mw, initial=np.inf))), \
-                        max(hi, float(np.max(mw, initial=-np.inf)))
-                dev += d
+        for i, part in enumerate(parts):   # in chunk order: the same sums on every run
+            if i:
                 if expected:
-                    Xb.add_sandwich(w, G, low=low)
-                # from starting values IRLS solves X'WX b = X'Wz,
-                # z = eta - offset + (y - mu) / mu_eta
-                s += Xb.rmatvec(u if beta is not None else u + w * (e - problem.offset[sl]))
+                    G += part[0]
                 if observed:
-                    Xb.add_sandwich(wo, Go, low=low)
-                eta[sl] = e
+                    Go += part[1]
+                s += part[2]
+            dev += part[3]
+            valid = valid and part[4]
+            lo, hi = min(lo, part[5]), max(hi, part[6])
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
         rng = (lo, hi) if track_mu else None
-        if blocks == 1:   # one block (a small design): its mu and w are whole, keep them
-            return Sweep(dev, valid, G, s, Go, eta, m, w, low, rng)
+        whole = parts[0][7] if len(parts) == 1 else None
+        if whole is not None:   # one block (a small design): its mu and w are whole, keep them
+            return Sweep(dev, valid, G, s, Go, eta, whole[0], whole[1], low, rng)
         return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
 
-    def _mean_and_weights(self, sw: Sweep):
-        """(row slice, block of X, mu, w) per row block at the sweep's eta."""
+    def _chunks(self) -> list:
+        """(first row, design) of the row chunks that threads sweep side by side."""
+        X = self.problem.X
+        n, p = X.shape
+        k = self.threads if self.threads is not None else threads_for(n * p)
+        if k == 1:
+            return [(0, X)]
+        return [(sl.start, Xc) for sl, Xc in X.row_chunks(k)]
+
+    def _over_blocks(self, sw: Sweep, each) -> list:
+        """``each(chunk number, row slice, block of X, mu, w)`` on every row block at the
+        sweep's eta, the chunks of rows on threads side by side; returns the chunk count."""
         problem, kernel = self.problem, self.kernel
-        tw = problem.total_weights
-        with np.errstate(all="ignore"):
-            for sl, Xb in problem.X.row_blocks():
-                m, _, w, _, _ = kernel.evaluate(problem.y[sl], sw.eta[sl], tw[sl], False)
-                yield sl, Xb, m, w
+        tw, y, eta = problem.total_weights, problem.y, sw.eta
+        chunks = self._chunks()
+
+        def rows(i):
+            start, Xc = chunks[i]
+            with np.errstate(all="ignore"):
+                for sl, Xb in Xc.row_blocks():
+                    sl = slice(start + sl.start, start + sl.stop)
+                    m, _, w, _, _ = kernel.evaluate(y[sl], eta[sl], tw[sl], False)
+                    each(i, sl, Xb, m, w)
+
+        map_chunks(rows, list(range(len(chunks))))
+        return len(chunks)
 
     def expected_gram(self, sw: Sweep) -> np.ndarray:
         """X'WX at a sweep's working weights (one pass, no X @ b)."""
@@ -135,9 +180,18 @@ class InMemorySweeper:
         if sw.w is not None:
             return X.sandwich(sw.w)
         p = X.shape[1]
-        G = np.zeros((p, p))
-        for _, Xb, _, w in self._mean_and_weights(sw):
-            Xb.add_sandwich(w, G)
+        grams: dict[int, np.ndarray] = {}
+
+        def gram(i, sl, Xb, m, w):
+            if i not in grams:
+                grams[i] = np.zeros((p, p))
+            Xb.add_sandwich(w, grams[i])
+
+        chunks = self._over_blocks(sw, gram)
+        G = grams.get(0, np.zeros((p, p)))
+        for i in range(1, chunks):   # in chunk order: the same sum on every run
+            if i in grams:
+                G += grams[i]
         return G
 
     def finish(self, sw: Sweep) -> None:
@@ -145,9 +199,13 @@ class InMemorySweeper:
         if sw.mu is not None:
             return
         n = sw.eta.shape[0]
-        sw.mu, sw.w = np.empty(n), np.empty(n)
-        for sl, _, m, w in self._mean_and_weights(sw):
-            sw.mu[sl], sw.w[sl] = m, w
+        mu, wts = np.empty(n), np.empty(n)
+
+        def fill(i, sl, Xb, m, w):
+            mu[sl], wts[sl] = m, w
+
+        self._over_blocks(sw, fill)
+        sw.mu, sw.w = mu, wts
 
     def _intercept_only(self, keep=None):
         """g(weighted mean of y) on the first constant (kept) column, zeros elsewhere; None

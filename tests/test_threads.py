@@ -1,0 +1,136 @@
+"""Sweeps split into row chunks on threads (glmkit._parallel): the same sums as one thread,
+the caller's BLAS limits left as they were, errors raised after every chunk has stopped."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glmkit.api as sm
+from glmkit import _parallel
+from glmkit.design import CategoricalDesign, DenseDesign, SplitDesign
+from glmkit.problem import GLMProblem
+from glmkit.solvers.sweeper import InMemorySweeper
+
+
+def _problem(design, family, rng, offset=None):
+    n = design.shape[0]
+    X = design.to_dense()
+    eta = 0.3 + X[:, 1:] @ rng.normal(0, 0.1, X.shape[1] - 1)
+    mu = np.exp(eta)
+    y = rng.poisson(mu).astype(float) if isinstance(family, sm.families.Poisson) \
+        else rng.gamma(2.0, mu / 2.0)
+    return GLMProblem(X=design, y=y, family=family, prior_weights=rng.uniform(0.5, 2.0, n),
+                      freq_weights=rng.integers(1, 3, n).astype(float), offset=offset), n
+
+
+def _designs(rng, n):
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 4))])
+    codes = rng.integers(0, 7, n).astype(np.int32)
+    split = SplitDesign([DenseDesign(X), CategoricalDesign(codes, 7)])
+    return {"dense": DenseDesign(X), "split": split}
+
+
+@pytest.mark.parametrize("kind", ["dense", "split"])
+@pytest.mark.parametrize("family", [sm.families.Poisson(), sm.families.Gamma(sm.families.links.Log())])
+def test_threaded_sweeps_equal_one_thread(kind, family, monkeypatch):
+    # small row blocks, so that 3 chunks each hold several of them
+    monkeypatch.setattr("glmkit.design.dense._BLOCK_ELEMENTS", 1000)
+    monkeypatch.setattr("glmkit.design.split._MIN_BLOCK_ROWS", 300)
+    rng = np.random.default_rng(11)
+    design = _designs(rng, 5000)[kind]
+    problem, n = _problem(design, family, rng, offset=rng.normal(0, 0.1, 5000))
+    one = InMemorySweeper(problem, threads=1)
+    three = InMemorySweeper(problem, threads=3)
+    assert len(three._chunks()) == 3
+    beta = np.zeros(design.shape[1])
+    beta[0] = 0.2
+    for kwargs in ({}, {"observed": True}, {"low": True}, {"track_mu": True}):
+        a, b = one.sweep(beta, **kwargs), three.sweep(beta, **kwargs)
+        np.testing.assert_allclose(b.gram, a.gram, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(b.score, a.score, rtol=1e-12, atol=1e-9)
+        assert b.deviance == pytest.approx(a.deviance, rel=1e-13)
+        np.testing.assert_array_equal(b.eta, a.eta)
+        assert (a.gram_observed is None) == (b.gram_observed is None)
+        if a.gram_observed is not None:
+            np.testing.assert_allclose(b.gram_observed, a.gram_observed, rtol=1e-12, atol=1e-9)
+        assert a.mu_range == b.mu_range
+    # from starting means (eta0): the score holds X'Wz
+    eta0 = one.start_eta()
+    a, b = one.sweep(None, eta0), three.sweep(None, eta0)
+    np.testing.assert_allclose(b.score, a.score, rtol=1e-12)
+    # the covariance's X'WX and the final mu and w
+    np.testing.assert_allclose(three.expected_gram(b), one.expected_gram(a), rtol=1e-12, atol=1e-9)
+    one.finish(a)
+    three.finish(b)
+    np.testing.assert_array_equal(b.mu, a.mu)
+    np.testing.assert_array_equal(b.w, a.w)
+
+
+def test_chunks_cover_the_rows_on_block_edges():
+    from glmkit.design.dense import chunk_slices
+
+    for n, rows, k in [(10, 3, 2), (10, 3, 8), (9, 3, 3), (1, 5, 2), (100, 7, 3)]:
+        sl = chunk_slices(n, rows, k)
+        assert sl[0].start == 0 and sl[-1].stop == n and len(sl) <= k
+        assert all(a.stop == b.start for a, b in zip(sl[:-1], sl[1:]))
+        assert all(s.start % rows == 0 and s.stop > s.start for s in sl)
+
+
+def test_a_threaded_fit_equals_a_one_thread_fit(monkeypatch):
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr("glmkit.design.dense._BLOCK_ELEMENTS", 2000)
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(4000), rng.standard_normal((4000, 5))])
+    y = rng.poisson(np.exp(0.2 + X[:, 1:] @ rng.normal(0, 0.2, 5))).astype(float)
+    monkeypatch.setenv("GLMKIT_NUM_THREADS", "1")
+    one = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    monkeypatch.setenv("GLMKIT_NUM_THREADS", "2")
+    two = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    np.testing.assert_allclose(two.params, one.params, rtol=1e-12)
+    np.testing.assert_allclose(two.bse, one.bse, rtol=1e-12)
+    assert two.deviance == pytest.approx(one.deviance, rel=1e-13)
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "two"])
+def test_a_bad_thread_count_is_refused(raw, monkeypatch):
+    monkeypatch.setenv("GLMKIT_NUM_THREADS", raw)
+    with pytest.raises(ValueError, match="GLMKIT_NUM_THREADS must be a positive integer"):
+        _parallel.threads_for(1 << 24)
+
+
+def test_small_sweeps_stay_on_one_thread(monkeypatch):
+    monkeypatch.setenv("GLMKIT_NUM_THREADS", "4")
+    assert _parallel.threads_for(1000 * 6) == 1
+    assert _parallel.threads_for(1 << 22) == 4
+
+
+def _blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_limits_are_restored_after_a_threaded_sweep_even_when_it_fails():
+    before = _blas_threads()
+    if not before:
+        pytest.skip("no BLAS that threadpoolctl can limit")
+    seen = []
+
+    def work(i):
+        seen.append(_blas_threads())
+        return i * 2
+
+    assert _parallel.map_chunks(work, [0, 1, 2]) == [0, 2, 4]
+    assert all(s == [1] * len(before) for s in seen)
+    assert _blas_threads() == before
+
+    finished = []
+
+    def fails(i):
+        if i == 0:
+            raise RuntimeError("chunk 0 failed")
+        finished.append(i)
+
+    with pytest.raises(RuntimeError, match="chunk 0 failed"):
+        _parallel.map_chunks(fails, [0, 1, 2])
+    assert sorted(finished) == [1, 2]   # the other chunks ran to their end
+    assert _blas_threads() == before
