@@ -29,9 +29,13 @@ def _designs(rng, n=400):
     }
 
 
+@pytest.mark.parametrize("small", [True, False], ids=["transposed_copy", "rows"])
 @pytest.mark.parametrize("name", ["dense", "sparse", "categorical", "categorical_full", "split"])
-def test_design_products_equal_dense(name):
-    """Invariant: matvec, rmatvec and sandwich equal the products with to_dense()."""
+def test_design_products_equal_dense(name, small, monkeypatch):
+    """Invariant: matvec, rmatvec and sandwich equal the products with to_dense(), for dense
+    blocks small enough to keep a transposed copy and for the others."""
+    if not small:
+        monkeypatch.setattr(dense_module, "_SMALL_ELEMENTS", 0)
     rng = np.random.default_rng(0)
     D = _designs(rng)[name]
     A = D.to_dense()
@@ -46,6 +50,10 @@ def test_design_products_equal_dense(name):
     np.testing.assert_allclose(D.sandwich(d2), A.T @ (A * d2[:, None]), rtol=1e-10, atol=1e-10)
     const = np.all(A == A[0], axis=0) & (A[0] != 0)
     np.testing.assert_array_equal(D.column_is_constant(), const)
+    if name == "dense":
+        assert D._small == small
+        S = D.sandwich(d)
+        np.testing.assert_array_equal(S, S.T)   # exactly symmetric on either path
 
 
 def test_dense_row_blocks_cover_the_rows_and_share_one_buffer(monkeypatch):
@@ -225,13 +233,43 @@ def test_a_fit_of_k_iterations_reads_the_data_k_times(family):
     fit = irls(problem, None, SolverOptions())
     tight = irls(problem, None, SolverOptions(step_tol=1e-13, tol=1e-15))
     assert fit.converged
-    # newton-only kernels leave the covariance's expected X'WX to its first use
-    assert fit.history["passes"] == fit.n_iter
+    # one more read of X (X @ b, no X'WX) when the last solved step was taken unswept
+    unswept = fit.history.get("last_step_unswept", False)
+    assert fit.history["passes"] == fit.n_iter + unswept
     from glmkit.solvers.base import LazyGram
 
-    assert isinstance(fit.gram, LazyGram) == isinstance(family, sm.families.Gamma)
+    # newton-only kernels, and unswept last steps, leave the covariance's expected X'WX to
+    # its first use
+    assert isinstance(fit.gram, LazyGram) == (isinstance(family, sm.families.Gamma) or unswept)
     np.testing.assert_allclose(fit.params, tight.params, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(fit.gram, tight.gram, rtol=1e-7)
+    # within step_tol (1e-8) marginal standard errors of the maximum, as the rule promises
+    G = np.asarray(tight.gram)
+    scale = tight.deviance / n if isinstance(family, sm.families.Gamma) else 1.0
+    assert np.max(np.abs(fit.params - tight.params) * np.sqrt(np.diag(G) / scale)) < 1e-8
+
+
+def test_a_last_step_within_tolerance_is_taken_without_a_sweep():
+    """Invariant: when the last two steps show the next one lands within step_tol standard
+    errors of the maximum, the fit takes it with one X @ b instead of a sweep, and its
+    eta, mean, weights and deviance are those of the coefficients it reports."""
+    from glmkit.solvers import SolverOptions
+    from glmkit.solvers.irls import irls
+
+    rng = np.random.default_rng(14)
+    n = 4000
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 3))])
+    y = rng.poisson(np.exp(X @ np.array([0.3, 0.4, -0.3, 0.2]))).astype(float)
+    problem = sm.GLM(y, X, family=sm.families.Poisson()).problem
+    fit = irls(problem, None, SolverOptions())
+    assert fit.history.get("last_step_unswept") and fit.converged
+    np.testing.assert_allclose(fit.eta, X @ fit.params, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(fit.mu, np.exp(fit.eta), rtol=1e-15)
+    np.testing.assert_allclose(fit.working_weights, fit.mu, rtol=1e-15)
+    assert fit.deviance == pytest.approx(problem.deviance(np.exp(X @ fit.params)), rel=1e-13)
+    # without the rule (tol_criterion='params' stops by R's other rule) every step is swept
+    assert not irls(problem, None, SolverOptions(tol_criterion="params")).history.get(
+        "last_step_unswept")
 
 
 def test_factor_with_a_diagonal_block_equals_the_dense_cholesky():

@@ -30,9 +30,12 @@ def _designs(rng, n):
     return {"dense": DenseDesign(X), "split": split}
 
 
+@pytest.mark.parametrize("small", [True, False])
 @pytest.mark.parametrize("kind", ["dense", "split"])
 @pytest.mark.parametrize("family", [sm.families.Poisson(), sm.families.Gamma(sm.families.links.Log())])
-def test_threaded_sweeps_equal_one_thread(kind, family, monkeypatch):
+def test_threaded_sweeps_equal_one_thread(kind, family, small, monkeypatch):
+    if not small:   # dense blocks without their transposed copy
+        monkeypatch.setattr("glmkit.design.dense._SMALL_ELEMENTS", 0)
     # small row blocks, so that 3 chunks each hold several of them
     monkeypatch.setattr("glmkit.design.dense._BLOCK_ELEMENTS", 1000)
     monkeypatch.setattr("glmkit.design.split._MIN_BLOCK_ROWS", 300)

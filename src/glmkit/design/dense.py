@@ -15,6 +15,11 @@ _BLOCK_ELEMENTS = 1 << 18
 #: designs need tall blocks (p = 1,000, 40k rows: 262-row blocks 1.07 s, 2,048-row 0.67 s;
 #: p = 2,010: 130-row blocks 2.19 s, 2,048-row 1.16 s).
 _MIN_BLOCK_ROWS = 2048
+#: Float64 designs of at most this many elements also keep a transposed copy (p x n, C
+#: order, so the products run along rows of n contiguous values). At 1,000 x 6 the products
+#: X @ b, X'v and X'WX take 1.6, 1.7 and 5.7 us on it against 4.4, 3.3 and 16.5 us on X:
+#: small fits are made of such calls.
+_SMALL_ELEMENTS = 1 << 16
 
 
 class DenseDesign(DesignMatrix):
@@ -37,6 +42,13 @@ class DenseDesign(DesignMatrix):
         # a dict (dtype -> buffer) that row blocks share with their parent, created lazily
         self._buf = _buffer if _buffer is not None else {}
         self._chunks: dict = {}
+        self._T = self._Tbuf = None
+        self._small = X.dtype == np.float64 and X.size <= _SMALL_ELEMENTS
+
+    def _transposed(self) -> np.ndarray:
+        if self._T is None:
+            self._T = np.ascontiguousarray(self._X.T)
+        return self._T
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -51,6 +63,8 @@ class DenseDesign(DesignMatrix):
         return self._X
 
     def matvec(self, b):
+        if self._small:
+            return b @ self._transposed()
         if self._X.dtype == np.float64:
             return self._X @ b
         # float32 data: products in float64, one block at a time (no n x p upcast)
@@ -60,6 +74,8 @@ class DenseDesign(DesignMatrix):
         return out
 
     def rmatvec(self, v):
+        if self._small:
+            return self._transposed() @ v
         if self._X.dtype == np.float64:
             return self._X.T @ v
         out = np.zeros(self._X.shape[1])
@@ -86,6 +102,9 @@ class DenseDesign(DesignMatrix):
     def row_blocks(self):
         n = self._X.shape[0]
         rows = self.block_rows()
+        if rows >= n:
+            yield slice(0, n), self
+            return
         for start in range(0, n, rows):
             sl = slice(start, min(start + rows, n))
             yield sl, DenseDesign(self._X[sl], self._buf)
@@ -107,6 +126,15 @@ class DenseDesign(DesignMatrix):
         multiplied by a float32 syrk (about 1.5x faster at p = 100; relative error ~1e-7),
         for IRLS steps far from the solution; sums are kept in float64."""
         n = self._X.shape[0]
+        if self._small:   # (X' diag(d)) X on the transposed copy, made exactly symmetric
+            T = self._transposed()
+            if self._Tbuf is None:
+                self._Tbuf = np.empty_like(T)
+            g = np.multiply(T, d, out=self._Tbuf) @ self._X
+            g += g.T
+            g *= 0.5
+            out += g
+            return
         rows = self.block_rows()
         dtype = np.float32 if low else None
         if rows >= n:   # one block (small designs: no loop)
