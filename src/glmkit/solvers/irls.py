@@ -13,8 +13,11 @@ a non-canonical link converges only linearly, and R's rule alone can leave coeff
 1e-4 (relative) from the maximum. Each sweep's X'WX and score also give the next step
 before it is taken: when that step would pass both rules (its predicted deviance decrease
 delta' score, and its size in standard errors), the fit stops at the current point without
-another pass. So a fit reports k iterations when it read X k times (k solves), one more
-only when R's rule is met by a step that is itself below ``step_tol``.
+another pass. When the step is larger but the previous one shows the steps shrinking fast
+enough that the point after it is within ``step_tol`` standard errors of the maximum
+(:func:`_stop_rule`), the fit takes it and stops: that point's deviance, mean and weights
+cost one X @ b (``sweeper.at``), not a sweep. So a fit reports k iterations when it formed
+X'WX k times (k solves).
 
 Step-halving (R's glm.fit, and glm2 for a rising deviance): when the deviance is not
 finite, the mean or linear predictor leaves the family's range, or the deviance rises, the
@@ -74,6 +77,10 @@ class _Counted:
     def expected_gram(self, *args):
         self.passes += 1
         return self._sw.expected_gram(*args)
+
+    def at(self, *args):
+        self.passes += 1
+        return self._sw.at(*args)
 
     def __getattr__(self, name):
         return getattr(self._sw, name)
@@ -165,11 +172,13 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     # stop on the step a sweep predicts, not the one it took (saves the last pass); not
     # when the caller asked for R's stopping point exactly
     predict_stop = options.tol_criterion == "deviance" and options.refine_iter > 0
+    prev_step = None   # the last full (not halved) step, which shows how fast steps shrink
     n_iter = 0
     for n_iter in range(1, options.maxiter + 1):
         if not observed and _is_slow(history["deviance"]):
             observed = True   # Fisher scoring crawls: Newton steps from here on
             history["switched_to_newton_at"] = n_iter
+            prev_step = None
             cur.sw = sw.sweep(cur.beta, None, True) if cur.beta is not None else cur.sw
         if cur.sw.gram is None and (cur.beta is None or cur.sw.gram_observed is None):
             cur.sw.gram = sw.expected_gram(cur.sw)
@@ -210,9 +219,9 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         else:
             base = cur.beta
             delta = fac.solve(cur.sw.score[keep])
-            if predict_stop and _next_step_negligible(problem, options, delta,
-                                                      cur.sw.score[keep], np.diag(H),
-                                                      cur.sw.deviance, n_eff):
+            stop = _stop_rule(problem, options, delta, prev_step, cur.sw.score[keep],
+                              np.diag(H), cur.sw.deviance, n_eff) if predict_stop else None
+            if stop == "here":
                 # the step from here would change neither the deviance (R's rule) nor any
                 # coefficient by step_tol standard errors: this point is the maximum to
                 # that accuracy, and its sweep already holds X'WX for the covariance
@@ -220,6 +229,18 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 break
             beta_new = cur.beta.copy()
             beta_new[keep] += delta
+            if stop == "after" and can_regram:
+                # the point after this step is within step_tol standard errors of the
+                # maximum (as the last two steps show): its deviance, mean and weights cost
+                # one X @ b, not a sweep; X'WX there is formed when the covariance needs it
+                last = sw.at(beta_new)
+                if np.isfinite(last.deviance) and last.valid and last.deviance \
+                        - cur.sw.deviance <= options.tol * (abs(cur.sw.deviance) + 0.1):
+                    cur = _State(beta_new, last)
+                    history["deviance"].append(last.deviance)
+                    history["last_step_unswept"] = True
+                    converged = True
+                    break
         grams = {}
         if can_regram:
             # the current Gram is factored: its buffers take the next sweep's sums (one
@@ -259,6 +280,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         consistent = base is not False
         dev_old = cur.sw.deviance
         step = None if cur.beta is None else (beta_new - cur.beta)[keep]
+        prev_step = step if halvings == 0 else None
         spare = cur.sw
         cur = _State(beta_new if consistent else None, new)
         history["deviance"].append(new.deviance)
@@ -305,13 +327,34 @@ def _kept(gram, keep):
     return gram[np.ix_(keep, keep)]
 
 
-def _next_step_negligible(problem, options, delta, score, diag, dev, n_eff) -> bool:
-    """Whether the step ``delta`` (solved from ``score``) about to be taken is negligible:
-    the deviance decrease the quadratic model predicts for it, delta' score, passes R's rule,
-    and no coefficient moves by ``step_tol`` marginal standard errors."""
+#: The step-size ratio up to which the last two steps are trusted to estimate the distance
+#: to the maximum (a rate of 0.1 per step or faster).
+MAX_RATE = 0.1
+
+
+def _stop_rule(problem, options, delta, prev_step, score, diag, dev, n_eff) -> str | None:
+    """Whether to stop at the point where ``delta`` (solved from ``score``) was computed.
+
+    Both need the deviance decrease the quadratic model predicts for ``delta``, delta'
+    score, to pass R's rule. Then ``'here'``: no coefficient would move by ``step_tol``
+    marginal standard errors. ``'after'``: the point after ``delta`` is that close to the
+    maximum, estimated from the ratio ``rate`` of this step to the previous one (in standard
+    errors, at most MAX_RATE): the steps left after it sum to rate / (1 - rate) |delta| for
+    a linear rate, less for Newton's quadratic one. None: take the step and sweep again.
+    """
     predicted = abs(float(delta @ score))
-    return (predicted / (abs(dev) + 0.1) < options.tol
-            and _step_in_se(problem, delta, diag, dev, n_eff) < options.step_tol)
+    if predicted / (abs(dev) + 0.1) >= options.tol:
+        return None
+    size = _step_in_se(problem, delta, diag, dev, n_eff)
+    if size < options.step_tol:
+        return "here"
+    if prev_step is None:
+        return None
+    prev = _step_in_se(problem, prev_step, diag, dev, n_eff)
+    rate = size / prev if prev > 0 else 1.0
+    if rate <= MAX_RATE and rate / (1.0 - rate) * size < options.step_tol:
+        return "after"
+    return None
 
 
 def _converged(options: SolverOptions, dev, dev_old, step, beta) -> bool:

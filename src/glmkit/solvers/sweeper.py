@@ -147,6 +147,35 @@ class InMemorySweeper:
             return Sweep(dev, valid, G, s, Go, eta, whole[0], whole[1], low, rng)
         return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
 
+    def at(self, beta: np.ndarray) -> Sweep:
+        """eta, mu, w and the deviance at ``beta``: one X @ b and the kernel, no X'WX and
+        no score (``gram`` and ``score`` are None). The fit's last point when the step to it
+        was solved but not swept (solvers/irls.py)."""
+        problem, kernel = self.problem, self.kernel
+        X = problem.X
+        n = X.shape[0]
+        eta, mu, w = np.empty(n), np.empty(n), np.empty(n)
+        tw, offset, y = problem.total_weights, problem.offset, problem.y
+        chunks = self._chunks()
+
+        def rows(i):
+            start, Xc = chunks[i]
+            dev, valid = 0.0, True
+            with np.errstate(all="ignore"):
+                for sl, Xb in Xc.row_blocks():
+                    sl = slice(start + sl.start, start + sl.stop)
+                    e = Xb.matvec(beta) + offset[sl]
+                    m, d, wb, _, _ = kernel.evaluate(y[sl], e, tw[sl], False)
+                    valid = valid and kernel.valid(e, m)
+                    dev += d
+                    eta[sl], mu[sl], w[sl] = e, m, wb
+            return dev, valid
+
+        parts = map_chunks(rows, list(range(len(chunks))))
+        dev = self.constant + sum(d for d, _ in parts)
+        dev = max(dev, 0.0) if np.isfinite(dev) else dev
+        return Sweep(dev, all(v for _, v in parts), None, None, None, eta, mu, w)
+
     def _chunks(self) -> list:
         """(first row, design) of the row chunks that threads sweep side by side."""
         X = self.problem.X
