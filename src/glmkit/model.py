@@ -241,9 +241,10 @@ class GLM:
 
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
-        mu = result.mu[self.problem.total_weights > 0]
-        lo = float(np.min(mu, initial=np.inf))
-        hi = float(np.max(mu, initial=-np.inf))
+        tw = self.problem.total_weights
+        mu = result.mu if tw.strides == (0,) else result.mu[tw > 0]   # (equal weights: > 0)
+        lo = float(np.minimum.reduce(mu, initial=np.inf))
+        hi = float(np.maximum.reduce(mu, initial=-np.inf))
         return fit_warnings(result, self.exog_names, self.family, lo, hi)
 
     # ------------------------------------------------ likelihood functions
@@ -365,6 +366,9 @@ class GLM:
         return (f"GLM(nobs={self.nobs}, k={self.data.X.shape[1]}, family={self.family!r})")
 
 
+_TEN_EPS = 10 * np.finfo(float).eps
+
+
 def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
                  stacklevel: int = 4) -> tuple[str, ...]:
     """Emit and return the warnings a fit deserves (in memory and on Dask): non-convergence,
@@ -380,11 +384,11 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
                       "(the last step was shortened to keep the fitted means valid, as R's "
                       "glm.fit 'boundary'): the maximum may lie outside the valid region; "
                       "consider another link."))
-    if np.any(result.aliased):
+    if result.aliased.any():
         names = [n for n, a in zip(exog_names, result.aliased) if a]
         notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
                       "linear combinations of earlier columns; their coefficients are NaN (as R)."))
-    eps = 10 * np.finfo(float).eps
+    eps = _TEN_EPS
     if isinstance(family, Binomial) and (mu_min < eps or mu_max > 1 - eps):
         notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
                       "occurred: perfect or quasi-complete separation; coefficients and "

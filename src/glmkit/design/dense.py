@@ -42,7 +42,7 @@ class DenseDesign(DesignMatrix):
         # a dict (dtype -> buffer) that row blocks share with their parent, created lazily
         self._buf = _buffer if _buffer is not None else {}
         self._chunks: dict = {}
-        self._T = self._Tbuf = None
+        self._T = self._Tbuf = self._const = None
         self._small = X.dtype == np.float64 and X.size <= _SMALL_ELEMENTS
 
     def _transposed(self) -> np.ndarray:
@@ -158,6 +158,12 @@ class DenseDesign(DesignMatrix):
         return self._X
 
     def column_is_constant(self):
+        if self._const is None:   # X is never written to: once per design
+            self._const = self._constant_columns()
+            self._const.setflags(write=False)
+        return self._const
+
+    def _constant_columns(self):
         X = self._X
         if X.shape[0] == 0:
             return np.zeros(X.shape[1], dtype=bool)

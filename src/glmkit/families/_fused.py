@@ -21,6 +21,7 @@ from . import links as L
 from .family import Binomial, Family, Gamma, Gaussian, Poisson, Tweedie
 
 EPS = np.finfo(float).eps
+_TINY = np.finfo(float).tiny
 _EXP_MAX = L._EXP_MAX
 
 
@@ -79,7 +80,8 @@ class PoissonLog(_InRange):
     concave = True
 
     def constant(self, y, tw):
-        return 2.0 * float(np.sum(tw * special.xlogy(y, y)))
+        # y log y, 0 at y = 0 (y >= 0 is checked); faster than special.xlogy
+        return 2.0 * float(np.dot(tw, y * np.log(np.maximum(y, _TINY))))
 
     def evaluate(self, y, eta, tw, observed=False):
         mu = np.maximum(np.exp(np.minimum(eta, _EXP_MAX)), EPS)

@@ -41,29 +41,31 @@ def diagonal_positions(diag_mask, keep=None) -> np.ndarray | None:
     return pos if pos.size >= MIN_DIAGONAL else None
 
 
-def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL, diag=None) -> np.ndarray:
+def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL, diag=None,
+                 factor_out: list | None = None) -> np.ndarray:
     """Boolean mask of columns that are linear combinations of earlier columns.
 
     Order-preserving, as R's glm: a later column is dropped in favour of earlier ones.
     Columns with zero weighted norm are aliased. ``diag``: positions of a block of columns
     whose Gram block is diagonal, so that the full-rank check costs a Schur complement.
+    ``factor_out``: a list that receives the SPDFactor of G when G has full rank (the
+    first solve needs the same factorization).
     """
     p = G.shape[0]
     s = _scaling(G)
     zero = s == 0
     if diag is not None and len(diag) == p:   # one categorical variable: X'WX is diagonal
         return zero
-    if not zero.any() and diag is not None and len(diag) < p:
+    if not zero.any() and np.isfinite(G).all():
         try:
-            if np.all(SPDFactor(G, diag).pivots() >= tol):
+            fac = SPDFactor(G, diag)
+            if np.all(fac.pivots() >= tol):
+                if factor_out is not None:
+                    factor_out.append(fac)
                 return np.zeros(p, dtype=bool)
         except linalg.LinAlgError:
             pass
     S = G * s[:, None] * s[None, :]
-    if not zero.any() and diag is None and np.isfinite(S).all():
-        c, info = lapack.dpotrf(S, lower=1, clean=0)
-        if info == 0 and np.all(np.diag(c) ** 2 >= tol):
-            return np.zeros(p, dtype=bool)
     # left-looking Cholesky that skips columns with a tiny Schur complement
     aliased = zero.copy()
     Lrows = np.zeros((p, p))

@@ -155,10 +155,12 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     # the rank of X: on X'WX, or for Newton-only kernels on the observed X'WX (positive
     # weights too, so the same rank)
     first_gram = cur.sw.gram if cur.sw.gram is not None else cur.sw.gram_observed
+    first_factor: list = []   # the rank check's factor of first_gram, for the first solve
     if cur.sw.low:   # only after a subsample start of full rank: so is the full design
         keep = np.ones(p, dtype=bool)
     else:
-        keep = ~find_aliased(first_gram, diag=diagonal_positions(diag_mask))
+        keep = ~find_aliased(first_gram, diag=diagonal_positions(diag_mask),
+                             factor_out=first_factor)
     diag = diagonal_positions(diag_mask, keep)   # a block of X'WX that is diagonal
     all_kept = bool(keep.all())
     if cur.beta is not None and np.any(cur.beta[~keep] != 0):
@@ -185,14 +187,17 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         Gk = None if cur.sw.gram is None else (
             cur.sw.gram if all_kept else cur.sw.gram[np.ix_(keep, keep)])
         H = Gk
+        fac = None
         if observed and cur.beta is not None and cur.sw.gram_observed is not None:
             Go = cur.sw.gram_observed if all_kept else cur.sw.gram_observed[np.ix_(keep, keep)]
-            if try_factor(Go, diag) is not None:
+            fac = _factor(Go, diag, first_gram, first_factor, n_iter)
+            if fac is not None:
                 H = Go
             elif Gk is None:
                 cur.sw.gram = sw.expected_gram(cur.sw)
                 H = cur.sw.gram[np.ix_(keep, keep)]
-        fac = try_factor(H, diag)
+        if fac is None:
+            fac = _factor(H, diag, first_gram, first_factor, n_iter)
         if low_ok and n_iter == 1 and fac is not None and not cur.sw.low \
                 and np.min(fac.pivots(), initial=1.0) < LOW_PRECISION_MIN_PIVOT:
             # nearly collinear columns (1 - R^2 below 1e-5): float32 rounding would be a
@@ -325,6 +330,14 @@ def _kept(gram, keep):
     if isinstance(gram, LazyGram):
         return LazyGram(lambda: np.asarray(gram)[np.ix_(keep, keep)])
     return gram[np.ix_(keep, keep)]
+
+
+def _factor(H, diag, first_gram, first_factor: list, n_iter: int):
+    """try_factor(H), or on the first iteration the rank check's factor of the same Gram
+    (later sweeps reuse its buffer, so only then)."""
+    if n_iter == 1 and first_factor and H is first_gram:
+        return first_factor.pop()
+    return try_factor(H, diag)
 
 
 #: The step-size ratio up to which the last two steps are trusted to estimate the distance

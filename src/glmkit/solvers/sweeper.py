@@ -48,8 +48,11 @@ class InMemorySweeper:
         self.threads = threads
         self.kernel = kernel_for(problem.family, fused=fused)
         self.constant = self.kernel.constant(problem.y, problem.total_weights)
+        off = problem.offset
+        #: the offset is a broadcast zero (no offset): eta = X b
+        self._no_offset = off.strides == (0,) and (off.size == 0 or off[0] == 0.0)
         fw, pw = problem.freq_weights, problem.prior_weights
-        unweighted = fw.strides == pw.strides == (0,) and bool(np.all(fw[:1] == 1.0))
+        unweighted = fw.strides == pw.strides == (0,) and fw.shape[0] > 0 and fw[0] == 1.0
         self.n_eff = float(fw.shape[0]) if unweighted else float(np.sum(fw[pw > 0]))
 
     def start_eta(self):
@@ -86,6 +89,8 @@ class InMemorySweeper:
             grams = (None, None) if reuse is None else (reuse.gram, reuse.gram_observed)
         tw_all, offset, y = problem.total_weights, problem.offset, problem.y
 
+        no_offset = self._no_offset
+
         def rows(chunk, G, Go):
             """The sums over one chunk of rows (accumulated into G and Go)."""
             start, Xc = chunk
@@ -101,6 +106,8 @@ class InMemorySweeper:
                     sl = slice(start + sl.start, start + sl.stop)
                     if beta is None:
                         e = eta0[sl]
+                    elif no_offset:
+                        e = Xb.matvec(beta)
                     else:
                         e = Xb.matvec(beta) + offset[sl]
                     m, d, w, u, wo = kernel.evaluate(y[sl], e, tw_all[sl], observed)
@@ -121,6 +128,16 @@ class InMemorySweeper:
             return G, Go, s, dev, valid, lo, hi, (m, w) if blocks == 1 else None
 
         chunks = self._chunks()
+        if len(chunks) == 1:
+            G, Go, s, dev, valid, lo, hi, whole = rows(
+                chunks[0], _zeroed(grams[0], p) if expected else None,
+                _zeroed(grams[1], p) if observed else None)
+            dev += self.constant
+            dev = max(dev, 0.0) if np.isfinite(dev) else dev
+            rng = (lo, hi) if track_mu else None
+            if whole is not None:   # one block (a small design): keep its mu and w
+                return Sweep(dev, valid, G, s, Go, eta, whole[0], whole[1], low, rng)
+            return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
         accumulators = [(_zeroed(grams[0], p) if expected else None,
                          _zeroed(grams[1], p) if observed else None)]
         accumulators += [(np.zeros((p, p)) if expected else None,
@@ -142,9 +159,6 @@ class InMemorySweeper:
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
         rng = (lo, hi) if track_mu else None
-        whole = parts[0][7] if len(parts) == 1 else None
-        if whole is not None:   # one block (a small design): its mu and w are whole, keep them
-            return Sweep(dev, valid, G, s, Go, eta, whole[0], whole[1], low, rng)
         return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
 
     def at(self, beta: np.ndarray) -> Sweep:
@@ -164,7 +178,7 @@ class InMemorySweeper:
             with np.errstate(all="ignore"):
                 for sl, Xb in Xc.row_blocks():
                     sl = slice(start + sl.start, start + sl.stop)
-                    e = Xb.matvec(beta) + offset[sl]
+                    e = Xb.matvec(beta) if self._no_offset else Xb.matvec(beta) + offset[sl]
                     m, d, wb, _, _ = kernel.evaluate(y[sl], e, tw[sl], False)
                     valid = valid and kernel.valid(e, m)
                     dev += d
@@ -248,7 +262,10 @@ class InMemorySweeper:
         j = const[0]
         first = X.array[0] if hasattr(X, "array") else X.take_rows(np.array([0])).to_dense()[0]
         tw = problem.total_weights
-        ybar = float(np.dot(tw, problem.y) / np.sum(tw))
+        if tw.strides == (0,):   # equal weights (checked positive): the plain mean
+            ybar = float(problem.y.mean())
+        else:
+            ybar = float(np.dot(tw, problem.y) / np.sum(tw))
         with np.errstate(all="ignore"):
             g = float(problem.family.link(np.array([ybar]))[0])
         if not np.isfinite(g):
@@ -260,8 +277,7 @@ class InMemorySweeper:
     def null_start(self):
         """The intercept-only point as IRLS's start (None with an offset: then it is not the
         intercept-only fit); the caller's sweep checks that it is valid."""
-        off = self.problem.offset
-        if not (off.strides == (0,) and (off.size == 0 or off[0] == 0.0)) and np.any(off != 0):
+        if not self._no_offset and np.any(self.problem.offset != 0):
             return None
         return self._intercept_only()
 
