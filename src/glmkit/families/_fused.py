@@ -84,10 +84,14 @@ class PoissonLog(_InRange):
         return 2.0 * float(np.dot(tw, y * np.log(np.maximum(y, _TINY))))
 
     def evaluate(self, y, eta, tw, observed=False):
-        mu = np.maximum(np.exp(np.minimum(eta, _EXP_MAX)), EPS)
-        w = tw * mu
-        u = tw * y - w
-        dev = 2.0 * float(np.sum(w) - np.dot(tw * y, eta + 1.0))
+        mu = np.exp(np.minimum(eta, _EXP_MAX))
+        np.maximum(mu, EPS, out=mu)
+        if tw.strides == (0,) and tw.shape[0] and tw[0] == 1.0:   # no weights
+            w, ty = mu, y
+        else:
+            w, ty = tw * mu, tw * y
+        u = ty - w
+        dev = 2.0 * (float(w.sum()) - float(ty @ eta) - float(ty.sum()))
         return mu, dev, w, u, (w if observed else None)
 
 

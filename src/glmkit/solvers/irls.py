@@ -41,10 +41,15 @@ from .sweeper import InMemorySweeper, Sweep
 from .warm_start import subsample_start
 
 
+def _per_se(problem: GLMProblem, gram_diag, dev, n_eff) -> np.ndarray:
+    """1 / marginal standard error sqrt(scale / G_jj) of each coefficient."""
+    scale = max(dev / max(n_eff, 1.0), 1e-300) if problem.family.has_free_scale else 1.0
+    return np.sqrt(np.maximum(gram_diag, 0.0) / scale)
+
+
 def _step_in_se(problem: GLMProblem, step, gram_diag, dev, n_eff) -> float:
     """Largest |step_j| in units of a marginal standard error sqrt(scale / G_jj)."""
-    scale = max(dev / max(n_eff, 1.0), 1e-300) if problem.family.has_free_scale else 1.0
-    return float(np.max(np.abs(step) * np.sqrt(np.maximum(gram_diag, 0.0) / scale), initial=0.0))
+    return float(np.max(np.abs(step) * _per_se(problem, gram_diag, dev, n_eff), initial=0.0))
 
 
 def _is_slow(devs: list[float]) -> bool:
@@ -223,17 +228,21 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             beta_new[keep] = fac.solve(cur.sw.score[keep])
         else:
             base = cur.beta
-            delta = fac.solve(cur.sw.score[keep])
-            stop = _stop_rule(problem, options, delta, prev_step, cur.sw.score[keep],
-                              np.diag(H), cur.sw.deviance, n_eff) if predict_stop else None
+            score = cur.sw.score if all_kept else cur.sw.score[keep]
+            delta = fac.solve(score)
+            stop = _stop_rule(problem, options, delta, prev_step, score, H.diagonal(),
+                              cur.sw.deviance, n_eff) if predict_stop else None
             if stop == "here":
                 # the step from here would change neither the deviance (R's rule) nor any
                 # coefficient by step_tol standard errors: this point is the maximum to
                 # that accuracy, and its sweep already holds X'WX for the covariance
                 converged = True
                 break
-            beta_new = cur.beta.copy()
-            beta_new[keep] += delta
+            if all_kept:
+                beta_new = cur.beta + delta
+            else:
+                beta_new = cur.beta.copy()
+                beta_new[keep] += delta
             if stop == "after" and can_regram:
                 # the point after this step is within step_tol standard errors of the
                 # maximum (as the last two steps show): its deviance, mean and weights cost
@@ -284,7 +293,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             break
         consistent = base is not False
         dev_old = cur.sw.deviance
-        step = None if cur.beta is None else (beta_new - cur.beta)[keep]
+        step = None if cur.beta is None else (
+            beta_new - cur.beta if all_kept else (beta_new - cur.beta)[keep])
         prev_step = step if halvings == 0 else None
         spare = cur.sw
         cur = _State(beta_new if consistent else None, new)
@@ -292,7 +302,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         if not consistent:
             continue
         history["boundary"] = out_of_range
-        if _converged(options, new.deviance, dev_old, step, beta_new[keep]):
+        if _converged(options, new.deviance, dev_old, step,
+                      beta_new if all_kept else beta_new[keep]):
             # a halved step is small because it was halved, not because the maximum is near
             small = halvings == 0 and step is not None and _step_in_se(
                 problem, step, np.diag(new.gram if new.gram is not None
@@ -355,15 +366,15 @@ def _stop_rule(problem, options, delta, prev_step, score, diag, dev, n_eff) -> s
     errors, at most MAX_RATE): the steps left after it sum to rate / (1 - rate) |delta| for
     a linear rate, less for Newton's quadratic one. None: take the step and sweep again.
     """
-    predicted = abs(float(delta @ score))
-    if predicted / (abs(dev) + 0.1) >= options.tol:
+    if abs(float(delta @ score)) >= options.tol * (abs(dev) + 0.1):
         return None
-    size = _step_in_se(problem, delta, diag, dev, n_eff)
+    per_se = _per_se(problem, diag, dev, n_eff)
+    size = float(np.max(np.abs(delta) * per_se, initial=0.0))
     if size < options.step_tol:
         return "here"
     if prev_step is None:
         return None
-    prev = _step_in_se(problem, prev_step, diag, dev, n_eff)
+    prev = float(np.max(np.abs(prev_step) * per_se, initial=0.0))
     rate = size / prev if prev > 0 else 1.0
     if rate <= MAX_RATE and rate / (1.0 - rate) * size < options.step_tol:
         return "after"
