@@ -319,14 +319,16 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     if hasattr(sw._sw, "finish"):
         sw._sw.finish(cur.sw)   # mu and w at the solution (sweeps keep only eta)
     history["passes"] = sw.passes
-    if cur.sw.gram is None or cur.sw.low:
-        # the covariance's float64 X'WX at the solution: one pass, when first needed
+    gram = cur.sw.gram
+    if gram is None or cur.sw.low:
+        # the covariance's float64 X'WX at the solution: one pass, when first needed (not
+        # stored on the sweep, which the LazyGram holds: no reference cycle)
         final, inner = cur.sw, sw._sw if can_regram else sw
-        cur.sw.gram = LazyGram(lambda: inner.expected_gram(final))
+        gram = LazyGram(lambda: inner.expected_gram(final))
     beta = cur.beta if cur.beta is not None else np.full(p, np.nan)
     params = beta.copy()
     params[~keep] = np.nan
-    gram = cur.sw.gram if all_kept else _kept(cur.sw.gram, keep)
+    gram = gram if all_kept else _kept(gram, keep)
     return SolverResult(
         params=frozen(params), aliased=frozen(~keep), eta=frozen(cur.sw.eta),
         mu=frozen(cur.sw.mu), working_weights=frozen(cur.sw.w), gram=frozen(gram),
