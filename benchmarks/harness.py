@@ -342,7 +342,16 @@ def lower_bounds(names: list[str], s: Settings) -> dict:
     return out
 
 
-def _summarize_fit(run: ChildRun, row: dict, ref: dict | None):
+def _summarize_fit(runs: "ChildRun | list[ChildRun]", row: dict, ref: dict | None):
+    """The row of one (problem, library) from its child run(s): the fits of all runs are
+    pooled; the first fit of the first run (a fresh process) gives memory and coefficients."""
+    if isinstance(runs, ChildRun):
+        runs = [runs]
+    run = next((r for r in runs if r.status != "ok"), runs[0])
+    if len(runs) > 1:
+        run = ChildRun(status=run.status, error=run.error,
+                       elapsed=sum(r.elapsed for r in runs),
+                       messages=[m for r in runs for m in r.messages])
     fits = run.of("fit")
     if not fits:
         row["status"] = run.status
@@ -381,11 +390,19 @@ def _summarize_fit(run: ChildRun, row: dict, ref: dict | None):
     return row
 
 
+#: Problem f's refits are split into this many rounds, each library's children taking turns
+#: (A B C, B C A, C A B): the machine's speed drifts by tens of percent over seconds, and a
+#: ratio of two sub-millisecond medians measured one after the other would carry that drift.
+F_ROUNDS = 3
+
+
 def fit_python_all(names: list[str], s: Settings, refs: dict) -> dict:
     """Rows for every (problem, Python variant); returns {(problem, variant): row}."""
     rows: dict = {}
     jobs, keys = [], []
     for name in names:
+        is_f = name == "f"
+        todo = []
         for lib in s.libs:
             if lib == "R":
                 continue
@@ -396,10 +413,14 @@ def fit_python_all(names: list[str], s: Settings, refs: dict) -> dict:
                 if why:
                     row.update(status="skipped", reason=why)
                     continue
-                is_f = name == "f"
-                job = dict(problem=name, lib=variant, repeats=s.f_refits if is_f else s.repeats,
-                           budget=20.0 if is_f else s.budget, quiet_wait=s.quiet_wait)
-                if is_f and s.predict_calls:
+                todo.append(variant)
+        rounds = F_ROUNDS if is_f else 1
+        for r in range(rounds):
+            for variant in todo[r % len(todo):] + todo[:r % len(todo)] if todo else []:
+                job = dict(problem=name, lib=variant,
+                           repeats=-(-s.f_refits // rounds) if is_f else s.repeats,
+                           budget=20.0 / rounds if is_f else s.budget, quiet_wait=s.quiet_wait)
+                if is_f and s.predict_calls and r == 0:
                     job["predict_calls"] = s.predict_calls
                 jobs.append(job)
                 keys.append((name, variant))
@@ -418,8 +439,11 @@ def fit_python_all(names: list[str], s: Settings, refs: dict) -> dict:
                   + ",".join(j["problem"] for j in group_jobs) + " in one child")
 
     runs = run_tasks(s, "fit", jobs, group=lambda j: j["lib"], on_start=started)
-    for (name, variant), run in zip(keys, runs):
-        _summarize_fit(run, rows[(name, variant)], refs.get(name))
+    by_key: dict = {}
+    for key, run in zip(keys, runs):
+        by_key.setdefault(key, []).append(run)
+    for (name, variant), key_runs in by_key.items():
+        _summarize_fit(key_runs, rows[(name, variant)], refs.get(name))
     return rows
 
 

@@ -319,8 +319,10 @@ def f_section(results: dict) -> list[str]:
     if not prob:
         return []
     lines = ["## Overhead: problem f refits and one-row prediction latency", "",
-             f"Problem f ({prob['description']}) is fitted many times in one process (up to "
-             f"{results['settings'].get('f_refits')} fits or 20 s); the median is in ms. Prediction: "
+             f"Problem f ({prob['description']}) is fitted many times (up to "
+             f"{results['settings'].get('f_refits')} fits or 20 s per library, in 3 rounds of "
+             "fresh processes where the Python libraries take turns, so that the machine's "
+             "drifting speed weighs on all of them alike); the median is in ms. Prediction: "
              "median of single calls predicting the mean of one row "
              "(`res.predict(x_row[None, :])` for glmkit and statsmodels, `.predict` for glum and "
              "`PoissonRegressor`) with the model fitted on f.", "",
