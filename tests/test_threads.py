@@ -137,3 +137,25 @@ def test_blas_limits_are_restored_after_a_threaded_sweep_even_when_it_fails():
         _parallel.map_chunks(fails, [0, 1, 2])
     assert sorted(finished) == [1, 2]   # the other chunks ran to their end
     assert _blas_threads() == before
+
+
+def test_wide_grams_keep_a_sweep_on_one_thread(monkeypatch):
+    """Each extra thread sums into a p x p Gram of its own: a design whose Gram is large
+    next to its data (many levels, few rows) stays on one thread; a narrow one is split."""
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setenv("GLMKIT_NUM_THREADS", "2")
+    monkeypatch.setattr("glmkit.design.dense._BLOCK_ELEMENTS", 1000)
+    monkeypatch.setattr("glmkit.design.split._MIN_BLOCK_ROWS", 300)
+    rng = np.random.default_rng(5)
+    n = 20000
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 2))])
+    wide = SplitDesign([DenseDesign(X), CategoricalDesign(rng.integers(0, 300, n).astype(np.int32), 300)])
+    assert wide.nbytes == X.nbytes + 4 * n
+    narrow = DenseDesign(X)
+    y = rng.poisson(1.0, n).astype(float)
+    ones = np.broadcast_to(1.0, (n,))
+    zeros = np.broadcast_to(0.0, (n,))
+    for design, k in ((wide, 1), (narrow, 2)):
+        problem = GLMProblem(X=design, y=y, family=sm.families.Poisson(), prior_weights=ones,
+                             freq_weights=ones, offset=zeros)
+        assert len(InMemorySweeper(problem)._chunks()) == k

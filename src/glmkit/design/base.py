@@ -57,6 +57,12 @@ class DesignMatrix(ABC):
         DesignMatrix. A solver's sweep over the blocks is one pass over the data."""
         yield slice(0, self.shape[0]), self
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the design holds (a dense float64 n x p by default)."""
+        n, p = self.shape
+        return 8 * n * p
+
     def row_chunks(self, k: int) -> list:
         """At most ``k`` (row slice, design) pairs of consecutive rows covering X, each with
         buffers of its own, so that threads can sweep them side by side

@@ -72,6 +72,10 @@ class CategoricalDesign(DesignMatrix):
         out[rows[ok], cols[ok]] = 1.0
         return out
 
+    @property
+    def nbytes(self) -> int:
+        return int(self.codes.nbytes)
+
     def rows_slice(self, sl: slice) -> "CategoricalDesign":
         """The rows ``sl`` as a view (no checks: the codes were checked once)."""
         out = object.__new__(CategoricalDesign)

@@ -59,6 +59,10 @@ class DenseDesign(DesignMatrix):
         return self._X.dtype
 
     @property
+    def nbytes(self) -> int:
+        return int(self._X.nbytes)
+
+    @property
     def array(self) -> np.ndarray:
         return self._X
 

@@ -20,6 +20,11 @@ class SparseDesign(DesignMatrix):
     def shape(self):
         return self._X.shape
 
+    @property
+    def nbytes(self) -> int:
+        return int(sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+                       for m in (self._X, self._Xt)))
+
     def matvec(self, b):
         return self._X @ np.asarray(b, dtype=float)
 

@@ -99,6 +99,10 @@ class SplitDesign(DesignMatrix):
             blk.blocks, blk._edges, blk._names = parts, self._edges, self._names
             yield sl, blk
 
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self.blocks)
+
     def row_chunks(self, k):
         cache = self.__dict__.setdefault("_chunks", {})
         if k not in cache:
