@@ -159,3 +159,17 @@ def test_wide_grams_keep_a_sweep_on_one_thread(monkeypatch):
         problem = GLMProblem(X=design, y=y, family=sm.families.Poisson(), prior_weights=ones,
                              freq_weights=ones, offset=zeros)
         assert len(InMemorySweeper(problem)._chunks()) == k
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_sweeps_on_threads_of_its_own():
+    """After a threaded sweep in the parent, a forked child's threaded sweep must not wait
+    on the parent's pool threads, which the child does not have."""
+    import multiprocessing as mp
+
+    assert _parallel.map_chunks(lambda i: i, [0, 1]) == [0, 1]   # the parent's pool exists
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        # as many chunks as in the parent: the child would reuse the parent's pool
+        result = pool.apply_async(_parallel.map_chunks, (abs, [-1, -2]))
+        assert result.get(timeout=30) == [1, 2]

@@ -102,6 +102,18 @@ def one_blas_thread():
                 _limiter = None
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: a pool inherited from the parent
+    would queue work that no thread runs (a hang). Start afresh."""
+    global _lock, _pool, _pool_size, _held, _limiter
+    _lock = threading.Lock()
+    _pool, _pool_size, _held, _limiter = None, 0, 0, None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _get_pool(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     with _lock:
