@@ -173,3 +173,26 @@ def test_a_forked_child_sweeps_on_threads_of_its_own():
         # as many chunks as in the parent: the child would reuse the parent's pool
         result = pool.apply_async(_parallel.map_chunks, (abs, [-1, -2]))
         assert result.get(timeout=30) == [1, 2]
+
+
+def test_fits_of_one_design_on_several_threads_at_once_agree():
+    """A design object shared by models fitted on several threads at once: each sweep uses
+    scratch buffers of its own thread, so every fit equals the one-thread fit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(8)
+    n = 3000
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 5))])
+    design = DenseDesign(X)
+    fits = []
+    for j in range(4):   # four responses, so that a shared scratch buffer shows
+        y = rng.poisson(np.exp(0.3 * j + X[:, 1:] @ rng.normal(0, 0.2, 5))).astype(float)
+        fits.append((y, sm.GLM(y, X, family=sm.families.Poisson()).fit().params))
+
+    def fit(j):
+        y, _ = fits[j % 4]
+        return j, sm.GLM(y, design, family=sm.families.Poisson()).fit().params
+
+    with ThreadPoolExecutor(8) as ex:
+        for j, params in ex.map(fit, range(64)):
+            np.testing.assert_allclose(params, fits[j % 4][1], rtol=1e-10, atol=1e-12)

@@ -1,6 +1,8 @@
 """Dense designs: the weighted Gram by BLAS on row blocks, with one reused buffer."""
 from __future__ import annotations
 
+from threading import get_ident
+
 import numpy as np
 
 from .base import DesignMatrix
@@ -39,10 +41,11 @@ class DenseDesign(DesignMatrix):
         if X.ndim != 2:
             raise ValueError(f"a dense design must be 2-d, got shape {X.shape}")
         self._X = X
-        # a dict (dtype -> buffer) that row blocks share with their parent, created lazily
+        # scratch buffers by (dtype, thread) that row blocks share with their parent, created
+        # lazily
         self._buf = _buffer if _buffer is not None else {}
         self._chunks: dict = {}
-        self._T = self._Tbuf = self._const = None
+        self._T = self._const = None
         self._small = X.dtype == np.float64 and X.size <= _SMALL_ELEMENTS
 
     def _transposed(self) -> np.ndarray:
@@ -92,12 +95,14 @@ class DenseDesign(DesignMatrix):
         return max(1, min(n, max(_BLOCK_ELEMENTS // max(p, 1), _MIN_BLOCK_ROWS)))
 
     def _buffer(self, rows: int, dtype=None) -> np.ndarray:
-        dtype = np.dtype(dtype) if dtype is not None else self._X.dtype
-        buf = self._buf.get(dtype)
+        """The scratch block, one per dtype and per thread (fits of one design on two
+        threads at once must not share it)."""
+        key = (np.dtype(dtype) if dtype is not None else self._X.dtype, get_ident())
+        buf = self._buf.get(key)
         p = self._X.shape[1]
         if buf is None or buf.shape[0] < rows:
-            buf = np.empty((max(rows, self.block_rows()), p), dtype=dtype)
-            self._buf[dtype] = buf
+            buf = np.empty((max(rows, self.block_rows()), p), dtype=key[0])
+            self._buf[key] = buf
         return buf[:rows]
 
     def take_rows(self, rows):
@@ -132,9 +137,11 @@ class DenseDesign(DesignMatrix):
         n = self._X.shape[0]
         if self._small:   # (X' diag(d)) X on the transposed copy, made exactly symmetric
             T = self._transposed()
-            if self._Tbuf is None:
-                self._Tbuf = np.empty_like(T)
-            g = np.multiply(T, d, out=self._Tbuf) @ self._X
+            key = ("T", get_ident(), T.shape)
+            scratch = self._buf.get(key)
+            if scratch is None:
+                scratch = self._buf[key] = np.empty_like(T)
+            g = np.multiply(T, d, out=scratch) @ self._X
             g += g.T
             g *= 0.5
             out += g
