@@ -447,3 +447,29 @@ def test_nearly_collinear_designs_keep_float64_grams(monkeypatch):
     exact = irls_module.irls(problem, None, SolverOptions(low_precision_gram=False))
     assert fast.converged and fast.history["passes"] == exact.history["passes"]
     np.testing.assert_allclose(fast.params, exact.params, rtol=1e-12)
+
+
+def test_constant_columns_are_read_once_per_model(monkeypatch):
+    """The default names ('const') and the fit's intercept-only start both need the
+    constant columns: X's columns are read for them once."""
+    from glmkit import _data
+
+    calls = []
+    real = dense_module.constant_columns
+
+    def counted(X):
+        calls.append(X.shape)
+        return real(X)
+
+    monkeypatch.setattr(_data, "constant_columns", counted)
+    monkeypatch.setattr(dense_module, "constant_columns", counted)
+    rng = np.random.default_rng(2)
+    X = np.column_stack([np.ones(300), rng.normal(size=(300, 2))])
+    y = rng.poisson(2.0, 300).astype(float)
+    model = sm.GLM(y, X, family=sm.families.Poisson())
+    res = model.fit()
+    assert model.exog_names == ["const", "x1", "x2"] and res.converged
+    assert len(calls) == 1
+    np.testing.assert_array_equal(model.problem.X.column_is_constant(), [True, False, False])
+    with pytest.raises(ValueError, match="one flag per column"):
+        DenseDesign(X).known_constant_columns([True])

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import sparse
 
 from .design import DesignMatrix, as_design
+from .design.dense import constant_columns
 from .exceptions import MissingDataError
 from .families import Binomial, Family, links
 
@@ -37,6 +38,9 @@ class ModelData:
     row_labels: pd.Index | None
     is_pandas: bool
     n_dropped: int
+    #: which columns of a dense X are constant, when the default names needed it (so the
+    #: design need not read X's columns again)
+    constant_columns: np.ndarray | None = None
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -238,11 +242,13 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
                           stacklevel=4)
     # --- names -----------------------------------------------------------------
     is_pandas = xindex is not None or yindex is not None or xcols is not None
+    constant_columns = None
     endog_names = _endog_name(ycols, two_col)
     if xcols is not None and None not in xcols:
         exog_names = xcols
     elif isinstance(X, np.ndarray):
-        exog_names = _default_names(X)
+        constant_columns = _constant_columns(X)
+        exog_names = names_from_constant(constant_columns)
     else:
         const = X.column_is_constant()
         exog_names = ["const" if const[j] else f"x{j + 1}" for j in range(X.shape[1])]
@@ -254,6 +260,7 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         freq_weights=_own(vectors["freq_weights"]), var_weights=_own(vectors["var_weights"]),
         n_trials=_own(n_trials), endog_names=endog_names, exog_names=list(exog_names),
         row_labels=keep_index, is_pandas=is_pandas, n_dropped=n_dropped,
+        constant_columns=constant_columns,
     )
 
 
@@ -275,16 +282,11 @@ def _endog_name(ycols, two_col) -> str:
     return ", ".join(ycols) if two_col else ycols[0]
 
 
-def _default_names(X: np.ndarray) -> list[str]:
-    """statsmodels' names: 'const' for a constant column, x1, x2, ... for the others."""
+def _constant_columns(X: np.ndarray) -> np.ndarray:
+    """statsmodels' test for 'const' (none when there is only one row)."""
     if X.shape[0] <= 1:   # one row: no column is known to be constant
-        return names_from_constant(np.zeros(X.shape[1], dtype=bool))
-    first = X[0]
-    # columns constant over the first rows, then checked in full (usually just one)
-    const = (first != 0) & np.all(X[:64] == first, axis=0)
-    for j in np.flatnonzero(const):
-        const[j] = bool(np.all(X[:, j] == first[j]))
-    return names_from_constant(const)
+        return np.zeros(X.shape[1], dtype=bool)
+    return constant_columns(X)
 
 
 def names_from_constant(const) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _data, likelihood
-from .design import as_design
+from .design import DenseDesign, as_design
 from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarning,
                          PerfectSeparationWarning)
 from .families import Binomial, Family, Gaussian, Poisson
@@ -142,7 +142,10 @@ class GLM:
         else:
             prior = self.var_weights * self.n_trials
         freq = ones if d.freq_weights is None else d.freq_weights
-        return GLMProblem(X=as_design(d.X), y=d.y, family=self.family,
+        X = as_design(d.X)
+        if d.constant_columns is not None and X.shape[0] > 1 and isinstance(X, DenseDesign):
+            X.known_constant_columns(d.constant_columns)   # checked by the names already
+        return GLMProblem(X=X, y=d.y, family=self.family,
                           prior_weights=prior, freq_weights=freq, offset=offset)
 
     @cached_property
