@@ -20,6 +20,9 @@ from .base import SolverOptions
 #: Use a subsample start when n is at least this and at least MIN_RATIO times p.
 MIN_ROWS = 200_000
 MIN_RATIO = 200
+#: The subsample fit stops once its next step is below this many of its standard errors:
+#: its own maximum is itself ~sqrt(n / m) full-data standard errors from the full one.
+SUBSAMPLE_STEP_TOL = 0.1
 
 
 def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
@@ -39,8 +42,8 @@ def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
     sub = GLMProblem(X=problem.X.take_rows(rows), y=problem.y[rows], family=problem.family,
                      prior_weights=problem.prior_weights[rows],
                      freq_weights=problem.freq_weights[rows], offset=problem.offset[rows])
-    res = irls(sub, None, replace(options, tol=1e-6, refine_iter=0, maxiter=25,
-                                  low_precision_gram=False))
+    res = irls(sub, None, replace(options, tol=1e-6, step_tol=SUBSAMPLE_STEP_TOL,
+                                  maxiter=25, low_precision_gram=False))
     beta = np.asarray(res.params)
     # a subsample can be separated (rare events) or fail where the full data do not: then
     # R's starting means are the safer start
