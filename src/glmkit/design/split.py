@@ -87,17 +87,21 @@ class SplitDesign(DesignMatrix):
             return
         for start in range(0, n, rows):
             sl = slice(start, min(start + rows, n))
-            parts = []
-            for b in self.blocks:
-                if isinstance(b, DenseDesign):
-                    parts.append(DenseDesign(b.array[sl], b._buf))
-                elif isinstance(b, CategoricalDesign):
-                    parts.append(b.rows_slice(sl))
-                else:
-                    parts.append(b.take_rows(np.arange(sl.start, sl.stop)))
-            blk = object.__new__(SplitDesign)
-            blk.blocks, blk._edges, blk._names = parts, self._edges, self._names
-            yield sl, blk
+            yield sl, self._rows(sl, share_buffers=True)
+
+    def _rows(self, sl: slice, share_buffers: bool) -> "SplitDesign":
+        """The rows ``sl`` of every block side by side (views where the block allows)."""
+        parts = []
+        for b in self.blocks:
+            if isinstance(b, DenseDesign):
+                parts.append(DenseDesign(b.array[sl], b._buf if share_buffers else None))
+            elif isinstance(b, CategoricalDesign):
+                parts.append(b.rows_slice(sl))
+            else:
+                parts.append(b.take_rows(np.arange(sl.start, sl.stop)))
+        blk = object.__new__(SplitDesign)
+        blk.blocks, blk._edges, blk._names = parts, self._edges, self._names
+        return blk
 
     @property
     def nbytes(self) -> int:
@@ -105,21 +109,9 @@ class SplitDesign(DesignMatrix):
 
     def row_chunks(self, k):
         cache = self.__dict__.setdefault("_chunks", {})
-        if k not in cache:
-            chunks = []
-            for sl in chunk_slices(self.shape[0], self.block_rows(), k):
-                parts = []
-                for b in self.blocks:
-                    if isinstance(b, DenseDesign):
-                        parts.append(DenseDesign(b.array[sl]))   # buffers of its own
-                    elif isinstance(b, CategoricalDesign):
-                        parts.append(b.rows_slice(sl))
-                    else:
-                        parts.append(b.take_rows(np.arange(sl.start, sl.stop)))
-                blk = object.__new__(SplitDesign)
-                blk.blocks, blk._edges, blk._names = parts, self._edges, self._names
-                chunks.append((sl, blk))
-            cache[k] = chunks
+        if k not in cache:   # chunks for threads: dense blocks with buffers of their own
+            cache[k] = [(sl, self._rows(sl, share_buffers=False))
+                        for sl in chunk_slices(self.shape[0], self.block_rows(), k)]
         return cache[k]
 
     def take_rows(self, rows):
