@@ -172,20 +172,20 @@ _SUM_BLOCK_ROWS = 1 << 15
 
 
 def _level_sums_of_columns(cat: CategoricalDesign, X: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """sum over rows of level l of d_i X_ij, for every level l and column j (L x k): one
-    bincount per row block on the key level * k + j (no one-hot, no n x k temporary)."""
+    """sum over rows of level l of d_i X_ij, for every level l and column j (L x k): per
+    row block, d * X transposed into a k x rows buffer, then one bincount per column (its L
+    sums stay in cache; one bincount on a level * k + j key was 1.4x slower at L = 2,000,
+    k = 11). No one-hot, no n x k temporary."""
     n, k = X.shape
     L = cat.n_levels
-    out = np.zeros(L * k)
+    out = np.zeros((k, L))
     rows = max(1, min(n, _SUM_BLOCK_ROWS))
-    buf = np.empty((rows, k))
-    key = np.empty((rows, k), dtype=np.intp)
-    cols = np.arange(k, dtype=np.intp)
+    buf = np.empty((k, rows))
     for start in range(0, n, rows):
         stop = min(n, start + rows)
         m = stop - start
-        np.multiply(X[start:stop], d[start:stop, None], out=buf[:m])
-        np.multiply(cat.codes[start:stop, None], k, out=key[:m], dtype=np.intp)
-        key[:m] += cols
-        out += np.bincount(key[:m].ravel(), weights=buf[:m].ravel(), minlength=L * k)
-    return out.reshape(L, k)
+        np.multiply(X[start:stop].T, d[start:stop], out=buf[:, :m])
+        codes = cat.codes[start:stop].astype(np.intp, copy=False)
+        for j in range(k):
+            out[j] += np.bincount(codes, weights=buf[j, :m], minlength=L)
+    return out.T
