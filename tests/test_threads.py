@@ -196,3 +196,39 @@ def test_fits_of_one_design_on_several_threads_at_once_agree():
     with ThreadPoolExecutor(8) as ex:
         for j, params in ex.map(fit, range(64)):
             np.testing.assert_allclose(params, fits[j % 4][1], rtol=1e-10, atol=1e-12)
+
+
+def test_the_blas_limit_holds_and_is_restored_whichever_thread_ends_the_hold():
+    """threadpoolctl lets one 'controlling' thread set OpenBLAS's pool: a hold that starts
+    on one thread and ends on another must still limit BLAS and restore it at the end."""
+    import threading
+
+    before = _blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("needs a BLAS allowed two or more threads")
+    entered, release, seen = threading.Event(), threading.Event(), []
+
+    def other():
+        with _parallel.one_blas_thread():
+            entered.set()
+            release.wait(10)
+            seen.append(_blas_threads())   # the main thread has left: still held
+
+    with _parallel.one_blas_thread():
+        t = threading.Thread(target=other)
+        t.start()
+        assert entered.wait(10)
+        seen.append(_blas_threads())
+    release.set()
+    t.join()
+    assert seen == [[1] * len(before)] * 2
+    assert _blas_threads() == before   # restored by the other thread, which left last
+
+    def alone():
+        with _parallel.one_blas_thread():
+            seen.append(_blas_threads())
+
+    t = threading.Thread(target=alone)   # a hold begun off the main thread limits too
+    t.start()
+    t.join()
+    assert seen[-1] == [1] * len(before) and _blas_threads() == before

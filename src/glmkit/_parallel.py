@@ -30,7 +30,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _blas_controller = None     # threadpoolctl's controller of the BLAS libraries; False: none
 _held = 0                   # sweeps running with BLAS held at one thread
-_limiter = None
+_saved: list | None = None  # the BLAS thread counts before the hold
 
 
 def _blas():
@@ -75,22 +75,46 @@ def threads_for(elements: int) -> int:
     ctl = _blas()
     if not ctl:
         return 1
-    allowed = max(lib.num_threads or 1 for lib in ctl.lib_controllers)
+    # while another sweep holds BLAS at one thread, the caller's own setting is the saved one
+    counts = _saved if _saved is not None else [lib.num_threads for lib in ctl.lib_controllers]
+    allowed = max((c or 1) for c in counts)
     return max(1, min(_cores(), allowed))
+
+
+def _set_blas_threads(ctl, counts) -> None:
+    """Set each BLAS library's thread count. threadpoolctl lets only one 'controlling'
+    thread set OpenBLAS's process-wide pool and silently ignores the others; the hold may
+    start on one thread and end on another, so control is released around each call (under
+    ``_lock``, the only place glmkit sets it)."""
+    try:
+        from threadpoolctl import OpenBLASController
+
+        release = getattr(OpenBLASController, "clear_controlling_thread", None)
+    except ImportError:   # pragma: no cover  (older threadpoolctl: no controlling thread)
+        release = None
+    for lib, k in zip(ctl.lib_controllers, counts):
+        if release is not None:
+            release(force=True)
+        if k is not None:
+            lib.set_num_threads(k)
+    if release is not None:
+        release(force=True)
 
 
 @contextmanager
 def one_blas_thread():
-    """BLAS at one thread while any threaded sweep runs (reference-counted, so sweeps on
-    several of the caller's threads restore the caller's limit once, at the end)."""
-    global _held, _limiter
+    """BLAS at one thread while any threaded sweep runs (reference-counted: sweeps on
+    several of the caller's threads restore the caller's setting once, at the end, from
+    whichever thread finishes last)."""
+    global _held, _saved
     ctl = _blas()
     if not ctl:
         yield
         return
     with _lock:
         if _held == 0:
-            _limiter = ctl.limit(limits=1)
+            _saved = [lib.num_threads for lib in ctl.lib_controllers]
+            _set_blas_threads(ctl, [1] * len(_saved))
         _held += 1
     try:
         yield
@@ -98,16 +122,19 @@ def one_blas_thread():
         with _lock:
             _held -= 1
             if _held == 0:
-                _limiter.restore_original_limits()
-                _limiter = None
+                _set_blas_threads(ctl, _saved)
+                _saved = None
 
 
 def _after_fork_in_child() -> None:
     """A forked child has none of the parent's threads: a pool inherited from the parent
-    would queue work that no thread runs (a hang). Start afresh."""
-    global _lock, _pool, _pool_size, _held, _limiter
+    would queue work that no thread runs (a hang). Start afresh, with the BLAS setting the
+    parent had before any hold."""
+    global _lock, _pool, _pool_size, _held, _saved
     _lock = threading.Lock()
-    _pool, _pool_size, _held, _limiter = None, 0, 0, None
+    if _saved is not None and _blas():
+        _set_blas_threads(_blas(), _saved)
+    _pool, _pool_size, _held, _saved = None, 0, 0, None
 
 
 if hasattr(os, "register_at_fork"):
@@ -118,6 +145,8 @@ def _get_pool(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     with _lock:
         if _pool is None or _pool_size < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)   # idle threads end; running work finishes
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="glmkit")
             _pool_size = workers
         return _pool
