@@ -243,7 +243,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             else:
                 beta_new = cur.beta.copy()
                 beta_new[keep] += delta
-            if stop == "after" and can_regram:
+            if stop == "after" and hasattr(sw._sw, "at"):
                 # the point after this step is within step_tol standard errors of the
                 # maximum (as the last two steps show): its deviance, mean and weights cost
                 # one X @ b, not a sweep; X'WX there is formed when the covariance needs it
@@ -252,6 +252,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                         - cur.sw.deviance <= options.tol * (abs(cur.sw.deviance) + 0.1):
                     cur = _State(beta_new, last)
                     history["deviance"].append(last.deviance)
+                    history["step_halvings"].append(0)
                     history["last_step_unswept"] = True
                     converged = True
                     break
@@ -364,21 +365,26 @@ def _stop_rule(problem, options, delta, prev_step, score, diag, dev, n_eff) -> s
     Both need the deviance decrease the quadratic model predicts for ``delta``, delta'
     score, to pass R's rule. Then ``'here'``: no coefficient would move by ``step_tol``
     marginal standard errors. ``'after'``: the point after ``delta`` is that close to the
-    maximum, estimated from the ratio ``rate`` of this step to the previous one (in standard
-    errors, at most MAX_RATE): the steps left after it sum to rate / (1 - rate) |delta| for
-    a linear rate, less for Newton's quadratic one. None: take the step and sweep again.
+    maximum, estimated coefficient by coefficient from the ratio r_j of this step to the
+    previous one (at most MAX_RATE): the steps left after it sum to r_j / (1 - r_j) |delta_j|
+    for a linear rate, less for Newton's quadratic one. (A ratio of the largest steps would
+    mix coefficients: a review found a Gaussian-log fit stopped 7.7e-8 SE from the maximum.)
+    None: take the step and sweep again.
     """
     if abs(float(delta @ score)) >= options.tol * (abs(dev) + 0.1):
         return None
     per_se = _per_se(problem, diag, dev, n_eff)
-    size = float(np.max(np.abs(delta) * per_se, initial=0.0))
-    if size < options.step_tol:
+    size = np.abs(delta) * per_se
+    if float(np.max(size, initial=0.0)) < options.step_tol:
         return "here"
     if prev_step is None:
         return None
-    prev = float(np.max(np.abs(prev_step) * per_se, initial=0.0))
-    rate = size / prev if prev > 0 else 1.0
-    if rate <= MAX_RATE and rate / (1.0 - rate) * size < options.step_tol:
+    prev = np.abs(prev_step) * per_se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(prev > 0, size / prev, np.inf)
+        left = np.where(rate < 1.0, rate / (1.0 - rate) * size, np.inf)
+    settled = size < options.step_tol * 1e-3   # steps too small to matter, whatever their rate
+    if np.all(settled | ((rate <= MAX_RATE) & (left < options.step_tol))):
         return "after"
     return None
 
