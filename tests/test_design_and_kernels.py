@@ -521,3 +521,19 @@ def test_default_fits_stop_within_the_step_tolerance_of_the_maximum(name):
         worst = max(worst, float(np.max(np.abs(fit.params - tight.params)
                                         * np.sqrt(np.diag(G) / scale))))
     assert worst < 2e-8
+
+
+def test_a_small_design_stays_consistent_when_the_callers_array_changes():
+    """A small dense design keeps its own (transposed) copy and X is a view of it: if the
+    caller later edits their array, the design's products still agree with each other."""
+    rng = np.random.default_rng(6)
+    X = np.column_stack([np.ones(500), rng.normal(size=(500, 3))])
+    D = DenseDesign(X)
+    before = D.to_dense().copy()
+    X[:, 1] *= 2.0
+    A = D.to_dense()
+    np.testing.assert_array_equal(A, before)
+    d = rng.uniform(0.5, 2.0, 500)
+    np.testing.assert_allclose(D.sandwich(d), A.T @ (A * d[:, None]), rtol=1e-12)
+    b = rng.normal(size=4)
+    np.testing.assert_allclose(D.matvec(b), A @ b, rtol=1e-12, atol=1e-13)

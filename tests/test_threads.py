@@ -175,13 +175,13 @@ def test_a_forked_child_sweeps_on_threads_of_its_own():
         assert result.get(timeout=30) == [1, 2]
 
 
-def test_fits_of_one_design_on_several_threads_at_once_agree():
+@pytest.mark.parametrize("n", [3000, 60000], ids=["transposed_copy", "row_blocks"])
+def test_fits_of_one_design_on_several_threads_at_once_agree(n):
     """A design object shared by models fitted on several threads at once: each sweep uses
     scratch buffers of its own thread, so every fit equals the one-thread fit."""
     from concurrent.futures import ThreadPoolExecutor
 
     rng = np.random.default_rng(8)
-    n = 3000
     X = np.column_stack([np.ones(n), rng.standard_normal((n, 5))])
     design = DenseDesign(X)
     fits = []
@@ -232,3 +232,18 @@ def test_the_blas_limit_holds_and_is_restored_whichever_thread_ends_the_hold():
     t.start()
     t.join()
     assert seen[-1] == [1] * len(before) and _blas_threads() == before
+
+
+def test_a_design_pickles_without_its_scratch_buffers_and_thread_chunks(monkeypatch):
+    import pickle
+
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setenv("GLMKIT_NUM_THREADS", "2")
+    rng = np.random.default_rng(4)
+    X = np.column_stack([np.ones(200_000), rng.standard_normal((200_000, 3))])
+    design = DenseDesign(X)
+    size = len(pickle.dumps(design))
+    y = rng.poisson(1.0, 200_000).astype(float)
+    sm.GLM(y, design, family=sm.families.Poisson()).fit()
+    assert design._chunks and design._buf   # the fit used both
+    assert len(pickle.dumps(design)) < size + 10_000   # (+ the cached constant-column mask)

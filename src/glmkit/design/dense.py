@@ -40,17 +40,26 @@ class DenseDesign(DesignMatrix):
         X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"a dense design must be 2-d, got shape {X.shape}")
-        self._X = X
-        # scratch buffers by (dtype, thread) that row blocks share with their parent, created
-        # lazily
+        # scratch buffers by (dtype, thread) that row blocks and chunks share with their
+        # parent, created lazily
         self._buf = _buffer if _buffer is not None else {}
         self._chunks: dict = {}
         self._T = self._const = None
-        self._small = X.dtype == np.float64 and X.size <= _SMALL_ELEMENTS
+        # a small design (not a block of a larger one) holds its own p x n copy, and X is
+        # a view of it: both stay the same even if the caller's array changes later
+        self._small = _buffer is None and X.dtype == np.float64 and X.size <= _SMALL_ELEMENTS
+        if self._small:
+            self._T = np.ascontiguousarray(X.T)
+            self._T.setflags(write=False)
+            X = self._T.T
+        self._X = X
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_buf"], state["_chunks"] = {}, {}   # scratch and thread chunks are not data
+        return state
 
     def _transposed(self) -> np.ndarray:
-        if self._T is None:
-            self._T = np.ascontiguousarray(self._X.T)
         return self._T
 
     @property
@@ -120,7 +129,7 @@ class DenseDesign(DesignMatrix):
 
     def row_chunks(self, k):
         if k not in self._chunks:
-            self._chunks[k] = [(sl, DenseDesign(self._X[sl]))
+            self._chunks[k] = [(sl, DenseDesign(self._X[sl], self._buf))
                                for sl in chunk_slices(self._X.shape[0], self.block_rows(), k)]
         return self._chunks[k]
 

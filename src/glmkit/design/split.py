@@ -87,14 +87,15 @@ class SplitDesign(DesignMatrix):
             return
         for start in range(0, n, rows):
             sl = slice(start, min(start + rows, n))
-            yield sl, self._rows(sl, share_buffers=True)
+            yield sl, self._rows(sl)
 
-    def _rows(self, sl: slice, share_buffers: bool) -> "SplitDesign":
-        """The rows ``sl`` of every block side by side (views where the block allows)."""
+    def _rows(self, sl: slice) -> "SplitDesign":
+        """The rows ``sl`` of every block side by side (views where the block allows; dense
+        views share their parent's scratch buffers, which are per thread)."""
         parts = []
         for b in self.blocks:
             if isinstance(b, DenseDesign):
-                parts.append(DenseDesign(b.array[sl], b._buf if share_buffers else None))
+                parts.append(DenseDesign(b.array[sl], b._buf))
             elif isinstance(b, CategoricalDesign):
                 parts.append(b.rows_slice(sl))
             else:
@@ -107,10 +108,17 @@ class SplitDesign(DesignMatrix):
     def nbytes(self) -> int:
         return sum(b.nbytes for b in self.blocks)
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_chunks", None)   # thread chunks are views, not data
+        return state
+
     def row_chunks(self, k):
+        if not all(isinstance(b, (DenseDesign, CategoricalDesign)) for b in self.blocks):
+            return [(slice(0, self.shape[0]), self)]   # sparse blocks: rows would be copies
         cache = self.__dict__.setdefault("_chunks", {})
-        if k not in cache:   # chunks for threads: dense blocks with buffers of their own
-            cache[k] = [(sl, self._rows(sl, share_buffers=False))
+        if k not in cache:
+            cache[k] = [(sl, self._rows(sl))
                         for sl in chunk_slices(self.shape[0], self.block_rows(), k)]
         return cache[k]
 
