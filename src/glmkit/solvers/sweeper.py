@@ -206,17 +206,22 @@ class InMemorySweeper:
 
     def _over_blocks(self, sw: Sweep, each) -> list:
         """``each(chunk number, row slice, block of X, mu, w)`` on every row block at the
-        sweep's eta, the chunks of rows on threads side by side; returns the chunk count."""
+        sweep's eta (its mu and w when it has them), the chunks of rows on threads side by
+        side; returns the chunk count."""
         problem, kernel = self.problem, self.kernel
         tw, y, eta = problem.total_weights, problem.y, sw.eta
         chunks = self._chunks()
+        known = sw.mu is not None and sw.w is not None
 
         def rows(i):
             start, Xc = chunks[i]
             with np.errstate(all="ignore"):
                 for sl, Xb in Xc.row_blocks():
                     sl = slice(start + sl.start, start + sl.stop)
-                    m, _, w, _, _ = kernel.evaluate(y[sl], eta[sl], tw[sl], False)
+                    if known:
+                        m, w = sw.mu[sl], sw.w[sl]
+                    else:
+                        m, _, w, _, _ = kernel.evaluate(y[sl], eta[sl], tw[sl], False)
                     each(i, sl, Xb, m, w)
 
         map_chunks(rows, list(range(len(chunks))))
@@ -225,21 +230,18 @@ class InMemorySweeper:
     def expected_gram(self, sw: Sweep) -> np.ndarray:
         """X'WX at a sweep's working weights (one pass, no X @ b)."""
         X = self.problem.X
-        if sw.w is not None:
+        if sw.w is not None and len(self._chunks()) == 1:
             return X.sandwich(sw.w)
         p = X.shape[1]
-        grams: dict[int, np.ndarray] = {}
+        grams = [np.zeros((p, p)) for _ in self._chunks()]
 
         def gram(i, sl, Xb, m, w):
-            if i not in grams:
-                grams[i] = np.zeros((p, p))
             Xb.add_sandwich(w, grams[i])
 
-        chunks = self._over_blocks(sw, gram)
-        G = grams.get(0, np.zeros((p, p)))
-        for i in range(1, chunks):   # in chunk order: the same sum on every run
-            if i in grams:
-                G += grams[i]
+        self._over_blocks(sw, gram)
+        G = grams[0]
+        for g in grams[1:]:   # in chunk order: the same sum on every run
+            G += g
         return G
 
     def finish(self, sw: Sweep) -> None:
