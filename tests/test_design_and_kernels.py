@@ -461,7 +461,7 @@ def test_constant_columns_are_read_once_per_model(monkeypatch):
         calls.append(X.shape)
         return real(X)
 
-    monkeypatch.setattr(_data, "constant_columns", counted)
+    monkeypatch.setattr(_data, "constant_columns_of", counted)
     monkeypatch.setattr(dense_module, "constant_columns", counted)
     rng = np.random.default_rng(2)
     X = np.column_stack([np.ones(300), rng.normal(size=(300, 2))])

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import sparse
 
 from .design import DesignMatrix, as_design
-from .design.dense import constant_columns
+from .design.dense import constant_columns as constant_columns_of
 from .exceptions import MissingDataError
 from .families import Binomial, Family, links
 
@@ -246,8 +246,10 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     endog_names = _endog_name(ycols, two_col)
     if xcols is not None and None not in xcols:
         exog_names = xcols
+    elif isinstance(X, np.ndarray) and X.shape[0] <= 1:   # one row: no column is known
+        exog_names = names_from_constant(np.zeros(X.shape[1], dtype=bool))  # to be constant
     elif isinstance(X, np.ndarray):
-        constant_columns = _constant_columns(X)
+        constant_columns = constant_columns_of(X)
         exog_names = names_from_constant(constant_columns)
     else:
         const = X.column_is_constant()
@@ -280,13 +282,6 @@ def _endog_name(ycols, two_col) -> str:
     if ycols is None or None in ycols:
         return "y"
     return ", ".join(ycols) if two_col else ycols[0]
-
-
-def _constant_columns(X: np.ndarray) -> np.ndarray:
-    """statsmodels' test for 'const' (none when there is only one row)."""
-    if X.shape[0] <= 1:   # one row: no column is known to be constant
-        return np.zeros(X.shape[1], dtype=bool)
-    return constant_columns(X)
 
 
 def names_from_constant(const) -> list[str]:

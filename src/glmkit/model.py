@@ -143,7 +143,7 @@ class GLM:
             prior = self.var_weights * self.n_trials
         freq = ones if d.freq_weights is None else d.freq_weights
         X = as_design(d.X)
-        if d.constant_columns is not None and X.shape[0] > 1 and isinstance(X, DenseDesign):
+        if d.constant_columns is not None and isinstance(X, DenseDesign):
             X.known_constant_columns(d.constant_columns)   # checked by the names already
         return GLMProblem(X=X, y=d.y, family=self.family,
                           prior_weights=prior, freq_weights=freq, offset=offset)
