@@ -88,77 +88,54 @@ class InMemorySweeper:
         if grams is None:
             grams = (None, None) if reuse is None else (reuse.gram, reuse.gram_observed)
         tw_all, offset, y = problem.total_weights, problem.offset, problem.y
-
-        no_offset = self._no_offset
-
-        def rows(chunk, G, Go):
-            """The sums over one chunk of rows (accumulated into G and Go)."""
-            start, Xc = chunk
-            s = np.zeros(p)
-            dev, valid, blocks = 0.0, True, 0
-            lo, hi = np.inf, -np.inf
-            m = w = None
-            # a trial step outside the family's range gives meaningless numbers, and must
-            # not warn: the solver rejects it on its deviance and validity
-            with np.errstate(all="ignore"):
-                for sl, Xb in Xc.row_blocks():
-                    blocks += 1
-                    sl = slice(start + sl.start, start + sl.stop)
-                    if beta is None:
-                        e = eta0[sl]
-                    elif no_offset:
-                        e = Xb.matvec(beta)
-                    else:
-                        e = Xb.matvec(beta) + offset[sl]
-                    m, d, w, u, wo = kernel.evaluate(y[sl], e, tw_all[sl], observed)
-                    valid = valid and kernel.valid(e, m)
-                    if track_mu:
-                        mw = m[tw_all[sl] > 0]
-                        lo = min(lo, float(np.min(mw, initial=np.inf)))
-                        hi = max(hi, float(np.max(mw, initial=-np.inf)))
-                    dev += d
-                    if expected:
-                        Xb.add_sandwich(w, G, low=low)
-                    # from starting values IRLS solves X'WX b = X'Wz,
-                    # z = eta - offset + (y - mu) / mu_eta
-                    s += Xb.rmatvec(u if beta is not None else u + w * (e - offset[sl]))
-                    if observed:
-                        Xb.add_sandwich(wo, Go, low=low)
-                    eta[sl] = e
-            return G, Go, s, dev, valid, lo, hi, (m, w) if blocks == 1 else None
-
         chunks = self._chunks()
-        if len(chunks) == 1:
-            G, Go, s, dev, valid, lo, hi, whole = rows(
-                chunks[0], _zeroed(grams[0], p) if expected else None,
-                _zeroed(grams[1], p) if observed else None)
-            dev += self.constant
-            dev = max(dev, 0.0) if np.isfinite(dev) else dev
-            rng = (lo, hi) if track_mu else None
-            if whole is not None:   # one block (a small design): keep its mu and w
-                return Sweep(dev, valid, G, s, Go, eta, whole[0], whole[1], low, rng)
-            return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
-        accumulators = [(_zeroed(grams[0], p) if expected else None,
-                         _zeroed(grams[1], p) if observed else None)]
-        accumulators += [(np.zeros((p, p)) if expected else None,
-                          np.zeros((p, p)) if observed else None) for _ in chunks[1:]]
-        parts = map_chunks(lambda i: rows(chunks[i], *accumulators[i]), list(range(len(chunks))))
-        G, Go, s = parts[0][0], parts[0][1], parts[0][2]
+        # per chunk: [G, Go, score, deviance, valid, min mu, max mu, blocks, (mu, w)]
+        acc = [[_zeroed(grams[0], p) if expected else None,
+                _zeroed(grams[1], p) if observed else None,
+                np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None]]
+        acc += [[np.zeros((p, p)) if expected else None, np.zeros((p, p)) if observed else None,
+                 np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None] for _ in chunks[1:]]
+
+        def block(i, sl, Xb):
+            a = acc[i]
+            e = eta0[sl] if beta is None else self._eta(Xb, beta, sl)
+            m, d, w, u, wo = kernel.evaluate(y[sl], e, tw_all[sl], observed)
+            a[4] = a[4] and kernel.valid(e, m)
+            if track_mu:
+                mw = m[tw_all[sl] > 0]
+                a[5] = min(a[5], float(np.min(mw, initial=np.inf)))
+                a[6] = max(a[6], float(np.max(mw, initial=-np.inf)))
+            a[3] += d
+            if expected:
+                Xb.add_sandwich(w, a[0], low=low)
+            # from starting values IRLS solves X'WX b = X'Wz,
+            # z = eta - offset + (y - mu) / mu_eta
+            a[2] += Xb.rmatvec(u if beta is not None else u + w * (e - offset[sl]))
+            if observed:
+                Xb.add_sandwich(wo, a[1], low=low)
+            eta[sl] = e
+            a[7] += 1
+            a[8] = (m, w)
+
+        self._each_block(chunks, block)
+        G, Go, s = acc[0][0], acc[0][1], acc[0][2]
         dev, valid = self.constant, True
         lo, hi = np.inf, -np.inf
-        for i, part in enumerate(parts):   # in chunk order: the same sums on every run
+        for i, a in enumerate(acc):   # in chunk order: the same sums on every run
             if i:
                 if expected:
-                    G += part[0]
+                    G += a[0]
                 if observed:
-                    Go += part[1]
-                s += part[2]
-            dev += part[3]
-            valid = valid and part[4]
-            lo, hi = min(lo, part[5]), max(hi, part[6])
+                    Go += a[1]
+                s += a[2]
+            dev += a[3]
+            valid = valid and a[4]
+            lo, hi = min(lo, a[5]), max(hi, a[6])
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
         rng = (lo, hi) if track_mu else None
+        if len(acc) == 1 and acc[0][7] == 1:   # one block (a small design): keep its mu, w
+            return Sweep(dev, valid, G, s, Go, eta, acc[0][8][0], acc[0][8][1], low, rng)
         return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
 
     def at(self, beta: np.ndarray) -> Sweep:
@@ -166,29 +143,42 @@ class InMemorySweeper:
         no score (``gram`` and ``score`` are None). The fit's last point when the step to it
         was solved but not swept (solvers/irls.py)."""
         problem, kernel = self.problem, self.kernel
-        X = problem.X
-        n = X.shape[0]
+        n = problem.X.shape[0]
         eta, mu, w = np.empty(n), np.empty(n), np.empty(n)
-        tw, offset, y = problem.total_weights, problem.offset, problem.y
+        tw, y = problem.total_weights, problem.y
         chunks = self._chunks()
+        acc = [[0.0, True] for _ in chunks]   # per chunk: deviance, valid
 
+        def block(i, sl, Xb):
+            e = self._eta(Xb, beta, sl)
+            m, d, wb, _, _ = kernel.evaluate(y[sl], e, tw[sl], False)
+            acc[i][1] = acc[i][1] and kernel.valid(e, m)
+            acc[i][0] += d
+            eta[sl], mu[sl], w[sl] = e, m, wb
+
+        self._each_block(chunks, block)
+        dev = self.constant + sum(a[0] for a in acc)
+        dev = max(dev, 0.0) if np.isfinite(dev) else dev
+        return Sweep(dev, all(a[1] for a in acc), None, None, None, eta, mu, w)
+
+    def _eta(self, Xb, beta, sl):
+        """X_b beta plus the offset of the rows ``sl`` (none to add when there is none)."""
+        e = Xb.matvec(beta)
+        return e if self._no_offset else e + self.problem.offset[sl]
+
+    @staticmethod
+    def _each_block(chunks: list, block) -> None:
+        """``block(chunk number, row slice, block of X)`` on every row block of every chunk,
+        the chunks on threads side by side. Trial points outside the family's range give
+        meaningless numbers and must not warn: the solver rejects them on their deviance
+        and validity."""
         def rows(i):
             start, Xc = chunks[i]
-            dev, valid = 0.0, True
             with np.errstate(all="ignore"):
                 for sl, Xb in Xc.row_blocks():
-                    sl = slice(start + sl.start, start + sl.stop)
-                    e = Xb.matvec(beta) if self._no_offset else Xb.matvec(beta) + offset[sl]
-                    m, d, wb, _, _ = kernel.evaluate(y[sl], e, tw[sl], False)
-                    valid = valid and kernel.valid(e, m)
-                    dev += d
-                    eta[sl], mu[sl], w[sl] = e, m, wb
-            return dev, valid
+                    block(i, slice(start + sl.start, start + sl.stop), Xb)
 
-        parts = map_chunks(rows, list(range(len(chunks))))
-        dev = self.constant + sum(d for d, _ in parts)
-        dev = max(dev, 0.0) if np.isfinite(dev) else dev
-        return Sweep(dev, all(v for _, v in parts), None, None, None, eta, mu, w)
+        map_chunks(rows, list(range(len(chunks))))
 
     def _chunks(self) -> list:
         """(first row, design) of the row chunks that threads sweep side by side."""
@@ -204,28 +194,22 @@ class InMemorySweeper:
             return [(0, X)]
         return [(sl.start, Xc) for sl, Xc in X.row_chunks(k)]
 
-    def _over_blocks(self, sw: Sweep, each) -> list:
+    def _over_blocks(self, sw: Sweep, each) -> None:
         """``each(chunk number, row slice, block of X, mu, w)`` on every row block at the
         sweep's eta (its mu and w when it has them), the chunks of rows on threads side by
-        side; returns the chunk count."""
+        side."""
         problem, kernel = self.problem, self.kernel
         tw, y, eta = problem.total_weights, problem.y, sw.eta
-        chunks = self._chunks()
         known = sw.mu is not None and sw.w is not None
 
-        def rows(i):
-            start, Xc = chunks[i]
-            with np.errstate(all="ignore"):
-                for sl, Xb in Xc.row_blocks():
-                    sl = slice(start + sl.start, start + sl.stop)
-                    if known:
-                        m, w = sw.mu[sl], sw.w[sl]
-                    else:
-                        m, _, w, _, _ = kernel.evaluate(y[sl], eta[sl], tw[sl], False)
-                    each(i, sl, Xb, m, w)
+        def block(i, sl, Xb):
+            if known:
+                each(i, sl, Xb, sw.mu[sl], sw.w[sl])
+            else:
+                m, _, w, _, _ = kernel.evaluate(y[sl], eta[sl], tw[sl], False)
+                each(i, sl, Xb, m, w)
 
-        map_chunks(rows, list(range(len(chunks))))
-        return len(chunks)
+        self._each_block(self._chunks(), block)
 
     def expected_gram(self, sw: Sweep) -> np.ndarray:
         """X'WX at a sweep's working weights (one pass, no X @ b)."""
