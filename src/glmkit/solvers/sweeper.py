@@ -46,6 +46,7 @@ class InMemorySweeper:
         self.problem = problem
         #: threads per sweep (None: :func:`glmkit._parallel.threads_for`)
         self.threads = threads
+        self._scratch: dict = {}   # the Grams that chunks past the first sum into
         self.kernel = kernel_for(problem.family, fused=fused)
         self.constant = self.kernel.constant(problem.y, problem.total_weights)
         off = problem.offset
@@ -93,8 +94,10 @@ class InMemorySweeper:
         acc = [[_zeroed(grams[0], p) if expected else None,
                 _zeroed(grams[1], p) if observed else None,
                 np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None]]
-        acc += [[np.zeros((p, p)) if expected else None, np.zeros((p, p)) if observed else None,
-                 np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None] for _ in chunks[1:]]
+        acc += [[self._scratch_gram(j, 0) if expected else None,
+                 self._scratch_gram(j, 1) if observed else None,
+                 np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None]
+                for j in range(1, len(chunks))]
 
         def block(i, sl, Xb):
             a = acc[i]
@@ -160,6 +163,14 @@ class InMemorySweeper:
         dev = self.constant + sum(a[0] for a in acc)
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
         return Sweep(dev, all(a[1] for a in acc), None, None, None, eta, mu, w)
+
+    def _scratch_gram(self, chunk: int, which: int) -> np.ndarray:
+        """A zeroed p x p Gram for chunk ``chunk`` > 0 to sum into, kept for the next sweeps
+        (no p x p allocation per sweep)."""
+        key = (chunk, which)
+        p = self.problem.X.shape[1]
+        self._scratch[key] = _zeroed(self._scratch.get(key), p)
+        return self._scratch[key]
 
     def _eta(self, Xb, beta, sl):
         """X_b beta plus the offset of the rows ``sl`` (none to add when there is none)."""
