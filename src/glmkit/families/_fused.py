@@ -18,7 +18,7 @@ import numpy as np
 from scipy import special
 
 from . import links as L
-from .family import Binomial, Family, Gamma, Gaussian, Poisson, Tweedie
+from .family import Binomial, Family, Gamma, Gaussian, InverseGaussian, Poisson, Tweedie
 
 EPS = np.finfo(float).eps
 _TINY = np.finfo(float).tiny
@@ -39,6 +39,13 @@ class GenericKernel:
     @property
     def start_anywhere(self) -> bool:
         return bool(self.concave or self.observed_pd)
+
+    @property
+    def fisher_is_newton(self) -> bool:
+        """Whether the expected information equals the observed one at every point (the
+        family's natural link: Fisher scoring steps are Newton steps)."""
+        fam = self.family
+        return type(fam) in _NATURAL and isinstance(self.link, _NATURAL[type(fam)])
 
     def __init__(self, family: Family):
         self.family = family
@@ -183,6 +190,13 @@ class TweedieLog(_InRange):
         dev = 2.0 * float(np.sum(tw * (m2 / (2.0 - p) - y * m1 / (1.0 - p))))
         w_obs = (tw * ((p - 1.0) * y * m1 + (2.0 - p) * m2)) if observed else None
         return mu, dev, w, u, w_obs
+
+
+#: The natural (canonical) link of each family whose ``canonical_link`` is one: there the
+#: observed information X'WX needs no correction term. (NegativeBinomial's and Tweedie's
+#: default log link is not their natural link.)
+_NATURAL = {Gaussian: L.Identity, Poisson: L.Log, Binomial: L.Logit, Gamma: L.InversePower,
+            InverseGaussian: L.InverseSquared}
 
 
 def kernel_for(family: Family, fused: bool = True) -> GenericKernel:
