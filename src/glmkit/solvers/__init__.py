@@ -52,9 +52,9 @@ def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
         return _solve(problem, start, options, method)
     unit = dataclasses.replace(problem, prior_weights=problem.prior_weights / c)
     res = _solve(unit, start, options, method)
-    gram = res.gram
-    gram = LazyGram(lambda: c * np.asarray(gram)) if isinstance(gram, LazyGram) \
-        else frozen(c * np.asarray(gram))
+    unit_gram = res.gram
+    gram = LazyGram(lambda: c * np.asarray(unit_gram)) if isinstance(unit_gram, LazyGram) \
+        else frozen(c * np.asarray(unit_gram))
     history = {**res.history, "deviance": [c * d for d in res.history.get("deviance", [])],
                "weight_unit": c}
     return dataclasses.replace(res, deviance=c * res.deviance, gram=gram, history=history,
