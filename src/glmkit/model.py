@@ -370,6 +370,8 @@ class GLM:
 
 
 _TEN_EPS = 10 * np.finfo(float).eps
+#: Fitted means this near 0 (or 1) in a fit that did not converge signal separation.
+_DRIFTING = 1e-8
 
 
 def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
@@ -391,7 +393,9 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
         names = [n for n, a in zip(exog_names, result.aliased) if a]
         notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
                       "linear combinations of earlier columns; their coefficients are NaN (as R)."))
-    eps = _TEN_EPS
+    # R's threshold at a maximum; a fit that found none and drifts with means this close
+    # to the boundary is separated (its coefficients head to infinity)
+    eps = _TEN_EPS if result.converged else _DRIFTING
     if isinstance(family, Binomial) and (mu_min < eps or mu_max > 1 - eps):
         notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
                       "occurred: perfect or quasi-complete separation; coefficients and "
