@@ -356,6 +356,9 @@ class Power(Link):
     name = "power"
 
     def __init__(self, power: float = 1.0):
+        if isinstance(power, bool) or not isinstance(power, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(power):
+            raise ValueError(f"Power(power) needs a finite number, got {power!r}.")
         if power == 0:
             raise ValueError("Power(0) is the log link: use links.Log() instead.")
         self.power = float(power)
