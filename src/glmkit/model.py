@@ -195,6 +195,7 @@ class GLM:
         """
         options, method_name, start = self._check_fit_args(
             start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t, kwargs)
+        self._check_fit_data(start, cov_type, cov_kwds)
         result = solve(self.problem, start, options, method_name)  # type: ignore[arg-type]
         notes = self._fit_warnings(result)
         from .results import GLMResults
@@ -241,6 +242,29 @@ class GLM:
                 raise ValueError(f"start_params must be {k} finite numbers, got {start_params!r}.")
         options = SolverOptions(maxiter=int(maxiter), tol=float(tol), tol_criterion=crit)
         return options, _METHODS[method.lower()], start
+
+    def _check_fit_data(self, start, cov_type, cov_kwds) -> None:
+        """What fit() can check against the data before any fitting work: cluster labels
+        (one per row, none missing), and that ``start_params`` give valid means (R's
+        glm.fit stops there too: 'cannot find valid starting values')."""
+        if cov_type == "cluster":
+            from .inference import _check_groups
+
+            _check_groups(cov_kwds["groups"], self.nobs)
+        if start is None:
+            return
+        p = self.problem
+        with np.errstate(all="ignore"):
+            eta = p.X.matvec(start) + p.offset
+            mu = self.family.link.inverse(eta)
+            ok = bool(np.all(np.isfinite(mu)) and p.is_valid(eta, mu)
+                      and np.isfinite(p.deviance(mu)))
+        if not ok:
+            raise ValueError(
+                "start_params give fitted means outside the family's range (or an infinite "
+                f"deviance) for the {self.family.name} family with the "
+                f"{type(self.family.link).__name__} link; give starting values whose means "
+                "are valid, or leave start_params out.")
 
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
