@@ -205,3 +205,22 @@ def test_bad_files_are_one_line_errors(capsys, tmp_path):
     sheet.write_bytes(b"PK\x03\x04")
     code, _, err = run(capsys, "fit", sheet, "-f", "y ~ x", "--family", "poisson")
     assert code == 1 and "save it as CSV" in err
+
+
+@pytest.mark.parametrize("body", ["1,2,3\n3,4\n2,4,1\n4,1,2\n", "1,2,3\n3,4,5,6\n2,4,1\n",
+                                  '1,2,3\n"3,4,5\n2,4,1\n4,1,2\n'])
+def test_ragged_csv_rows_are_an_error_not_missing_values(capsys, tmp_path, body):
+    """A row with fewer (or more) fields than the header is a malformed file: before, pandas
+    filled a short row with NaN and the fit dropped it, exiting 0 on 2 rows."""
+    bad = tmp_path / "ragged.csv"
+    bad.write_text("y,x,z\n" + body)
+    code, _, err = run(capsys, "fit", bad, "-f", "y ~ x + z", "--family", "poisson")
+    assert code == 1 and err.count("\n") == 1
+    assert "field(s) but the header has 3" in err
+
+
+def test_empty_cells_are_still_missing_values(capsys, tmp_path):
+    ok = tmp_path / "ok.csv"
+    ok.write_text("y,x,z\n1,2,\n3,4,\n2,4,1\n4,1,2\n5,5,5\n6,2,2\n")
+    code, out, err = run(capsys, "fit", ok, "-f", "y ~ x + z", "--family", "poisson")
+    assert code == 0 and "dropped 2 row(s)" in err + out

@@ -34,6 +34,7 @@ its memory does not grow with the file.
 from __future__ import annotations
 
 import argparse
+import csv
 import bz2
 import gzip
 import json
@@ -120,6 +121,26 @@ def csv_options(path: str) -> dict[str, Any]:
     return {"sep": best, "decimal": "," if decimal_comma else "."}
 
 
+def _check_row_lengths(path: str, opts: dict[str, Any]) -> None:
+    """Every row has as many fields as the header. pandas fills a short row with missing
+    values, and the fit would silently drop it (a ragged file once fitted 2 of its rows);
+    an empty cell is written as an empty field, not as a missing one. One streaming pass
+    with the csv module, quoted fields included; blank lines are skipped as pandas does."""
+    opener: Any = next((f for ext, f in _OPENERS.items() if path.lower().endswith(ext)), open)
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        rows = csv.reader(fh, delimiter=opts["sep"])
+        header = next(rows, None)
+        if header is None:
+            return
+        width = len(header)
+        for line, row in enumerate(rows, start=2):
+            if row and len(row) != width and any(f.strip() for f in row):
+                raise CLIError(f"{path}: row {line} has {len(row)} field(s) but the header "
+                               f"has {width}; the file is malformed (a missing or extra "
+                               f"'{opts['sep']}', or an unclosed quote). Empty cells are "
+                               "missing values; fields themselves must not be left out.")
+
+
 def _check_columns(needed: list[str], available: list[str], path: str) -> None:
     lacking = [c for c in needed if c not in available]
     if lacking:
@@ -182,6 +203,7 @@ def read_data(path: str, columns: list[str]) -> pd.DataFrame:
         return frame.assign(**{c: frame[c].cat.reorder_categories(
             sorted(frame[c].cat.categories)) for c in text})
     opts = csv_options(path)
+    _check_row_lengths(path, opts)
     text = _csv_text_columns(path, columns, opts)
     frame = pd.read_csv(path, usecols=columns, dtype={c: "category" for c in text}, **opts)
     _check_numeric(frame, [c for c in columns if c not in text], path)
@@ -213,6 +235,7 @@ def iter_data(path: str, columns: list[str], chunksize: int) -> Iterator[pd.Data
             yield batch.to_pandas()
         return
     opts = csv_options(path)
+    _check_row_lengths(path, opts)
     _csv_text_columns(path, columns, opts)
     with pd.read_csv(path, usecols=columns, chunksize=chunksize, **opts) as reader:
         yield from reader
