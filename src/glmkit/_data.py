@@ -169,7 +169,11 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     }
     # --- missing values -------------------------------------------------------
     nan_by_input = {"endog": np.isnan(y).any(axis=1) if two_col else np.isnan(y)}
-    x_finite = isinstance(X, np.ndarray) and _all_finite(X)   # one pass, no n x k temporary
+    # one pass, no n x k temporary: column sums of squares are finite only when every
+    # value is (NaN and inf propagate, unless a sum overflows); they also show columns of
+    # extreme magnitude (_check_column_scales)
+    css = _column_squares(X) if isinstance(X, np.ndarray) else None
+    x_finite = css is not None and (bool(np.isfinite(css).all()) or bool(np.isfinite(X).all()))
     if isinstance(X, np.ndarray) and not x_finite:
         nan_by_input["exog"] = np.isnan(X).any(axis=1)
     nan_by_input.update({k2: np.isnan(v) for k2, v in vectors.items() if v is not None})
@@ -192,6 +196,7 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         keep = ~nan_rows
         n_dropped = int(nan_rows.sum())
         y, X = y[keep], X[keep]
+        css = None
         vectors = {k2: (None if v is None else v[keep]) for k2, v in vectors.items()}
         if keep_index is not None:
             keep_index = keep_index[keep]
@@ -258,7 +263,7 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     if len(set(exog_names)) != len(exog_names):
         raise ValueError(f"exog column names must be unique, got {exog_names}.")
     if isinstance(X, np.ndarray):
-        _check_column_scales(X, exog_names)
+        _check_column_scales(X, exog_names, _column_squares(X) if css is None else css)
     return ModelData(
         y=_copy_ro(y), X=_readonly(X) if isinstance(X, np.ndarray) else X,
         offset=_own(vectors["offset"]), exposure=_own(exposure_arr),
@@ -289,12 +294,18 @@ def _check_response_scale(y: np.ndarray, family: Family) -> None:
             "(with the identity link the coefficients scale by the same factor).")
 
 
-def _check_column_scales(X: np.ndarray, names: list[str]) -> None:
-    """Columns whose squares over- or underflow make X'WX meaningless: a column of 1e300
-    (or 1e-300) would be declared aliased. One pass (column sums of squares, no n x k
-    temporary); the rare suspects are then looked at directly."""
+def _column_squares(X: np.ndarray) -> np.ndarray:
+    """Sum of squares of each column (one pass, no n x k temporary)."""
     with np.errstate(all="ignore"):
-        css = np.einsum("ij,ij->j", X, X, dtype=float)
+        return np.einsum("ij,ij->j", X, X, dtype=float)
+
+
+def _check_column_scales(X: np.ndarray, names: list[str], css: np.ndarray) -> None:
+    """Columns whose squares over- or underflow make X'WX meaningless: a column of 1e300
+    (or 1e-300) would be declared aliased. ``css``: the columns' sums of squares; the rare
+    suspects are then looked at directly."""
+    if css.min() >= _SMALLEST ** 2 * 1e10 and css.max() <= _LARGEST:   # NaN: look closer
+        return
     suspect = np.flatnonzero(~(css <= _LARGEST) | (css < _SMALLEST ** 2 * 1e10))
     for j in suspect:
         top = float(np.max(np.abs(X[:, j])))

@@ -46,11 +46,6 @@ def _scale(problem: GLMProblem, dev, n_eff) -> float:
     return max(dev / max(n_eff, 1.0), 1e-300) if problem.family.has_free_scale else 1.0
 
 
-def _per_se(problem: GLMProblem, gram_diag, dev, n_eff) -> np.ndarray:
-    """1 / marginal standard error sqrt(scale / G_jj) of each coefficient."""
-    return np.sqrt(np.maximum(gram_diag, 0.0) / _scale(problem, dev, n_eff))
-
-
 def _is_slow(devs: list[float]) -> bool:
     """Whether the last deviance decreases shrink by less than half per pass."""
     if len(devs) < 5:
@@ -397,11 +392,12 @@ def _stop_rule(problem, options, delta, prev_step, score, diag, dev, n_eff) -> s
     decrement = float(delta @ score)   # delta' H delta: the Newton decrement, squared
     if abs(decrement) >= options.tol * (abs(dev) + 0.1):
         return None
-    per_se = _per_se(problem, diag, dev, n_eff)
-    if decrement < options.step_tol ** 2 * _scale(problem, dev, n_eff):
+    scale = _scale(problem, dev, n_eff)
+    if decrement < options.step_tol ** 2 * scale:
         # |c' delta| <= sqrt(delta' H delta) sqrt(c' H^-1 c) for every c: no coefficient
         # and no contrast moves by step_tol of its standard error
         return "here"
+    per_se = np.sqrt(np.maximum(diag, 0.0) / scale)   # 1 / marginal standard errors
     size = np.abs(delta) * per_se
     if prev_step is None:
         return "near"
