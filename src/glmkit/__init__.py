@@ -20,13 +20,14 @@ from .anova import anova
 from .inference import lr_test
 from .formula import glm
 from .model import GLM
+from .negbin import anova_nb, glm_nb
 from .persistence import load
 from .results import GLMResults
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "load", "anova", "lr_test", "families", "add_constant",
+    "GLM", "GLMResults", "glm", "glm_nb", "anova_nb", "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
     "DomainWarning", "ModelFileError", "ModelVersionError", "__version__",
 ]
