@@ -70,6 +70,8 @@ class GLM:
         self.formula_info = None
         #: Terms as [(name, [column positions])] for anova; None means one term per column.
         self.terms = None
+        #: Set by the formula interface: the data and arguments it was called with.
+        self.formula_call = None
         self.data = _data.prepare(endog, exog, family, offset, exposure, freq_weights,
                                   var_weights, missing)  # type: ignore[arg-type]
         self.n_dropped = self.data.n_dropped
