@@ -240,7 +240,7 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         y = np.divide(succ, n_trials, out=np.zeros(n), where=n_trials > 0)
     family.check_endog(y)
     _check_response_scale(y, family)
-    if isinstance(family, Binomial):
+    if isinstance(family, Binomial) and family.name == "Binomial":   # not QuasiBinomial
         m = n_trials if n_trials is not None else vectors["var_weights"]
         if m is not None and not np.allclose(m * y, np.round(m * y), rtol=0, atol=1e-7):
             warnings.warn("non-integer number of successes in a binomial GLM (trials times "

@@ -46,6 +46,7 @@ from . import _data
 from .exceptions import ModelFileError, ModelVersionError
 from .families import family as _families
 from .families import links as _links
+from .families.quasi import QuasiBinomial, QuasiPoisson
 
 __all__ = ["save_results", "load", "GLMResultsWithoutData", "FORMAT", "FORMAT_VERSION"]
 
@@ -56,7 +57,8 @@ _ARRAYS = "arrays/"
 
 _FAMILIES = {c.__name__: c for c in (_families.Gaussian, _families.Binomial, _families.Poisson,
                                      _families.Gamma, _families.InverseGaussian,
-                                     _families.NegativeBinomial, _families.Tweedie)}
+                                     _families.NegativeBinomial, _families.Tweedie,
+                                     QuasiPoisson, QuasiBinomial)}
 _LINKS = {name: obj for name, obj in vars(_links).items()
           if isinstance(obj, type) and issubclass(obj, _links.Link) and obj is not _links.Link
           and not name.startswith("_")}

@@ -130,7 +130,7 @@ def _chisq(table: pd.DataFrame, label: str, values: np.ndarray) -> pd.DataFrame:
 
 
 def _warn_f(res):
-    if isinstance(res.family, (Binomial, Poisson)):
+    if isinstance(res.family, (Binomial, Poisson)) and not res.family.has_free_scale:
         import warnings
 
         warnings.warn(f"F test assumes 'quasi{res.family.name.lower()}' family",

@@ -19,6 +19,7 @@ from scipy import special
 
 from . import links as L
 from .family import Binomial, Family, Gamma, Gaussian, InverseGaussian, Poisson, Tweedie
+from .quasi import QuasiBinomial, QuasiPoisson
 
 EPS = np.finfo(float).eps
 _TINY = np.finfo(float).tiny
@@ -45,7 +46,8 @@ class GenericKernel:
         """Whether the expected information equals the observed one at every point (the
         family's natural link: Fisher scoring steps are Newton steps)."""
         fam = self.family
-        return type(fam) in _NATURAL and isinstance(self.link, _NATURAL[type(fam)])
+        natural = next((_NATURAL[c] for c in type(fam).__mro__ if c in _NATURAL), None)
+        return natural is not None and isinstance(self.link, natural)
 
     def __init__(self, family: Family):
         self.family = family
@@ -203,9 +205,9 @@ def kernel_for(family: Family, fused: bool = True) -> GenericKernel:
     """The fastest kernel that equals the generic computation for this family and link."""
     link = family.link
     if fused:
-        if type(family) is Poisson and isinstance(link, L.Log):
+        if type(family) in (Poisson, QuasiPoisson) and isinstance(link, L.Log):
             return PoissonLog(family)
-        if type(family) is Binomial and isinstance(link, L.Logit):
+        if type(family) in (Binomial, QuasiBinomial) and isinstance(link, L.Logit):
             return BinomialLogit(family)
         if type(family) is Gamma and isinstance(link, L.Log):
             return GammaLog(family)

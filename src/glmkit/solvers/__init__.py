@@ -35,7 +35,8 @@ _CONCAVE = {
 
 def concave(family) -> bool:
     """Whether the family's log-likelihood is concave in eta with its link (see _CONCAVE)."""
-    return isinstance(family.link, _CONCAVE.get(type(family), ()))
+    links = next((_CONCAVE[c] for c in type(family).__mro__ if c in _CONCAVE), ())
+    return isinstance(family.link, links)
 
 
 def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
