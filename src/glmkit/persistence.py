@@ -427,6 +427,7 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
     model.missing = m["missing"]
     model.formula_info = formula_info
     model.terms = terms
+    model.formula_call = None   # the data the formula was evaluated on are not saved
     model.data = data
     model.n_dropped = int(m["n_dropped"])
     result = SolverResult(
