@@ -22,7 +22,7 @@ from .solvers._linalg import diagonal_positions, find_aliased
 
 __all__ = ["GLM"]
 
-_METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs"}
+_METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs", "firth": "firth"}
 _COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 _FIT_EXTRA = ("tol_criterion", "full_output", "disp", "max_start_irls")
 
@@ -186,7 +186,9 @@ class GLM:
         ----------
         start_params : array_like, optional starting coefficients (length k).
         maxiter : int, most iterations.
-        method : {'IRLS', 'newton', 'lbfgs'}.
+        method : {'IRLS', 'newton', 'lbfgs', 'firth'}; 'firth' is the bias-reduced fit
+            (Firth's penalized likelihood for the logit link, brglm2's AS_mean otherwise;
+            finite under separation), for families with a known dispersion.
         tol : float, tolerance on |dev - dev_old| / (|dev| + 0.1), R's rule (or on the
             coefficients with ``tol_criterion='params'``).
         scale : None (Pearson chi2 / df_resid for families with a dispersion, else 1),
@@ -211,7 +213,12 @@ class GLM:
         if unknown:
             raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}.")
         if not isinstance(method, str) or method.lower() not in _METHODS:
-            raise ValueError(f"method must be one of 'IRLS', 'newton', 'lbfgs'; got {method!r}.")
+            raise ValueError(f"method must be one of 'IRLS', 'newton', 'lbfgs', 'firth'; got "
+                             f"{method!r}.")
+        if method.lower() == "firth" and self.family.has_free_scale:
+            raise ValueError("method='firth' (bias reduction, brglm2's AS_mean) is available "
+                             "for families with a known dispersion: Binomial, Poisson, "
+                             f"NegativeBinomial; the family is {self.family.name}.")
         if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
             raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}.")
         if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):

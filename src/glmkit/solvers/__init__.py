@@ -12,10 +12,11 @@ from ..families.family import (Binomial, Gamma, Gaussian, InverseGaussian, Negat
 from ..problem import GLMProblem
 from .base import LazyGram, SolverOptions, SolverResult, frozen
 from .certify import certify
+from .firth import firth
 from .irls import irls
 from .lbfgs import lbfgs
 
-Method = Literal["IRLS", "newton", "lbfgs"]
+Method = Literal["IRLS", "newton", "lbfgs", "firth"]
 
 __all__ = ["SolverOptions", "SolverResult", "solve", "Method"]
 
@@ -48,6 +49,10 @@ def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
     The solver sees weights divided by a power of two near their largest (exact in binary
     floating point), and the deviance and Grams it returns are multiplied back.
     """
+    if method == "firth":
+        # its own convergence test (the adjusted score, not the score), and no weight unit:
+        # the adjustment does not scale with the weights, so their size matters
+        return firth(problem, start, options)
     c = _weight_unit(problem)
     if c == 1.0:
         return _solve(problem, start, options, method)
