@@ -9,15 +9,19 @@ from ..problem import GLMProblem
 from .base import SolverOptions, SolverResult
 from .irls import irls
 from .lbfgs import lbfgs
+from .scipy_opt import SCIPY_METHODS, OptimizerSettings, scipy_fit
 
-Method = Literal["IRLS", "newton", "lbfgs"]
+Method = Literal["IRLS", "newton", "lbfgs", "bfgs", "cg", "nm", "powell", "ncg", "basinhopping"]
 
-__all__ = ["SolverOptions", "SolverResult", "solve", "Method"]
+__all__ = ["SolverOptions", "SolverResult", "OptimizerSettings", "solve", "Method"]
 
 
 def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
-          method: Method = "IRLS") -> SolverResult:
+          method: Method = "IRLS", optimizer: OptimizerSettings | None = None) -> SolverResult:
     """Dispatch to the solver named by ``method`` (already validated).
+
+    ``optimizer`` carries statsmodels' scipy-optimizer keywords for the methods of
+    :mod:`glmkit.solvers.scipy_opt` ('bfgs', 'cg', 'nm', 'powell', 'ncg', 'basinhopping').
 
     An IRLS or Newton fit from R's starting means that fails is retried once from
     statsmodels' starting means (y + mean(y)) / 2, which avoids R's overshooting first step
@@ -39,4 +43,6 @@ def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
         return res
     if method == "lbfgs":
         return lbfgs(problem, start, options)
+    if method in SCIPY_METHODS:
+        return scipy_fit(problem, start, options, optimizer or OptimizerSettings(method))
     raise ValueError(f"unknown method {method!r}")
