@@ -12,6 +12,11 @@ dimension is adjusted by G / (G - 1), two-way combines dimensions by inclusion-e
 and no further small-sample factor is applied (vcovCL's default type for glm objects is
 HC0; HC1's (n - 1) / (n - k) is its default for lm only). Frequency weights count as
 repeated rows.
+
+statsmodels' ``cov_kwds={'use_correction': ...}`` for 'cluster' maps onto vcovCL's options:
+True (statsmodels' default) is G / (G - 1) (n - 1) / (n - k), vcovCL(type="HC1");
+False is no adjustment, vcovCL(type="HC0", cadjust=FALSE). Without it, glmkit's default
+above, vcovCL(type="HC0").
 """
 from __future__ import annotations
 
@@ -24,8 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]
-COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+CovType = Literal["nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster"]
+COV_TYPES = ("nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster")
 
 
 # --------------------------------------------------------------- robust covariance
@@ -54,18 +59,24 @@ def hat_values(res) -> np.ndarray:
     return h
 
 
-def _cluster_meat(U: np.ndarray, groups: np.ndarray, fw: np.ndarray) -> np.ndarray:
-    """sum over clusters of (sum of fw * U in the cluster)(...)' with the G/(G-1) adjustment."""
+def _cluster_meat(U: np.ndarray, groups: np.ndarray, fw: np.ndarray,
+                  cadjust: bool = True) -> np.ndarray:
+    """sum over clusters of (sum of fw * U in the cluster)(...)', times G/(G-1) when
+    ``cadjust``."""
     _, codes = np.unique(groups, return_inverse=True)
     G = int(codes.max()) + 1
     sums = np.zeros((G, U.shape[1]))
     np.add.at(sums, codes, U * fw[:, None])
-    adj = G / (G - 1.0) if G > 1 else 1.0
+    adj = G / (G - 1.0) if (G > 1 and cadjust) else 1.0
     return adj * sums.T @ sums
 
 
-def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
-    """Sandwich covariance over the kept (non-aliased) columns."""
+def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = None) -> np.ndarray:
+    """Sandwich covariance over the kept (non-aliased) columns.
+
+    ``use_correction`` (cluster only): None, glmkit's vcovCL default; True, statsmodels'
+    G/(G-1) (n-1)/(n-k); False, no small-sample factor.
+    """
     p = res.model.problem
     keep = res._keep
     X = p.X.to_dense()[:, keep]
@@ -83,7 +94,9 @@ def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
             sign = (-1.0) ** (size + 1)
             for combo in combinations(dims, size):
                 key = _combine_groups(g[:, list(combo)])
-                meat += sign * _cluster_meat(U, key, fw)
+                meat += sign * _cluster_meat(U, key, fw, cadjust=use_correction is not False)
+        if use_correction:
+            meat *= (n - 1.0) / (n - k)
     else:
         omega = np.square(u) * fw
         if cov_type == "HC1":
@@ -322,12 +335,9 @@ def rao_statistic(res_small, X_big: np.ndarray) -> float:
     return float(s @ sol)
 
 
-def check_robust_options(cov_type: str, kwds: dict) -> None:
-    """Errors that say what to fix for get_robustcov_results(cov_type, **kwds)."""
-    if cov_type not in COV_TYPES:
-        raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
-    unknown = set(kwds) - {"groups"}
-    if unknown:
-        raise TypeError(f"unknown covariance option(s) {sorted(unknown)}; 'cluster' takes groups=.")
-    if cov_type == "cluster" and "groups" not in kwds:
-        raise ValueError("cov_type='cluster' needs groups=labels (one per row).")
+def check_robust_options(cov_type: str, kwds: dict) -> tuple[str, dict]:
+    """Errors that say what to fix for get_robustcov_results(cov_type, **kwds); returns
+    the normalised (cov_type, kwds) (see :func:`glmkit.fit_args.check_cov`)."""
+    from .fit_args import check_cov
+
+    return check_cov(cov_type, kwds)

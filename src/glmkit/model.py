@@ -17,14 +17,11 @@ from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarnin
                          PerfectSeparationWarning)
 from .families import Binomial, Family, Gaussian, Poisson
 from .problem import GLMProblem
-from .solvers import SolverOptions, solve
+from .solvers import solve
 from .solvers._linalg import diagonal_positions, find_aliased
 
 __all__ = ["GLM"]
 
-_METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs"}
-_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
-_FIT_EXTRA = ("tol_criterion", "full_output", "disp", "max_start_irls")
 
 
 class GLM:
@@ -177,70 +174,69 @@ class GLM:
     # ------------------------------------------------------------------ fit
     def fit(self, start_params=None, maxiter: int = 100, method: str = "IRLS", tol: float = 1e-8,
             scale: float | Literal["X2", "dev"] | None = None, cov_type: str = "nonrobust",
-            cov_kwds: dict | None = None, use_t: bool | None = None, **kwargs: Any):
+            cov_kwds: dict | None = None, use_t: bool | None = None, full_output: bool = True,
+            disp: bool = False, max_start_irls: int = 3, **kwargs: Any):
         """Fit the model; returns an immutable :class:`~glmkit.results.GLMResults`.
 
         Parameters
         ----------
         start_params : array_like, optional starting coefficients (length k).
-        maxiter : int, most iterations.
-        method : {'IRLS', 'newton', 'lbfgs'}.
+        maxiter : int, most iterations; 0 evaluates the model at ``start_params``.
+        method : {'IRLS', 'newton', 'lbfgs', 'bfgs', 'cg', 'nm', 'powell', 'ncg',
+            'basinhopping'}. The last six are scipy's optimizers on the log-likelihood,
+            started by ``max_start_irls`` IRLS iterations (statsmodels' methods).
         tol : float, tolerance on |dev - dev_old| / (|dev| + 0.1), R's rule (or on the
             coefficients with ``tol_criterion='params'``).
         scale : None (Pearson chi2 / df_resid for families with a dispersion, else 1),
             'X2', 'dev' (deviance / df_resid) or a positive number.
-        cov_type : 'nonrobust', 'HC0'-'HC3' or 'cluster' (R's sandwich definitions).
-        cov_kwds : {'groups': labels} for 'cluster' (two columns for two-way clustering).
+        cov_type : 'nonrobust' (= 'eim', the expected information), 'oim' (observed
+            information), 'HC0'-'HC3' or 'cluster' (R's sandwich definitions).
+        cov_kwds : for 'cluster': {'groups': labels (two columns for two-way clustering),
+            'use_correction': bool, 'df_correction': bool} (see glmkit.inference).
         use_t : bool, optional; default: t tests when the scale is estimated (as R).
+        full_output, disp : statsmodels' optimizer output switches (``disp`` prints
+            scipy's message).
+        max_start_irls : int, IRLS iterations that start the scipy optimizers.
+        **kwargs
+            statsmodels' IRLS keywords ``atol``, ``rtol``, ``tol_criterion``,
+            ``wls_method``; optimizer keywords ``optim_hessian`` ('oim' or 'eim'),
+            ``callback``, ``retall``, ``skip_hessian`` and the method's scipy options
+            (``gtol``, ``xtol``, ...). See :mod:`glmkit.fit_args` for how they map.
         """
-        options, method_name, start = self._check_fit_args(
-            start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t, kwargs)
-        result = solve(self.problem, start, options, method_name)  # type: ignore[arg-type]
+        from .fit_args import check_fit_args
+
+        kwargs.update(full_output=full_output, disp=disp, max_start_irls=max_start_irls)
+        spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
+                              cov_kwds, use_t, kwargs)
+        if spec.evaluate_only:
+            from .solvers.scipy_opt import evaluate_at
+
+            result = evaluate_at(self.problem, spec.start)
+        else:
+            result = solve(self.problem, spec.start, spec.options,  # type: ignore[arg-type]
+                           spec.method, optimizer=spec.optimizer)
         notes = self._fit_warnings(result)
         from .results import GLMResults
 
-        return GLMResults(self, result, scale=scale, cov_type=cov_type, use_t=use_t,
-                          fit_warnings=notes, cov_kwds=cov_kwds)
+        return GLMResults(self, result, scale=spec.scale, cov_type=spec.cov_type,
+                          use_t=spec.use_t, fit_warnings=notes, cov_kwds=spec.cov_kwds,
+                          mle_settings=spec.mle_settings)
 
     def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
                         use_t, kwargs):
-        unknown = sorted(set(kwargs) - set(_FIT_EXTRA))
-        if unknown:
-            raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}.")
-        if not isinstance(method, str) or method.lower() not in _METHODS:
-            raise ValueError(f"method must be one of 'IRLS', 'newton', 'lbfgs'; got {method!r}.")
-        if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-            raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}.")
-        if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
-            raise ValueError(f"tol must be a positive number, got {tol!r}.")
-        if scale is not None and not (isinstance(scale, str) and scale in ("X2", "dev")):
-            is_number = isinstance(scale, (int, float, np.integer, np.floating)) \
-                and not isinstance(scale, bool)
-            if not (is_number and np.isfinite(scale) and scale > 0):
-                raise ValueError(f"scale must be None, 'X2', 'dev' or a positive number, "
-                                 f"got {scale!r}.")
-        if cov_type not in _COV_TYPES:
-            raise ValueError(f"cov_type must be one of {_COV_TYPES}, got {cov_type!r}.")
-        if cov_kwds and cov_type == "nonrobust":
-            raise ValueError("cov_kwds is only used with robust covariance types.")
-        if cov_kwds and set(cov_kwds) - {"groups"}:
-            raise TypeError(f"unknown cov_kwds {sorted(set(cov_kwds) - {'groups'})}; "
-                            "cov_type='cluster' takes {'groups': labels}.")
-        if cov_type == "cluster" and not (cov_kwds and "groups" in cov_kwds):
-            raise ValueError("cov_type='cluster' needs cov_kwds={'groups': labels}.")
-        if use_t not in (None, True, False):
-            raise ValueError(f"use_t must be None, True or False, got {use_t!r}.")
-        crit = kwargs.get("tol_criterion", "deviance")
-        if crit not in ("deviance", "params"):
-            raise ValueError(f"tol_criterion must be 'deviance' or 'params', got {crit!r}.")
-        start = None
-        if start_params is not None:
-            start = np.array(start_params, dtype=float).ravel()
-            k = self.data.X.shape[1]
-            if start.shape != (k,) or not np.all(np.isfinite(start)):
-                raise ValueError(f"start_params must be {k} finite numbers, got {start_params!r}.")
-        options = SolverOptions(maxiter=int(maxiter), tol=float(tol), tol_criterion=crit)
-        return options, _METHODS[method.lower()], start
+        """(options, method, start) for subclasses that run their own solver (DaskGLM):
+        the IRLS, Newton and L-BFGS fits with R's covariance types only."""
+        from .fit_args import check_fit_args
+
+        spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
+                              cov_kwds, use_t, dict(kwargs))
+        if spec.method not in ("IRLS", "newton", "lbfgs") or spec.evaluate_only \
+                or spec.cov_type == "oim" or set(spec.cov_kwds) - {"groups"}:
+            raise NotImplementedError(
+                f"{type(self).__name__}.fit takes method 'IRLS', 'newton' or 'lbfgs', "
+                "maxiter >= 1, and cov_type 'nonrobust', 'HC0'-'HC3' or 'cluster' "
+                "(groups only).")
+        return spec.options, spec.method, spec.start
 
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
@@ -378,7 +374,7 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
     R's boundary, aliased columns, and separation judged from the fitted means' range over
     the rows with weight."""
     notes: list[tuple[type[Warning], str]] = []
-    if not result.converged:
+    if not result.converged and not result.history.get("evaluated_only"):
         why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
         notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
                       "Try a larger maxiter, start_params, or check the model."))

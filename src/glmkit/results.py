@@ -34,7 +34,7 @@ class GLMResults:
 
     def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
                  use_t: bool | None = None, fit_warnings: tuple[str, ...] = (),
-                 cov_kwds: dict | None = None):
+                 cov_kwds: dict | None = None, mle_settings: dict | None = None):
         self.model = model
         self.family = model.family
         self._result = result
@@ -46,6 +46,8 @@ class GLMResults:
         self.n_iter = int(result.n_iter)
         self.aliased = result.aliased
         self.fit_warnings = tuple(fit_warnings)
+        #: statsmodels' record of how the fit was made (optimizer, wls_method, tolerances).
+        self.mle_settings = dict(mle_settings or {"optimizer": result.method})
         if use_t is None:
             use_t = self._scale_is_estimated
         self.use_t = bool(use_t)
@@ -119,12 +121,22 @@ class GLMResults:
 
     @property
     def fit_history(self) -> dict:
+        """statsmodels' keys: ``'iteration'`` (iterations made), ``'deviance'`` (np.inf,
+        then the deviance at the start and after each iteration, as statsmodels lists
+        them); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data)."""
         h = self._result.history
-        out = {"iteration": self.n_iter, "deviance": list(h.get("deviance", [])),
+        out = {"iteration": self.n_iter, "deviance": [np.inf, *h.get("deviance", [])],
                "step_halvings": list(h.get("step_halvings", []))}
         if "passes" in h:   # full passes over the data the solver made (IRLS)
             out["passes"] = int(h["passes"])
         return out
+
+    @property
+    def mle_retvals(self) -> dict:
+        """The optimizer's report (scipy methods: fopt, iterations, converged, message)."""
+        h = self._result.history
+        return dict(h.get("mle_retvals", {"converged": self.converged,
+                                           "iterations": self.n_iter}))
 
     @property
     def boundary(self) -> bool:
@@ -325,12 +337,26 @@ class GLMResults:
     def _cov(self) -> np.ndarray:
         if self.cov_type == "nonrobust":
             return self._normalized_cov * self.scale
+        if self.cov_type == "oim":
+            return self._observed_cov()
         from .inference import robust_cov
 
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
         keep = self._keep
-        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, self.cov_kwds.get("groups"))
+        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, self.cov_kwds.get("groups"),
+                                             self.cov_kwds.get("use_correction"))
+        return out
+
+    def _observed_cov(self) -> np.ndarray:
+        """scale * (observed information)^{-1} over the kept columns (cov_type='oim')."""
+        k = self._params.shape[0]
+        out = np.full((k, k), np.nan)
+        keep = self._keep
+        H = np.asarray(self.model.hessian(np.where(keep, self._params, 0.0), scale=1.0))
+        fac = try_factor(-H[np.ix_(keep, keep)], None)
+        if fac is not None:
+            out[np.ix_(keep, keep)] = fac.inverse() * self.scale
         return out
 
     def cov_params(self):
@@ -347,9 +373,10 @@ class GLMResults:
         (``groups=labels``, one or two columns). Numbers follow R's sandwich package."""
         from .inference import check_robust_options
 
-        check_robust_options(cov_type, kwds)
+        cov_type, kwds = check_robust_options(cov_type, kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
-                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds)
+                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
+                          mle_settings=self.mle_settings)
 
     # ----------------------------------------------------------- tests
     def wald_test(self, r_matrix, use_f: bool | None = None, scalar: bool = True):

@@ -1,0 +1,192 @@
+"""GLM.fit's arguments, checked once at the public boundary.
+
+statsmodels' keywords are accepted with statsmodels' meaning and mapped onto glmkit's
+explicit choices; anything else is a ``TypeError`` that names the keyword, before any
+fitting work.
+
+Conventions
+-----------
+- ``atol`` / ``rtol`` (statsmodels' IRLS stopping rule |c - c_old| <= atol + rtol |c_old|
+  on the deviance, or on the coefficients with ``tol_criterion='params'``) set glmkit's
+  relative tolerance to the tightest of ``atol`` and ``rtol`` (``tol`` when neither is
+  positive). glmkit's stopping rule then still takes the coefficients to within 1e-8
+  standard errors of the maximum (README, Conventions), so a looser tolerance never
+  leaves a fit short of the maximum.
+- ``wls_method`` ('lstsq', 'pinv', 'qr') is recorded in ``mle_settings``: glmkit solves
+  every weighted least-squares step with one Cholesky factor of X'WX and gives aliased
+  columns NaN, so the three give the same coefficients.
+- ``cov_type='eim'`` is the expected-information covariance, glmkit's (and R's)
+  ``'nonrobust'`` for every method; ``'oim'`` uses the observed information.
+- ``maxiter=0`` with ``start_params`` evaluates the model there without iterating.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .solvers import OptimizerSettings, SolverOptions
+from .solvers.scipy_opt import OPTIMIZER_OPTIONS, SCIPY_METHODS
+
+__all__ = ["FitSpec", "check_fit_args", "check_cov", "check_scale", "COV_TYPES"]
+
+METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs",
+           **{m: m for m in SCIPY_METHODS}}
+COV_TYPES = ("nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster")
+#: cov_kwds each robust type takes (statsmodels' names).
+COV_KWDS = {"cluster": ("groups", "use_correction", "df_correction")}
+WLS_METHODS = ("lstsq", "pinv", "qr")
+#: statsmodels' fit keywords for IRLS fits, and for fits by an optimizer.
+_IRLS_KEYS = ("atol", "rtol", "tol_criterion", "wls_method", "attach_wls")
+_COMMON_KEYS = ("full_output", "disp", "max_start_irls")
+_OPTIM_KEYS = ("optim_hessian", "callback", "retall", "skip_hessian")
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """Checked fit arguments: what the solver, the results and ``mle_settings`` read."""
+
+    options: SolverOptions
+    method: str
+    start: np.ndarray | None
+    scale: float | str | None
+    cov_type: str
+    cov_kwds: dict
+    use_t: bool | None
+    optimizer: OptimizerSettings | None
+    evaluate_only: bool
+    mle_settings: dict = field(default_factory=dict)
+
+
+def check_scale(scale) -> float | str | None:
+    """None, 'X2' or 'dev' (any case, as statsmodels), or a positive finite float."""
+    if scale is None:
+        return None
+    if isinstance(scale, str):
+        low = scale.lower()
+        if low in ("x2", "dev"):
+            return "X2" if low == "x2" else "dev"
+    elif isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, bool):
+        if np.isfinite(scale) and scale > 0:
+            return float(scale)
+    raise ValueError(f"scale must be None, 'X2', 'dev' or a positive number, got {scale!r}.")
+
+
+def check_cov(cov_type, cov_kwds) -> tuple[str, dict]:
+    """Normalised (cov_type, cov_kwds); 'eim' becomes 'nonrobust' (the same covariance)."""
+    if not isinstance(cov_type, str):
+        raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
+    name = cov_type.upper() if cov_type.upper() in ("HC0", "HC1", "HC2", "HC3") \
+        else cov_type.lower()
+    if name not in COV_TYPES:
+        raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
+    kwds = dict(cov_kwds or {})
+    if kwds and name in ("nonrobust", "eim", "oim"):
+        raise ValueError("cov_kwds is only used with robust covariance types.")
+    allowed = COV_KWDS.get(name, ())
+    unknown = sorted(set(kwds) - set(allowed))
+    if unknown:
+        takes = f"takes {list(allowed)}" if allowed else "takes no cov_kwds"
+        raise TypeError(f"unknown cov_kwds {unknown} for cov_type={cov_type!r}, which {takes}.")
+    if name == "cluster" and "groups" not in kwds:
+        raise ValueError("cov_type='cluster' needs cov_kwds={'groups': labels}.")
+    for key in ("use_correction", "df_correction"):
+        if key in kwds and kwds[key] not in (True, False):
+            raise ValueError(f"cov_kwds[{key!r}] must be True or False, got {kwds[key]!r}.")
+    return ("nonrobust" if name == "eim" else name), kwds
+
+
+def _positive_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "a positive integer" if minimum > 0 else "a non-negative integer"
+        raise ValueError(f"{name} must be {kind}, got {value!r}.")
+    return int(value)
+
+
+def _tolerance(tol, kwargs) -> float:
+    if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and np.isfinite(tol)
+                                     and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}.")
+    given = []
+    for key in ("atol", "rtol"):
+        if key in kwargs:
+            v = kwargs[key]
+            if isinstance(v, bool) or not (isinstance(v, (int, float)) and np.isfinite(v)
+                                           and v >= 0):
+                raise ValueError(f"{key} must be a non-negative number, got {v!r}.")
+            given.append(float(v))
+    positive = [v for v in given if v > 0]
+    return float(min(positive)) if positive else float(tol)
+
+
+def _optimizer(method: str, kwargs: dict, max_start_irls: int) -> OptimizerSettings | None:
+    hess = kwargs.get("optim_hessian", "oim")
+    if hess not in ("oim", "eim"):
+        raise ValueError(f"optim_hessian must be 'oim' or 'eim', got {hess!r}.")
+    cb = kwargs.get("callback")
+    if cb is not None and not callable(cb):
+        raise TypeError("callback must be callable (it is called with the coefficients).")
+    if method not in SCIPY_METHODS:
+        return None
+    opts = {k: kwargs[k] for k in OPTIMIZER_OPTIONS[method] if k in kwargs}
+    return OptimizerSettings(method=method, max_start_irls=max_start_irls,
+                             optim_hessian=hess, callback=cb,
+                             disp=bool(kwargs.get("disp", False)), options=opts)
+
+
+def _check_keywords(method: str, kwargs: dict) -> None:
+    allowed = set(_COMMON_KEYS) | set(_IRLS_KEYS) | set(_OPTIM_KEYS)
+    allowed |= set(OPTIMIZER_OPTIONS.get(method, ()))
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        hint = " (statsmodels ignores it; the scale is fit(scale=...))" \
+            if unknown == ["scaletype"] else ""
+        raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}{hint}; "
+                        f"with method={method!r} it takes {sorted(allowed)}.")
+    if kwargs.get("attach_wls"):
+        raise NotImplementedError("attach_wls=True: glmkit does not keep the last weighted "
+                                  "least-squares fit of IRLS (statsmodels' internal use).")
+    wls = kwargs.get("wls_method", "lstsq")
+    if wls not in WLS_METHODS:
+        raise ValueError(f"wls_method must be one of {WLS_METHODS}, got {wls!r}.")
+    crit = kwargs.get("tol_criterion", "deviance")
+    if crit not in ("deviance", "params"):
+        raise ValueError(f"tol_criterion must be 'deviance' or 'params', got {crit!r}.")
+
+
+def check_fit_args(model, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
+                   use_t, kwargs: dict[str, Any]) -> FitSpec:
+    """Every fit() argument checked and normalised, before any fitting work."""
+    if not isinstance(method, str) or method.lower() not in METHODS:
+        raise ValueError(f"method must be one of {sorted(set(METHODS.values()))}, "
+                         f"got {method!r}.")
+    name = METHODS[method.lower()]
+    _check_keywords(name, kwargs)
+    maxiter = _positive_int("maxiter", maxiter, 0)
+    max_start_irls = _positive_int("max_start_irls", kwargs.get("max_start_irls", 3), 0)
+    rel_tol = _tolerance(tol, kwargs)
+    scale = check_scale(scale)
+    cov_name, kwds = check_cov(cov_type, cov_kwds)
+    if use_t not in (None, True, False):
+        raise ValueError(f"use_t must be None, True or False, got {use_t!r}.")
+    start = None
+    if start_params is not None:
+        start = np.array(start_params, dtype=float).ravel()
+        k = model.data.X.shape[1]
+        if start.shape != (k,) or not np.all(np.isfinite(start)):
+            raise ValueError(f"start_params must be {k} finite numbers, got {start_params!r}.")
+    if maxiter == 0 and start is None:
+        raise ValueError("maxiter=0 evaluates the model at start_params without fitting; "
+                         "pass start_params.")
+    crit = kwargs.get("tol_criterion", "deviance")
+    options = SolverOptions(maxiter=max(int(maxiter), 1), tol=rel_tol, tol_criterion=crit)
+    settings = {"optimizer": name, "wls_method": kwargs.get("wls_method", "lstsq"),
+                "tol": rel_tol, "tol_criterion": crit, "maxiter": int(maxiter)}
+    if name not in ("IRLS", "newton"):
+        settings["max_start_irls"] = max_start_irls
+        settings["optim_hessian"] = kwargs.get("optim_hessian", "oim")
+    return FitSpec(options=options, method=name, start=start, scale=scale,
+                   cov_type=cov_name, cov_kwds=kwds, use_t=use_t,
+                   optimizer=_optimizer(name, kwargs, max_start_irls),
+                   evaluate_only=maxiter == 0, mle_settings=settings)

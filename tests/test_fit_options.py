@@ -1,0 +1,187 @@
+"""statsmodels' fit() keywords, methods and covariance options on glmkit.
+
+Sources of the numbers:
+- scipy methods: the same maximum as IRLS (invariant), to 1e-6 standard errors;
+- 'oim' covariance: the closed form scale * (-H_observed)^{-1}; equal to 'eim' for a
+  canonical link (invariant); statsmodels 0.15 gradient fits (observed information) for a
+  probit link, where statsmodels is right;
+- cluster ``use_correction``: statsmodels 0.15's cov_cluster formulas (True: G/(G-1)
+  (n-1)/(n-k); False: none), checked against statsmodels itself;
+- ``maxiter=0``: the closed-form Bernoulli log-likelihood at the start (statsmodels'
+  test_loglike_no_opt).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import glmkit.api as sm
+from glmkit.exceptions import ConvergenceWarning
+
+L = sm.families.links
+
+
+def _binary(n=300, seed=3):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.uniform(-1, 1, size=n)])
+    eta = 0.2 + 0.6 * X[:, 1] - 0.5 * X[:, 2]
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
+    return X, y
+
+
+def _gamma(n=200, seed=4):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    mu = np.exp(0.5 + 0.3 * X[:, 1])
+    return X, rng.gamma(2.0, mu / 2.0)
+
+
+@pytest.mark.parametrize("method", ["bfgs", "cg", "ncg", "powell", "basinhopping"])
+@pytest.mark.parametrize("link", [L.Logit, L.Probit, L.CLogLog])
+def test_scipy_methods_reach_the_irls_maximum(method, link):
+    X, y = _binary()
+    model = sm.GLM(y, X, family=sm.families.Binomial(link()))
+    ref = model.fit()
+    res = model.fit(method=method)
+    assert res.method == method and res.mle_settings["optimizer"] == method
+    assert res.converged
+    np.testing.assert_allclose(res.params, ref.params, atol=1e-6 * ref.bse.min())
+    np.testing.assert_allclose(res.bse, ref.bse, rtol=1e-6)   # expected information, as R
+    assert res.mle_retvals["converged"] is True
+
+
+def test_scipy_method_with_dispersion_and_start_params():
+    X, y = _gamma()
+    model = sm.GLM(y, X, family=sm.families.Gamma(L.Log()))
+    ref = model.fit()
+    res = model.fit(method="bfgs", start_params=np.zeros(2) + [1.0, 0.0], max_start_irls=0)
+    np.testing.assert_allclose(res.params, ref.params, atol=1e-6 * ref.bse.min())
+    assert res.scale == pytest.approx(ref.scale, rel=1e-8)
+
+
+def test_nelder_mead_reports_non_convergence_honestly():
+    X, y = _binary()
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    with pytest.warns(ConvergenceWarning, match="Nelder-Mead"):
+        res = model.fit(method="nm", maxiter=5)
+    assert not res.converged
+
+
+def test_callback_gets_full_coefficient_vectors():
+    X, y = _binary()
+    seen = []
+    sm.GLM(y, X, family=sm.families.Binomial()).fit(method="bfgs", callback=seen.append)
+    assert seen and all(np.shape(b) == (3,) for b in seen)
+
+
+def test_oim_covariance_closed_form_and_statsmodels():
+    X, y = _binary()
+    model = sm.GLM(y, X, family=sm.families.Binomial(L.Probit()))
+    res = model.fit(cov_type="oim")
+    H = model.hessian(np.asarray(res.params), scale=1.0, observed=True)
+    np.testing.assert_allclose(res.cov_params(), np.linalg.inv(-H), rtol=1e-10)
+    smapi = pytest.importorskip("statsmodels.api")
+    sm_res = smapi.GLM(y, X, family=smapi.families.Binomial(smapi.families.links.Probit())) \
+        .fit(method="newton", start_params=np.asarray(res.params), max_start_irls=0)
+    np.testing.assert_allclose(res.bse, sm_res.bse, rtol=1e-6)
+    # 'eim' is the expected information: glmkit's (R's) nonrobust covariance
+    eim = model.fit(cov_type="eim")
+    assert eim.cov_type == "nonrobust"
+    np.testing.assert_allclose(eim.bse, model.fit().bse, rtol=0)
+
+
+def test_oim_equals_eim_for_a_canonical_link():
+    X, y = _binary()
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    np.testing.assert_allclose(model.fit(cov_type="oim").bse, model.fit().bse, rtol=1e-10)
+
+
+@pytest.mark.parametrize("use_correction", [True, False])
+def test_cluster_use_correction_as_statsmodels(use_correction):
+    X, y = _binary()
+    groups = np.arange(len(y)) % 17
+    kw = {"groups": groups, "use_correction": use_correction}
+    res = sm.GLM(y, X, family=sm.families.Binomial()).fit(cov_type="cluster", cov_kwds=kw)
+    base = sm.GLM(y, X, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups})   # vcovCL: G / (G - 1)
+    G, n, k = 17, len(y), X.shape[1]
+    factor = (n - 1) / (n - k) if use_correction else (G - 1) / G
+    np.testing.assert_allclose(res.cov_params(), base.cov_params() * factor, rtol=1e-12)
+    smapi = pytest.importorskip("statsmodels.api")
+    sm_res = smapi.GLM(y, X, family=smapi.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds=kw)
+    np.testing.assert_allclose(res.bse, sm_res.bse, rtol=1e-6)
+
+
+def test_atol_rtol_reach_the_same_maximum():
+    X, y = _gamma()
+    model = sm.GLM(y, X, family=sm.families.Gamma(L.Log()))
+    ref = model.fit()
+    for kw in ({"atol": 1e-4, "rtol": 0}, {"atol": 0, "rtol": 1e-10},
+               {"atol": 1e-6, "rtol": 1e-6, "tol_criterion": "params"}):
+        res = model.fit(**kw)
+        np.testing.assert_allclose(res.params, ref.params, atol=1e-7 * ref.bse.min())
+        assert res.mle_settings["tol"] == min(v for k, v in kw.items()
+                                             if k in ("atol", "rtol") and v > 0)
+
+
+def test_fit_history_has_statsmodels_keys():
+    X, y = _binary()
+    res = sm.GLM(y, X, family=sm.families.Binomial()).fit()
+    h = res.fit_history
+    assert h["iteration"] == res.n_iter
+    assert h["deviance"][0] == np.inf and h["deviance"][-1] == pytest.approx(res.deviance)
+    assert res.mle_settings == {"optimizer": "IRLS", "wls_method": "lstsq", "tol": 1e-8,
+                                "tol_criterion": "deviance", "maxiter": 100}
+    for wls in ("pinv", "qr"):
+        r = sm.GLM(y, X, family=sm.families.Binomial()).fit(wls_method=wls)
+        assert r.mle_settings["wls_method"] == wls
+        np.testing.assert_allclose(r.params, res.params, rtol=0)
+
+
+def test_maxiter_zero_evaluates_at_start_params():
+    y = np.array([0, 1, 0, 0, 1, 1, 0, 1, 1, 1], dtype=float)
+    x = np.arange(10, dtype=float)
+    model = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial())
+    for b in ([0, 0], [0, 1], [0.5, 0.5]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            res = model.fit(start_params=b, maxiter=0)
+        p = 1 / (1 + np.exp(-(b[0] + b[1] * x)))
+        assert res.llf == pytest.approx(np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        np.testing.assert_array_equal(res.params, b)
+        assert not res.converged
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"scaletype": "x2"}, TypeError, "scaletype.*fit\\(scale"),
+    ({"not_an_option": 1}, TypeError, "not_an_option"),
+    ({"gtol": 1e-3}, TypeError, "gtol"),                  # a bfgs option on IRLS
+    ({"wls_method": "svd"}, ValueError, "wls_method"),
+    ({"attach_wls": True}, NotImplementedError, "attach_wls"),
+    ({"atol": -1.0}, ValueError, "atol"),
+    ({"optim_hessian": "exact", "method": "bfgs"}, ValueError, "optim_hessian"),
+    ({"max_start_irls": -1, "method": "bfgs"}, ValueError, "max_start_irls"),
+    ({"callback": 3, "method": "bfgs"}, TypeError, "callback"),
+    ({"maxiter": 0}, ValueError, "start_params"),
+    ({"cov_type": "hac"}, ValueError, "cov_type"),
+    ({"cov_type": "HC0", "cov_kwds": {"use_correction": True}}, TypeError, "use_correction"),
+    ({"cov_type": "cluster", "cov_kwds": {"groups": np.zeros(300), "use_correction": "yes"}},
+     ValueError, "use_correction"),
+])
+def test_bad_fit_keywords_fail_before_fitting(kwargs, error, match):
+    X, y = _binary()
+    with pytest.raises(error, match=match):
+        sm.GLM(y, X, family=sm.families.Binomial()).fit(**kwargs)
+
+
+def test_statsmodels_fit_keywords_are_accepted():
+    X, y = _binary()
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    ref = model.fit()
+    res = model.fit(method="bfgs", full_output=True, disp=False, max_start_irls=2,
+                    optim_hessian="eim", retall=False, skip_hessian=True, gtol=1e-9)
+    np.testing.assert_allclose(res.params, ref.params, atol=1e-6 * ref.bse.min())
+    assert model.fit(cov_type="hc1").cov_type == "HC1"
