@@ -272,7 +272,14 @@ class GLM:
         return likelihood.hessian_factor(self, params, scale, observed)
 
     def information(self, params, scale=None):
+        """statsmodels' information: the expected Hessian (negative definite; see
+        :func:`glmkit.likelihood.information`)."""
         return likelihood.information(self, params, scale)
+
+    def estimate_tweedie_power(self, mu, method: str = "brentq", low: float = 1.01,
+                               high: float = 5.0) -> float:
+        """Pearson estimate of the Tweedie variance power (statsmodels' method)."""
+        return likelihood.estimate_tweedie_power(self, mu, method, low, high)
 
     def estimate_scale(self, mu) -> float:
         return likelihood.estimate_scale(self, np.asarray(mu, dtype=float))
