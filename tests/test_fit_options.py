@@ -185,3 +185,30 @@ def test_statsmodels_fit_keywords_are_accepted():
                     optim_hessian="eim", retall=False, skip_hessian=True, gtol=1e-9)
     np.testing.assert_allclose(res.params, ref.params, atol=1e-6 * ref.bse.min())
     assert model.fit(cov_type="hc1").cov_type == "HC1"
+
+
+def test_input_names_as_statsmodels():
+    import pandas as pd
+
+    X, y = _binary(n=40)
+    off = pd.Series(np.zeros(40), name="log_t")
+    m = sm.GLM(y, X, family=sm.families.Poisson(), offset=off, freq_weights=np.ones(40),
+               exposure=pd.Series(np.ones(40)))
+    assert (m.offset_name, m.freq_weights_name, m.var_weights_name) == \
+        ("log_t", "freq_weights", None)
+    assert m.exposure_name is None            # a Series without a name, as statsmodels
+
+
+def test_scaletype_is_statsmodels_scale_rule_for_model_functions():
+    X, y = _gamma()
+    model = sm.GLM(y, X, family=sm.families.Gamma(L.Log()))
+    assert model.scaletype is None
+    res = model.fit(scale="dev")
+    assert model.scaletype == "dev"
+    mu = np.asarray(res.mu)
+    assert model.estimate_scale(mu) == pytest.approx(res.deviance / res.df_resid, rel=1e-12)
+    model.scaletype = 2.5
+    assert model.estimate_scale(mu) == 2.5
+    model.scaletype = "not-a-scale"
+    with pytest.raises(ValueError, match="scaletype"):
+        model.estimate_scale(mu)

@@ -24,10 +24,21 @@ def _eta_mu(model, params):
 
 
 def estimate_scale(model, mu) -> float:
-    """Pearson chi2 / df_resid for families with a dispersion, else 1."""
-    if not model.family.has_free_scale:
-        return 1.0
+    """The scale by ``model.scaletype`` (statsmodels): None, Pearson chi2 / df_resid for
+    families with a dispersion, else 1; 'X2' Pearson chi2 / df_resid; 'dev' deviance /
+    df_resid; a number, that number."""
+    kind = getattr(model, "scaletype", None)
+    if kind is None:
+        if not model.family.has_free_scale:
+            return 1.0
+        kind = "x2"
+    if isinstance(kind, (int, float, np.integer, np.floating)) and not isinstance(kind, bool):
+        return float(kind)
+    if not isinstance(kind, str) or kind.lower() not in ("x2", "dev"):
+        raise ValueError(f"model.scaletype must be None, 'X2', 'dev' or a number, got {kind!r}.")
     p = model.problem
+    if kind.lower() == "dev":
+        return float(p.deviance(mu) / model.df_resid)
     chi2 = np.sum(p.total_weights * np.square(p.y - mu) / model.family.variance(mu))
     return float(chi2 / model.df_resid)
 

@@ -62,6 +62,13 @@ class GLM:
                             "missing.")
         self.family = family = checked_family(family)
         self.missing = missing
+        #: statsmodels' scale rule for model-level functions called with scale=None
+        #: (estimate_scale, loglike, score, hessian, ...): None (the family's default),
+        #: 'X2', 'dev' or a number; fit(scale=...) sets it, as statsmodels' fit does.
+        self.scaletype: float | str | None = None
+        self._input_names = {key: _input_name(obj, key) for key, obj in (
+            ("offset", offset), ("exposure", exposure), ("freq_weights", freq_weights),
+            ("var_weights", var_weights))}
         #: Set by the formula interface: the model spec that turns new data into rows of X
         #: (see glmkit.formula); None for models built from arrays.
         self.formula_info = None
@@ -112,6 +119,26 @@ class GLM:
     @property
     def n_trials(self) -> np.ndarray:
         return self.data.n_trials if self.data.n_trials is not None else np.ones(self.nobs)
+
+    @property
+    def offset_name(self) -> str | None:
+        """The offset's name: a Series' name, 'offset' for other arrays, None without one."""
+        return getattr(self, "_input_names", {}).get("offset")
+
+    @property
+    def exposure_name(self) -> str | None:
+        """The exposure's name: a Series' name, 'exposure' for arrays, None without one."""
+        return getattr(self, "_input_names", {}).get("exposure")
+
+    @property
+    def freq_weights_name(self) -> str | None:
+        """The frequency weights' name (a Series' name, 'freq_weights', or None)."""
+        return getattr(self, "_input_names", {}).get("freq_weights")
+
+    @property
+    def var_weights_name(self) -> str | None:
+        """The variance weights' name (a Series' name, 'var_weights', or None)."""
+        return getattr(self, "_input_names", {}).get("var_weights")
 
     @property
     def endog_names(self) -> str:
@@ -208,6 +235,7 @@ class GLM:
         kwargs.update(full_output=full_output, disp=disp, max_start_irls=max_start_irls)
         spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
                               cov_kwds, use_t, kwargs)
+        self.scaletype = spec.scale
         if spec.evaluate_only:
             from .solvers.scipy_opt import evaluate_at
 
@@ -405,6 +433,18 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
     for cls, msg in notes:
         warnings.warn(msg, cls, stacklevel=stacklevel)
     return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+
+
+def _input_name(obj, default: str) -> str | None:
+    """statsmodels' name of an optional input: None when absent, a Series' own name (it
+    may be None), a column name given as a string, else ``default``."""
+    if obj is None:
+        return None
+    if isinstance(obj, str):
+        return obj
+    if hasattr(obj, "name") and hasattr(obj, "to_numpy") and getattr(obj, "ndim", 1) == 1:
+        return obj.name
+    return default
 
 
 def checked_family(family) -> Family:

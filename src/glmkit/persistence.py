@@ -427,6 +427,7 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
     model.terms = terms
     model.data = data
     model.n_dropped = int(m["n_dropped"])
+    model.scaletype = None   # statsmodels' model-level scale rule; not part of the file
     result = SolverResult(
         params=_ro(arrays["params"]), aliased=_ro(arrays["aliased"].astype(bool)),
         eta=_ro(arrays["eta"]), mu=_ro(arrays["mu"]),
