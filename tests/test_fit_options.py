@@ -212,3 +212,20 @@ def test_scaletype_is_statsmodels_scale_rule_for_model_functions():
     model.scaletype = "not-a-scale"
     with pytest.raises(ValueError, match="scaletype"):
         model.estimate_scale(mu)
+
+
+def test_scipy_start_without_irls_falls_back_when_zeros_are_invalid():
+    X, y = _gamma()
+    model = sm.GLM(y, X, family=sm.families.Gamma())     # inverse link: eta = 0 is invalid
+    ref = model.fit()
+    res = model.fit(method="bfgs", max_start_irls=0)
+    np.testing.assert_allclose(res.params, ref.params, atol=1e-6 * ref.bse.min())
+
+
+def test_init_kwds_rebuild_the_model():
+    X, y = _gamma()
+    rng = np.random.default_rng(0)
+    model = sm.GLM(y, X, family=sm.families.Gamma(L.Log()), exposure=rng.uniform(1, 2, len(y)),
+                   var_weights=rng.uniform(1, 2, len(y)))
+    again = sm.GLM(model.endog, model.exog, **model._get_init_kwds())
+    np.testing.assert_array_equal(again.fit().params, model.fit().params)

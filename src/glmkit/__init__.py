@@ -11,10 +11,14 @@ from .exceptions import (
     AliasedColumnsWarning,
     ConvergenceWarning,
     DomainWarning,
+    HessianInversionWarning,
     MissingDataError,
     ModelFileError,
     ModelVersionError,
+    ModelWarning,
     PerfectSeparationWarning,
+    SpecificationWarning,
+    ValueWarning,
 )
 from .anova import anova
 from .inference import lr_test
@@ -28,5 +32,6 @@ __version__ = "0.1.0"
 __all__ = [
     "GLM", "GLMResults", "glm", "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
-    "DomainWarning", "ModelFileError", "ModelVersionError", "__version__",
+    "DomainWarning", "ModelFileError", "ModelVersionError", "ModelWarning", "ValueWarning",
+    "SpecificationWarning", "HessianInversionWarning", "__version__",
 ]

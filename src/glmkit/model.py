@@ -81,6 +81,18 @@ class GLM:
             warnings.warn(f"missing='drop' dropped {self.n_dropped} row(s) with missing values.",
                           UserWarning, stacklevel=2)
 
+    def _get_init_kwds(self) -> dict:
+        """The keyword arguments that rebuild this model with ``GLM(endog, exog, **kwds)``
+        (statsmodels' helper): family, offset, exposure (not logged), freq_weights,
+        var_weights, missing."""
+        if self.data.n_trials is not None:
+            raise NotImplementedError("a [successes, failures] binomial model is rebuilt from "
+                                      "its two-column response, not from model.endog.")
+        d = self.data
+        return {"family": self.family, "offset": d.offset, "exposure": d.exposure,
+                "freq_weights": d.freq_weights, "var_weights": d.var_weights,
+                "missing": "none"}
+
     @classmethod
     def from_formula(cls, formula: str, data, family: Family | None = None, **kwargs: Any):
         """Build the model from an R-style formula and a data frame (see glmkit.formula)."""

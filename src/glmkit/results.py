@@ -258,6 +258,7 @@ class GLMResults:
 
     @cached_property
     def scale(self) -> float:
+        """The dispersion, a numpy float64 as statsmodels' (``scale=1`` gives 1.0 too)."""
         spec = self._scale_spec
         if spec is None:
             spec = "X2" if self.family.has_free_scale else 1.0
@@ -267,10 +268,10 @@ class GLMResults:
 
                 warnings.warn("no residual degrees of freedom: the scale cannot be "
                               "estimated and is NaN.", RuntimeWarning, stacklevel=2)
-                return float("nan")
+                return np.float64("nan")
             stat = self.pearson_chi2 if spec == "X2" else self.deviance
-            return float(stat / self.df_resid)
-        return float(spec)
+            return np.float64(stat / self.df_resid)
+        return np.float64(spec)
 
     def _llf_at(self, mu: np.ndarray, scale: float) -> float:
         p, m = self._problem, self.model

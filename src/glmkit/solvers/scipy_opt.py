@@ -86,8 +86,15 @@ def _start(problem: GLMProblem, start, options: SolverOptions, max_start_irls: i
         b0 = np.where(keep, np.nan_to_num(np.asarray(warm.params)), 0.0)
         return b0, keep, list(warm.history.get("deviance", [])), int(warm.n_iter)
     keep = _kept_columns(problem)
-    b0 = np.zeros(problem.X.shape[1]) if start is None else np.where(keep, start, 0.0)
-    return b0, keep, [], 0
+    if start is not None:
+        return np.where(keep, start, 0.0), keep, [], 0
+    b0 = np.zeros(problem.X.shape[1])   # statsmodels' start without IRLS
+    eta = problem.X.matvec(b0) + problem.offset
+    mu = problem.family.link.inverse(eta)
+    if problem.is_valid(eta, mu) and np.isfinite(problem.deviance(mu)):
+        return b0, keep, [], 0
+    # zeros give invalid means (e.g. an inverse link): one IRLS iteration from R's start
+    return _start(problem, None, options, 1)
 
 
 class _Objective:
