@@ -229,3 +229,20 @@ def test_init_kwds_rebuild_the_model():
                    var_weights=rng.uniform(1, 2, len(y)))
     again = sm.GLM(model.endog, model.exog, **model._get_init_kwds())
     np.testing.assert_array_equal(again.fit().params, model.fit().params)
+
+
+def test_cluster_df_correction_uses_clusters_minus_one():
+    """statsmodels' df_correction: t and F tests on G - 1 degrees of freedom (use_t)."""
+    from scipy import stats
+
+    X, y = _gamma()
+    groups = np.arange(len(y)) % 9
+    model = sm.GLM(y, X, family=sm.families.Gamma(L.Log()))
+    res = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "df_correction": True},
+                    use_t=True)
+    assert res.df_resid_inference == 8
+    t = np.asarray(res.params) / np.asarray(res.bse)
+    np.testing.assert_allclose(res.pvalues, 2 * stats.t.sf(np.abs(t), 8), rtol=1e-12)
+    assert res.t_test(np.eye(2)).df_denom == 8
+    plain = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    assert plain.df_resid_inference == plain.df_resid      # R: the model's df

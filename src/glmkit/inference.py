@@ -109,6 +109,13 @@ def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = No
     return 0.5 * (cov + cov.T)
 
 
+def n_groups(groups, n: int) -> int:
+    """The fewest clusters over the clustering dimensions (statsmodels' df_correction uses
+    G - 1 of it as the residual degrees of freedom of tests)."""
+    g = _check_groups(groups, n)
+    return int(min(len(np.unique(g[:, j])) for j in range(g.shape[1])))
+
+
 def _check_groups(groups, n: int) -> np.ndarray:
     if groups is None:
         raise ValueError("cov_type='cluster' needs cov_kwds={'groups': labels} with one label "
@@ -286,7 +293,8 @@ def wald_test(res, spec, use_f: bool | None = None, scalar: bool = True) -> Cont
         use_f = res.use_t
     if use_f:
         F = stat / J
-        return ContrastResults(F, float(stats.f.sf(F, J, res.df_resid)), J, res.df_resid, "F")
+        df = getattr(res, "df_resid_inference", res.df_resid)
+        return ContrastResults(F, float(stats.f.sf(F, J, df)), J, df, "F")
     # statsmodels keeps the number of constraints in df_denom for a chi2 test
     return ContrastResults(stat, float(stats.chi2.sf(stat, J)), J, J, "chi2")
 
@@ -297,7 +305,8 @@ def t_test(res, spec) -> ContrastResults:
     sd = np.sqrt(np.diag(RVR))
     t = d / sd
     if res.use_t:
-        return ContrastResults(t, 2 * stats.t.sf(np.abs(t), res.df_resid), None, res.df_resid,
+        df = getattr(res, "df_resid_inference", res.df_resid)
+        return ContrastResults(t, 2 * stats.t.sf(np.abs(t), df), None, df,
                                "t", effect=d, sd=sd)
     return ContrastResults(t, 2 * stats.norm.sf(np.abs(t)), None, None, "z", effect=d, sd=sd)
 

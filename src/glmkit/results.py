@@ -420,8 +420,19 @@ class GLMResults:
         return self._params_like(self._params / self._bse)
 
     @property
+    def df_resid_inference(self) -> float:
+        """Degrees of freedom of t and F tests: ``df_resid``, or with a cluster covariance
+        and ``cov_kwds={'df_correction': True}`` (statsmodels') the number of clusters
+        minus one (the fewest over the clustering dimensions)."""
+        if self.cov_type == "cluster" and self.cov_kwds.get("df_correction"):
+            from .inference import n_groups
+
+            return float(n_groups(self.cov_kwds["groups"], self.nobs) - 1)
+        return self.df_resid
+
+    @property
     def _dist(self):
-        return stats.t(self.df_resid) if self.use_t else stats.norm
+        return stats.t(self.df_resid_inference) if self.use_t else stats.norm
 
     @property
     def pvalues(self):
