@@ -246,3 +246,20 @@ def test_cluster_df_correction_uses_clusters_minus_one():
     assert res.t_test(np.eye(2)).df_denom == 8
     plain = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     assert plain.df_resid_inference == plain.df_resid      # R: the model's df
+
+
+def test_score_test_of_imposed_constraints_is_statsmodels():
+    """Closed form s' (-H)^-1 s at restricted params; statsmodels 0.15 gives the same."""
+    X, y = _binary()
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    small = sm.GLM(y, X[:, :2], family=sm.families.Binomial()).fit()
+    b = np.r_[np.asarray(small.params), 0.0]
+    st, pv, df = model.score_test(b, k_constraints=1)
+    s = model.score(b)
+    assert st == pytest.approx(s @ np.linalg.solve(-model.hessian(b), s), rel=1e-12)
+    assert df == 1 and 0 < pv < 1
+    smapi = pytest.importorskip("statsmodels.api")
+    ref = smapi.GLM(y, X, family=smapi.families.Binomial()).score_test(b, k_constraints=1)
+    assert st == pytest.approx(ref[0], rel=1e-8) and pv == pytest.approx(ref[1], rel=1e-8)
+    with pytest.raises(ValueError, match="k_constraints"):
+        model.score_test(b)

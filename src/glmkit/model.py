@@ -336,13 +336,18 @@ class GLM:
         Returns (statistic, p-value, df): R's Rao statistic of anova(small, big,
         test='Rao'), divided, as R does, by the dispersion of the bigger model (which is
         fitted for that when the family has a free dispersion).
+
+        Without ``exog_extra``, statsmodels' test of ``k_constraints`` restrictions already
+        imposed on ``params_constrained`` in this model: s' (-H)^{-1} s at those params
+        (H observed, or expected with ``observed=False``); the p-value is NaN for 0
+        constraints.
         """
         from scipy import stats as _st
 
         from .inference import rao_statistic
 
         if exog_extra is None:
-            raise ValueError("score_test needs exog_extra (the columns added to the model).")
+            return self._score_test_constrained(params_constrained, k_constraints, observed)
         extra = np.asarray(exog_extra, dtype=float)
         extra = extra[:, None] if extra.ndim == 1 else extra
         res = self.fit(start_params=params_constrained)
@@ -359,6 +364,22 @@ class GLM:
         stat = rao_statistic(res, X_big) / scale
         df = extra.shape[1] if k_constraints is None else k_constraints
         return stat, float(_st.chi2.sf(stat, df)), df
+
+    def _score_test_constrained(self, params, k_constraints, observed: bool):
+        """statsmodels' score test at ``params`` estimated under ``k_constraints``
+        restrictions of this model: s' (-H)^{-1} s with the score s and the (observed or
+        expected) Hessian H at ``params`` and the model's scale rule."""
+        from scipy import stats as _st
+
+        if k_constraints is None:
+            raise ValueError("score_test without exog_extra tests restrictions already "
+                             "imposed on params_constrained: pass k_constraints.")
+        k = _positive_count(k_constraints)
+        b = np.asarray(params_constrained_checked(params, self.data.X.shape[1]))
+        s = self.score(b)
+        H = self.hessian(b, observed=observed)
+        stat = float(s @ np.linalg.solve(-H, s))
+        return stat, float(_st.chi2.sf(stat, k)) if k > 0 else float("nan"), k
 
     # ---------------------------------------------------------- prediction
     def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):
@@ -445,6 +466,19 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
     for cls, msg in notes:
         warnings.warn(msg, cls, stacklevel=stacklevel)
     return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+
+
+def _positive_count(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k_constraints must be a non-negative integer, got {k!r}.")
+    return int(k)
+
+
+def params_constrained_checked(params, k: int) -> np.ndarray:
+    b = np.asarray(params, dtype=float).ravel()
+    if b.shape != (k,) or not np.all(np.isfinite(b)):
+        raise ValueError(f"params_constrained must be {k} finite numbers, got {params!r}.")
+    return b
 
 
 def _input_name(obj, default: str) -> str | None:
