@@ -64,14 +64,14 @@ def score_factor(model, params, scale=None):
     return p.prior_weights * fam.link.inverse_deriv(eta) * (p.y - mu) / fam.variance(mu) / scale
 
 
-def hessian_factor(model, params, scale=None, observed: bool = True):
+def hessian_factor(model, params, scale=None, observed: bool | None = True):
     eta, mu = _eta_mu(model, params)
     if scale is None:
         scale = estimate_scale(model, mu)
     p, fam, link = model.problem, model.family, model.family.link
     d1, var = link.inverse_deriv(eta), fam.variance(mu)
     h = -p.prior_weights * d1**2 / var
-    if observed:
+    if observed is None or observed:   # statsmodels: None means observed
         d2 = link.inverse_deriv2(eta)
         h = h + p.prior_weights * (p.y - mu) * (d2 / var - d1**2 * fam.variance.deriv(mu) / var**2)
     return h / scale
@@ -85,7 +85,7 @@ def score(model, params, scale=None):
     return model.problem.X.rmatvec(model.problem.freq_weights * score_factor(model, params, scale))
 
 
-def hessian(model, params, scale=None, observed: bool = True):
+def hessian(model, params, scale=None, observed: bool | None = True):
     hf = hessian_factor(model, params, scale, observed)
     return model.problem.X.sandwich(model.problem.freq_weights * hf)
 

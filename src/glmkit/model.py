@@ -304,11 +304,13 @@ class GLM:
     def score_factor(self, params, scale=None):
         return likelihood.score_factor(self, params, scale)
 
-    def hessian(self, params, scale=None, observed: bool = True):
-        """The Hessian of the log-likelihood (observed, or expected with observed=False)."""
+    def hessian(self, params, scale=None, observed: bool | None = True):
+        """The Hessian of the log-likelihood, d2 llf / dparams2 (negative definite at a
+        maximum): observed (``observed=True`` or None, statsmodels' default), or expected
+        with ``observed=False``; ``scale=None`` uses the model's scale rule (scaletype)."""
         return likelihood.hessian(self, params, scale, observed)
 
-    def hessian_factor(self, params, scale=None, observed: bool = True):
+    def hessian_factor(self, params, scale=None, observed: bool | None = True):
         return likelihood.hessian_factor(self, params, scale, observed)
 
     def information(self, params, scale=None):
