@@ -263,3 +263,44 @@ def test_score_test_of_imposed_constraints_is_statsmodels():
     assert st == pytest.approx(ref[0], rel=1e-8) and pv == pytest.approx(ref[1], rel=1e-8)
     with pytest.raises(ValueError, match="k_constraints"):
         model.score_test(b)
+
+
+@pytest.mark.parametrize("use_correction", [None, True, False])
+def test_cluster_options_count_frequency_weights_as_repeated_rows(use_correction):
+    """Invariant: freq weight k == k copies of the row, for every cluster option (so glmkit
+    has no cause for statsmodels' 'not fully supported with freq_weights' warning)."""
+    rng = np.random.default_rng(1)
+    n = 60
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = rng.poisson(np.exp(0.3 + 0.4 * X[:, 1])).astype(float)
+    fw, g = rng.integers(1, 4, n), np.arange(n) % 7
+    extra = {} if use_correction is None else {"use_correction": use_correction}
+    a = sm.GLM(y, X, family=sm.families.Poisson(), freq_weights=fw).fit(
+        cov_type="cluster", cov_kwds={"groups": g, **extra})
+    r = np.repeat(np.arange(n), fw)
+    b = sm.GLM(y[r], X[r], family=sm.families.Poisson()).fit(
+        cov_type="cluster", cov_kwds={"groups": g[r], **extra})
+    np.testing.assert_allclose(a.bse, b.bse, rtol=1e-12)
+
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+_ODD = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True),
+                 st.text(max_size=4), st.lists(st.integers(), max_size=2))
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(key=st.sampled_from(["atol", "rtol", "max_start_irls", "optim_hessian",
+                                       "wls_method", "tol_criterion", "maxiter", "tol",
+                                       "cov_type", "scale", "method"]), value=_ODD)
+def test_odd_fit_keyword_values_fit_or_raise_clearly(key, value):
+    X, y = _binary(n=80)
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    extra = {"method": "bfgs"} if key in ("max_start_irls", "optim_hessian") else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)   # e.g. maxiter=1
+            res = model.fit(**{key: value, **extra})
+    except (ValueError, TypeError):
+        return
+    assert np.all(np.isfinite(res.params))
