@@ -156,7 +156,6 @@ def test_maxiter_zero_evaluates_at_start_params():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"scaletype": "x2"}, TypeError, "scaletype.*fit\\(scale"),
     ({"not_an_option": 1}, TypeError, "not_an_option"),
     ({"gtol": 1e-3}, TypeError, "gtol"),                  # a bfgs option on IRLS
     ({"wls_method": "svd"}, ValueError, "wls_method"),
@@ -175,6 +174,16 @@ def test_bad_fit_keywords_fail_before_fitting(kwargs, error, match):
     X, y = _binary()
     with pytest.raises(error, match=match):
         sm.GLM(y, X, family=sm.families.Binomial()).fit(**kwargs)
+
+
+def test_scaletype_keyword_is_ignored_with_a_warning_as_statsmodels_ignores_it():
+    from glmkit.exceptions import SpecificationWarning
+
+    X, y = _binary()
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    with pytest.warns(SpecificationWarning, match="scaletype.*fit\\(scale"):
+        res = model.fit(scaletype="x2")
+    assert res.scale == 1.0
 
 
 def test_statsmodels_fit_keywords_are_accepted():

@@ -18,14 +18,19 @@ Conventions
 - ``cov_type='eim'`` is the expected-information covariance, glmkit's (and R's)
   ``'nonrobust'`` for every method; ``'oim'`` uses the observed information.
 - ``maxiter=0`` with ``start_params`` evaluates the model there without iterating.
+- ``scaletype=`` is ignored with a :class:`SpecificationWarning` (statsmodels' IRLS fit
+  ignores it without a word); the scale is ``fit(scale=...)``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import warnings
+
 import numpy as np
 
+from .exceptions import SpecificationWarning
 from .solvers import OptimizerSettings, SolverOptions
 from .solvers.scipy_opt import OPTIMIZER_OPTIONS, SCIPY_METHODS
 
@@ -138,12 +143,15 @@ def _optimizer(method: str, kwargs: dict, max_start_irls: int) -> OptimizerSetti
 def _check_keywords(method: str, kwargs: dict) -> None:
     allowed = set(_COMMON_KEYS) | set(_IRLS_KEYS) | set(_OPTIM_KEYS)
     allowed |= set(OPTIMIZER_OPTIONS.get(method, ()))
-    unknown = sorted(set(kwargs) - allowed)
+    unknown = sorted(set(kwargs) - allowed - {"scaletype"})
     if unknown:
-        hint = " (statsmodels ignores it; the scale is fit(scale=...))" \
-            if unknown == ["scaletype"] else ""
-        raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}{hint}; "
+        raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}; "
                         f"with method={method!r} it takes {sorted(allowed)}.")
+    if "scaletype" in kwargs:
+        # statsmodels' IRLS fit ignores it silently; glmkit ignores it too, and says so
+        warnings.warn(f"fit(scaletype={kwargs['scaletype']!r}) has no effect, as in "
+                      "statsmodels: the scale is chosen with fit(scale=...).",
+                      SpecificationWarning, stacklevel=4)
     if kwargs.get("attach_wls"):
         raise NotImplementedError("attach_wls=True: glmkit does not keep the last weighted "
                                   "least-squares fit of IRLS (statsmodels' internal use).")
