@@ -313,3 +313,22 @@ def test_odd_fit_keyword_values_fit_or_raise_clearly(key, value):
     except (ValueError, TypeError):
         return
     assert np.all(np.isfinite(res.params))
+
+
+@pytest.mark.parametrize("remove_data", [False, True])
+def test_new_options_survive_save_and_load(tmp_path, remove_data):
+    import glmkit
+
+    X, y = _gamma()
+    model = sm.GLM(y, X, family=sm.families.Gamma(L.Log()))
+    groups = np.arange(len(y)) % 6
+    for kw in ({"method": "bfgs"}, {"cov_type": "oim"},
+               {"cov_type": "cluster", "use_t": True,
+                "cov_kwds": {"groups": groups, "use_correction": True, "df_correction": True}}):
+        res = model.fit(**kw)
+        path = tmp_path / "m.glmkit"
+        res.save(path, remove_data=remove_data)
+        back = glmkit.load(path)
+        np.testing.assert_allclose(back.bse, res.bse, rtol=1e-12)
+        np.testing.assert_allclose(back.pvalues, res.pvalues, rtol=1e-12)
+        assert back.df_resid_inference == res.df_resid_inference
