@@ -273,7 +273,7 @@ class GLM:
         if spec.method not in ("IRLS", "newton", "lbfgs") or spec.evaluate_only \
                 or spec.cov_type == "oim" or set(spec.cov_kwds) - {"groups"}:
             raise NotImplementedError(
-                f"{type(self).__name__}.fit takes method 'IRLS', 'newton' or 'lbfgs', "
+                f"{type(self).__name__}.fit takes method 'IRLS' or 'newton', "
                 "maxiter >= 1, and cov_type 'nonrobust', 'HC0'-'HC3' or 'cluster' "
                 "(groups only).")
         return spec.options, spec.method, spec.start

@@ -38,9 +38,13 @@ class GLMResults:
         self.model = model
         self.family = model.family
         self._result = result
-        self._scale_spec = scale
+        from .fit_args import check_cov, check_scale
+
+        # statsmodels' spellings ('x2', 'hc1', 'eim') mean the same as glmkit's
+        self._scale_spec = check_scale(scale)
+        cov_type, cov_kwds = check_cov(cov_type, cov_kwds)
         self.cov_type = cov_type
-        self.cov_kwds = dict(cov_kwds or {})
+        self.cov_kwds = dict(cov_kwds)
         self.method = result.method
         self.converged = bool(result.converged)
         self.n_iter = int(result.n_iter)
