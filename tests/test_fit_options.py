@@ -74,6 +74,10 @@ def test_callback_gets_full_coefficient_vectors():
     seen = []
     sm.GLM(y, X, family=sm.families.Binomial()).fit(method="bfgs", callback=seen.append)
     assert seen and all(np.shape(b) == (3,) for b in seen)
+    res = sm.GLM(y, X, family=sm.families.Binomial()).fit(method="bfgs", retall=True)
+    allvecs = res.mle_retvals["allvecs"]
+    assert len(allvecs) == len(seen) + 1      # the start, then one per iteration
+    np.testing.assert_allclose(allvecs[-1], res.params, rtol=1e-12)
 
 
 def test_oim_covariance_closed_form_and_statsmodels():
@@ -332,3 +336,8 @@ def test_new_options_survive_save_and_load(tmp_path, remove_data):
         np.testing.assert_allclose(back.bse, res.bse, rtol=1e-12)
         np.testing.assert_allclose(back.pvalues, res.pvalues, rtol=1e-12)
         assert back.df_resid_inference == res.df_resid_inference
+    res = model.fit(method="bfgs", retall=True)
+    res.save(tmp_path / "r.glmkit", remove_data=remove_data)
+    back = glmkit.load(tmp_path / "r.glmkit")
+    if not remove_data:
+        np.testing.assert_array_equal(back.mle_retvals["allvecs"][-1], res.params)

@@ -137,6 +137,7 @@ def _optimizer(method: str, kwargs: dict, max_start_irls: int) -> OptimizerSetti
     opts = {k: kwargs[k] for k in OPTIMIZER_OPTIONS[method] if k in kwargs}
     return OptimizerSettings(method=method, max_start_irls=max_start_irls,
                              optim_hessian=hess, callback=cb,
+                             retall=bool(kwargs.get("retall", False)),
                              disp=bool(kwargs.get("disp", False)), options=opts)
 
 

@@ -139,8 +139,11 @@ class GLMResults:
     def mle_retvals(self) -> dict:
         """The optimizer's report (scipy methods: fopt, iterations, converged, message)."""
         h = self._result.history
-        return dict(h.get("mle_retvals", {"converged": self.converged,
-                                           "iterations": self.n_iter}))
+        out = dict(h.get("mle_retvals", {"converged": self.converged,
+                                          "iterations": self.n_iter}))
+        if "allvecs" in out:
+            out["allvecs"] = [np.array(v, dtype=float) for v in out["allvecs"]]
+        return out
 
     @property
     def boundary(self) -> bool:

@@ -59,6 +59,7 @@ class OptimizerSettings:
     optim_hessian : 'oim' (observed, statsmodels' default) or 'eim' (expected) Hessian for
         the methods that use one ('ncg').
     callback : called with the full coefficient vector after each optimizer iteration.
+    retall : keep every iterate in ``mle_retvals['allvecs']`` (statsmodels' name).
     disp : print scipy's convergence message.
     options : the method's options from :data:`OPTIMIZER_OPTIONS`.
     """
@@ -67,6 +68,7 @@ class OptimizerSettings:
     max_start_irls: int = 3
     optim_hessian: Literal["oim", "eim"] = "oim"
     callback: Callable[[np.ndarray], Any] | None = None
+    retall: bool = False
     disp: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -160,11 +162,18 @@ class _Objective:
         return linalg.solve_triangular(self.L, A.T, lower=True).T
 
 
-def _minimize(obj: _Objective, settings: OptimizerSettings, maxiter: int):
+def _minimize(obj: _Objective, settings: OptimizerSettings, maxiter: int,
+              allvecs: list[np.ndarray]):
     k = int(obj.keep.sum())
     z0 = np.zeros(k)
     user_cb = settings.callback
-    cb = None if user_cb is None else (lambda zk, *a: user_cb(obj.params(np.asarray(zk))))
+    cb = None
+    if user_cb is not None or settings.retall:
+        def cb(zk, *_):
+            b = obj.params(np.asarray(zk))
+            if settings.retall:
+                allvecs.append(b)
+            return None if user_cb is None else user_cb(b)
     opts = dict(settings.options)
     method = settings.method
     if method == "basinhopping":
@@ -204,7 +213,8 @@ def scipy_fit(problem: GLMProblem, start: np.ndarray | None, options: SolverOpti
     solution (expected information, as every glmkit fit)."""
     b0, keep, warm_dev, warm_iter = _start(problem, start, options, settings.max_start_irls)
     obj = _Objective(problem, b0, keep, settings.optim_hessian)
-    res = _minimize(obj, settings, options.maxiter)
+    allvecs: list[np.ndarray] = [b0.copy()] if settings.retall else []
+    res = _minimize(obj, settings, options.maxiter, allvecs)
     if settings.method == "basinhopping":
         success = bool(res.lowest_optimization_result.success)
     else:
@@ -219,6 +229,9 @@ def scipy_fit(problem: GLMProblem, start: np.ndarray | None, options: SolverOpti
         "converged": success, "message": str(res.message),
         "fcalls": int(getattr(res, "nfev", 0)), "gcalls": int(getattr(res, "njev", 0)),
     }
+    if settings.retall:
+        # plain lists: the history is saved as JSON (results.mle_retvals gives arrays)
+        out.history["mle_retvals"]["allvecs"] = [v.tolist() for v in allvecs]
     if not success:
         why = str(res.message).rstrip(".")
         out = replace(out, messages=(f"scipy {SCIPY_METHODS[settings.method]}: {why}",))
