@@ -341,3 +341,21 @@ def test_new_options_survive_save_and_load(tmp_path, remove_data):
     back = glmkit.load(tmp_path / "r.glmkit")
     if not remove_data:
         np.testing.assert_array_equal(back.mle_retvals["allvecs"][-1], res.params)
+
+
+def test_hasconst_sets_k_constant_and_the_null_model():
+    """statsmodels' hasconst: False means no intercept in the null model, whose mean is
+    then g^-1(0) (closed form: the Poisson deviance at mu = 1); True, the weighted mean."""
+    X, y = _binary()
+    yc = np.round(3 * y + X[:, 1] ** 2)
+    fam = sm.families.Poisson()
+    m0 = sm.GLM(yc, X, family=fam, hasconst=False)
+    assert m0.k_constant == 0
+    mu1 = np.ones_like(yc)
+    assert m0.fit().null_deviance == pytest.approx(fam.deviance(yc, mu1), rel=1e-12)
+    m1 = sm.GLM(yc, X[:, 1:], family=fam, hasconst=True)
+    assert m1.k_constant == 1
+    assert m1.fit().null_deviance == pytest.approx(
+        fam.deviance(yc, np.full_like(yc, yc.mean())), rel=1e-12)
+    with pytest.raises(ValueError, match="hasconst"):
+        sm.GLM(yc, X, family=fam, hasconst="yes")

@@ -40,6 +40,9 @@ class GLM:
     missing : {'none', 'drop', 'raise'}
         'none' raises on NaN with a hint, 'drop' drops incomplete rows (see
         ``n_dropped``), 'raise' raises :class:`MissingDataError`.
+    hasconst : None or bool (statsmodels'), whether the design has a constant: None
+        detects a constant column; True or False sets ``k_constant``, which decides
+        whether the null model has an intercept.
 
     Notes
     -----
@@ -55,11 +58,17 @@ class GLM:
         return super().__new__(cls)
 
     def __init__(self, endog, exog, family: Family | None = None, offset=None, exposure=None,
-                 freq_weights=None, var_weights=None, missing: str = "none", **kwargs: Any):
+                 freq_weights=None, var_weights=None, missing: str = "none",
+                 hasconst: bool | None = None, **kwargs: Any):
         if kwargs:
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
                             "accepted: family, offset, exposure, freq_weights, var_weights, "
-                            "missing.")
+                            "missing, hasconst.")
+        if hasconst not in (None, True, False):
+            raise ValueError(f"hasconst must be None, True or False, got {hasconst!r}.")
+        #: statsmodels' hasconst: None detects a constant column; True / False set
+        #: k_constant (the null model then has / has not an intercept).
+        self._hasconst = hasconst
         self.family = family = checked_family(family)
         self.missing = missing
         #: statsmodels' scale rule for model-level functions called with scale=None
@@ -84,14 +93,14 @@ class GLM:
     def _get_init_kwds(self) -> dict:
         """The keyword arguments that rebuild this model with ``GLM(endog, exog, **kwds)``
         (statsmodels' helper): family, offset, exposure (not logged), freq_weights,
-        var_weights, missing."""
+        var_weights, missing, hasconst."""
         if self.data.n_trials is not None:
             raise NotImplementedError("a [successes, failures] binomial model is rebuilt from "
                                       "its two-column response, not from model.endog.")
         d = self.data
         return {"family": self.family, "offset": d.offset, "exposure": d.exposure,
                 "freq_weights": d.freq_weights, "var_weights": d.var_weights,
-                "missing": "none"}
+                "missing": "none", "hasconst": getattr(self, "_hasconst", None)}
 
     @classmethod
     def from_formula(cls, formula: str, data, family: Family | None = None, **kwargs: Any):
@@ -208,6 +217,10 @@ class GLM:
 
     @cached_property
     def k_constant(self) -> int:
+        """1 when the design has a constant column (or ``hasconst=True``), else 0."""
+        hasconst = getattr(self, "_hasconst", None)
+        if hasconst is not None:
+            return int(hasconst)
         return int(np.any(self.problem.X.column_is_constant()))
 
     # ------------------------------------------------------------------ fit
