@@ -7,11 +7,11 @@ fitting work.
 Conventions
 -----------
 - ``atol`` / ``rtol`` (statsmodels' IRLS stopping rule |c - c_old| <= atol + rtol |c_old|
-  on the deviance, or on the coefficients with ``tol_criterion='params'``) set glmkit's
-  relative tolerance to the tightest of ``atol`` and ``rtol`` (``tol`` when neither is
-  positive). glmkit's stopping rule then still takes the coefficients to within 1e-8
-  standard errors of the maximum (README, Conventions), so a looser tolerance never
-  leaves a fit short of the maximum.
+  on the deviance, or on the coefficients with ``tol_criterion='params'``) can only
+  tighten glmkit's relative tolerance: it becomes the smallest of ``tol`` and the positive
+  ``atol``, ``rtol``. With the deviance rule glmkit then still takes the coefficients to
+  within 1e-8 standard errors of the maximum (README, Conventions); a looser statsmodels
+  tolerance is not followed, since it would leave the fit short of the maximum.
 - ``wls_method`` ('lstsq', 'pinv', 'qr') is recorded in ``mle_settings``: glmkit solves
   every weighted least-squares step with one Cholesky factor of X'WX and gives aliased
   columns NaN, so the three give the same coefficients.
@@ -121,8 +121,9 @@ def _tolerance(tol, kwargs) -> float:
                                            and v >= 0):
                 raise ValueError(f"{key} must be a non-negative number, got {v!r}.")
             given.append(float(v))
-    positive = [v for v in given if v > 0]
-    return float(min(positive)) if positive else float(tol)
+    # atol / rtol only tighten the rule: a looser one would stop short of the maximum
+    # under tol_criterion='params', where glmkit does not refine the last steps
+    return float(min([float(tol), *(v for v in given if v > 0)]))
 
 
 def _optimizer(method: str, kwargs: dict, max_start_irls: int) -> OptimizerSettings | None:
