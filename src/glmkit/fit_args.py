@@ -17,6 +17,9 @@ Conventions
   columns NaN, so the three give the same coefficients.
 - ``cov_type='eim'`` is the expected-information covariance, glmkit's (and R's)
   ``'nonrobust'`` for every method; ``'oim'`` uses the observed information.
+- ``cov_type='hac'`` (rows in time order) takes statsmodels' ``maxlags`` (required),
+  ``kernel`` ('bartlett', the default, or 'uniform') and ``use_correction`` (n / (n - k));
+  see :func:`glmkit.inference.robust_cov`.
 - ``maxiter=0`` with ``start_params`` evaluates the model there without iterating.
 - ``scaletype=`` is ignored with a :class:`SpecificationWarning` (statsmodels' IRLS fit
   ignores it without a word); the scale is ``fit(scale=...)``.
@@ -38,9 +41,11 @@ __all__ = ["FitSpec", "check_fit_args", "check_cov", "check_scale", "COV_TYPES"]
 
 METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs",
            **{m: m for m in SCIPY_METHODS}}
-COV_TYPES = ("nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster")
+COV_TYPES = ("nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster", "hac")
 #: cov_kwds each robust type takes (statsmodels' names).
-COV_KWDS = {"cluster": ("groups", "use_correction", "df_correction")}
+COV_KWDS = {"cluster": ("groups", "use_correction", "df_correction"),
+            "hac": ("maxlags", "kernel", "use_correction")}
+HAC_KERNELS = ("bartlett", "uniform")
 WLS_METHODS = ("lstsq", "pinv", "qr")
 #: statsmodels' fit keywords for IRLS fits, and for fits by an optimizer.
 _IRLS_KEYS = ("atol", "rtol", "tol_criterion", "wls_method", "attach_wls")
@@ -99,6 +104,13 @@ def check_cov(cov_type, cov_kwds) -> tuple[str, dict]:
     for key in ("use_correction", "df_correction"):
         if key in kwds and kwds[key] not in (True, False):
             raise ValueError(f"cov_kwds[{key!r}] must be True or False, got {kwds[key]!r}.")
+    if name == "hac":
+        if "maxlags" not in kwds:
+            raise ValueError("cov_type='hac' needs cov_kwds={'maxlags': number of lags}.")
+        kwds["maxlags"] = _positive_int("cov_kwds['maxlags']", kwds["maxlags"], 0)
+        kernel = kwds.setdefault("kernel", "bartlett")
+        if kernel not in HAC_KERNELS:
+            raise ValueError(f"cov_kwds['kernel'] must be one of {HAC_KERNELS}, got {kernel!r}.")
     return ("nonrobust" if name == "eim" else name), kwds
 
 

@@ -13,6 +13,10 @@ and no further small-sample factor is applied (vcovCL's default type for glm obj
 HC0; HC1's (n - 1) / (n - k) is its default for lm only). Frequency weights count as
 repeated rows.
 
+HAC ('hac', rows in time order): the meat sums the scores' autocovariances up to
+``maxlags`` with Bartlett weights 1 - l / (maxlags + 1), sandwich::NeweyWest(fit, lag,
+prewhite = FALSE, adjust = FALSE); ``use_correction=True`` is adjust = TRUE, n / (n - k).
+
 statsmodels' ``cov_kwds={'use_correction': ...}`` for 'cluster' maps onto vcovCL's options:
 True (statsmodels' default) is G / (G - 1) (n - 1) / (n - k), vcovCL(type="HC1");
 False is no adjustment, vcovCL(type="HC0", cadjust=FALSE). Without it, glmkit's default
@@ -29,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-CovType = Literal["nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster"]
-COV_TYPES = ("nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster")
+CovType = Literal["nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster", "hac"]
+COV_TYPES = ("nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster", "hac")
 
 
 # --------------------------------------------------------------- robust covariance
@@ -71,11 +75,13 @@ def _cluster_meat(U: np.ndarray, groups: np.ndarray, fw: np.ndarray,
     return adj * sums.T @ sums
 
 
-def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = None) -> np.ndarray:
+def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = None,
+               maxlags: int | None = None, kernel: str = "bartlett") -> np.ndarray:
     """Sandwich covariance over the kept (non-aliased) columns.
 
-    ``use_correction`` (cluster only): None, glmkit's vcovCL default; True, statsmodels'
-    G/(G-1) (n-1)/(n-k); False, no small-sample factor.
+    ``use_correction``: for 'cluster', None is glmkit's vcovCL default, True statsmodels'
+    G/(G-1) (n-1)/(n-k), False no small-sample factor; for 'hac', True multiplies by
+    n / (n - k). ``maxlags`` and ``kernel`` are those of 'hac'.
     """
     p = res.model.problem
     keep = res._keep
@@ -85,7 +91,14 @@ def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = No
     fw = p.freq_weights
     n = float(np.sum(fw))
     k = int(keep.sum())
-    if cov_type == "cluster":
+    if cov_type == "hac":
+        if np.any(fw != 1):
+            raise ValueError("cov_type='hac' treats rows as consecutive time points; it is "
+                             "not defined with freq_weights.")
+        meat = hac_meat(X * u[:, None], int(maxlags or 0), kernel)
+        if use_correction:
+            meat *= n / (n - k)
+    elif cov_type == "cluster":
         g = _check_groups(groups, X.shape[0])
         U = X * u[:, None]
         meat = np.zeros((k, k))
@@ -114,6 +127,18 @@ def n_groups(groups, n: int) -> int:
     G - 1 of it as the residual degrees of freedom of tests)."""
     g = _check_groups(groups, n)
     return int(min(len(np.unique(g[:, j])) for j in range(g.shape[1])))
+
+
+def hac_meat(U: np.ndarray, maxlags: int, kernel: str = "bartlett") -> np.ndarray:
+    """sum_l w_l (G_l + G_l'), G_l = sum_t U_t U_{t-l}' (G_0 counted once); Bartlett
+    weights w_l = 1 - l / (maxlags + 1), or uniform w_l = 1 (sandwich::NeweyWest with
+    prewhite = FALSE, adjust = FALSE; statsmodels' cov_hac)."""
+    meat = U.T @ U
+    for lag in range(1, maxlags + 1):
+        w = 1.0 - lag / (maxlags + 1.0) if kernel == "bartlett" else 1.0
+        G = U[lag:].T @ U[:-lag]
+        meat += w * (G + G.T)
+    return meat
 
 
 def _check_groups(groups, n: int) -> np.ndarray:

@@ -352,8 +352,10 @@ class GLMResults:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
         keep = self._keep
-        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, self.cov_kwds.get("groups"),
-                                             self.cov_kwds.get("use_correction"))
+        kw = self.cov_kwds
+        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, kw.get("groups"),
+                                             kw.get("use_correction"), kw.get("maxlags"),
+                                             kw.get("kernel", "bartlett"))
         return out
 
     def _observed_cov(self) -> np.ndarray:
