@@ -329,7 +329,8 @@ def test_new_options_survive_save_and_load(tmp_path, remove_data):
     groups = np.arange(len(y)) % 6
     for kw in ({"method": "bfgs"}, {"cov_type": "oim"},
                {"cov_type": "cluster", "use_t": True,
-                "cov_kwds": {"groups": groups, "use_correction": True, "df_correction": True}}):
+                "cov_kwds": {"groups": groups, "use_correction": True, "df_correction": True}},
+               {"cov_type": "hac", "cov_kwds": {"maxlags": 2, "use_correction": True}}):
         res = model.fit(**kw)
         path = tmp_path / "m.glmkit"
         res.save(path, remove_data=remove_data)

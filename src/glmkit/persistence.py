@@ -223,8 +223,8 @@ def _describe(res, remove_data: bool) -> tuple[dict[str, Any], dict[str, np.ndar
         "messages": list(r.messages), "cov_type": res.cov_type, "use_t": bool(res.use_t),
         "scale_spec": res._scale_spec, "fit_warnings": list(res.fit_warnings),
         # statsmodels' cluster options and fit record (absent in older files)
-        "cov_options": {k: bool(v) for k, v in res.cov_kwds.items()
-                        if k in ("use_correction", "df_correction")},
+        "cov_options": {k: v for k, v in res.cov_kwds.items()
+                        if k in ("use_correction", "df_correction", "maxlags", "kernel")},
         "df_resid_inference": float(getattr(res, "df_resid_inference", res.df_resid)),
         "mle_settings": _jsonify(dict(getattr(res, "mle_settings", {}))),
     }
@@ -445,9 +445,9 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
     if not np.isclose(dev, result.deviance, rtol=1e-8, atol=1e-12):
         raise ModelFileError(f"the stored fit is inconsistent with the stored data (deviance "
                              f"{dev!r} recomputed, {result.deviance!r} stored).")
-    cov_kwds = {"groups": arrays["cov_groups"]} if "cov_groups" in arrays else None
-    if cov_kwds is not None:
-        cov_kwds.update(f.get("cov_options", {}))
+    cov_kwds = dict(f.get("cov_options", {}))
+    if "cov_groups" in arrays:
+        cov_kwds["groups"] = arrays["cov_groups"]
     return GLMResults(model, result, scale=f["scale_spec"], cov_type=f["cov_type"],
                       use_t=f["use_t"], fit_warnings=tuple(f["fit_warnings"]),
                       cov_kwds=cov_kwds, mle_settings=f.get("mle_settings"))
