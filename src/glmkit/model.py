@@ -242,9 +242,11 @@ class GLM:
         scale : None (Pearson chi2 / df_resid for families with a dispersion, else 1),
             'X2', 'dev' (deviance / df_resid) or a positive number.
         cov_type : 'nonrobust' (= 'eim', the expected information), 'oim' (observed
-            information), 'HC0'-'HC3' or 'cluster' (R's sandwich definitions).
+            information), 'HC0'-'HC3', 'cluster' or 'hac' (R's sandwich definitions).
         cov_kwds : for 'cluster': {'groups': labels (two columns for two-way clustering),
-            'use_correction': bool, 'df_correction': bool} (see glmkit.inference).
+            'use_correction': bool, 'df_correction': bool}; for 'hac': {'maxlags': int,
+            'kernel': 'bartlett' or 'uniform', 'use_correction': bool} (see
+            glmkit.fit_args and glmkit.inference for their meaning).
         use_t : bool, optional; default: t tests when the scale is estimated (as R).
         full_output, disp : statsmodels' optimizer output switches (``disp`` prints
             scipy's message).
@@ -254,6 +256,13 @@ class GLM:
             ``wls_method``; optimizer keywords ``optim_hessian`` ('oim' or 'eim'),
             ``callback``, ``retall``, ``skip_hessian`` and the method's scipy options
             (``gtol``, ``xtol``, ...). See :mod:`glmkit.fit_args` for how they map.
+            Others are a TypeError (``scaletype``, which statsmodels ignores, is ignored
+            with a warning).
+
+        Notes
+        -----
+        As statsmodels' fit, this sets ``model.scaletype`` to ``scale``: the scale rule of
+        the model-level functions (``loglike``, ``score``, ``hessian``) called without one.
         """
         from .fit_args import check_fit_args
 
