@@ -11,10 +11,14 @@ from .exceptions import (
     AliasedColumnsWarning,
     ConvergenceWarning,
     DomainWarning,
+    HessianInversionWarning,
     MissingDataError,
     ModelFileError,
     ModelVersionError,
+    ModelWarning,
     PerfectSeparationWarning,
+    SpecificationWarning,
+    ValueWarning,
 )
 from .anova import anova
 from .inference import lr_test
@@ -30,5 +34,6 @@ __version__ = "0.1.0"
 __all__ = [
     "GLM", "GLMResults", "glm", "glm_nb", "anova_nb", "drop1", "add1", "step", "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
-    "DomainWarning", "ModelFileError", "ModelVersionError", "__version__",
+    "DomainWarning", "ModelFileError", "ModelVersionError", "ModelWarning", "ValueWarning",
+    "SpecificationWarning", "HessianInversionWarning", "__version__",
 ]

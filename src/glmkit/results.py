@@ -34,18 +34,24 @@ class GLMResults:
 
     def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
                  use_t: bool | None = None, fit_warnings: tuple[str, ...] = (),
-                 cov_kwds: dict | None = None):
+                 cov_kwds: dict | None = None, mle_settings: dict | None = None):
         self.model = model
         self.family = model.family
         self._result = result
-        self._scale_spec = scale
+        from .fit_args import check_cov, check_scale
+
+        # statsmodels' spellings ('x2', 'hc1', 'eim') mean the same as glmkit's
+        self._scale_spec = check_scale(scale)
+        cov_type, cov_kwds = check_cov(cov_type, cov_kwds)
         self.cov_type = cov_type
-        self.cov_kwds = dict(cov_kwds or {})
+        self.cov_kwds = dict(cov_kwds)
         self.method = result.method
         self.converged = bool(result.converged)
         self.n_iter = int(result.n_iter)
         self.aliased = result.aliased
         self.fit_warnings = tuple(fit_warnings)
+        #: statsmodels' record of how the fit was made (optimizer, wls_method, tolerances).
+        self.mle_settings = dict(mle_settings or {"optimizer": result.method})
         if use_t is None:
             use_t = self._scale_is_estimated
         self.use_t = bool(use_t)
@@ -119,11 +125,24 @@ class GLMResults:
 
     @property
     def fit_history(self) -> dict:
+        """statsmodels' keys: ``'iteration'`` (iterations made), ``'deviance'`` (np.inf,
+        then the deviance at the start and after each iteration, as statsmodels lists
+        them); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data)."""
         h = self._result.history
-        out = {"iteration": self.n_iter, "deviance": list(h.get("deviance", [])),
+        out = {"iteration": self.n_iter, "deviance": [np.inf, *h.get("deviance", [])],
                "step_halvings": list(h.get("step_halvings", []))}
         if "passes" in h:   # full passes over the data the solver made (IRLS)
             out["passes"] = int(h["passes"])
+        return out
+
+    @property
+    def mle_retvals(self) -> dict:
+        """The optimizer's report (scipy methods: fopt, iterations, converged, message)."""
+        h = self._result.history
+        out = dict(h.get("mle_retvals", {"converged": self.converged,
+                                          "iterations": self.n_iter}))
+        if "allvecs" in out:
+            out["allvecs"] = [np.array(v, dtype=float) for v in out["allvecs"]]
         return out
 
     @property
@@ -246,6 +265,7 @@ class GLMResults:
 
     @cached_property
     def scale(self) -> float:
+        """The dispersion, a numpy float64 as statsmodels' (``scale=1`` gives 1.0 too)."""
         spec = self._scale_spec
         if spec is None:
             spec = "X2" if self.family.has_free_scale else 1.0
@@ -255,10 +275,10 @@ class GLMResults:
 
                 warnings.warn("no residual degrees of freedom: the scale cannot be "
                               "estimated and is NaN.", RuntimeWarning, stacklevel=2)
-                return float("nan")
+                return np.float64("nan")
             stat = self.pearson_chi2 if spec == "X2" else self.deviance
-            return float(stat / self.df_resid)
-        return float(spec)
+            return np.float64(stat / self.df_resid)
+        return np.float64(spec)
 
     def _llf_at(self, mu: np.ndarray, scale: float) -> float:
         p, m = self._problem, self.model
@@ -325,12 +345,28 @@ class GLMResults:
     def _cov(self) -> np.ndarray:
         if self.cov_type == "nonrobust":
             return self._normalized_cov * self.scale
+        if self.cov_type == "oim":
+            return self._observed_cov()
         from .inference import robust_cov
 
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
         keep = self._keep
-        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, self.cov_kwds.get("groups"))
+        kw = self.cov_kwds
+        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, kw.get("groups"),
+                                             kw.get("use_correction"), kw.get("maxlags"),
+                                             kw.get("kernel", "bartlett"))
+        return out
+
+    def _observed_cov(self) -> np.ndarray:
+        """scale * (observed information)^{-1} over the kept columns (cov_type='oim')."""
+        k = self._params.shape[0]
+        out = np.full((k, k), np.nan)
+        keep = self._keep
+        H = np.asarray(self.model.hessian(np.where(keep, self._params, 0.0), scale=1.0))
+        fac = try_factor(-H[np.ix_(keep, keep)], None)
+        if fac is not None:
+            out[np.ix_(keep, keep)] = fac.inverse() * self.scale
         return out
 
     def cov_params(self):
@@ -347,9 +383,10 @@ class GLMResults:
         (``groups=labels``, one or two columns). Numbers follow R's sandwich package."""
         from .inference import check_robust_options
 
-        check_robust_options(cov_type, kwds)
+        cov_type, kwds = check_robust_options(cov_type, kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
-                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds)
+                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
+                          mle_settings=self.mle_settings)
 
     # ----------------------------------------------------------- tests
     def wald_test(self, r_matrix, use_f: bool | None = None, scalar: bool = True):
@@ -392,8 +429,19 @@ class GLMResults:
         return self._params_like(self._params / self._bse)
 
     @property
+    def df_resid_inference(self) -> float:
+        """Degrees of freedom of t and F tests: ``df_resid``, or with a cluster covariance
+        and ``cov_kwds={'df_correction': True}`` (statsmodels') the number of clusters
+        minus one (the fewest over the clustering dimensions)."""
+        if self.cov_type == "cluster" and self.cov_kwds.get("df_correction"):
+            from .inference import n_groups
+
+            return float(n_groups(self.cov_kwds["groups"], self.nobs) - 1)
+        return self.df_resid
+
+    @property
     def _dist(self):
-        return stats.t(self.df_resid) if self.use_t else stats.norm
+        return stats.t(self.df_resid_inference) if self.use_t else stats.norm
 
     @property
     def pvalues(self):

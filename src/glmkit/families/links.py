@@ -85,6 +85,12 @@ class Identity(Link):
 
     name = "identity"
 
+    @property
+    def power(self) -> float:
+        """1.0: statsmodels' Identity is Power(1) and code reads ``link.power``. Read-only:
+        another power is ``links.Power(p)``."""
+        return 1.0
+
     def __call__(self, mu):
         return np.asarray(mu, dtype=float).copy()
 

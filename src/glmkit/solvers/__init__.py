@@ -15,10 +15,12 @@ from .certify import certify
 from .firth import firth
 from .irls import irls
 from .lbfgs import lbfgs
+from .scipy_opt import SCIPY_METHODS, OptimizerSettings, scipy_fit
 
-Method = Literal["IRLS", "newton", "lbfgs", "firth"]
+Method = Literal["IRLS", "newton", "lbfgs", "firth", "bfgs", "cg", "nm", "powell", "ncg",
+                 "basinhopping"]
 
-__all__ = ["SolverOptions", "SolverResult", "solve", "Method"]
+__all__ = ["SolverOptions", "SolverResult", "OptimizerSettings", "solve", "Method"]
 
 #: Family and link pairs whose log-likelihood is concave in the linear predictor on the
 #: family's range, so that a maximum is the only one. (Gamma with the identity link, for
@@ -41,8 +43,11 @@ def concave(family) -> bool:
 
 
 def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
-          method: Method = "IRLS") -> SolverResult:
+          method: Method = "IRLS", optimizer: OptimizerSettings | None = None) -> SolverResult:
     """Fit ``problem`` with ``method``; weights are first brought to unit size.
+
+    ``optimizer`` carries statsmodels' scipy-optimizer keywords for the methods of
+    :mod:`glmkit.solvers.scipy_opt` ('bfgs', 'cg', 'nm', 'powell', 'ncg', 'basinhopping').
 
     The maximum does not move when every weight is multiplied by one number, but R's
     stopping rule (its + 0.1) does: prior weights of 1e-300 would stop a fit at its start.
@@ -55,9 +60,9 @@ def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
         return firth(problem, start, options)
     c = _weight_unit(problem)
     if c == 1.0:
-        return _solve(problem, start, options, method)
+        return _solve(problem, start, options, method, optimizer)
     unit = dataclasses.replace(problem, prior_weights=problem.prior_weights / c)
-    res = _solve(unit, start, options, method)
+    res = _solve(unit, start, options, method, optimizer)
     unit_gram = res.gram
     gram = LazyGram(lambda: c * np.asarray(unit_gram)) if isinstance(unit_gram, LazyGram) \
         else frozen(c * np.asarray(unit_gram))
@@ -79,7 +84,7 @@ def _weight_unit(problem: GLMProblem) -> float:
 
 
 def _solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
-           method: Method = "IRLS") -> SolverResult:
+           method: Method = "IRLS", optimizer: OptimizerSettings | None = None) -> SolverResult:
     """Dispatch to the solver named by ``method`` (already validated), then certify the
     answer (solvers/certify.py): ``converged=True`` means the score and the observed
     information put it within ``options.step_tol`` standard errors of a maximum.
@@ -91,6 +96,9 @@ def _solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions
     """
     if method == "lbfgs":
         return certify(problem, lbfgs(problem, start, options), options, candidate=True)
+    if method in SCIPY_METHODS:   # scipy's verdict, then checked (polished when short)
+        return certify(problem, scipy_fit(problem, start, options,
+                                          optimizer or OptimizerSettings(method)), options)
     if method not in ("IRLS", "newton"):
         raise ValueError(f"unknown method {method!r}")
     hessian = "expected" if method == "IRLS" else "observed"
