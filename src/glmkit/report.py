@@ -132,9 +132,15 @@ def _anova(res) -> str:
     except Exception as exc:   # noqa: BLE001 - the report still shows the rest
         return f"<p class=note>The analysis of deviance could not be computed: {html.escape(str(exc))}</p>"
     header = [""] + [str(c) for c in table.columns]
-    rows = [[html.escape(str(idx))] + [
-        (_p(v) if str(c).startswith("Pr(") else _num(v)) if np.isfinite(v) else ""
-        for c, v in zip(table.columns, row)] for idx, row in zip(table.index, table.to_numpy(float))]
+    def cell(c, v):
+        if not np.isfinite(v):
+            return ""
+        if str(c).startswith("Pr("):
+            return _p(v)
+        return f"{v:g}" if "Df" in str(c) else _num(v)
+
+    rows = [[html.escape(str(idx))] + [cell(c, v) for c, v in zip(table.columns, row)]
+            for idx, row in zip(table.index, table.to_numpy(float))]
     return _table(header, rows) + ("<p class=note>Terms added in order (R's anova.glm).</p>")
 
 
@@ -168,11 +174,29 @@ def _pictures(res) -> str:
     return "".join(out)
 
 
+def _overdispersion(res) -> str:
+    """A note when a family with dispersion fixed at 1 shows Pearson chi2 / df well above 1
+    (what a statistician checks before believing the standard errors)."""
+    if res.family.has_free_scale or res.df_resid <= 0:
+        return ""
+    ratio = res.pearson_chi2 / res.df_resid
+    if ratio < 1.5:
+        return ""
+    alt = ("families.QuasiPoisson() or glmkit.glm_nb(...)" if res.family.name == "Poisson"
+           else "families.QuasiBinomial()" if res.family.name == "Binomial"
+           else "a model with an estimated dispersion")
+    return (f"<div class=warn><b>Overdispersion</b>: Pearson chi2 / df = {ratio:.3g} where "
+            f"the {html.escape(res.family.name)} family assumes 1, so the standard errors are "
+            f"too small by about a factor {np.sqrt(ratio):.2g}.<br><i>What to do:</i> "
+            f"{html.escape(alt)}, or robust standard errors (cov_type='HC0').</div>")
+
+
 def _warnings(res) -> str:
     notes = list(res.fit_warnings)
+    over = _overdispersion(res)
     if not notes:
-        return "<div class=ok>No warnings: the fit converged to the maximum.</div>"
-    out = []
+        return over or "<div class=ok>No warnings: the fit converged to the maximum.</div>"
+    out = [over] if over else []
     for note in notes:
         kind, _, msg = note.partition(": ")
         advice = _ADVICE.get(kind, "")

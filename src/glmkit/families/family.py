@@ -343,6 +343,11 @@ class InverseGaussian(Family):
                 "InverseGaussian response must be strictly positive; found values <= 0."
             )
 
+    def valid_mu(self, mu):
+        # R's inverse.gaussian() accepts any mean; the density needs mu > 0, and a fit
+        # through negative means ends at points that are no likelihood's maximum
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
     def unit_deviance(self, y, mu):
         return np.square(y - mu) / (y * np.square(mu))
 
