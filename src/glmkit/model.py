@@ -203,6 +203,23 @@ class GLM:
         return GLMResults(self, result, scale=scale, cov_type=cov_type, use_t=use_t,
                           fit_warnings=notes, cov_kwds=cov_kwds)
 
+    def fit_constrained(self, constraints, start_params=None, **fit_kwds: Any):
+        """Fit subject to linear equality constraints ``R params = q``.
+
+        Parameters
+        ----------
+        constraints : str ("x1 + x2 = 1, x3 = 0"), list of str, array_like R (q = 0) or
+            tuple (R, q).
+        start_params : array_like, optional starting coefficients (length k).
+        **fit_kwds : passed to :meth:`fit` (method, maxiter, tol, scale, cov_type, ...).
+
+        Returns GLMResults in the original parametrization, with ``constraints``,
+        ``k_constr`` and ``results_constrained``; see :mod:`glmkit.constrained`.
+        """
+        from .constrained import fit_constrained
+
+        return fit_constrained(self, constraints, start_params=start_params, **fit_kwds)
+
     def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
                         use_t, kwargs):
         unknown = sorted(set(kwargs) - set(_FIT_EXTRA))

@@ -34,8 +34,13 @@ class GLMResults:
 
     def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
                  use_t: bool | None = None, fit_warnings: tuple[str, ...] = (),
-                 cov_kwds: dict | None = None):
+                 cov_kwds: dict | None = None, constraints=None, results_constrained=None):
         self.model = model
+        #: For GLM.fit_constrained: the constraints R params = q (glmkit.constrained.
+        #: LinearConstraints), their number, and the reduced model's results; else None, 0.
+        self.constraints = constraints
+        self.k_constr = 0 if constraints is None else int(constraints.k_constr)
+        self.results_constrained = results_constrained
         self.family = model.family
         self._result = result
         self._scale_spec = scale
@@ -95,7 +100,8 @@ class GLMResults:
 
     @property
     def rank(self) -> int:
-        return int(self._keep.sum())
+        """Number of estimated coefficients: the non-aliased ones less the constraints."""
+        return int(self._keep.sum()) - self.k_constr
 
     @property
     def nobs(self) -> int:
@@ -309,6 +315,13 @@ class GLMResults:
     def _normalized_cov(self) -> np.ndarray:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
+        if self.constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
+            T = self.constraints.transf_mat
+            fac = try_factor(T.T @ np.asarray(self._result.gram) @ T)
+            if fac is not None:
+                out = T @ fac.inverse() @ T.T
+                out = 0.5 * (out + out.T)
+            return out
         X = self.model.problem.X
         diag = diagonal_positions(getattr(X, "diagonal_columns", lambda: None)(), self._keep)
         fac = try_factor(np.asarray(self._result.gram), diag)
@@ -348,8 +361,12 @@ class GLMResults:
         from .inference import check_robust_options
 
         check_robust_options(cov_type, kwds)
+        rc = self.results_constrained
+        if rc is not None:
+            rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
-                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds)
+                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
+                          constraints=self.constraints, results_constrained=rc)
 
     # ----------------------------------------------------------- tests
     def wald_test(self, r_matrix, use_f: bool | None = None, scalar: bool = True):
