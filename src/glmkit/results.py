@@ -27,6 +27,11 @@ from .solvers._linalg import diagonal_positions, try_factor
 from .solvers.irls import irls
 
 
+def t_ratio(params: np.ndarray, bse: np.ndarray) -> np.ndarray:
+    """params / bse, NaN where bse is 0: a coefficient fixed by constraints is not tested."""
+    return np.divide(params, bse, out=np.full(np.shape(params), np.nan), where=bse != 0)
+
+
 class GLMResults:
     """The result of :meth:`glmkit.GLM.fit`. Attributes are read-only."""
 
@@ -406,7 +411,8 @@ class GLMResults:
 
     @property
     def tvalues(self):
-        return self._params_like(self._params / self._bse)
+        """params / bse; NaN for a coefficient fixed by fit_constrained (bse exactly 0)."""
+        return self._params_like(t_ratio(self._params, self._bse))
 
     @property
     def _dist(self):
@@ -414,7 +420,7 @@ class GLMResults:
 
     @property
     def pvalues(self):
-        t = self._params / self._bse
+        t = t_ratio(self._params, self._bse)
         return self._params_like(2.0 * self._dist.sf(np.abs(t)))
 
     def conf_int(self, alpha: float = 0.05, cols=None, method: str = "wald"):
@@ -426,6 +432,10 @@ class GLMResults:
             q = self._dist.ppf(1.0 - alpha / 2.0)
             ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
         elif method == "profile":
+            if self.constraints is not None:
+                raise ValueError("profile intervals are not available for fit_constrained "
+                                 "results; use method='wald', or profile "
+                                 "results_constrained (the free coefficients).")
             from .profile import profile_conf_int
 
             ci = profile_conf_int(self, alpha)

@@ -66,8 +66,7 @@ class Summary:
         r = self.res
         ci = np.asarray(r.conf_int(self.alpha))
         params, bse = np.asarray(r._params), np.asarray(r._bse)
-        t = params / bse
-        p = 2.0 * r._dist.sf(np.abs(t))
+        t, p = np.asarray(r.tvalues, dtype=float), np.asarray(r.pvalues, dtype=float)
         return [(n, params[i], bse[i], t[i], p[i], ci[i, 0], ci[i, 1])
                 for i, n in enumerate(self.xname)]
 
