@@ -294,10 +294,11 @@ def _results_in_original(model, lc: LinearConstraints, res_red, fit_kwds: dict):
     r = res_red._result
     X, w = model.problem.X, r.working_weights
     k = len(lc.variable_names)
+    gram: Any = LazyGram(lambda: X.sandwich(np.asarray(w)))   # X'WX, formed when first needed
     result = SolverResult(
         params=frozen(lc.expand(np.asarray(r.params))), aliased=frozen(np.zeros(k, bool)),
         eta=r.eta, mu=r.mu, working_weights=w,
-        gram=LazyGram(lambda: X.sandwich(np.asarray(w))),   # X'WX: formed when first needed
+        gram=gram,
         deviance=r.deviance, n_iter=r.n_iter, converged=r.converged, method=r.method,
         history=dict(r.history), messages=r.messages)
     return GLMResults(model, result, scale=fit_kwds.get("scale"),
