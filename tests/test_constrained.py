@@ -359,3 +359,51 @@ def test_save_and_load_keep_the_constraints(tmp_path):
         np.testing.assert_array_equal(back.constraints.constraint_matrix,
                                       res.constraints.constraint_matrix)
         assert np.isnan(np.asarray(back.tvalues)[4])
+
+
+def test_designs_weights_and_missing_rows():
+    import scipy.sparse as sp
+
+    y, X, kw = _poisson()
+    R = (np.array([[0.0, 1.0, -1.0, 0.0, 0.0]]), [0.0])
+    dense = sm.GLM(y, X, **kw).fit_constrained(R)
+    sparse = sm.GLM(y, sp.csr_matrix(X), **kw).fit_constrained(R)
+    np.testing.assert_allclose(sparse.params, dense.params, rtol=1e-12)
+    np.testing.assert_allclose(sparse.bse, dense.bse, rtol=1e-10)
+    # frequency weight k == k repeated rows
+    rng = np.random.default_rng(2)
+    fw = rng.integers(0, 3, size=len(y))
+    rep = np.repeat(np.arange(len(y)), fw)
+    a = sm.GLM(y, X, family=kw["family"], freq_weights=fw.astype(float)).fit_constrained(R)
+    b = sm.GLM(y[rep], X[rep], family=kw["family"]).fit_constrained(R)
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-10)
+    np.testing.assert_allclose(a.bse, b.bse, rtol=1e-10)
+    assert a.df_resid == b.df_resid
+    # missing='drop' fits the complete rows
+    y_nan = y.copy()
+    y_nan[5] = np.nan
+    with pytest.warns(UserWarning, match="dropped 1"):
+        m = sm.GLM(y_nan, X, family=kw["family"], missing="drop")
+    c = m.fit_constrained(R)
+    d = sm.GLM(np.delete(y, 5), np.delete(X, 5, axis=0), family=kw["family"]).fit_constrained(R)
+    np.testing.assert_allclose(c.params, d.params, rtol=1e-12)
+
+
+def test_binomial_counts_with_var_weights_warn_nothing_new():
+    y, X, kw = _binomial_counts()
+    vw = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sm.GLM(y, X, var_weights=vw, **kw).fit_constrained("x1 = 0.1")
+    ref = sm.GLM(y, np.delete(X, 1, axis=1), var_weights=vw, offset=0.1 * X[:, 1], **kw).fit()
+    np.testing.assert_allclose(res.params[[0, 2, 3, 4]], ref.params, rtol=1e-9)
+    np.testing.assert_allclose(res.llf, ref.llf, rtol=1e-12)
+    np.testing.assert_allclose(res.resid_response, ref.resid_response, rtol=1e-9, atol=1e-14)
+
+
+def test_dask_models_refuse():
+    da = pytest.importorskip("dask.array")
+    y, X, kw = _gaussian()
+    model = sm.GLM(da.from_array(y, chunks=50), da.from_array(X, chunks=(50, 5)))
+    with pytest.raises(NotImplementedError, match="in-memory"):
+        model.fit_constrained("x1 = 0")

@@ -225,16 +225,17 @@ def _reduced_model(model, lc: LinearConstraints):
     offset = d.offset
     if np.any(extra):
         offset = extra if offset is None else offset + extra
-    var_weights = d.var_weights
-    if d.n_trials is not None:   # [successes, failures]: proportions with trials as weights
-        var_weights = d.n_trials if var_weights is None else var_weights * d.n_trials
+    y = d.y
+    if d.n_trials is not None:   # [successes, failures] again (y is their proportion)
+        s = d.y * d.n_trials
+        y = np.column_stack([s, d.n_trials - s])
     if d.is_pandas:
         import pandas as pd
 
         names = [model.exog_names[j] for j in lc.free]
         Xr = pd.DataFrame(Xr, columns=names, index=d.row_labels)
-    return GLM(d.y, Xr, family=model.family, offset=offset, exposure=d.exposure,
-               freq_weights=d.freq_weights, var_weights=var_weights)
+    return GLM(y, Xr, family=model.family, offset=offset, exposure=d.exposure,
+               freq_weights=d.freq_weights, var_weights=d.var_weights)
 
 
 def fit_constrained(model, constraints, start_params=None, **fit_kwds: Any):
