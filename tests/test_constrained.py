@@ -16,6 +16,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import glmkit
 import glmkit.api as sm
@@ -407,3 +409,40 @@ def test_dask_models_refuse():
     model = sm.GLM(da.from_array(y, chunks=50), da.from_array(X, chunks=(50, 5)))
     with pytest.raises(NotImplementedError, match="in-memory"):
         model.fit_constrained("x1 = 0")
+
+
+def test_nearly_repeated_and_zero_rows_and_reuse_of_constraints():
+    y, X, kw = _gaussian()
+    model = sm.GLM(y, X, **kw)
+    near = np.array([[0, 1.0, 1.0, 0, 0], [0, 1.0, 1.0 + 1e-13, 0, 0]])
+    with pytest.raises(ValueError, match="redundant"):
+        model.fit_constrained((near, [1.0, 1.0]))
+    with pytest.raises(ValueError, match="inconsistent"):
+        model.fit_constrained((near, [1.0, 2.0]))
+    with pytest.raises(ValueError, match="redundant"):
+        model.fit_constrained((np.array([[0, 1.0, 0, 0, 0], [0, 0, 0, 0, 0]]), [1.0, 0.0]))
+    with pytest.raises(ValueError, match="inconsistent"):
+        model.fit_constrained((np.zeros((1, 5)), [1.0]))
+    # rows of very different size are not near-dependent
+    res = model.fit_constrained((np.array([[0, 1e6, 0, 0, 0], [0, 0, 1e-6, 0, 0]]), [5e5, 0.0]))
+    np.testing.assert_allclose(res.params[[1, 2]], [0.5, 0.0], rtol=1e-14, atol=0)
+    again = model.fit_constrained(res.constraints)
+    np.testing.assert_array_equal(again.params, res.params)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([0.0, 1.0, -1.0, 2.0, 0.5]), min_size=5, max_size=5),
+                min_size=1, max_size=5),
+       st.lists(st.floats(-1, 1), min_size=5, max_size=5))
+def test_any_constraints_give_an_error_or_hold(rows, q):
+    y, X, kw = _gaussian()
+    R = np.array(rows)
+    q = np.array(q[:len(rows)])
+    try:
+        res = sm.GLM(y, X, **kw).fit_constrained((R, q))
+    except ValueError as exc:
+        assert "fit_constrained" in str(exc)
+        return
+    assert res.converged
+    np.testing.assert_allclose(R @ res.params, q, rtol=0, atol=1e-10)
+    assert np.all(np.isfinite(res.bse)) and res.df_resid == len(y) - 5 + len(rows)

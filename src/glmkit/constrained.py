@@ -135,6 +135,8 @@ def linear_constraints(constraints, names: list[str]) -> LinearConstraints:
         values, no constraint, redundant or inconsistent constraints, or constraints that
         leave no free coefficient.
     """
+    if isinstance(constraints, LinearConstraints):   # e.g. another fit's res.constraints
+        constraints = constraints.tuple
     try:
         R, q = parse_constraints(constraints, list(names))
     except ValueError as exc:
@@ -160,22 +162,30 @@ def linear_constraints(constraints, names: list[str]) -> LinearConstraints:
                              frozen(free))
 
 
-def _rank(A: np.ndarray) -> int:
-    if A.size == 0:
-        return 0
-    s = linalg.svdvals(A)
-    return int(np.sum(s > s[0] * max(A.shape) * np.finfo(float).eps)) if s[0] > 0 else 0
+#: Singular values of the row-normalized constraints below this fraction of the largest
+#: count as zero: constraints that nearly repeat each other are treated as redundant.
+_RANK_TOL = 1e-10
 
 
 def _check_rank(RC: np.ndarray, q: np.ndarray) -> None:
-    """Redundant (linearly dependent) or inconsistent constraints are errors."""
+    """Redundant (linearly dependent, or nearly) or inconsistent constraints are errors.
+
+    Rows are scaled to unit length first, so that ``x1 = 0`` and ``1000 * x2 = 5`` weigh
+    alike; q is consistent when it lies in the range of R (to the same tolerance).
+    """
     m = RC.shape[0]
-    r = _rank(RC)
+    norms = np.linalg.norm(RC, axis=1)
+    norms[norms == 0] = 1.0
+    Rn, qn = RC / norms[:, None], q / norms
+    if Rn.size:
+        U, sv, _ = linalg.svd(Rn, full_matrices=False)
+    else:   # only zero rows
+        U, sv = np.zeros((m, 0)), np.zeros(0)
+    r = int(np.sum(sv > sv[0] * _RANK_TOL)) if sv.size and sv[0] > 0 else 0
     if r == m:
         return
-    scale = max(float(np.max(np.abs(RC), initial=0.0)), 1.0)
-    consistent = _rank(np.column_stack([RC, q / scale])) == r
-    if consistent:
+    resid = qn - U[:, :r] @ (U[:, :r].T @ qn)
+    if np.linalg.norm(resid) <= _RANK_TOL * max(1.0, float(np.linalg.norm(qn))):
         raise ValueError(f"fit_constrained: the {m} constraints are redundant (only {r} are "
                          "linearly independent); drop the ones implied by the others.")
     raise ValueError(f"fit_constrained: the constraints are inconsistent: no coefficients "
