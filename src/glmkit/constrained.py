@@ -105,11 +105,11 @@ class LinearConstraints:
                 if a == 0:
                     continue
                 sign = "-" if a < 0 else "+"
-                mag = "" if abs(a) == 1 else f"{abs(a):g} * "
+                mag = "" if abs(a) == 1 else f"{abs(a):.12g} * "
                 terms.append(f"{sign} {mag}{name}")
             text = " ".join(terms)
             text = text[2:] if text.startswith("+ ") else "-" + text[2:]
-            lines.append(f"{text} = {value:g}")
+            lines.append(f"{text} = {value:.12g}")
         return "\n".join(lines)
 
 
