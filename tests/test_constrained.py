@@ -161,10 +161,15 @@ def test_equals_fit_on_reduced_design_built_by_hand(case):
     np.testing.assert_allclose(res.resid_pearson, red.resid_pearson, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(res.get_influence().hat_matrix_diag,
                                red.get_influence().hat_matrix_diag, rtol=1e-8)
+    i1, i2 = res.get_influence(), red.get_influence()
+    np.testing.assert_allclose(i1.cooks_distance[0], i2.cooks_distance[0], rtol=1e-8)
+    np.testing.assert_allclose(np.asarray(i1.dfbeta)[:, [0, 1, 3]], i2.dfbeta, rtol=1e-7,
+                               atol=1e-14)
     # R's HC1 and HC3 count the estimated coefficients: those of the reduced fit
-    for ct in ("HC1", "HC3"):
-        np.testing.assert_allclose(res.get_robustcov_results(ct).bse[[0, 1, 3]],
-                                   red.get_robustcov_results(ct).bse, rtol=1e-8)
+    groups = np.arange(len(X)) % 7
+    for ct, kwds in (("HC1", {}), ("HC3", {}), ("cluster", {"groups": groups})):
+        np.testing.assert_allclose(res.get_robustcov_results(ct, **kwds).bse[[0, 1, 3]],
+                                   red.get_robustcov_results(ct, **kwds).bse, rtol=1e-8)
 
 
 def test_covariance_is_the_inverse_information_at_the_solution():

@@ -73,7 +73,7 @@ def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
     u = score_weights(res)
     fw = p.freq_weights
     n = float(np.sum(fw))
-    k = int(res.rank)   # estimated coefficients (fewer than kept columns under constraints)
+    k = int(keep.sum())
     if cov_type == "cluster":
         g = _check_groups(groups, X.shape[0])
         U = X * u[:, None]
@@ -87,7 +87,7 @@ def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
     else:
         omega = np.square(u) * fw
         if cov_type == "HC1":
-            omega = omega * n / (n - k)
+            omega = omega * n / (n - res.rank)   # estimated coefficients (k less constraints)
         elif cov_type in ("HC2", "HC3"):
             h = hat_values(res)
             omega = omega / (1.0 - h) ** (1 if cov_type == "HC2" else 2)
