@@ -262,6 +262,7 @@ def test_pandas_names_prediction_summary():
     np.testing.assert_allclose(pred.predicted_mean, res.predict(new, exposure=np.ones(3)))
     text = str(res.summary())
     assert "age" in text and "Df Model:" in text
+    assert "linear equality constraints: age - income = 0; z = 0." in text
     assert str(res.constraints) == "age - income = 0\nz = 0"
 
 
