@@ -213,8 +213,11 @@ class GLM:
         start_params : array_like, optional starting coefficients (length k).
         **fit_kwds : passed to :meth:`fit` (method, maxiter, tol, scale, cov_type, ...).
 
-        Returns GLMResults in the original parametrization, with ``constraints``,
-        ``k_constr`` and ``results_constrained``; see :mod:`glmkit.constrained`.
+        Returns
+        -------
+        GLMResults
+            In the original parametrization, with ``constraints``, ``k_constr`` and
+            ``results_constrained``; see :mod:`glmkit.constrained`.
         """
         from .constrained import fit_constrained
 
