@@ -381,6 +381,16 @@ def test_designs_weights_and_missing_rows():
     sparse = sm.GLM(y, sp.csr_matrix(X), **kw).fit_constrained(R)
     np.testing.assert_allclose(sparse.params, dense.params, rtol=1e-12)
     np.testing.assert_allclose(sparse.bse, dense.bse, rtol=1e-10)
+    # a design object (dense blocks beside a categorical): columns by products
+    from glmkit.design import CategoricalDesign, SplitDesign
+
+    codes = np.arange(len(y)) % 4
+    split = SplitDesign([X, CategoricalDesign(codes)])
+    Rs = (np.eye(8)[[5]] - np.eye(8)[[6]], [0.0])
+    a = sm.GLM(y, split, **kw).fit_constrained(Rs)
+    b = sm.GLM(y, split.to_dense(), **kw).fit_constrained(Rs)
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-10)
+    np.testing.assert_allclose(a.bse, b.bse, rtol=1e-10)
     # frequency weight k == k repeated rows
     rng = np.random.default_rng(2)
     fw = rng.integers(0, 3, size=len(y))
