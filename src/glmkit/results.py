@@ -27,6 +27,11 @@ from .solvers._linalg import diagonal_positions, try_factor
 from .solvers.irls import irls
 
 
+def t_ratio(params: np.ndarray, bse: np.ndarray) -> np.ndarray:
+    """params / bse, NaN where bse is 0: a coefficient fixed by constraints is not tested."""
+    return np.divide(params, bse, out=np.full(np.shape(params), np.nan), where=bse != 0)
+
+
 class GLMResults:
     """The result of :meth:`glmkit.GLM.fit`. Attributes are read-only."""
 
@@ -34,8 +39,14 @@ class GLMResults:
 
     def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
                  use_t: bool | None = None, fit_warnings: tuple[str, ...] = (),
-                 cov_kwds: dict | None = None, mle_settings: dict | None = None):
+                 cov_kwds: dict | None = None, mle_settings: dict | None = None,
+                 constraints=None, results_constrained=None):
         self.model = model
+        #: For GLM.fit_constrained: the constraints R params = q (glmkit.constrained.
+        #: LinearConstraints), their number, and the reduced model's results; else None, 0.
+        self.constraints = constraints
+        self.k_constr = 0 if constraints is None else int(constraints.k_constr)
+        self.results_constrained = results_constrained
         self.family = model.family
         self._result = result
         from .fit_args import check_cov, check_scale
@@ -101,7 +112,8 @@ class GLMResults:
 
     @property
     def rank(self) -> int:
-        return int(self._keep.sum())
+        """Number of estimated coefficients: the non-aliased ones less the constraints."""
+        return int(self._keep.sum()) - self.k_constr
 
     @property
     def nobs(self) -> int:
@@ -329,6 +341,13 @@ class GLMResults:
     def _normalized_cov(self) -> np.ndarray:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
+        if self.constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
+            T = self.constraints.transf_mat
+            fac = try_factor(T.T @ np.asarray(self._result.gram) @ T)
+            if fac is not None:
+                out = T @ fac.inverse() @ T.T
+                out = 0.5 * (out + out.T)
+            return out
         X = self.model.problem.X
         diag = diagonal_positions(getattr(X, "diagonal_columns", lambda: None)(), self._keep)
         fac = try_factor(np.asarray(self._result.gram), diag)
@@ -384,9 +403,13 @@ class GLMResults:
         from .inference import check_robust_options
 
         cov_type, kwds = check_robust_options(cov_type, kwds)
+        rc = self.results_constrained
+        if rc is not None:
+            rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
                           use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
-                          mle_settings=self.mle_settings)
+                          mle_settings=self.mle_settings, constraints=self.constraints,
+                          results_constrained=rc)
 
     # ----------------------------------------------------------- tests
     def wald_test(self, r_matrix, use_f: bool | None = None, scalar: bool = True):
@@ -426,7 +449,8 @@ class GLMResults:
 
     @property
     def tvalues(self):
-        return self._params_like(self._params / self._bse)
+        """params / bse; NaN for a coefficient fixed by fit_constrained (bse exactly 0)."""
+        return self._params_like(t_ratio(self._params, self._bse))
 
     @property
     def df_resid_inference(self) -> float:
@@ -445,7 +469,7 @@ class GLMResults:
 
     @property
     def pvalues(self):
-        t = self._params / self._bse
+        t = t_ratio(self._params, self._bse)
         return self._params_like(2.0 * self._dist.sf(np.abs(t)))
 
     def conf_int(self, alpha: float = 0.05, cols=None, method: str = "wald"):
@@ -457,6 +481,10 @@ class GLMResults:
             q = self._dist.ppf(1.0 - alpha / 2.0)
             ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
         elif method == "profile":
+            if self.constraints is not None:
+                raise ValueError("profile intervals are not available for fit_constrained "
+                                 "results; use method='wald', or profile "
+                                 "results_constrained (the free coefficients).")
             from .profile import profile_conf_int
 
             ci = profile_conf_int(self, alpha)

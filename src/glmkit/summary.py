@@ -34,6 +34,13 @@ class Summary:
         self.title = title or "Generalized Linear Model Regression Results"
         self.alpha = alpha
         self.now = _dt.datetime.now()
+        #: Notes above the fit's warnings (statsmodels' name): the constraints of
+        #: fit_constrained results.
+        self.extra_txt: list[str] = []
+        lc = getattr(res, "constraints", None)
+        if lc is not None:
+            self.extra_txt.append("Model has been estimated subject to linear equality "
+                                  "constraints: " + "; ".join(str(lc).splitlines()) + ".")
 
     def _header_pairs(self):
         r = self.res
@@ -66,8 +73,7 @@ class Summary:
         r = self.res
         ci = np.asarray(r.conf_int(self.alpha))
         params, bse = np.asarray(r._params), np.asarray(r._bse)
-        t = params / bse
-        p = 2.0 * r._dist.sf(np.abs(t))
+        t, p = np.asarray(r.tvalues, dtype=float), np.asarray(r.pvalues, dtype=float)
         return [(n, params[i], bse[i], t[i], p[i], ci[i, 0], ci[i, 1])
                 for i, n in enumerate(self.xname)]
 
@@ -88,7 +94,7 @@ class Summary:
         for name, *vals in self._coef_rows():
             lines.append(name.ljust(namew) + "".join(" " + _fmt(v) for v in vals))
         lines.append("=" * width)
-        notes = list(self.res.fit_warnings)
+        notes = self.extra_txt + list(self.res.fit_warnings)
         if notes:
             lines.append("Notes:")
             lines.extend(f"[{i + 1}] {msg}" for i, msg in enumerate(notes))
