@@ -26,13 +26,14 @@ from .formula import glm
 from .model import GLM
 from .negbin import anova_nb, glm_nb
 from .selection import add1, drop1, step
+from .tweedie import tweedie_profile
 from .persistence import load
 from .results import GLMResults
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "glm_nb", "anova_nb", "drop1", "add1", "step", "load", "anova", "lr_test", "families", "add_constant",
+    "GLM", "GLMResults", "glm", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile", "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
     "DomainWarning", "ModelFileError", "ModelVersionError", "ModelWarning", "ValueWarning",
     "SpecificationWarning", "HessianInversionWarning", "__version__",
