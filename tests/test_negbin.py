@@ -92,3 +92,20 @@ def test_no_overdispersion_says_so():
 def test_bad_link_is_a_clear_error():
     with pytest.raises(ValueError, match="link must be"):
         glm_nb("Days ~ Sex", QUINE, link="probit")
+
+
+def test_array_form_with_alpha_none_estimates_alpha():
+    """sm.GLM(y, X, family=NegativeBinomial(alpha=None)).fit() is glm.nb on arrays."""
+    import glmkit.api as sm
+
+    R = REF["quine_small"]
+    model = glmkit.glm("Days ~ Sex + Eth", QUINE, family=glmkit.families.NegativeBinomial())
+    X = np.asarray(model.exog)
+    y = QUINE["Days"].to_numpy(float)
+    res = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=None)).fit()
+    assert isinstance(res, NegativeBinomialResults)
+    np.testing.assert_allclose(res.params, R["coefficients"], rtol=1e-7)
+    assert res.family.alpha == pytest.approx(1 / R["theta"], rel=1e-7)
+    assert "alpha=None" in repr(sm.families.NegativeBinomial(alpha=None))
+    with pytest.raises(ValueError, match="estimates alpha"):
+        sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=None)).fit(method="newton")

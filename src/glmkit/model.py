@@ -270,6 +270,9 @@ class GLM:
         """
         from .fit_args import check_fit_args
 
+        if getattr(self.family, "alpha", 0.0) is None:   # NegativeBinomial(alpha=None)
+            return self._fit_negbin(start_params, maxiter, method, tol, cov_type, cov_kwds,
+                                    use_t, kwargs)
         kwargs.update(full_output=full_output, disp=disp, max_start_irls=max_start_irls)
         spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
                               cov_kwds, use_t, kwargs)
@@ -324,6 +327,19 @@ class GLM:
                 "maxiter >= 1, and cov_type 'nonrobust', 'HC0'-'HC3' or 'cluster' "
                 "(groups only).")
         return spec.options, spec.method, spec.start
+
+    def _fit_negbin(self, start_params, maxiter, method, tol, cov_type, cov_kwds, use_t,
+                    kwargs):
+        """alpha = 1 / theta by maximum likelihood, alternating with IRLS (MASS's glm.nb)."""
+        from .negbin import fit_negbin
+
+        if start_params is not None or method.lower() != "irls" or kwargs:
+            raise ValueError("NegativeBinomial(alpha=None) estimates alpha with IRLS: give "
+                             "no start_params, method or optimizer keywords (maxiter, tol, "
+                             "cov_type, cov_kwds and use_t are passed on).")
+        return fit_negbin(self, self.family.link, maxiter=maxiter if maxiter > 0 else 25,
+                          tol=min(tol, 1e-10), cov_type=cov_type, cov_kwds=cov_kwds,
+                          use_t=use_t)
 
     def _check_fit_data(self, start, cov_type, cov_kwds) -> None:
         """What fit() can check against the data before any fitting work: cluster labels

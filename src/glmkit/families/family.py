@@ -14,6 +14,7 @@ Conventions
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
@@ -26,6 +27,11 @@ __all__ = [
     "Family", "Gaussian", "Binomial", "Poisson", "Gamma", "InverseGaussian",
     "NegativeBinomial", "Tweedie", "LinkFamilyWarning",
 ]
+
+
+#: NegativeBinomial's alpha when not given (statsmodels' default 1.0 with a warning); an
+#: explicit None asks for alpha to be estimated.
+_UNSET: Any = type("_Unset", (), {"__repr__": lambda self: "<alpha not given>"})()
 
 
 class LinkFamilyWarning(DomainWarning):
@@ -368,15 +374,24 @@ class InverseGaussian(Family):
 
 
 class NegativeBinomial(Family):
-    """Counts with V(mu) = mu + alpha mu^2 and a known alpha (MASS's theta = 1 / alpha)."""
+    """Counts with V(mu) = mu + alpha mu^2 (MASS's theta = 1 / alpha).
+
+    ``alpha`` given: a known dispersion. Not given: statsmodels' default 1.0, with its
+    ValueWarning. ``alpha=None``: estimated by maximum likelihood when the model is fitted
+    (MASS's glm.nb; the results are :class:`glmkit.negbin.NegativeBinomialResults`).
+    """
 
     safe_links = (L.Log, L.NegativeBinomial, L.Power, L.Identity)
     canonical_link = L.Log
     has_free_scale = False
     name = "NegativeBinomial"
 
-    def __init__(self, link=None, alpha: float | None = None, check_link=True):
-        if alpha is None:   # statsmodels' default, with statsmodels' warning
+    def __init__(self, link=None, alpha: Any = _UNSET, check_link=True):
+        if alpha is None:   # estimated by fit(): a placeholder until then
+            self.alpha = None
+            super().__init__(link, V.NegativeBinomial(1.0), check_link)
+            return
+        if alpha is _UNSET:   # statsmodels' default, with statsmodels' warning
             alpha = 1.0
             warnings.warn("Negative binomial dispersion parameter alpha not set. Using "
                           f"default value alpha={alpha}.", ValueWarning, stacklevel=2)
@@ -426,6 +441,8 @@ class NegativeBinomial(Family):
         return r * np.sqrt(np.asarray(var_weights) / scale)
 
     def __repr__(self):
+        if self.alpha is None:
+            return f"NegativeBinomial(link={self.link!r}, alpha=None)"
         return f"NegativeBinomial(link={self.link!r}, alpha={self.alpha:g})"
 
 
