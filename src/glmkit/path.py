@@ -1,0 +1,276 @@
+"""glmnet-style regularization paths on a GLM: :func:`fit_path` and :class:`PathResults`.
+
+The path runs :func:`glmkit.solvers.penalized.penalized_irls` at a decreasing sequence of
+penalties with warm starts and glmnet's sequential strong rule; every point is checked
+against the KKT conditions of the whole problem.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .solvers.penalized import Penalty, PenalizedResult, kkt_violations, penalized_irls
+
+__all__ = ["fit_path", "PathResults"]
+
+
+# ------------------------------------------------------------------ the design's view
+def sweeper_for(model):
+    """The sweeper of the model's rows: in memory, or over Dask partitions."""
+    if hasattr(model, "_summarize"):   # glmkit.dask.DaskGLM
+        from .design.partitioned import Executor
+        from .solvers.dask_sweeper import DaskSweeper
+
+        ex = Executor(getattr(model, "_client", None), False, False)
+        model._summarize(ex)
+        return DaskSweeper(model.problem, ex)
+    from .solvers.sweeper import InMemorySweeper
+
+    return InMemorySweeper(model.problem)
+
+
+def constant_columns(model) -> np.ndarray:
+    """Which columns are constant (an intercept): never penalized by a path."""
+    prob = model.problem
+    if hasattr(prob, "col_const"):
+        return np.asarray(prob.col_const, dtype=bool)
+    return np.asarray(prob.X.column_is_constant(), dtype=bool)
+
+
+def is_quadratic(family) -> bool:
+    """Whether the deviance is exactly quadratic in the coefficients (Gaussian identity)."""
+    from .families import Gaussian, links
+
+    return isinstance(family, Gaussian) and isinstance(family.link, links.Identity)
+
+
+def column_scales(model, const: np.ndarray) -> np.ndarray:
+    """glmnet's standardization: the weighted standard deviation of each column (weights
+    normalized to sum 1; centred only when there is an intercept)."""
+    prob = model.problem
+    if not hasattr(prob.X, "sandwich"):
+        raise NotImplementedError("standardize=True is not available for Dask designs yet; "
+                                  "scale the columns before building the model.")
+    tw = np.asarray(prob.total_weights, dtype=float)
+    w = tw / tw.sum()
+    m2 = np.diag(prob.X.sandwich(w)).copy()
+    if const.any():
+        m1 = np.asarray(prob.X.rmatvec(w), dtype=float)
+        m2 = m2 - m1 ** 2
+    sd = np.sqrt(np.maximum(m2, 0.0))
+    sd[const] = 1.0
+    return sd
+
+
+# ------------------------------------------------------------------------ the path
+def _checked_bounds(bounds, p: int) -> tuple[np.ndarray, np.ndarray]:
+    if bounds is None:
+        return np.full(p, -np.inf), np.full(p, np.inf)
+    lo, hi = bounds
+    lo = np.broadcast_to(np.asarray(-np.inf if lo is None else lo, dtype=float), (p,)).copy()
+    hi = np.broadcast_to(np.asarray(np.inf if hi is None else hi, dtype=float), (p,)).copy()
+    if np.any(lo > 0) or np.any(hi < 0) or np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
+        raise ValueError("bounds must satisfy lower <= 0 <= upper for every column "
+                         "(glmnet's lower.limits and upper.limits).")
+    return lo, hi
+
+
+def penalty_factors(penalty_weights, const: np.ndarray) -> np.ndarray:
+    """glmnet's penalty.factor: 0 for constant columns, the others rescaled to sum to
+    their number."""
+    p = const.shape[0]
+    pf = np.ones(p) if penalty_weights is None else \
+        np.broadcast_to(np.asarray(penalty_weights, dtype=float), (p,)).copy()
+    if np.any(~np.isfinite(pf)) or np.any(pf < 0):
+        raise ValueError("penalty_weights must be finite and non-negative.")
+    pf[const] = 0.0
+    total = pf[~const].sum()
+    if total <= 0:
+        raise ValueError("penalty_weights leave no column penalized.")
+    pf[~const] *= (~const).sum() / total
+    return pf
+
+
+class _PathProblem:
+    """What every point of the path shares: sweeper, N, penalty shapes, bounds."""
+
+    def __init__(self, model, L1_wt: float, penalty_weights, bounds, standardize: bool,
+                 tol: float, max_iter: int):
+        self.model = model
+        self.sweeper = sweeper_for(model)
+        self.n = float(self.sweeper.n_eff)
+        self.const = constant_columns(model)
+        p = self.const.shape[0]
+        self.pf = penalty_factors(penalty_weights, self.const)
+        sd = column_scales(model, self.const) if standardize else np.ones(p)
+        self.f1, self.f2 = self.pf * sd, self.pf * sd ** 2
+        self.lower, self.upper = _checked_bounds(bounds, p)
+        self.L1_wt, self.tol, self.max_iter = float(L1_wt), float(tol), int(max_iter)
+        self.quadratic = is_quadratic(model.family)
+
+    def penalty(self, alpha: float) -> Penalty:
+        return Penalty(alpha * self.L1_wt * self.f1, alpha * (1 - self.L1_wt) * self.f2,
+                       self.lower, self.upper)
+
+    def null_fit(self) -> PenalizedResult:
+        """The fit with every penalized column at 0 (glmnet's first point)."""
+        free = self.f1 == 0
+        res = penalized_irls(self.sweeper, self.n, self.penalty(0.0), None, free,
+                             tol=self.tol, maxiter=self.max_iter, quadratic=self.quadratic)
+        return res
+
+    def alpha_max(self, null: PenalizedResult) -> float:
+        """The smallest penalty at which every penalized coefficient is 0 (glmnet's
+        lambda_max; for L1_wt < 1e-3 computed as at L1_wt = 1e-3, as glmnet does)."""
+        pen = self.f1 > 0
+        g = np.abs(null.score[pen]) / self.n
+        return float(np.max(g / (max(self.L1_wt, 1e-3) * self.f1[pen]), initial=0.0))
+
+    def solve(self, alpha: float, prev: PenalizedResult, prev_alpha: float) -> PenalizedResult:
+        """The point at ``alpha`` warm-started from ``prev``, with the strong rule."""
+        pen = self.penalty(alpha)
+        grad = np.abs(prev.score / self.n - pen.l2 * prev.params)
+        strong = (self.f1 == 0) | (prev.params != 0) | \
+            (grad >= self.L1_wt * self.f1 * (2 * alpha - prev_alpha))
+        res = prev
+        for _ in range(self.const.shape[0] + 1):
+            res = penalized_irls(self.sweeper, self.n, pen, res.params, strong,
+                                 tol=self.tol, maxiter=self.max_iter,
+                                 quadratic=self.quadratic, start=res.point)
+            viol = kkt_violations(res.score, res.params, self.n, pen)
+            missed = (viol > self.tol) & ~strong
+            if not missed.any():
+                res.kkt = float(np.max(viol, initial=0.0))
+                res.converged = res.converged and res.kkt <= self.tol
+                return res
+            strong = strong | missed
+        return res
+
+
+def _alpha_sequence(amax: float, n_alphas: int, ratio: float) -> np.ndarray:
+    if amax <= 0:
+        return np.zeros(1)
+    return amax * ratio ** (np.arange(n_alphas) / max(n_alphas - 1, 1))
+
+
+def fit_path(model, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
+             alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
+             standardize: bool = False, tol: float = 1e-10, max_iter: int = 100
+             ) -> "PathResults":
+    """Fit the elastic-net path of ``model`` (see :meth:`glmkit.GLM.fit_path`)."""
+    if not (0.0 <= float(L1_wt) <= 1.0):
+        raise ValueError(f"L1_wt must be in [0, 1], got {L1_wt!r}.")
+    if not (isinstance(n_alphas, (int, np.integer)) and n_alphas >= 1):
+        raise ValueError(f"n_alphas must be a positive integer, got {n_alphas!r}.")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}.")
+    pp = _PathProblem(model, L1_wt, penalty_weights, bounds, bool(standardize), tol, max_iter)
+    null = pp.null_fit()
+    amax = pp.alpha_max(null)
+    if alphas is None:
+        if alpha_min_ratio is None:
+            alpha_min_ratio = 1e-4 if pp.n > pp.const.shape[0] else 1e-2
+        seq = _alpha_sequence(amax, int(n_alphas), float(alpha_min_ratio))
+    else:
+        seq = np.asarray(alphas, dtype=float).ravel()
+        if seq.size == 0 or np.any(~np.isfinite(seq)) or np.any(seq < 0):
+            raise ValueError("alphas must be finite and non-negative.")
+        seq = np.sort(seq)[::-1]
+    points: list[PenalizedResult] = []
+    prev, prev_alpha = null, max(amax, float(seq[0]))
+    for a in seq:
+        res = pp.solve(float(a), prev, prev_alpha)
+        points.append(res)
+        prev, prev_alpha = res, float(a)
+    return PathResults(model, pp, seq, points, amax, null)
+
+
+# ----------------------------------------------------------------------- results
+class PathResults:
+    """An elastic-net path: one fit per alpha (penalties decreasing).
+
+    Attributes
+    ----------
+    alphas : (m,) decreasing penalties.
+    params : DataFrame (m rows, one per alpha; the model's exog_names as columns).
+    deviance : (m,) deviance at each alpha.
+    df : (m,) number of non-zero coefficients, constant columns not counted (glmnet's df).
+    kkt : (m,) largest KKT violation at each alpha (converged when <= tol).
+    converged : (m,) bool.
+    n_sweeps : (m,) passes over the rows that formed X'WX at each alpha.
+    alpha_max : the smallest penalty that sets every penalized coefficient to 0.
+
+    Notes
+    -----
+    Standard errors are not offered for penalized coefficients (as glmnet);
+    ``fit_at(alpha, refit=True)`` refits the selected columns without a penalty and gives
+    full inference for that model, which ignores the selection (post-selection inference:
+    intervals are too narrow and p-values too small).
+    """
+
+    def __init__(self, model, problem: _PathProblem, alphas: np.ndarray,
+                 points: list[PenalizedResult], alpha_max: float, null: PenalizedResult):
+        self.model = model
+        self._pp = problem
+        self._points = points
+        self.alphas = np.asarray(alphas, dtype=float)
+        B = np.array([r.params for r in points])
+        self.params = pd.DataFrame(B, columns=list(model.exog_names),
+                                   index=pd.Index(self.alphas, name="alpha"))
+        self.deviance = np.array([r.deviance for r in points])
+        self.null_deviance = float(null.deviance) if not problem.const.any() or True else np.nan
+        self.df = np.array([int(np.sum((r.params != 0) & ~problem.const)) for r in points])
+        self.kkt = np.array([r.kkt for r in points])
+        self.converged = np.array([r.converged for r in points])
+        self.n_sweeps = np.array([r.n_sweeps for r in points])
+        self.alpha_max = float(alpha_max)
+        self.L1_wt = problem.L1_wt
+
+    def fit_at(self, alpha: float, refit: bool = False) -> Any:
+        """The fit at ``alpha``: the path's point when ``alpha`` is on the path, else a fit
+        warm-started from the nearest larger alpha. ``refit=True``: the selected columns
+        refitted without a penalty (:class:`~glmkit.results.GLMResults`)."""
+        from .regularized import RegularizedResults, refit_selected
+
+        alpha = float(alpha)
+        if not (np.isfinite(alpha) and alpha >= 0):
+            raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
+        hit = np.flatnonzero(np.isclose(self.alphas, alpha, rtol=1e-12, atol=0.0))
+        if hit.size:
+            res = self._points[int(hit[0])]
+        else:
+            above = np.flatnonzero(self.alphas > alpha)
+            k = int(above[-1]) if above.size else 0
+            res = self._pp.solve(alpha, self._points[k], float(self.alphas[k]))
+        if refit:
+            return refit_selected(self.model, res.params)
+        pen = self._pp.penalty(alpha)
+        return RegularizedResults(self.model, res, alpha=alpha, L1_wt=self.L1_wt,
+                                  penalty=pen, n=self._pp.n, method="elastic_net path")
+
+    def plot(self, ax=None, xvar: str = "log_alpha"):
+        """Coefficients against log(alpha) (or ``xvar='l1_norm'``), glmnet's plot."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as e:   # pragma: no cover - depends on the environment
+            raise ImportError("PathResults.plot needs matplotlib: pip install matplotlib") from e
+        if ax is None:
+            _, ax = plt.subplots()
+        pen = ~self._pp.const
+        B = self.params.to_numpy()[:, pen]
+        if xvar == "l1_norm":
+            x = np.abs(B).sum(axis=1)
+            ax.set_xlabel("L1 norm")
+        else:
+            x = np.log(np.where(self.alphas > 0, self.alphas, np.nan))
+            ax.set_xlabel("log(alpha)")
+        for j, name in enumerate(np.asarray(self.params.columns)[pen]):
+            ax.plot(x, B[:, j], label=str(name))
+        ax.set_ylabel("coefficient")
+        return ax
+
+    def __repr__(self) -> str:
+        return (f"PathResults({len(self.alphas)} alphas from {self.alphas[0]:.4g} to "
+                f"{self.alphas[-1]:.4g}, L1_wt={self.L1_wt})")
