@@ -220,7 +220,8 @@ class PathResults:
         self.params = pd.DataFrame(B, columns=list(model.exog_names),
                                    index=pd.Index(self.alphas, name="alpha"))
         self.deviance = np.array([r.deviance for r in points])
-        self.null_deviance = float(null.deviance) if not problem.const.any() or True else np.nan
+        #: deviance of the fit with every penalized column at 0 (glmnet's first point)
+        self.null_deviance = float(null.deviance)
         self.df = np.array([int(np.sum((r.params != 0) & ~problem.const)) for r in points])
         self.kkt = np.array([r.kkt for r in points])
         self.converged = np.array([r.converged for r in points])

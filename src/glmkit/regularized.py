@@ -90,7 +90,8 @@ class RegularizedResults:
 def refit_selected(model, params: np.ndarray):
     """statsmodels' refit: the columns with non-zero ``params`` fitted without a penalty;
     a :class:`~glmkit.results.GLMResults` of the full model in which the other columns are
-    left out (their params 0, their standard errors NaN, as aliased columns)."""
+    left out: their params are 0 (statsmodels) and their standard errors NaN (they were not
+    estimated; statsmodels reports 0). Columns aliased within the selection get NaN."""
     from .model import GLM
     from .results import GLMResults
 
@@ -112,7 +113,7 @@ def refit_selected(model, params: np.ndarray):
     b[keep] = np.asarray(r.params)
     aliased = np.ones(p, dtype=bool)
     aliased[keep] = np.asarray(r.aliased)
-    b[aliased] = np.nan
+    b[keep[np.asarray(r.aliased)]] = np.nan
     full = dataclasses.replace(r, params=b, aliased=aliased,
                                history={**r.history, "refit_of": keep.tolist()})
     return GLMResults(model, full, fit_warnings=fit.fit_warnings)
