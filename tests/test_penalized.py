@@ -189,7 +189,7 @@ def test_gaussian_quadratic_shortcut_equals_sweeping():
         slow = model.fit_path(n_alphas=20, **kw)
     finally:
         P.is_quadratic = orig
-    assert slow.n_sweeps.sum() > 0 and fast.n_sweeps.sum() == 0
+    assert slow.n_passes.sum() > 0 and fast.n_passes.sum() == 0
     np.testing.assert_allclose(fast.params.to_numpy(), slow.params.to_numpy(), atol=1e-10)
 
 

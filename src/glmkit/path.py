@@ -135,10 +135,13 @@ class _PathProblem:
         strong = (self.f1 == 0) | (prev.params != 0) | \
             (grad >= self.L1_wt * self.f1 * (2 * alpha - prev_alpha))
         res = prev
+        sweeps = passes = 0
         for _ in range(self.const.shape[0] + 1):
             res = penalized_irls(self.sweeper, self.n, pen, res.params, strong,
                                  tol=self.tol, maxiter=self.max_iter,
                                  quadratic=self.quadratic, start=res.point)
+            sweeps, passes = sweeps + res.n_sweeps, passes + res.n_passes
+            res.n_sweeps, res.n_passes = sweeps, passes
             viol = kkt_violations(res.score, res.params, self.n, pen)
             missed = (viol > self.tol) & ~strong
             if not missed.any():
@@ -200,6 +203,8 @@ class PathResults:
     kkt : (m,) largest KKT violation at each alpha (converged when <= tol).
     converged : (m,) bool.
     n_sweeps : (m,) passes over the rows that formed X'WX at each alpha.
+    n_passes : (m,) all passes over the rows at each alpha (the others form only the
+        deviance and the score, X b and X'u).
     alpha_max : the smallest penalty that sets every penalized coefficient to 0.
 
     Notes
@@ -226,6 +231,7 @@ class PathResults:
         self.kkt = np.array([r.kkt for r in points])
         self.converged = np.array([r.converged for r in points])
         self.n_sweeps = np.array([r.n_sweeps for r in points])
+        self.n_passes = np.array([r.n_passes for r in points])
         self.alpha_max = float(alpha_max)
         self.L1_wt = problem.L1_wt
 

@@ -56,6 +56,8 @@ class PenalizedResult:
     #: the last point: its score (X'u) and X'WX warm-start the next fit along a path
     point: "_Point | None" = None
     messages: list = field(default_factory=list)
+    #: passes over the rows of any kind (``n_sweeps`` counts those that formed X'WX)
+    n_passes: int = 0
 
     @property
     def score(self) -> np.ndarray:
@@ -90,22 +92,31 @@ def _quadratic_score(sw, beta, new):
 
 
 class _Point:
-    """A point with what the objective and the next step need (a sweep, or a quadratic
-    update of one)."""
+    """A point with what the objective and the next step need: the deviance and score at
+    ``beta`` and an X'WX, formed at ``beta`` (``fresh``) or carried from an earlier point."""
 
-    def __init__(self, beta, deviance, score, gram, valid=True, sweep=None):
+    def __init__(self, beta, deviance, score, gram, valid=True, fresh=True):
         self.beta, self.deviance, self.score, self.gram = beta, deviance, score, gram
-        self.valid, self.sweep = valid, sweep
+        self.valid, self.fresh = valid, fresh
         self.halvings = 0
 
 
-def _at(sweeper, beta, quadratic_from: _Point | None = None) -> _Point:
-    if quadratic_from is not None:
-        score, dev = _quadratic_score(quadratic_from, quadratic_from.beta, beta)
-        return _Point(beta, dev, score, quadratic_from.gram, True, quadratic_from.sweep)
+def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep") -> _Point:
+    """The point at ``beta``: ``'sweep'`` forms X'WX there (one pass), ``'score'`` only the
+    deviance and score (a cheaper pass: X b and X'u) and keeps ``base``'s X'WX,
+    ``'quadratic'`` updates ``base`` without a pass (exact for Gaussian identity)."""
+    if mode == "quadratic":
+        assert base is not None
+        score, dev = _quadratic_score(base, base.beta, beta)
+        return _Point(beta, dev, score, base.gram, True, True)
+    if mode == "score":
+        assert base is not None
+        sw = sweeper.at(beta)
+        return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), base.gram,
+                      bool(sw.valid), False)
     sw = sweeper.sweep(beta, None, False)
     return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float),
-                  np.asarray(sw.gram, dtype=float), bool(sw.valid), sw)
+                  np.asarray(sw.gram, dtype=float), bool(sw.valid), True)
 
 
 def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
@@ -158,19 +169,34 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
         sweeps += 1
     if not (cur.valid and np.isfinite(cur.deviance)):
         return PenalizedResult(cur.beta, cur.deviance, np.inf, False, np.inf, sweeps, cur,
-                               ["the start gives invalid means"])
+                               ["the start gives invalid means"], sweeps)
     obj = cur.deviance / (2 * n) + pen.value(cur.beta)
-    kkt = np.inf
+    # X'WX is formed again only when a step with a carried one made slow progress (the
+    # fixed point is set by the score, which every pass forms afresh)
+    cheap = hasattr(sweeper, "at") and not quadratic
+    passes = sweeps
+    last_kkt = np.inf
     for _ in range(maxiter + 1):
-        viol = kkt_violations(cur.score, cur.beta, n, pen)
-        kkt = float(np.max(viol[allowed], initial=0.0))
+        kkt = _kkt(cur, n, pen, allowed)
         if kkt <= tol:
-            return PenalizedResult(cur.beta, cur.deviance, obj, True, kkt, sweeps, cur, msgs)
+            return PenalizedResult(cur.beta, cur.deviance, obj, True, kkt, sweeps, cur, msgs,
+                                   passes)
+        if not cur.fresh and kkt > _SLOW * last_kkt:
+            cur = _at(sweeper, cur.beta)
+            sweeps, passes = sweeps + 1, passes + 1
+            continue
         H = cur.gram / n
         g = (cur.score + cur.gram @ cur.beta) / n
         new, _ = solve_quadratic(H, g, cur.beta, pen.l1, pen.l2, pen.lower, pen.upper, allowed)
-        nxt, new_obj, ok = _halve(sweeper, cur, new, n, pen, obj, max_halvings, quadratic)
-        sweeps += 0 if quadratic else 1 + nxt.halvings
+        mode = "quadratic" if quadratic else ("score" if cheap else "sweep")
+        nxt, new_obj, ok = _halve(sweeper, cur, new, n, pen, obj, max_halvings, mode)
+        used = 0 if quadratic else 1 + nxt.halvings
+        passes += used
+        sweeps += used if mode == "sweep" else 0
+        if not ok and not cur.fresh:
+            cur = _at(sweeper, cur.beta)   # the carried X'WX gave no descent: form it here
+            sweeps, passes = sweeps + 1, passes + 1
+            continue
         if not ok:
             msgs.append("step-halving could not decrease the penalized objective")
             break
@@ -178,20 +204,30 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
             msgs.append("no further progress at rounding level")
             cur = nxt
             break
-        cur, obj = nxt, new_obj
-    viol = kkt_violations(cur.score, cur.beta, n, pen)
-    kkt = float(np.max(viol[allowed], initial=0.0))
-    return PenalizedResult(cur.beta, cur.deviance, obj, kkt <= tol, kkt, sweeps, cur, msgs)
+        cur, obj, last_kkt = nxt, new_obj, kkt
+    kkt = _kkt(cur, n, pen, allowed)
+    return PenalizedResult(cur.beta, cur.deviance, obj, kkt <= tol, kkt, sweeps, cur, msgs,
+                           passes)
+
+
+#: a step with a carried X'WX that shrinks the KKT violation by less than this factor asks
+#: for X'WX at the current point
+_SLOW = 0.01
+
+
+def _kkt(pt: _Point, n: float, pen: Penalty, allowed: np.ndarray) -> float:
+    viol = kkt_violations(pt.score, pt.beta, n, pen)
+    return float(np.max(viol[allowed], initial=0.0))
 
 
 def _halve(sweeper, cur: _Point, new: np.ndarray, n: float, pen: Penalty, obj: float,
-           max_halvings: int, quadratic: bool):
+           max_halvings: int, mode: str):
     """The point at ``new``, halved towards ``cur`` (bounds are kept: the segment lies in
     the box) while F rises beyond rounding or the means are invalid."""
     slack = 1e-13 * (abs(obj) + 1e-300)
     b = new
     for h in range(max_halvings + 1):
-        pt = _at(sweeper, b, cur if quadratic else None)
+        pt = _at(sweeper, b, cur, mode)
         pt.halvings = h
         if pt.valid and np.isfinite(pt.deviance):
             f = pt.deviance / (2 * n) + pen.value(b)
