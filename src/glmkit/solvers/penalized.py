@@ -61,6 +61,7 @@ class PenalizedResult:
 
     @property
     def score(self) -> np.ndarray:
+        assert self.point is not None
         return self.point.score
 
 
