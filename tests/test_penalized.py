@@ -280,3 +280,18 @@ def test_gaussian_ridge_is_the_documented_objective():
     ref = smo.GLM(y, X).fit_regularized(alpha=0.1, L1_wt=1e-12)
     np.testing.assert_allclose(ours.params, ref.params, atol=1e-8)
     assert ours.converged and ours.kkt <= 1e-10
+
+
+def test_formula_model_penalizes_factor_columns_as_columns():
+    import glmkit
+
+    rng = np.random.default_rng(10)
+    d = pd.DataFrame({"g": rng.choice(list("abcd"), 300), "x": rng.standard_normal(300)})
+    d["y"] = rng.poisson(np.exp(0.2 + 0.3 * d.x + (d.g == "b") * 0.5))
+    model = glmkit.glm("y ~ C(g) + x", d, family=glmkit.families.Poisson())
+    path = model.fit_path(n_alphas=8)
+    assert list(path.params.columns) == model.exog_names
+    assert path.params["Intercept"].ne(0).all() and path.df[0] == 0
+    assert path.converged.all()
+    at = path.fit_at(path.alphas[3])
+    assert list(at.params.index) == model.exog_names
