@@ -135,7 +135,7 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     beta0 : a start within the bounds whose means are valid, or None.
     allowed : bool p-vector; other coordinates stay at ``beta0`` (zero when None).
     tol : converged when every KKT violation is at most ``tol``.
-    maxiter : most outer steps (sweeps that form X'WX).
+    maxiter : most outer steps (each a pass over the rows).
     quadratic : the deviance is exactly quadratic (Gaussian identity): one sweep, then the
         score and deviance of each point follow from it.
     start : the evaluated point at ``beta0`` when the caller has it (warm starts).
@@ -150,6 +150,13 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     expected information: Fisher scoring), by coordinate descent, then halves the step
     while F does not decrease or the means are invalid. Convergence is never assumed: the
     KKT conditions are checked with the score at the last point.
+
+    When the sweeper can form the score alone (``sweeper.at``: X b and X'u, about a fifth
+    of a Gram pass at p = 100), steps after the first keep the X'WX they have (from this
+    point's start, or an earlier alpha of a path) and only the score is formed afresh; X'WX
+    is formed again at the current point when a step shrinks the KKT violation less than
+    ``1 / _SLOW``-fold, or fails to descend. The fixed point is that of the score, so the
+    answer is the same; only the number of passes changes.
     """
     p = allowed.shape[0]
     sweeps = 0
