@@ -295,3 +295,22 @@ def test_formula_model_penalizes_factor_columns_as_columns():
     assert path.converged.all()
     at = path.fit_at(path.alphas[3])
     assert list(at.params.index) == model.exog_names
+
+
+def test_split_design_with_a_factor_equals_dense():
+    """Penalties need no per-row code of their own: a SplitDesign (dense block and a
+    7-level factor) gives the dense design's path."""
+    from glmkit.design import CategoricalDesign, DenseDesign, SplitDesign
+
+    rng = np.random.default_rng(11)
+    n = 400
+    x = rng.standard_normal((n, 3))
+    codes = rng.integers(0, 7, n)
+    split = SplitDesign([DenseDesign(np.column_stack([np.ones(n), x])),
+                         CategoricalDesign(codes, 7, name="g")])
+    X = split.to_dense()
+    y = rng.poisson(np.exp(0.1 + 0.3 * x[:, 0] + 0.2 * (codes == 2)))
+    a = sm.GLM(y, X, family=sm.families.Poisson()).fit_path(n_alphas=12, L1_wt=0.8)
+    b = sm.GLM(y, split, family=sm.families.Poisson()).fit_path(n_alphas=12, L1_wt=0.8)
+    np.testing.assert_allclose(b.alphas, a.alphas, rtol=1e-12)
+    np.testing.assert_allclose(b.params.to_numpy(), a.params.to_numpy(), atol=1e-10)
