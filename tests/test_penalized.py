@@ -314,3 +314,39 @@ def test_split_design_with_a_factor_equals_dense():
     b = sm.GLM(y, split, family=sm.families.Poisson()).fit_path(n_alphas=12, L1_wt=0.8)
     np.testing.assert_allclose(b.alphas, a.alphas, rtol=1e-12)
     np.testing.assert_allclose(b.params.to_numpy(), a.params.to_numpy(), atol=1e-10)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), L1_wt=st.floats(0.0, 1.0),
+       family=st.sampled_from(["binomial", "poisson", "gaussian"]),
+       zero_pf=st.booleans(), lower=st.sampled_from([None, 0.0, -0.05]),
+       upper=st.sampled_from([None, 0.0, 0.1]), standardize=st.booleans())
+def test_any_penalty_gives_a_kkt_point_within_bounds(seed, L1_wt, family, zero_pf, lower,
+                                                     upper, standardize):
+    """Invariant: whatever the mixing, penalty factors, bounds and scaling, every point of
+    the path meets the KKT conditions (from the model's own score) and its bounds."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    X = sm.add_constant(rng.standard_normal((n, 4)) * rng.uniform(0.2, 3.0, 4))
+    eta = X @ rng.normal(0, 0.4, 5)
+    y = {"binomial": lambda: rng.binomial(1, 1 / (1 + np.exp(-eta))),
+         "poisson": lambda: rng.poisson(np.exp(eta)),
+         "gaussian": lambda: eta + rng.standard_normal(n)}[family]().astype(float)
+    model = sm.GLM(y, X, family=FAMILIES[family]())
+    pf = np.array([0.0, 0.0 if zero_pf else 1.0, 1.0, 2.0, 0.5])
+    path = model.fit_path(L1_wt=L1_wt, n_alphas=8, penalty_weights=pf,
+                          bounds=(lower, upper), standardize=standardize)
+    pp = path._pp
+    from glmkit.solvers.penalized import Penalty
+
+    for a, b in zip(path.alphas, path.params.to_numpy()):
+        assert np.all(b >= pp.lower) and np.all(b <= pp.upper)
+        score = np.asarray(model.score(b, scale=1.0))
+        pen = Penalty(a * L1_wt * pp.f1, a * (1 - L1_wt) * pp.f2, pp.lower, pp.upper)
+        v = kkt_violations(score, b, pp.n, pen)
+        assert v.max() <= 1e-8, (a, v.max())
+    assert path.converged.all()
