@@ -115,9 +115,45 @@ def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep") -> _Poin
         sw = sweeper.at(beta)
         return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), base.gram,
                       bool(sw.valid), False)
-    sw = sweeper.sweep(beta, None, False)
-    return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float),
-                  np.asarray(sw.gram, dtype=float), bool(sw.valid), True)
+    kind = _hessian_kind(sweeper)
+    if kind == "expected":
+        sw = sweeper.sweep(beta, None, False)
+        gram = np.asarray(sw.gram, dtype=float)
+    elif kind == "observed only":
+        sw = sweeper.sweep(beta, None, True, expected=False)
+        gram = np.asarray(sw.gram_observed, dtype=float)
+    else:
+        sw = sweeper.sweep(beta, None, True)
+        gram = np.asarray(sw.gram_observed, dtype=float)
+        if not _positive_definite(gram):
+            gram = np.asarray(sw.gram, dtype=float)
+    return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), gram,
+                  bool(sw.valid), True)
+
+
+def _hessian_kind(sweeper) -> str:
+    """Which X'WX the quadratic model uses. Fisher scoring converges only linearly with a
+    non-natural link, and slowly under a strong penalty (the score is far from 0 at the
+    answer, so the observed information is far from the expected one): there the observed
+    X'WX is used where it is positive definite. 'observed only' for kernels whose observed
+    information is positive definite everywhere (in memory, which can skip the expected)."""
+    kernel = getattr(sweeper, "kernel", None)
+    if kernel is None or kernel.fisher_is_newton:
+        return "expected"
+    from .sweeper import InMemorySweeper
+
+    if kernel.observed_pd and isinstance(sweeper, InMemorySweeper):
+        return "observed only"
+    return "observed"
+
+
+def _positive_definite(G: np.ndarray) -> bool:
+    d = np.sqrt(np.maximum(np.diag(G), 1e-300))
+    try:
+        np.linalg.cholesky(G / np.outer(d, d) + 1e-12 * np.eye(G.shape[0]))
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(np.diag(G) > 0))
 
 
 def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
