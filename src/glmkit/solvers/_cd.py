@@ -29,7 +29,13 @@ def _sweep_once(H, diag, r, b, l1, l2, lo, hi, coords) -> float:
         bj = b[j]
         hjj = diag[j]
         z = r[j] + hjj * bj
-        new = soft_threshold(z, l1[j]) / (hjj + l2[j])
+        t = l1[j]
+        if z > t:   # soft_threshold(z, t), inlined: this loop is the inner problem's cost
+            new = (z - t) / (hjj + l2[j])
+        elif z < -t:
+            new = (z + t) / (hjj + l2[j])
+        else:
+            new = 0.0
         if new < lo[j]:
             new = lo[j]
         elif new > hi[j]:
@@ -37,7 +43,7 @@ def _sweep_once(H, diag, r, b, l1, l2, lo, hi, coords) -> float:
         d = new - bj
         if d != 0.0:
             b[j] = new
-            r -= d * H[:, j]
+            r -= d * H[j]   # H is symmetric: its row is contiguous
             v = hjj * d * d
             if v > big:
                 big = v
@@ -99,15 +105,18 @@ def solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarray
     diag = np.ascontiguousarray(np.diag(H)).copy()
     r = g - H @ b
     coords_all = [int(j) for j in np.flatnonzero(allowed & (diag > 0))]
+    # Python floats: the cycles read them one at a time (numpy scalars are slower)
+    per = (diag.tolist(), np.asarray(l1).tolist(), np.asarray(l2).tolist(),
+           np.asarray(lo).tolist(), np.asarray(hi).tolist())
     cycles = 0
     while cycles < max_cycles:
-        big = _sweep_once(H, diag, r, b, l1, l2, lo, hi, coords_all)
+        big = _sweep_once(H, per[0], r, b, *per[1:], coords_all)
         cycles += 1
         if big < tol:
             break
         active = [j for j in coords_all if b[j] != 0.0]
         while cycles < max_cycles:
-            big = _sweep_once(H, diag, r, b, l1, l2, lo, hi, active)
+            big = _sweep_once(H, per[0], r, b, *per[1:], active)
             cycles += 1
             if big < tol:
                 break
