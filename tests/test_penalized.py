@@ -403,3 +403,18 @@ def test_statsmodels_suite_glmnet_cases(dtype):
 
         assert plf(b) > plf(params)
         assert res.converged and res.kkt <= 1e-10
+
+
+def test_glmnet_style_arguments_without_the_intercept():
+    """penalty_weights and bounds may be given per non-constant column, as glmnet's
+    penalty.factor and limits (whose x has no intercept column)."""
+    ref, model, kw = load_case("poisson_offset")
+    a = model.fit_path(n_alphas=6, **kw)
+    kw2 = dict(kw, penalty_weights=kw["penalty_weights"][1:],
+               bounds=(kw["bounds"][0][1:], kw["bounds"][1][1:]))
+    b = model.fit_path(n_alphas=6, **kw2)
+    np.testing.assert_array_equal(a.params.to_numpy(), b.params.to_numpy())
+    with pytest.raises(ValueError, match="penalty_weights"):
+        model.fit_path(penalty_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="pair"):
+        model.fit_path(bounds=-1.0)

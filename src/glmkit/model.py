@@ -228,7 +228,8 @@ class GLM:
         """glmnet's elastic-net path; returns :class:`~glmkit.path.PathResults`.
 
         Constant columns are never penalized; ``penalty_weights`` is glmnet's
-        penalty.factor (rescaled to sum to the number of penalized columns), ``bounds``
+        penalty.factor (rescaled to sum to the number of penalized columns; one value per
+        column, or per non-constant column as glmnet), ``bounds``
         = (lower, upper) its limits, ``standardize`` its standardize. Every point is
         checked against the KKT conditions to ``tol``; see :func:`glmkit.path.fit_path`.
         """

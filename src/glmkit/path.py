@@ -65,12 +65,34 @@ def column_scales(model, const: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ the path
-def _checked_bounds(bounds, p: int) -> tuple[np.ndarray, np.ndarray]:
+def per_column(values, const: np.ndarray, name: str, fill: float) -> np.ndarray:
+    """A scalar, one value per column, or (as glmnet, whose x has no intercept) one per
+    non-constant column, the constant columns getting ``fill``."""
+    p = const.shape[0]
+    a = np.asarray(values, dtype=float)
+    if a.ndim == 0:
+        return np.full(p, float(a))
+    a = a.ravel()
+    if a.shape[0] == p:
+        return a.copy()
+    if a.shape[0] == int((~const).sum()) and const.any():
+        out = np.full(p, fill)
+        out[~const] = a
+        return out
+    raise ValueError(f"{name} must be a number, {p} values (one per column) or "
+                     f"{int((~const).sum())} (one per non-constant column); got {a.shape[0]}.")
+
+
+def _checked_bounds(bounds, const: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = const.shape[0]
     if bounds is None:
         return np.full(p, -np.inf), np.full(p, np.inf)
-    lo, hi = bounds
-    lo = np.broadcast_to(np.asarray(-np.inf if lo is None else lo, dtype=float), (p,)).copy()
-    hi = np.broadcast_to(np.asarray(np.inf if hi is None else hi, dtype=float), (p,)).copy()
+    try:
+        lo, hi = bounds
+    except (TypeError, ValueError):
+        raise ValueError("bounds must be a pair (lower, upper).") from None
+    lo = per_column(-np.inf if lo is None else lo, const, "lower bounds", -np.inf)
+    hi = per_column(np.inf if hi is None else hi, const, "upper bounds", np.inf)
     if np.any(lo > 0) or np.any(hi < 0) or np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
         raise ValueError("bounds must satisfy lower <= 0 <= upper for every column "
                          "(glmnet's lower.limits and upper.limits).")
@@ -82,7 +104,7 @@ def penalty_factors(penalty_weights, const: np.ndarray) -> np.ndarray:
     their number."""
     p = const.shape[0]
     pf = np.ones(p) if penalty_weights is None else \
-        np.broadcast_to(np.asarray(penalty_weights, dtype=float), (p,)).copy()
+        per_column(penalty_weights, const, "penalty_weights", 0.0)
     if np.any(~np.isfinite(pf)) or np.any(pf < 0):
         raise ValueError("penalty_weights must be finite and non-negative.")
     pf[const] = 0.0
@@ -106,7 +128,7 @@ class _PathProblem:
         self.pf = penalty_factors(penalty_weights, self.const)
         sd = column_scales(model, self.const) if standardize else np.ones(p)
         self.f1, self.f2 = self.pf * sd, self.pf * sd ** 2
-        self.lower, self.upper = _checked_bounds(bounds, p)
+        self.lower, self.upper = _checked_bounds(bounds, self.const)
         self.L1_wt, self.tol, self.max_iter = float(L1_wt), float(tol), int(max_iter)
         self.quadratic = is_quadratic(model.family)
 
