@@ -22,7 +22,7 @@ from glmkit.solvers.penalized import kkt_violations
 
 REF = Path(__file__).parent / "reference" / "penalized"
 CASES = ["binomial_lasso_pf", "binomial_enet_bounds", "poisson_offset", "gaussian_lasso_pf",
-         "gaussian_enet_bounds", "binomial_standardized"]
+         "gaussian_enet_bounds", "binomial_standardized", "binomial_standardized_bounds"]
 FAMILIES = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson,
             "gaussian": sm.families.Gaussian}
 

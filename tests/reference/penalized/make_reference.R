@@ -76,3 +76,8 @@ x <- make_x(300, 5, 404)
 x <- sweep(x, 2, c(1, 3, 0.5, 10, 2), "*")
 y <- rbinom(300, 1, plogis(0.5 + x %*% c(0.5, 0.1, -1, 0.02, 0)))
 write_case("binomial_standardized", x, y, "binomial", 1, standardize = TRUE)
+
+# 7. Binomial elastic net on standardized columns with bounds (glmnet applies the limits
+#    to the coefficients on the original scale)
+write_case("binomial_standardized_bounds", x, y, "binomial", 0.6, standardize = TRUE,
+           lower = c(-Inf, -Inf, -0.3, 0, -Inf), upper = c(0.2, Inf, Inf, Inf, Inf))
