@@ -418,3 +418,31 @@ def test_glmnet_style_arguments_without_the_intercept():
         model.fit_path(penalty_weights=[1.0, 2.0])
     with pytest.raises(ValueError, match="pair"):
         model.fit_path(bounds=-1.0)
+
+
+def test_dask_frame_formula_on_a_local_cluster_equals_in_memory():
+    """A Dask data frame with a formula, a factor and an exposure, swept on a
+    dask.distributed LocalCluster: the path equals the in-memory one to 1e-10."""
+    dd = pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    import glmkit
+
+    rng = np.random.default_rng(2)
+    n = 3000
+    df = pd.DataFrame({"x1": rng.standard_normal(n), "x2": rng.standard_normal(n),
+                       "g": rng.choice(list("abc"), n), "e": rng.uniform(0.5, 2, n)})
+    df["y"] = rng.poisson(df.e * np.exp(0.2 + 0.3 * df.x1 + 0.2 * (df.g == "b")))
+    fam = glmkit.families.Poisson()
+    mem = glmkit.glm("y ~ x1 + x2 + C(g)", df, family=fam, exposure="e")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None, silence_logs=50) as lc, \
+            distributed.Client(lc):
+        dsk = glmkit.GLM.from_formula("y ~ x1 + x2 + C(g)", dd.from_pandas(df, npartitions=4),
+                                      family=fam, exposure="e")
+        b = dsk.fit_path(n_alphas=12, L1_wt=0.7)
+    a = mem.fit_path(n_alphas=12, L1_wt=0.7)
+    assert type(dsk).__name__ == "DaskGLM"
+    assert list(b.params.columns) == list(a.params.columns)
+    np.testing.assert_allclose(b.alphas, a.alphas, rtol=1e-12)
+    np.testing.assert_allclose(b.params.to_numpy(), a.params.to_numpy(), atol=1e-10)
+    assert b.converged.all()
