@@ -237,7 +237,8 @@ def test_dask_design_equals_in_memory():
 
 @pytest.mark.parametrize("kw", [dict(bounds=(0.5, None)), dict(bounds=(None, -1.0)),
                                 dict(penalty_weights=[1, -1, 1, 1, 1, 1]),
-                                dict(L1_wt=1.5), dict(alphas=[0.1, -1.0]), dict(n_alphas=0)])
+                                dict(L1_wt=1.5), dict(alphas=[0.1, -1.0]), dict(n_alphas=0),
+                                dict(alpha_min_ratio=0.0), dict(max_iter=0)])
 def test_fit_path_rejects_bad_arguments(kw):
     X, y, _ = _binomial_data()
     with pytest.raises(ValueError):
@@ -446,3 +447,14 @@ def test_dask_frame_formula_on_a_local_cluster_equals_in_memory():
     np.testing.assert_allclose(b.alphas, a.alphas, rtol=1e-12)
     np.testing.assert_allclose(b.params.to_numpy(), a.params.to_numpy(), atol=1e-10)
     assert b.converged.all()
+
+
+def test_wide_design_default_ratio_and_kkt():
+    """p > n: glmnet's default lambda.min.ratio is 1e-2 (nobs < nvars); the lasso path of
+    a 40 x 60 binomial design still meets the KKT conditions at every alpha."""
+    rng = np.random.default_rng(12)
+    X = sm.add_constant(rng.standard_normal((40, 60)))
+    y = rng.binomial(1, 1 / (1 + np.exp(-X[:, 1] + X[:, 2]))).astype(float)
+    path = sm.GLM(y, X, family=sm.families.Binomial()).fit_path(n_alphas=20)
+    np.testing.assert_allclose(path.alphas[-1] / path.alphas[0], 1e-2, rtol=1e-12)
+    assert path.converged.all() and path.kkt.max() <= 1e-10

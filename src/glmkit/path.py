@@ -191,12 +191,17 @@ def fit_path(model, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
         raise ValueError(f"n_alphas must be a positive integer, got {n_alphas!r}.")
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}.")
+    if alpha_min_ratio is not None and not (0.0 < float(alpha_min_ratio) < 1.0):
+        raise ValueError(f"alpha_min_ratio must be in (0, 1), got {alpha_min_ratio!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) \
+            or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
     pp = _PathProblem(model, L1_wt, penalty_weights, bounds, bool(standardize), tol, max_iter)
     null = pp.null_fit()
     amax = pp.alpha_max(null)
     if alphas is None:
-        if alpha_min_ratio is None:
-            alpha_min_ratio = 1e-4 if pp.n > pp.const.shape[0] else 1e-2
+        if alpha_min_ratio is None:   # glmnet: 1e-2 when nobs < nvars (no intercept)
+            alpha_min_ratio = 1e-2 if model.nobs < int((~pp.const).sum()) else 1e-4
         seq = _alpha_sequence(amax, int(n_alphas), float(alpha_min_ratio))
     else:
         seq = np.asarray(alphas, dtype=float).ravel()
