@@ -22,7 +22,8 @@ from glmkit.solvers.penalized import kkt_violations
 
 REF = Path(__file__).parent / "reference" / "penalized"
 CASES = ["binomial_lasso_pf", "binomial_enet_bounds", "poisson_offset", "gaussian_lasso_pf",
-         "gaussian_enet_bounds", "binomial_standardized", "binomial_standardized_bounds"]
+         "gaussian_enet_bounds", "binomial_standardized", "binomial_standardized_bounds",
+         "binomial_wide"]
 FAMILIES = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson,
             "gaussian": sm.families.Gaussian}
 
@@ -57,9 +58,26 @@ def test_path_equals_glmnet(case):
     P = path.params.to_numpy()
     assert list(path.params.columns) == model.exog_names
     np.testing.assert_allclose(path.alphas, ref["lambda"], rtol=0, atol=0)
-    scale = np.abs(B).max(axis=1, keepdims=True)
-    assert np.all(np.abs(P - B) <= 1e-6 * scale), np.max(np.abs(P - B) / scale)
-    np.testing.assert_allclose(path.deviance, ref["deviance"], rtol=1e-7)   # deviance(fit)
+    rel = (np.abs(P - B) / np.abs(B).max(axis=1, keepdims=True)).max(axis=1)
+    # 1e-6 of the largest coefficient; where glmnet's own KKT residual (to 3.9e-8) moves
+    # an ill-conditioned fit further (binomial_wide: 50 rows, 25 active columns, up to
+    # 1.6e-6), glmkit's penalized objective must be the lower one and agree to 1e-5
+    far = np.flatnonzero(rel > 1e-6)
+    assert np.all(rel <= 1e-5), rel.max()
+    pp = path._pp
+    for i in far:
+        a = ref["lambda"][i]
+
+        def objective(b):
+            mu = model.predict(b)
+            dev = model.family.deviance(np.asarray(model.endog), mu,
+                                        freq_weights=np.asarray(model.freq_weights))
+            return dev / (2 * pp.n) + pp.penalty(a).value(b)
+
+        assert objective(P[i]) <= objective(B[i]), (case, i)
+    assert far.size == 0 or case == "binomial_wide", (case, far)
+    np.testing.assert_allclose(path.deviance, ref["deviance"],   # deviance(fit)
+                               rtol=1e-6 if case == "binomial_wide" else 1e-7)
     np.testing.assert_array_equal(path.df, ref["df"])                      # fit$df
     assert path.converged.all() and path.kkt.max() <= 1e-10
 
@@ -67,13 +85,15 @@ def test_path_equals_glmnet(case):
 @pytest.mark.parametrize("case", CASES)
 def test_default_alphas_equal_glmnet_lambdas(case):
     """alpha_max from the null model's gradient and the log-spaced sequence with
-    alpha_min_ratio 1e-4 (N > p): glmnet's lambda (glmnet stops its path early, so its
-    sequence is a prefix of the 100)."""
+    alpha_min_ratio 1e-4 (1e-2 when there are fewer rows than columns): glmnet's lambda
+    (glmnet stops its path early, so its sequence is a prefix of the 100)."""
     ref, model, kw = load_case(case)
     path = model.fit_path(n_alphas=3, **kw)
     lam = np.array(ref["lambda"])
     np.testing.assert_allclose(path.alpha_max, lam[0], rtol=1e-10)
-    seq = path.alpha_max * 1e-4 ** (np.arange(100) / 99)
+    ratio = 1e-2 if model.nobs < len(model.exog_names) - 1 else 1e-4
+    np.testing.assert_allclose(path.alphas[-1] / path.alphas[0], ratio, rtol=1e-12)
+    seq = path.alpha_max * ratio ** (np.arange(100) / 99)
     np.testing.assert_allclose(seq[:len(lam)], lam, rtol=1e-10)
 
 

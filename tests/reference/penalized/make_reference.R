@@ -81,3 +81,8 @@ write_case("binomial_standardized", x, y, "binomial", 1, standardize = TRUE)
 #    to the coefficients on the original scale)
 write_case("binomial_standardized_bounds", x, y, "binomial", 0.6, standardize = TRUE,
            lower = c(-Inf, -Inf, -0.3, 0, -Inf), upper = c(0.2, Inf, Inf, Inf, Inf))
+
+# 8. Wide binomial lasso (p > n: glmnet's default lambda.min.ratio is 0.01)
+x <- make_x(50, 80, 505)
+y <- rbinom(50, 1, plogis(x[, 1] - x[, 2] + 0.5 * x[, 3]))
+write_case("binomial_wide", x, y, "binomial", 1)
