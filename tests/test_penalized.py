@@ -478,3 +478,12 @@ def test_wide_design_default_ratio_and_kkt():
     path = sm.GLM(y, X, family=sm.families.Binomial()).fit_path(n_alphas=20)
     np.testing.assert_allclose(path.alphas[-1] / path.alphas[0], 1e-2, rtol=1e-12)
     assert path.converged.all() and path.kkt.max() <= 1e-10
+
+
+def test_dask_refit_says_what_to_do():
+    da = pytest.importorskip("dask.array")
+    X, y, _ = _binomial_data(13, n=400)
+    dsk = sm.GLM(da.from_array(y, chunks=100), da.from_array(X, chunks=(100, X.shape[1])),
+                 family=sm.families.Binomial())
+    with pytest.raises(NotImplementedError, match="selected columns are"):
+        dsk.fit_regularized(alpha=0.02, refit=True)

@@ -96,6 +96,11 @@ def refit_selected(model, params: np.ndarray):
     from .results import GLMResults
 
     keep = np.flatnonzero(np.asarray(params) != 0)
+    if hasattr(model, "_summarize"):   # glmkit.dask.DaskGLM: its rows are not in memory
+        names = [model.exog_names[j] for j in keep]
+        raise NotImplementedError(
+            f"refit=True is not available for Dask models yet; the selected columns are "
+            f"{names}: fit a model on those columns (its fit() gives full inference).")
     if keep.size == 0:
         raise ValueError("no column is selected at this penalty: nothing to refit.")
     d = model.data
