@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .solvers.penalized import Penalty, PenalizedResult, kkt_violations, penalized_irls
+from .solvers.penalized import (Penalty, PenalizedResult, kkt_excess, kkt_violations,
+                                penalized_irls)
 
 __all__ = ["fit_path", "PathResults"]
 
@@ -164,11 +165,13 @@ class _PathProblem:
                                  quadratic=self.quadratic, start=res.point)
             sweeps, passes = sweeps + res.n_sweeps, passes + res.n_passes
             res.n_sweeps, res.n_passes = sweeps, passes
-            viol = kkt_violations(res.score, res.params, self.n, pen)
-            missed = (viol > self.tol) & ~strong
+            assert res.point is not None
+            excess = kkt_excess(res.point, self.n, pen)
+            missed = (excess > self.tol) & ~strong
             if not missed.any():
+                viol = kkt_violations(res.score, res.params, self.n, pen)
                 res.kkt = float(np.max(viol, initial=0.0))
-                res.converged = res.converged and res.kkt <= self.tol
+                res.converged = res.converged and float(np.max(excess, initial=0.0)) <= self.tol
                 return res
             strong = strong | missed
         return res
