@@ -170,7 +170,8 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     pen : the penalty and bounds.
     beta0 : a start within the bounds whose means are valid, or None.
     allowed : bool p-vector; other coordinates stay at ``beta0`` (zero when None).
-    tol : converged when every KKT violation is at most ``tol``.
+    tol : converged when every KKT violation exceeds its rounding floor (:func:`kkt_floor`)
+        by at most ``tol``.
     maxiter : most outer steps (each a pass over the rows).
     quadratic : the deviance is exactly quadratic (Gaussian identity): one sweep, then the
         score and deviance of each point follow from it.
