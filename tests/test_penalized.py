@@ -10,12 +10,13 @@ are checked to 1e-9 on their own.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import glmkit.api as sm
 from glmkit.solvers.penalized import kkt_violations
@@ -35,9 +36,10 @@ def load_case(case: str):
     fw = d["weights"] if d["weights"].nunique() > 1 else None
     off = d["offset"] if ref["family"] == "poisson" else None
     model = sm.GLM(d["y"], X, family=FAMILIES[ref["family"]](), offset=off, freq_weights=fw)
-    kw = dict(L1_wt=ref["alpha"], penalty_weights=[0.0] + list(np.atleast_1d(ref["penalty_factor"])),
-              bounds=([-np.inf] + list(ref["lower"]), [np.inf] + list(ref["upper"])),
-              standardize=ref["standardize"])
+    kw = {"L1_wt": ref["alpha"],
+          "penalty_weights": [0.0] + list(np.atleast_1d(ref["penalty_factor"])),
+          "bounds": ([-np.inf] + list(ref["lower"]), [np.inf] + list(ref["upper"])),
+          "standardize": ref["standardize"]}
     return ref, model, kw
 
 
@@ -68,7 +70,7 @@ def test_path_equals_glmnet(case):
     for i in far:
         a = ref["lambda"][i]
 
-        def objective(b):
+        def objective(b, a=a):
             mu = model.predict(b)
             dev = model.family.deviance(np.asarray(model.endog), mu,
                                         freq_weights=np.asarray(model.freq_weights))
@@ -99,7 +101,7 @@ def test_default_alphas_equal_glmnet_lambdas(case):
 
 @pytest.mark.parametrize("case", ["binomial_lasso_pf", "poisson_offset", "gaussian_enet_bounds"])
 def test_kkt_at_every_alpha_from_the_model_score(case):
-    ref, model, kw = load_case(case)
+    _ref, model, kw = load_case(case)
     path = model.fit_path(n_alphas=30, **kw)
     pp = path._pp
     for a, b in zip(path.alphas, path.params.to_numpy()):
@@ -109,7 +111,7 @@ def test_kkt_at_every_alpha_from_the_model_score(case):
 
 
 def test_intercept_and_zero_penalty_columns_are_free():
-    ref, model, kw = load_case("binomial_lasso_pf")
+    _ref, model, kw = load_case("binomial_lasso_pf")
     path = model.fit_path(n_alphas=5, **kw)
     first = path.params.iloc[0]
     # at alpha_max only the intercept and x7 (penalty factor 0) are non-zero
@@ -166,7 +168,7 @@ def test_fit_regularized_refit_is_the_unpenalized_fit_of_the_selection():
     out = np.setdiff1d(np.arange(X.shape[1]), sel)
     assert np.all(refit.params[out] == 0) and np.all(np.isnan(refit.bse[out]))
     with pytest.raises(AttributeError, match="not offered"):
-        pen.bse
+        _ = pen.bse
 
 
 def test_unconverged_statsmodels_problem_meets_kkt():
@@ -183,7 +185,7 @@ def test_unconverged_statsmodels_problem_meets_kkt():
 
 
 def test_fit_at_off_the_path_and_refit():
-    ref, model, kw = load_case("poisson_offset")
+    _ref, model, kw = load_case("poisson_offset")
     path = model.fit_path(n_alphas=10, **kw)
     a = float(np.sqrt(path.alphas[3] * path.alphas[4]))
     at = path.fit_at(a)
@@ -201,7 +203,7 @@ def test_gaussian_quadratic_shortcut_equals_sweeping():
     that sweeps the rows at every step (the generic penalized IRLS)."""
     from glmkit import path as P
 
-    ref, model, kw = load_case("gaussian_enet_bounds")
+    _ref, model, kw = load_case("gaussian_enet_bounds")
     fast = model.fit_path(n_alphas=20, **kw)
     orig = P.is_quadratic
     P.is_quadratic = lambda family: False
@@ -255,18 +257,18 @@ def test_dask_design_equals_in_memory():
     np.testing.assert_allclose(np.asarray(r2.params), np.asarray(r1.params), atol=1e-10)
 
 
-@pytest.mark.parametrize("kw", [dict(bounds=(0.5, None)), dict(bounds=(None, -1.0)),
-                                dict(penalty_weights=[1, -1, 1, 1, 1, 1]),
-                                dict(L1_wt=1.5), dict(alphas=[0.1, -1.0]), dict(n_alphas=0),
-                                dict(alpha_min_ratio=0.0), dict(max_iter=0)])
+@pytest.mark.parametrize("kw", [{"bounds": (0.5, None)}, {"bounds": (None, -1.0)},
+                                {"penalty_weights": [1, -1, 1, 1, 1, 1]},
+                                {"L1_wt": 1.5}, {"alphas": [0.1, -1.0]}, {"n_alphas": 0},
+                                {"alpha_min_ratio": 0.0}, {"max_iter": 0}])
 def test_fit_path_rejects_bad_arguments(kw):
     X, y, _ = _binomial_data()
     with pytest.raises(ValueError):
         sm.GLM(y, X, family=sm.families.Binomial()).fit_path(**kw)
 
 
-@pytest.mark.parametrize("kw", [dict(alpha=-0.1), dict(alpha=[0.1, 0.2]), dict(L1_wt=2.0),
-                                dict(alpha=np.nan)])
+@pytest.mark.parametrize("kw", [{"alpha": -0.1}, {"alpha": [0.1, 0.2]}, {"L1_wt": 2.0},
+                                {"alpha": np.nan}])
 def test_fit_regularized_rejects_bad_arguments(kw):
     X, y, _ = _binomial_data()
     with pytest.raises(ValueError):
@@ -337,8 +339,6 @@ def test_split_design_with_a_factor_equals_dense():
     np.testing.assert_allclose(b.params.to_numpy(), a.params.to_numpy(), atol=1e-10)
 
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -418,7 +418,7 @@ def test_statsmodels_suite_glmnet_cases(dtype):
         b = np.asarray(res.params)
         np.testing.assert_allclose(params, b, atol=1e-2, rtol=0.3)
 
-        def plf(p):
+        def plf(p, model=model, alpha=alpha, L1_wt=L1_wt):
             return model.loglike(p, scale=1.0) / len(endog) - alpha * (
                 (1 - L1_wt) * np.sum(p ** 2) / 2 + L1_wt * np.sum(np.abs(p)))
 
@@ -429,7 +429,7 @@ def test_statsmodels_suite_glmnet_cases(dtype):
 def test_glmnet_style_arguments_without_the_intercept():
     """penalty_weights and bounds may be given per non-constant column, as glmnet's
     penalty.factor and limits (whose x has no intercept column)."""
-    ref, model, kw = load_case("poisson_offset")
+    _ref, model, kw = load_case("poisson_offset")
     a = model.fit_path(n_alphas=6, **kw)
     kw2 = dict(kw, penalty_weights=kw["penalty_weights"][1:],
                bounds=(kw["bounds"][0][1:], kw["bounds"][1][1:]))

@@ -11,10 +11,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .solvers.penalized import (Penalty, PenalizedResult, kkt_excess, kkt_violations,
-                                penalized_irls)
+from .solvers.penalized import (
+    PenalizedResult,
+    Penalty,
+    kkt_excess,
+    kkt_violations,
+    penalized_irls,
+)
 
-__all__ = ["fit_path", "PathResults"]
+__all__ = ["PathResults", "fit_path"]
 
 
 # ------------------------------------------------------------------ the design's view
@@ -186,7 +191,7 @@ def _alpha_sequence(amax: float, n_alphas: int, ratio: float) -> np.ndarray:
 def fit_path(model, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
              alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
              standardize: bool = False, tol: float = 1e-10, max_iter: int = 100
-             ) -> "PathResults":
+             ) -> PathResults:
     """Fit the elastic-net path of ``model`` (see :meth:`glmkit.GLM.fit_path`)."""
     if not (0.0 <= float(L1_wt) <= 1.0):
         raise ValueError(f"L1_wt must be in [0, 1], got {L1_wt!r}.")

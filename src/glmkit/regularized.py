@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from .path import is_quadratic, sweeper_for
-from .solvers.penalized import Penalty, PenalizedResult, penalized_irls
+from .solvers.penalized import PenalizedResult, Penalty, penalized_irls
 
-__all__ = ["fit_regularized", "RegularizedResults", "refit_selected"]
+__all__ = ["RegularizedResults", "fit_regularized", "refit_selected"]
 
 
 class RegularizedResults:

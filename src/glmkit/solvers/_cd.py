@@ -45,8 +45,7 @@ def _sweep_once(H, diag, r, b, l1, l2, lo, hi, coords) -> float:
             b[j] = new
             r -= d * H[j]   # H is symmetric: its row is contiguous
             v = hjj * d * d
-            if v > big:
-                big = v
+            big = max(big, v)
     return big
 
 

@@ -54,7 +54,7 @@ class PenalizedResult:
     kkt: float
     n_sweeps: int
     #: the last point: its score (X'u) and X'WX warm-start the next fit along a path
-    point: "_Point | None" = None
+    point: _Point | None = None
     messages: list = field(default_factory=list)
     #: passes over the rows of any kind (``n_sweeps`` counts those that formed X'WX)
     n_passes: int = 0
@@ -268,7 +268,7 @@ def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float) -> np.ndarray:
     return 1e-13 * (np.abs(gram) @ np.abs(b)) / n
 
 
-def kkt_excess(pt: "_Point", n: float, pen: Penalty) -> np.ndarray:
+def kkt_excess(pt: _Point, n: float, pen: Penalty) -> np.ndarray:
     """The KKT violations beyond the rounding floor (converged: all <= tol)."""
     return kkt_violations(pt.score, pt.beta, n, pen) - kkt_floor(pt.gram, pt.beta, n)
 
