@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .path import is_quadratic, sweeper_for
+from ._penalty_inputs import is_quadratic, sweeper_for
 from .solvers.penalized import PenalizedResult, Penalty, penalized_irls
 
 __all__ = ["RegularizedResults", "fit_regularized", "refit_selected"]
@@ -92,7 +92,6 @@ def refit_selected(model, params: np.ndarray):
     a :class:`~glmkit.results.GLMResults` of the full model in which the other columns are
     left out: their params are 0 (statsmodels) and their standard errors NaN (they were not
     estimated; statsmodels reports 0). Columns aliased within the selection get NaN."""
-    from .model import GLM
     from .results import GLMResults
 
     keep = np.flatnonzero(np.asarray(params) != 0)
@@ -109,7 +108,7 @@ def refit_selected(model, params: np.ndarray):
     X = model.problem.X
     sub_X = X.to_dense()[:, keep] if not hasattr(d.X, "__getitem__") or \
         not isinstance(d.X, np.ndarray) else d.X[:, keep]
-    sub = GLM(endog, sub_X, family=model.family, offset=d.offset, exposure=d.exposure,
+    sub = type(model)(endog, sub_X, family=model.family, offset=d.offset, exposure=d.exposure,
               freq_weights=d.freq_weights, var_weights=d.var_weights)
     fit = sub.fit()
     r = fit._result
