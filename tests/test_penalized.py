@@ -198,19 +198,15 @@ def test_fit_at_off_the_path_and_refit():
     assert np.all(np.asarray(refit.params)[path.params.to_numpy()[5] == 0] == 0)
 
 
-def test_gaussian_quadratic_shortcut_equals_sweeping():
+def test_gaussian_quadratic_shortcut_equals_sweeping(monkeypatch):
     """The Gaussian-identity path updates the score from one sweep; it equals the path
     that sweeps the rows at every step (the generic penalized IRLS)."""
     from glmkit import path as P
 
     _ref, model, kw = load_case("gaussian_enet_bounds")
     fast = model.fit_path(n_alphas=20, **kw)
-    orig = P.is_quadratic
-    P.is_quadratic = lambda family: False
-    try:
-        slow = model.fit_path(n_alphas=20, **kw)
-    finally:
-        P.is_quadratic = orig
+    monkeypatch.setattr(P, "is_quadratic", lambda family: False)
+    slow = model.fit_path(n_alphas=20, **kw)
     assert slow.n_passes.sum() > 0 and fast.n_passes.sum() == 0
     np.testing.assert_allclose(fast.params.to_numpy(), slow.params.to_numpy(), atol=1e-10)
 

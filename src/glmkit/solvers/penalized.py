@@ -4,7 +4,8 @@ Each outer step sweeps the rows once at the current coefficients (a sweeper's
 ``sweep(beta, None, False)``: X'WX, the score X'u and the deviance), then minimizes the
 penalized quadratic model of the objective by coordinate descent on p x p quantities
 (:mod:`glmkit.solvers._cd`). Dense, sparse, categorical, split and Dask designs differ only
-in their sweeper.
+in their sweeper. Later steps may keep an earlier X'WX and form only the score (a cheaper
+pass); with a non-natural link the observed X'WX is used where it is positive definite.
 
 Conventions
 -----------
