@@ -118,7 +118,7 @@ def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep") -> _Poin
                       bool(sw.valid), False)
     kind = _hessian_kind(sweeper)
     if kind == "expected":
-        sw = sweeper.sweep(beta, None, False)
+        sw = sweeper.sweep(beta, None, False, **_low(sweeper))
         gram = np.asarray(sw.gram, dtype=float)
     elif kind == "observed only":
         sw = sweeper.sweep(beta, None, True, expected=False)
@@ -130,6 +130,14 @@ def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep") -> _Poin
             gram = np.asarray(sw.gram, dtype=float)
     return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), gram,
                   bool(sw.valid), True)
+
+
+def _low(sweeper) -> dict:
+    """In memory, X'WX from float32 blocks (about 30% less time per sweep): the quadratic
+    model only steers the steps, the float64 score sets the answer and the KKT test."""
+    from .sweeper import InMemorySweeper
+
+    return {"low": True} if isinstance(sweeper, InMemorySweeper) else {}
 
 
 def _hessian_kind(sweeper) -> str:
