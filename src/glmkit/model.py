@@ -312,6 +312,41 @@ class GLM:
 
         return fit_constrained(self, constraints, start_params=start_params, **fit_kwds)
 
+    def fit_regularized(self, method: str = "elastic_net", alpha: Any = 0.0, L1_wt: float = 1.0,
+                        start_params=None, refit: bool = False, maxiter: int = 50,
+                        cnvrg_tol: float = 1e-10, zero_tol: float = 1e-10,
+                        opt_method: str | None = None, **kwargs: Any):
+        """Elastic-net fit with statsmodels' meaning (see :mod:`glmkit.regularized`).
+
+        Minimizes -loglike(params, scale=1) / N + sum_j alpha_j ((1 - L1_wt) / 2 b_j^2 +
+        L1_wt |b_j|), N the total frequency weight. A scalar ``alpha`` penalizes every
+        column, the intercept included (as statsmodels); a vector gives one per column.
+        ``cnvrg_tol`` bounds the KKT violation at the answer. ``refit=True`` refits the
+        selected columns without a penalty (post-selection inference). Returns
+        :class:`~glmkit.regularized.RegularizedResults` (no standard errors) or, with
+        ``refit``, :class:`~glmkit.results.GLMResults`.
+        """
+        from .regularized import fit_regularized
+
+        return fit_regularized(self, method, alpha, L1_wt, start_params, refit, maxiter,
+                               cnvrg_tol, zero_tol, opt_method, **kwargs)
+
+    def fit_path(self, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
+                 alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
+                 standardize: bool = False, tol: float = 1e-10, max_iter: int = 100):
+        """glmnet's elastic-net path; returns :class:`~glmkit.path.PathResults`.
+
+        Constant columns are never penalized; ``penalty_weights`` is glmnet's
+        penalty.factor (rescaled to sum to the number of penalized columns; one value per
+        column, or per non-constant column as glmnet), ``bounds``
+        = (lower, upper) its limits, ``standardize`` its standardize. Every point is
+        checked against the KKT conditions to ``tol``; see :func:`glmkit.path.fit_path`.
+        """
+        from .path import fit_path
+
+        return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
+                        bounds, standardize, tol, max_iter)
+
     def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
                         use_t, kwargs):
         """(options, method, start) for subclasses that run their own solver (DaskGLM):

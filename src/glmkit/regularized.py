@@ -1,0 +1,187 @@
+"""statsmodels' ``GLM.fit_regularized`` on glmkit's penalized IRLS.
+
+The objective is statsmodels' (and glmnet's):
+
+    -loglike(b, scale=1) / N + sum_j alpha_j ( (1 - L1_wt) / 2 b_j^2 + L1_wt |b_j| ),
+
+which is D(b) / (2N) plus the penalty up to a constant (D the deviance). A scalar alpha
+penalizes every coefficient, the intercept included (statsmodels' meaning; use a vector
+alpha with a 0 for the intercept, or :meth:`glmkit.GLM.fit_path`, to leave it free).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._penalty_inputs import is_quadratic, sweeper_for
+from .solvers.penalized import PenalizedResult, Penalty, penalized_irls
+
+__all__ = ["RegularizedResults", "fit_regularized", "refit_selected"]
+
+
+class RegularizedResults:
+    """A penalized fit: coefficients and fit statistics, no standard errors.
+
+    Attributes
+    ----------
+    params : coefficients (a Series labelled by exog_names for pandas inputs).
+    alpha, L1_wt : the penalty.
+    deviance : deviance at params; ``objective``: the penalized objective (D / 2N + penalty).
+    converged : the KKT conditions hold to the tolerance; ``kkt`` is the largest violation.
+    n_iter : passes over the rows that formed X'WX.
+    fittedvalues, mu : fitted means.
+
+    Notes
+    -----
+    Standard errors, tests and intervals are not offered for penalized coefficients (as
+    glmnet): their sampling distribution is not the one the usual formulas describe. Use
+    ``refit=True`` for inference on the selected columns (post-selection inference, which
+    ignores the selection step: intervals are too narrow, p-values too small).
+    """
+
+    def __init__(self, model, res: PenalizedResult, alpha, L1_wt: float, penalty: Penalty,
+                 n: float, method: str = "elastic_net"):
+        self.model = model
+        self._res = res
+        self.alpha = alpha
+        self.L1_wt = float(L1_wt)
+        self.penalty = penalty
+        self.method = method
+        self.converged = bool(res.converged)
+        self.kkt = float(res.kkt)
+        self.n_iter = int(res.n_sweeps)
+        self.deviance = float(res.deviance)
+        self.objective = float(res.objective)
+        self.nobs_weighted = float(n)
+        self.regularized = True
+        self.messages = tuple(res.messages)
+
+    @property
+    def params(self):
+        b = np.array(self._res.params, dtype=float)
+        if getattr(self.model.data, "is_pandas", False):
+            return pd.Series(b, index=self.model.exog_names)
+        return b
+
+    @property
+    def fittedvalues(self):
+        return self.model.predict(np.asarray(self._res.params))
+
+    mu = fittedvalues
+
+    def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+        return self.model.predict(np.asarray(self._res.params), exog=exog, exposure=exposure,
+                                  offset=offset, which=which)
+
+    @property
+    def bse(self):
+        raise AttributeError("standard errors are not offered for penalized coefficients "
+                             "(as glmnet); fit_regularized(..., refit=True) gives inference "
+                             "for the selected columns (post-selection).")
+
+    def __repr__(self) -> str:
+        return (f"RegularizedResults(alpha={self.alpha!r}, L1_wt={self.L1_wt}, "
+                f"nonzero={int(np.sum(self._res.params != 0))}, converged={self.converged})")
+
+
+def refit_selected(model, params: np.ndarray):
+    """statsmodels' refit: the columns with non-zero ``params`` fitted without a penalty;
+    a :class:`~glmkit.results.GLMResults` of the full model in which the other columns are
+    left out: their params are 0 (statsmodels) and their standard errors NaN (they were not
+    estimated; statsmodels reports 0). Columns aliased within the selection get NaN."""
+    from .results import GLMResults
+
+    keep = np.flatnonzero(np.asarray(params) != 0)
+    if hasattr(model, "_summarize"):   # glmkit.dask.DaskGLM: its rows are not in memory
+        names = [model.exog_names[j] for j in keep]
+        raise NotImplementedError(
+            f"refit=True is not available for Dask models yet; the selected columns are "
+            f"{names}: fit a model on those columns (its fit() gives full inference).")
+    if keep.size == 0:
+        raise ValueError("no column is selected at this penalty: nothing to refit.")
+    d = model.data
+    endog = d.y if d.n_trials is None else np.column_stack([d.y * d.n_trials,
+                                                          (1 - d.y) * d.n_trials])
+    X = model.problem.X
+    sub_X = X.to_dense()[:, keep] if not hasattr(d.X, "__getitem__") or \
+        not isinstance(d.X, np.ndarray) else d.X[:, keep]
+    sub = type(model)(endog, sub_X, family=model.family, offset=d.offset, exposure=d.exposure,
+              freq_weights=d.freq_weights, var_weights=d.var_weights)
+    fit = sub.fit()
+    r = fit._result
+    p = X.shape[1]
+    b = np.zeros(p)
+    b[keep] = np.asarray(r.params)
+    aliased = np.ones(p, dtype=bool)
+    aliased[keep] = np.asarray(r.aliased)
+    b[keep[np.asarray(r.aliased)]] = np.nan
+    full = dataclasses.replace(r, params=b, aliased=aliased,
+                               history={**r.history, "refit_of": keep.tolist()})
+    return GLMResults(model, full, fit_warnings=fit.fit_warnings)
+
+
+def _alpha_vector(alpha, k: int) -> np.ndarray:
+    a = np.asarray(alpha, dtype=float)
+    if a.ndim == 0:
+        a = np.full(k, float(a))
+    if a.shape != (k,) or np.any(~np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"alpha must be a non-negative number or {k} non-negative numbers "
+                         f"(one per column), got {alpha!r}.")
+    return a
+
+
+def fit_regularized(model, method: str = "elastic_net", alpha: Any = 0.0, L1_wt: float = 1.0,
+                    start_params=None, refit: bool = False, maxiter: int = 50,
+                    cnvrg_tol: float = 1e-10, zero_tol: float = 1e-10,
+                    opt_method: str | None = None, **kwargs: Any):
+    """See :meth:`glmkit.GLM.fit_regularized`."""
+    if method not in ("elastic_net", "coord_descent", "l1_slsqp"):
+        raise ValueError(f"method must be 'elastic_net', got {method!r}.")
+    if method == "l1_slsqp" and L1_wt != 1:
+        raise ValueError("L1_wt must be 1 when method is 'l1_slsqp'.")
+    unknown = sorted(set(kwargs) - {"loglike_kwds", "score_kwds", "hess_kwds", "check_step"})
+    if unknown:
+        raise TypeError(f"fit_regularized() got unexpected keyword argument(s) {unknown}.")
+    if not (isinstance(L1_wt, (int, float, np.floating)) and 0.0 <= float(L1_wt) <= 1.0):
+        raise ValueError(f"L1_wt must be in [0, 1], got {L1_wt!r}.")
+    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+        raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}.")
+    if not (np.isfinite(cnvrg_tol) and cnvrg_tol > 0):
+        raise ValueError(f"cnvrg_tol must be a positive number, got {cnvrg_tol!r}.")
+    k = len(model.exog_names)
+    a = _alpha_vector(alpha, k)
+    start = None
+    if start_params is not None:
+        start = np.asarray(start_params, dtype=float).ravel()
+        if start.shape != (k,) or np.any(~np.isfinite(start)):
+            raise ValueError(f"start_params must be {k} finite numbers.")
+    sweeper = sweeper_for(model)
+    n = float(sweeper.n_eff)
+    inf = np.full(k, np.inf)
+    pen = Penalty(a * L1_wt, a * (1.0 - L1_wt), -inf, inf)
+    allowed = np.ones(k, dtype=bool)
+    quad = is_quadratic(model.family)
+    # at least 50 outer steps: statsmodels' maxiter counts cheap cycles, ours passes
+    res = penalized_irls(sweeper, n, pen, start, allowed, tol=float(cnvrg_tol),
+                         maxiter=max(int(maxiter), 50), quadratic=quad)
+    if start is not None and not np.isfinite(res.objective):   # invalid start: R's start
+        res = penalized_irls(sweeper, n, pen, None, allowed, tol=float(cnvrg_tol),
+                             maxiter=max(int(maxiter), 50), quadratic=quad)
+    params = np.where(np.abs(res.params) < zero_tol, 0.0, res.params)
+    res = dataclasses.replace(res, params=params)
+    if not res.converged:
+        import warnings
+
+        from .exceptions import ConvergenceWarning
+
+        warnings.warn(f"Regularized fitting did not converge: KKT violation {res.kkt:.3g} > "
+                      f"{cnvrg_tol:g} after {res.n_sweeps} passes "
+                      f"({'; '.join(res.messages) or 'iteration limit'}).",
+                      ConvergenceWarning, stacklevel=3)
+    if refit:
+        return refit_selected(model, params)
+    return RegularizedResults(model, res, alpha=alpha, L1_wt=L1_wt, penalty=pen, n=n,
+                              method="elastic_net")
