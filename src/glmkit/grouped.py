@@ -1,0 +1,289 @@
+"""``glmkit.glm_by``: one GLM per group of rows, fitted together as one batched IRLS.
+
+The formula is built once on the whole data, so every group has the same columns (the
+groups x terms table of ``params``); stateful transforms (``poly``, splines, centring)
+are therefore evaluated on the whole data, and a factor level absent from a group makes
+that group's design rank deficient (its coefficient is NaN, as R's NA). Groups the batched
+solver cannot certify (rank deficient, no convergence, means leaving the range) are
+refitted with glmkit's ordinary fit, whose answer (converged or not) is what they report.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Hashable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .formula import glm as _glm
+from .solvers.batched import CONVERGED, BatchData, batched_inverse, batched_irls
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The model's per-row arrays, rows of each group contiguous (``starts``)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    prior_weights: np.ndarray
+    freq_weights: np.ndarray
+    offset: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+
+    def group(self, g: int):
+        sl = slice(self.starts[g], self.starts[g] + self.counts[g])
+        return (self.X[sl], self.y[sl], self.prior_weights[sl], self.freq_weights[sl],
+                self.offset[sl])
+
+
+@dataclass(frozen=True)
+class GroupedResults:
+    """One GLM per group. Series and DataFrames are indexed by the group keys.
+
+    Attributes
+    ----------
+    params, bse : DataFrame, groups x coefficients (NaN for aliased columns).
+    deviance, pearson_chi2, scale, df_resid, nobs : Series per group.
+    converged : Series of bool: certified at the maximum (see solvers/batched.py).
+    refitted : Series of bool: the group was fitted by glmkit's ordinary fit because the
+        batched solver could not certify it (rank deficiency, range, iterations).
+    """
+
+    params: pd.DataFrame
+    bse: pd.DataFrame
+    deviance: pd.Series
+    pearson_chi2: pd.Series
+    scale: pd.Series
+    df_resid: pd.Series
+    nobs: pd.Series
+    converged: pd.Series
+    refitted: pd.Series
+    use_t: bool
+    model: Any = field(repr=False)
+    _rows: _Rows = field(repr=False)
+    _fits: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def groups(self) -> pd.Index:
+        return self.params.index
+
+    @property
+    def tvalues(self) -> pd.DataFrame:
+        return self.params / self.bse
+
+    def _dist(self, g):
+        return stats.t(self.df_resid.loc[g]) if self.use_t else stats.norm
+
+    @property
+    def pvalues(self) -> pd.DataFrame:
+        t = self.tvalues.to_numpy()
+        if self.use_t:
+            df = self.df_resid.to_numpy()[:, None]
+            p = 2.0 * stats.t.sf(np.abs(t), df)
+        else:
+            p = 2.0 * stats.norm.sf(np.abs(t))
+        return pd.DataFrame(p, index=self.params.index, columns=self.params.columns)
+
+    def tidy(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """One row per group and term, as R's ``broom::tidy(fit, conf.int = TRUE)`` per
+        group: estimate, std_error, statistic, p_value, conf_low, conf_high.
+
+        The intervals are Wald intervals (t quantiles with df_resid when the dispersion is
+        estimated, else normal), as ``res.conf_int()`` and R's ``confint.default``; broom
+        gives profile intervals (``res.results(g).conf_int(method='profile')``)."""
+        if not 0 < conf_level < 1:
+            raise ValueError(f"conf_level must be in (0, 1), got {conf_level!r}.")
+        q_tail = 0.5 + conf_level / 2.0
+        est, se = self.params.to_numpy(), self.bse.to_numpy()
+        if self.use_t:
+            q = stats.t.ppf(q_tail, self.df_resid.to_numpy())[:, None]
+        else:
+            q = stats.norm.ppf(q_tail)
+        G, k = est.shape
+        names = list(self.groups.names) if self.groups.nlevels > 1 else [
+            self.groups.name or "group"]
+        keys = self.groups.repeat(k)
+        out = pd.DataFrame(keys.to_frame(index=False).to_numpy() if self.groups.nlevels > 1
+                           else keys.to_numpy()[:, None], columns=names)
+        out["term"] = np.tile(np.asarray(self.params.columns), G)
+        out["estimate"] = est.ravel()
+        out["std_error"] = se.ravel()
+        out["statistic"] = self.tvalues.to_numpy().ravel()
+        out["p_value"] = self.pvalues.to_numpy().ravel()
+        out["conf_low"] = (est - q * se).ravel()
+        out["conf_high"] = (est + q * se).ravel()
+        return out
+
+    def results(self, group: Hashable):
+        """The full :class:`~glmkit.GLMResults` of one group: glmkit's ordinary fit on the
+        group's rows of the model matrix, started from the batched coefficients (so it
+        costs a certification pass, not a fit)."""
+        g = self.groups.get_loc(group)
+        if not isinstance(g, (int, np.integer)):
+            raise KeyError(f"group {group!r} is not one key")
+        if g in self._fits:
+            return self._fits[g]
+        start = self.params.iloc[g].to_numpy()
+        res = _fit_group(self.model, self._rows, g,
+                         start if np.all(np.isfinite(start)) else None)
+        self._fits[g] = res
+        return res
+
+    def __repr__(self):
+        return (f"GroupedResults({len(self.groups)} groups x {self.params.shape[1]} "
+                f"coefficients, {int(self.converged.sum())} converged, "
+                f"{int(self.refitted.sum())} refitted)")
+
+
+def _group_model(model, rows: _Rows, g: int):
+    from .model import GLM
+
+    X, y, pw, fw, off = rows.group(g)
+    names = list(model.exog_names)
+    kw: dict[str, Any] = {}
+    if np.any(off != 0):
+        kw["offset"] = off
+    if np.any(pw != 1):
+        kw["var_weights"] = pw
+    if np.any(fw != 1):
+        kw["freq_weights"] = fw
+    return GLM(pd.Series(y, name=model.endog_names), pd.DataFrame(X, columns=names),
+               family=model.family, hasconst=bool(model.k_constant), **kw)
+
+
+def _fit_group(model, rows: _Rows, g: int, start=None):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the group's status is reported in the table
+        return _group_model(model, rows, g).fit(start_params=start)
+
+
+def _group_codes(data, by, labels, n_dropped: int):
+    by_list = [by] if isinstance(by, (str, int)) or not isinstance(by, (list, tuple)) else list(by)
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    missing = [b for b in by_list if b not in frame.columns]
+    if missing:
+        raise KeyError(f"by: no column(s) {missing} in the data.")
+    keys = frame[by_list]
+    if n_dropped:
+        if labels is None or not frame.index.is_unique:
+            raise ValueError("glm_by with missing='drop' needs a data frame with a unique index")
+        keys = keys.loc[labels]
+    if keys.isna().any().any():
+        raise ValueError(f"by: the column(s) {by_list} have missing values.")
+    grouped = keys.groupby(by_list, sort=True, observed=True)
+    codes = grouped.ngroup().to_numpy()
+    index = pd.MultiIndex.from_frame(grouped.size().reset_index()[by_list]) \
+        if len(by_list) > 1 else pd.Index(grouped.size().index, name=by_list[0])
+    return codes, index
+
+
+def _padded(rows: _Rows, family) -> tuple[BatchData, np.ndarray]:
+    """The groups as a (G, m, p) batch, padding rows with zero weight."""
+    G = len(rows.counts)
+    m = int(rows.counts.max())
+    n, p = rows.X.shape
+    gid = np.repeat(np.arange(G), rows.counts)
+    pos = np.arange(n) - np.repeat(rows.starts, rows.counts)
+    tw = rows.freq_weights * rows.prior_weights
+    ybar = float(np.sum(tw * rows.y) / max(np.sum(tw), 1e-300))
+    with np.errstate(all="ignore"):
+        pad_eta = float(family.link(family.starting_mu(np.array([ybar]), np.array([1.0])))[0])
+    pad_y = float(family.link.inverse(np.array([pad_eta]))[0])
+
+    def put(v, fill):
+        out = np.full((G, m) + v.shape[1:], fill, dtype=float)
+        out[gid, pos] = v
+        return out
+
+    Xb = put(rows.X, 0.0)
+    fw = put(rows.freq_weights, 0.0)
+    pwb = put(rows.prior_weights, 1.0)
+    data = BatchData(X=Xb, y=put(rows.y, pad_y), tw=put(tw, 0.0), offset=put(rows.offset, 0.0),
+                     n_eff=np.add.reduceat(np.where(rows.prior_weights > 0,
+                                                    rows.freq_weights, 0.0), rows.starts),
+                     pad_eta=pad_eta)
+    del fw
+    return data, pwb
+
+
+def glm_by(formula: str, data, by, family=None, **kwargs: Any) -> GroupedResults:
+    """One GLM per group of rows (R's ``lme4::lmList`` / dplyr ``group_modify`` with
+    ``glm``), fitted as one batched IRLS.
+
+    Parameters
+    ----------
+    formula : str, as :func:`glmkit.glm`.
+    data : DataFrame.
+    by : column name (or list of names) whose values define the groups.
+    family : a glmkit family (default Gaussian).
+    **kwargs : :func:`glmkit.glm` keywords (offset, exposure, freq_weights, var_weights,
+        missing, ...), for the whole data.
+
+    Returns
+    -------
+    GroupedResults
+
+    Notes
+    -----
+    Each group's numbers equal its own glmkit fit on its rows of the model matrix: the
+    batched solver uses glmkit's stopping rules (R's deviance rule and the Newton step
+    below 1e-8 standard errors), the covariance is scale (X'WX)^-1 at the solution with
+    the Pearson scale for dispersion families, and groups it cannot certify are fitted by
+    glmkit's ordinary fit.
+    """
+    model = _glm(formula, data, family=family, **kwargs)
+    prob = model.problem
+    X = prob.X.to_dense() if hasattr(prob.X, "to_dense") else np.asarray(prob.X)
+    codes, index = _group_codes(data, by, model.data.row_labels, model.n_dropped)
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=len(index))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    n = X.shape[0]
+    rows = _Rows(X=np.ascontiguousarray(np.asarray(X, dtype=float)[order]),
+                 y=np.asarray(prob.y, dtype=float)[order],
+                 prior_weights=np.broadcast_to(prob.prior_weights, (n,))[order],
+                 freq_weights=np.broadcast_to(prob.freq_weights, (n,))[order],
+                 offset=np.broadcast_to(prob.offset, (n,))[order],
+                 starts=starts, counts=counts)
+    batch, pw = _padded(rows, model.family)
+    out = batched_irls(batch, model.family, prior_weights=pw)
+    return _assemble(model, rows, index, out)
+
+
+def _assemble(model, rows: _Rows, index: pd.Index, out) -> GroupedResults:
+    G, p = out.params.shape
+    free = model.family.has_free_scale
+    pos = rows.prior_weights > 0
+    wnobs = np.add.reduceat(np.where(pos, rows.freq_weights, 0.0), rows.starts)
+    params = out.params.copy()
+    df_resid = wnobs - p
+    with np.errstate(all="ignore"):
+        scale = out.pearson_chi2 / df_resid if free else np.ones(G)
+        inv, _ = batched_inverse(out.gram)
+        bse = np.sqrt(np.einsum("gii->gi", inv) * scale[:, None])
+    dev, pearson = out.deviance.copy(), out.pearson_chi2.copy()
+    converged = out.status == CONVERGED
+    refit = ~converged
+    fits = {}
+    for g in np.flatnonzero(refit):
+        res = _fit_group(model, rows, int(g))
+        fits[int(g)] = res
+        params[g] = np.asarray(res.params)
+        bse[g] = np.asarray(res.bse)
+        dev[g], pearson[g] = res.deviance, res.pearson_chi2
+        scale[g], df_resid[g] = res.scale, res.df_resid
+        converged[g] = bool(res.converged)
+    names = list(model.exog_names)
+    S = lambda v, name: pd.Series(v, index=index, name=name)  # noqa: E731
+    return GroupedResults(
+        params=pd.DataFrame(params, index=index, columns=names),
+        bse=pd.DataFrame(bse, index=index, columns=names),
+        deviance=S(dev, "deviance"), pearson_chi2=S(pearson, "pearson_chi2"),
+        scale=S(scale, "scale"), df_resid=S(df_resid, "df_resid"),
+        nobs=S(rows.counts, "nobs"), converged=S(converged, "converged"),
+        refitted=S(refit, "refitted"), use_t=bool(free), model=model, _rows=rows,
+        _fits=fits)

@@ -1,0 +1,326 @@
+"""Batched IRLS: many small GLM fits of one family advanced together.
+
+Two layouts of the batch (:class:`BatchData`):
+
+- ``X`` of shape (B, m, p): one design per member (the groups of ``glmkit.glm_by``, rows
+  padded to the largest group with zero weight);
+- ``X`` of shape (n, p), shared by all members, with a (B, n) matrix of total weights
+  and, for a parametric bootstrap, a (B, n) matrix of responses (``glmkit.bootstrap``:
+  resamples are frequency weights on the same X, no stacked copies of it).
+
+Every iteration forms all members' X'WX and scores in one pass (a batched matmul, or for a
+shared X one (B, n) x (n, p^2) product with the row outer products x_i x_i'), factors all
+p x p matrices with one vectorized Cholesky (a member whose pivot fails is flagged, not
+raised), and halves steps member by member.
+
+A member stops when both of glmkit's rules hold (solvers/irls.py, solvers/certify.py):
+R's rule |dev - dev_old| / (|dev| + 0.1) < tol, and the Newton step from its point,
+against the observed information H, is below ``step_tol`` standard errors,
+sqrt(delta' H delta / scale) < step_tol (scale = deviance / n for dispersion families).
+The certified step is then taken (one more evaluation, no solve), so members end nearer
+the maximum than the certificate requires. Members that fail (a Gram that is not positive
+definite, i.e. rank deficiency; means leaving the family's range; no convergence within
+``maxiter``) are reported with a status, never returned as converged: callers refit them
+with glmkit's ordinary solver.
+
+Conventions
+-----------
+``tw`` : total row weights, freq_weights * prior_weights (0 for padding rows).
+``offset`` : includes log exposure.
+Status codes: 0 converged, 1 Gram not positive definite (rank deficient), 2 no step kept
+the means in range / the deviance rose after all halvings, 3 maxiter reached.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..families import Family
+from ..families._fused import GenericKernel
+
+CONVERGED, NOT_PD, NO_STEP, MAXITER = 0, 1, 2, 3
+#: Smallest equilibrated Cholesky pivot accepted (solvers/_linalg.py's ALIAS_TOL).
+PIVOT_TOL = 1e-12
+
+
+@dataclass
+class BatchData:
+    """The rows of every member. See the module docstring for the two layouts."""
+
+    X: np.ndarray            # (B, m, p) or shared (n, p)
+    y: np.ndarray            # (B, m) / (B, n) / shared (n,)
+    tw: np.ndarray           # (B, m) / (B, n): freq_weights * prior_weights, 0 = no row
+    offset: np.ndarray       # like y
+    n_eff: np.ndarray        # (B,): sum of frequency weights (the stopping rule's n)
+    pad_eta: float | None = None   # eta put on padding rows (a point inside the range)
+
+    def __post_init__(self):
+        self.shared = self.X.ndim == 2
+        if self.shared:
+            n, p = self.X.shape
+            # row outer products: X'WX of every member is one GEMM, W @ XX
+            self._XX = (self.X[:, :, None] * self.X[:, None, :]).reshape(n, p * p)
+        self.pad = None if self.shared else (self.tw <= 0)
+
+    @property
+    def B(self) -> int:
+        return self.tw.shape[0]
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[-1]
+
+    def rows(self, arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The members ``idx`` of a per-row array (shared 1-d arrays broadcast)."""
+        if arr.ndim == 1:
+            return np.broadcast_to(arr, (len(idx), arr.shape[0]))
+        return arr[idx]
+
+    def eta(self, beta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        if self.shared:
+            eta = beta @ self.X.T + self.offset
+        else:
+            eta = np.einsum("gmp,gp->gm", self.X[idx], beta) + self.offset[idx]
+            if self.pad_eta is not None:
+                eta = np.where(self.pad[idx], self.pad_eta, eta)
+        return eta
+
+    def gram(self, w: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        p = self.p
+        if self.shared:
+            return (w @ self._XX).reshape(len(idx), p, p)
+        Xg = self.X[idx]
+        return np.matmul(Xg.transpose(0, 2, 1) * w[:, None, :], Xg)
+
+    def score(self, u: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        if self.shared:
+            return u @ self.X
+        return np.einsum("gmp,gm->gp", self.X[idx], u)
+
+
+@dataclass
+class BatchResult:
+    params: np.ndarray       # (B, p), NaN where status != 0 and no valid point
+    deviance: np.ndarray     # (B,)
+    pearson_chi2: np.ndarray  # (B,)
+    gram: np.ndarray         # (B, p, p) expected X'WX at params (the covariance's bread)
+    status: np.ndarray       # (B,) int, see module docstring
+    n_iter: np.ndarray       # (B,)
+    newton_decrement: np.ndarray   # (B,) sqrt(delta' H delta / scale) certified at the end
+
+    @property
+    def converged(self) -> np.ndarray:
+        return self.status == CONVERGED
+
+
+class _Rows:
+    """Per-row family quantities at eta, for a sub-batch."""
+
+    def __init__(self, family: Family, y, eta, tw, observed: bool):
+        link = family.link
+        with np.errstate(all="ignore"):
+            mu = link.inverse(eta)
+            mu_eta = link.inverse_deriv(eta)
+            var = family.variance(mu)
+            unit = family.unit_deviance(y, mu)
+            pos = tw > 0
+            self.dev = np.sum(np.where(pos, tw * unit, 0.0), axis=1)
+            resid = y - mu
+            self.w = np.where(pos, tw * mu_eta**2 / var, 0.0)
+            self.u = np.where(pos, tw * mu_eta * resid / var, 0.0)
+            self.pearson = np.sum(np.where(pos, tw * resid**2 / var, 0.0), axis=1)
+            if observed:
+                d2 = link.inverse_deriv2(eta)
+                corr = tw * resid * (d2 / var - mu_eta**2 * family.variance.deriv(mu) / var**2)
+                self.w_obs = self.w - np.where(pos, corr, 0.0)
+            else:
+                self.w_obs = self.w
+        self.eta, self.mu = eta, mu
+        self.valid = _valid(family, eta, mu, tw) & np.isfinite(self.dev)
+
+
+def _valid(family: Family, eta, mu, tw) -> np.ndarray:
+    """Per member: every row with weight inside the link's and family's range."""
+    pos = tw > 0
+    e = np.where(pos, eta, eta[pos][0] if pos.any() else 0.0)
+    m = np.where(pos, mu, mu[pos][0] if pos.any() else 1.0)
+    if family.link.valid_eta(e) and family.valid_mu(m):
+        return np.ones(eta.shape[0], dtype=bool)
+    out = np.empty(eta.shape[0], dtype=bool)
+    for g in range(eta.shape[0]):   # only when some member left the range
+        k = pos[g]
+        out[g] = bool(k.any()) and family.link.valid_eta(eta[g, k]) and family.valid_mu(mu[g, k])
+    return out
+
+
+def batched_cholesky(A: np.ndarray):
+    """Cholesky factors of a stack of symmetric p x p matrices, equilibrated.
+
+    Returns (L, s, ok): A_g = D L L' D with D = diag(s)^-1, and ok[g] False where a pivot
+    of the equilibrated matrix is below PIVOT_TOL (not positive definite, or rank
+    deficient); those members' factors are garbage and must not be used.
+    """
+    d = np.einsum("gii->gi", A)
+    ok = np.all(d > 0, axis=1) & np.all(np.isfinite(A), axis=(1, 2))
+    s = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+    S = A * s[:, :, None] * s[:, None, :]
+    S = np.where(ok[:, None, None], S, np.eye(A.shape[1]))
+    p = A.shape[1]
+    L = np.zeros_like(S)
+    for j in range(p):
+        piv = S[:, j, j] - np.einsum("gk,gk->g", L[:, j, :j], L[:, j, :j])
+        bad = ~(piv >= PIVOT_TOL)
+        ok &= ~bad
+        piv = np.where(bad, 1.0, piv)
+        L[:, j, j] = np.sqrt(piv)
+        if j + 1 < p:
+            L[:, j + 1:, j] = (S[:, j + 1:, j] - np.einsum(
+                "gik,gk->gi", L[:, j + 1:, :j], L[:, j, :j])) / L[:, j, j][:, None]
+    return L, s, ok
+
+
+def batched_solve(L: np.ndarray, s: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x with A x = b for the factors of :func:`batched_cholesky` (b of shape (B, p))."""
+    p = L.shape[1]
+    c = b * s
+    z = np.empty_like(c)
+    for i in range(p):   # forward: L z = c
+        z[:, i] = (c[:, i] - np.einsum("gk,gk->g", L[:, i, :i], z[:, :i])) / L[:, i, i]
+    x = np.empty_like(z)
+    for i in range(p - 1, -1, -1):   # backward: L' x = z
+        x[:, i] = (z[:, i] - np.einsum("gk,gk->g", L[:, i + 1:, i], x[:, i + 1:])) / L[:, i, i]
+    return x * s
+
+
+def batched_inverse(A: np.ndarray):
+    """Inverses of a stack of SPD matrices (NaN where not positive definite)."""
+    L, s, ok = batched_cholesky(A)
+    B, p, _ = A.shape
+    inv = np.empty_like(A)
+    eye = np.eye(p)
+    for j in range(p):
+        inv[:, :, j] = batched_solve(L, s, np.broadcast_to(eye[j], (B, p)))
+    inv[~ok] = np.nan
+    return inv, ok
+
+
+def _start(data: BatchData, family: Family, prior_weights, idx):
+    """R's first IRLS solve from its starting means: beta = (X'WX)^-1 X'W z."""
+    y = data.rows(data.y, idx)
+    mu0 = family.starting_mu(y, prior_weights[idx] if prior_weights.ndim == 2 else prior_weights)
+    with np.errstate(all="ignore"):
+        eta0 = family.link(mu0)
+    if data.pad is not None:
+        eta0 = np.where(data.pad[idx], data.pad_eta, eta0)
+    r = _Rows(family, y, eta0, data.tw[idx], observed=False)
+    off = data.rows(data.offset, idx)
+    rhs = data.score(r.w * (eta0 - off) + r.u, idx)
+    L, s, ok = batched_cholesky(data.gram(r.w, idx))
+    beta = batched_solve(L, s, rhs)
+    return np.where(ok[:, None], beta, 0.0), ok & r.valid
+
+
+def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = None,
+                 prior_weights: np.ndarray | None = None, maxiter: int = 100,
+                 tol: float = 1e-8, step_tol: float = 1e-8, max_halvings: int = 30
+                 ) -> BatchResult:
+    """Fit every member of ``data``; see the module docstring.
+
+    ``start``: (B, p) or (p,) starting coefficients; None for R's starting means (which
+    need ``prior_weights``, the per-row prior weights in the layout of ``y``).
+    """
+    B, p = data.B, data.p
+    kernel = GenericKernel(family)
+    observed = not kernel.fisher_is_newton
+    status = np.full(B, MAXITER)
+    n_iter = np.zeros(B, dtype=int)
+    all_idx = np.arange(B)
+    if start is None:
+        beta, ok = _start(data, family, prior_weights, all_idx)
+        status[~ok] = NOT_PD
+    else:
+        beta = np.array(np.broadcast_to(start, (B, p)), dtype=float)
+        ok = np.ones(B, dtype=bool)
+    rows = _Rows(family, data.rows(data.y, all_idx), data.eta(beta, all_idx), data.tw,
+                 observed)
+    status[ok & ~rows.valid] = NO_STEP
+    dev = rows.dev.copy()
+    dev_old = np.full(B, np.inf)
+    decrement = np.full(B, np.inf)
+    w, w_obs, u = rows.w, rows.w_obs, rows.u
+    pearson = rows.pearson.copy()
+    scale_free = family.has_free_scale
+    active = all_idx[status == MAXITER]
+    # per-row state of the active members, aligned with ``active``
+    st_w, st_wo, st_u = w[active], w_obs[active], u[active]
+    for it in range(1, maxiter + 1):
+        if active.size == 0:
+            break
+        H = data.gram(st_wo, active)
+        L, s, okH = batched_cholesky(H)
+        if observed and not okH.all():
+            # observed information not positive definite there: Fisher scoring for those
+            bad = ~okH
+            Lf, sf, okf = batched_cholesky(data.gram(st_w[bad], active[bad]))
+            L[bad], s[bad], okH[bad] = Lf, sf, okf
+            exact = okH.copy()
+            exact[bad] = False   # a Fisher step is not the distance to the maximum
+        else:
+            exact = okH
+        g = data.score(st_u, active)
+        delta = batched_solve(L, s, np.where(okH[:, None], g, 0.0))
+        dec = np.einsum("gp,gp->g", delta, g)
+        sc = np.maximum(dev[active] / np.maximum(data.n_eff[active], 1.0), 1e-300) \
+            if scale_free else 1.0
+        dec_se = np.sqrt(np.maximum(dec, 0.0) / sc)
+        r_rule = np.abs(dev[active] - dev_old[active]) / (np.abs(dev[active]) + 0.1) < tol
+        done = okH & exact & r_rule & (dec_se < step_tol)
+        status[active[~okH]] = NOT_PD
+        decrement[active] = dec_se
+        # take the step (the certified ones too: they end nearer the maximum)
+        step_ok = okH
+        idx = active[step_ok]
+        b_old = beta[idx]
+        step = delta[step_ok]
+        b_new = b_old + step
+        d_ref = dev[idx]
+        new = _Rows(family, data.rows(data.y, idx), data.eta(b_new, idx), data.tw[idx],
+                    observed)
+        good = new.valid & (new.dev - d_ref <= tol * (np.abs(d_ref) + 0.1))
+        halvings = 0
+        while not good.all() and halvings < max_halvings:
+            halvings += 1
+            bad = ~good
+            b_new[bad] = 0.5 * (b_new[bad] + b_old[bad])
+            sub = _Rows(family, data.rows(data.y, idx[bad]), data.eta(b_new[bad], idx[bad]),
+                        data.tw[idx[bad]], observed)
+            for name in ("dev", "w", "u", "w_obs", "pearson", "valid"):
+                getattr(new, name)[bad] = getattr(sub, name)
+            good[bad] = sub.valid & (sub.dev - d_ref[bad] <= tol * (np.abs(d_ref[bad]) + 0.1))
+        was_done = done[step_ok]
+        # a certified member whose last step is refused keeps its certified point
+        keep_new = good
+        status[idx[~good & ~was_done]] = NO_STEP
+        upd = idx[keep_new]
+        dev_old[upd] = dev[upd]
+        beta[upd] = b_new[keep_new]
+        dev[upd] = new.dev[keep_new]
+        pearson[upd] = new.pearson[keep_new]
+        n_iter[active] = it
+        status[idx[was_done]] = CONVERGED
+        # members still running, with their new per-row state
+        cont = keep_new & ~was_done
+        pos_in_active = np.flatnonzero(step_ok)[cont]
+        active = idx[cont]
+        st_w, st_wo, st_u = new.w[cont], new.w_obs[cont], new.u[cont]
+        del pos_in_active
+    # the covariance's expected X'WX at the final point of every member
+    final = _Rows(family, data.rows(data.y, all_idx), data.eta(beta, all_idx), data.tw, False)
+    gram = data.gram(final.w, all_idx)
+    dev = final.dev
+    pearson = final.pearson
+    params = beta.copy()
+    params[status == NOT_PD] = np.nan
+    return BatchResult(params=params, deviance=dev, pearson_chi2=pearson, gram=gram,
+                       status=status, n_iter=n_iter, newton_decrement=decrement)
