@@ -45,6 +45,9 @@ from ..families.family import Binomial, Gaussian, Poisson
 
 _EXP_MAX = L._EXP_MAX
 _EPS = np.finfo(float).eps
+#: The padded layout keeps every row's x x' (upper triangle) when it takes at most this many
+#: bytes: each X'WX is then a batched mat-vec, about 3x faster than a batched matmul.
+GRAM_CACHE_BYTES = 1 << 28
 
 CONVERGED, NOT_PD, NO_STEP, MAXITER = 0, 1, 2, 3
 #: Smallest equilibrated Cholesky pivot accepted (solvers/_linalg.py's ALIAS_TOL).
@@ -64,11 +67,26 @@ class BatchData:
 
     def __post_init__(self):
         self.shared = self.X.ndim == 2
+        p = self.X.shape[-1]
+        self._iu = np.triu_indices(p)
         if self.shared:
-            n, p = self.X.shape
+            n = self.X.shape[0]
             # row outer products: X'WX of every member is one GEMM, W @ XX
             self._XX = (self.X[:, :, None] * self.X[:, None, :]).reshape(n, p * p)
-        self.pad = None if self.shared else (self.tw <= 0)
+            self.pad = None
+            return
+        # per member (p, m): rows contiguous, so eta, scores and Grams are contiguous sums
+        self._XT = np.ascontiguousarray(self.X.transpose(0, 2, 1))
+        self.X = None   # the transposed copy is what is used
+        B, _, m = self._XT.shape
+        self._XXT = None
+        if B * m * len(self._iu[0]) * 8 <= GRAM_CACHE_BYTES:
+            # the upper triangle of every row's x x': each Gram is one batched mat-vec
+            self._XXT = np.empty((B, len(self._iu[0]), m))
+            for k, (i, j) in enumerate(zip(*self._iu)):
+                np.multiply(self._XT[:, i, :], self._XT[:, j, :], out=self._XXT[:, k, :])
+        self.pad = self.tw <= 0
+        self._p = p
 
     @property
     def B(self) -> int:
@@ -76,7 +94,7 @@ class BatchData:
 
     @property
     def p(self) -> int:
-        return self.X.shape[-1]
+        return self.X.shape[-1] if self.shared else self._p
 
     def rows(self, arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """The members ``idx`` of a per-row array (shared 1-d arrays broadcast)."""
@@ -84,26 +102,35 @@ class BatchData:
             return np.broadcast_to(arr, (len(idx), arr.shape[0]))
         return arr[idx]
 
+    def _take(self, a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return a if len(idx) == a.shape[0] and idx[0] == 0 and idx[-1] == len(idx) - 1 \
+            else a[idx]
+
     def eta(self, beta: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if self.shared:
-            eta = beta @ self.X.T + self.offset
-        else:
-            eta = np.einsum("gmp,gp->gm", self.X[idx], beta) + self.offset[idx]
-            if self.pad_eta is not None:
-                eta = np.where(self.pad[idx], self.pad_eta, eta)
+            return beta @ self.X.T + self.offset
+        eta = np.einsum("gpm,gp->gm", self._take(self._XT, idx), beta) + self.offset[idx]
+        if self.pad_eta is not None:
+            eta = np.where(self.pad[idx], self.pad_eta, eta)
         return eta
 
     def gram(self, w: np.ndarray, idx: np.ndarray) -> np.ndarray:
         p = self.p
         if self.shared:
             return (w @ self._XX).reshape(len(idx), p, p)
-        Xg = self.X[idx]
-        return np.matmul(Xg.transpose(0, 2, 1) * w[:, None, :], Xg)
+        if self._XXT is None:
+            XT = self._take(self._XT, idx)
+            return np.matmul(XT * w[:, None, :], XT.transpose(0, 2, 1))
+        tri = np.einsum("gkm,gm->gk", self._take(self._XXT, idx), w)
+        G = np.empty((len(idx), p, p))
+        G[:, self._iu[0], self._iu[1]] = tri
+        G[:, self._iu[1], self._iu[0]] = tri
+        return G
 
     def score(self, u: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if self.shared:
             return u @ self.X
-        return np.einsum("gmp,gm->gp", self.X[idx], u)
+        return np.einsum("gpm,gm->gp", self._take(self._XT, idx), u)
 
 
 @dataclass
