@@ -160,7 +160,7 @@ def test_bootstrap_replicates_equal_r(r_boot):
     _, b = r_boot
     t = pd.read_csv(REF / "t.csv").to_numpy()
     assert b.converged.all()
-    np.testing.assert_allclose(b.replicates.to_numpy(), t, rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(b.replicates.to_numpy(), t, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("conf", [0.95, 0.90])
@@ -171,10 +171,10 @@ def test_bootstrap_intervals_equal_r_boot_ci(r_boot, conf):
     alpha = 1 - conf
     perc = b.conf_int(alpha, kind="percentile").to_numpy()
     bca = b.conf_int(alpha, kind="bca").to_numpy()
-    np.testing.assert_allclose(perc, ref[["perc_low", "perc_high"]].to_numpy(), rtol=1e-8)
-    np.testing.assert_allclose(bca, ref[["bca_low", "bca_high"]].to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(perc, ref[["perc_low", "perc_high"]].to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(bca, ref[["bca_low", "bca_high"]].to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(b.acceleration.to_numpy(), ref.acceleration.to_numpy(),
-                               rtol=1e-7)
+                               rtol=1e-10)
 
 
 def test_bootstrap_pairs_replicate_is_a_frequency_weighted_fit():
