@@ -17,8 +17,8 @@ A member stops when both of glmkit's rules hold (solvers/irls.py, solvers/certif
 R's rule |dev - dev_old| / (|dev| + 0.1) < tol, and the Newton step from its point,
 against the observed information H, is below ``step_tol`` standard errors,
 sqrt(delta' H delta / scale) < step_tol (scale = deviance / n for dispersion families).
-The certified step is then taken (one more evaluation, no solve), so members end nearer
-the maximum than the certificate requires. Members that fail (a Gram that is not positive
+The certified step (already solved) is then added, so members end at the maximum to
+rounding rather than within the certificate of it. Members that fail (a Gram that is not positive
 definite, i.e. rank deficiency; means leaving the family's range; no convergence within
 ``maxiter``) are reported with a status, never returned as converged: callers refit them
 with glmkit's ordinary solver.
@@ -45,9 +45,6 @@ from ..families.family import Binomial, Gaussian, Poisson
 
 _EXP_MAX = L._EXP_MAX
 _EPS = np.finfo(float).eps
-#: The padded layout keeps every row's x x' (upper triangle) when it takes at most this many
-#: bytes: each X'WX is then a batched mat-vec, about 3x faster than a batched matmul.
-GRAM_CACHE_BYTES = 1 << 28
 
 CONVERGED, NOT_PD, NO_STEP, MAXITER = 0, 1, 2, 3
 #: Smallest equilibrated Cholesky pivot accepted (solvers/_linalg.py's ALIAS_TOL).
@@ -68,7 +65,6 @@ class BatchData:
     def __post_init__(self):
         self.shared = self.X.ndim == 2
         p = self.X.shape[-1]
-        self._iu = np.triu_indices(p)
         if self.shared:
             n = self.X.shape[0]
             # row outer products: X'WX of every member is one GEMM, W @ XX
@@ -78,13 +74,6 @@ class BatchData:
         # per member (p, m): rows contiguous, so eta, scores and Grams are contiguous sums
         self._XT = np.ascontiguousarray(self.X.transpose(0, 2, 1))
         self.X = None   # the transposed copy is what is used
-        B, _, m = self._XT.shape
-        self._XXT = None
-        if B * m * len(self._iu[0]) * 8 <= GRAM_CACHE_BYTES:
-            # the upper triangle of every row's x x': each Gram is one batched mat-vec
-            self._XXT = np.empty((B, len(self._iu[0]), m))
-            for k, (i, j) in enumerate(zip(*self._iu)):
-                np.multiply(self._XT[:, i, :], self._XT[:, j, :], out=self._XXT[:, k, :])
         self.pad = self.tw <= 0
         self._p = p
 
@@ -118,14 +107,8 @@ class BatchData:
         p = self.p
         if self.shared:
             return (w @ self._XX).reshape(len(idx), p, p)
-        if self._XXT is None:
-            XT = self._take(self._XT, idx)
-            return np.matmul(XT * w[:, None, :], XT.transpose(0, 2, 1))
-        tri = np.einsum("gkm,gm->gk", self._take(self._XXT, idx), w)
-        G = np.empty((len(idx), p, p))
-        G[:, self._iu[0], self._iu[1]] = tri
-        G[:, self._iu[1], self._iu[0]] = tri
-        return G
+        XT = self._take(self._XT, idx)
+        return np.matmul(XT * w[:, None, :], XT.transpose(0, 2, 1))
 
     def score(self, u: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if self.shared:
@@ -310,7 +293,7 @@ def batched_inverse(A: np.ndarray):
     return inv, ok
 
 
-def _start(data: BatchData, family: Family, prior_weights, idx):
+def _start(data: BatchData, family: Family, prior_weights, idx, const):
     """R's first IRLS solve from its starting means: beta = (X'WX)^-1 X'W z."""
     y = data.rows(data.y, idx)
     mu0 = family.starting_mu(y, prior_weights[idx] if prior_weights.ndim == 2 else prior_weights)
@@ -318,7 +301,7 @@ def _start(data: BatchData, family: Family, prior_weights, idx):
         eta0 = family.link(mu0)
     if data.pad is not None:
         eta0 = np.where(data.pad[idx], data.pad_eta, eta0)
-    r = _Rows(family, y, eta0, data.tw[idx], observed=False)
+    r = _Rows(family, y, eta0, data.tw[idx], False, const, pearson=False)
     off = data.rows(data.offset, idx)
     rhs = data.score(r.w * (eta0 - off) + r.u, idx)
     L, s, ok = batched_cholesky(data.gram(r.w, idx))
@@ -343,14 +326,14 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
     status = np.full(B, MAXITER)
     n_iter = np.zeros(B, dtype=int)
     all_idx = np.arange(B)
+    const = _deviance_constant(family, data.rows(data.y, all_idx), data.tw)
+    cst = (lambda ix: None) if const is None else (lambda ix: const[ix])  # noqa: E731
     if start is None:
-        beta, ok = _start(data, family, prior_weights, all_idx)
+        beta, ok = _start(data, family, prior_weights, all_idx, cst(all_idx))
         status[~ok] = NOT_PD
     else:
         beta = np.array(np.broadcast_to(start, (B, p)), dtype=float)
         ok = np.ones(B, dtype=bool)
-    const = _deviance_constant(family, data.rows(data.y, all_idx), data.tw)
-    cst = (lambda ix: None) if const is None else (lambda ix: const[ix])  # noqa: E731
     rows = _Rows(family, data.rows(data.y, all_idx), data.eta(beta, all_idx), data.tw,
                  observed, cst(all_idx), pearson=False)
     status[ok & ~rows.valid] = NO_STEP
@@ -360,6 +343,8 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
     w, w_obs, u = rows.w, rows.w_obs, rows.u
     scale_free = family.has_free_scale
     active = all_idx[status == MAXITER]
+    gram = np.full((B, p, p), np.nan)
+    pearson = np.full(B, np.nan)
     # per-row state of the active members, aligned with ``active``
     st_w, st_wo, st_u = w[active], w_obs[active], u[active]
     for it in range(1, maxiter + 1):
@@ -386,12 +371,28 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
         done = okH & exact & r_rule & (dec_se < step_tol)
         status[active[~okH]] = NOT_PD
         decrement[active] = dec_se
-        # take the step (the certified ones too: they end nearer the maximum)
-        step_ok = okH
+        n_iter[active] = it
+        if done.any():
+            # certified: the point is within step_tol standard errors of the maximum; its
+            # Newton step (already solved) takes it to the maximum itself, to rounding. The
+            # deviance moves by dec / 2 < step_tol^2 scale / 2 and X'WX by O(step_tol)
+            # relative over that step, so both are kept from the certified point (as
+            # glmkit's own fit keeps them), and no pass over the rows is needed
+            fin = active[done]
+            beta[fin] += delta[done]
+            status[fin] = CONVERGED
+            if covariance:
+                gram[fin] = H[done] if not observed else data.gram(st_w[done], fin)
+                with np.errstate(all="ignore"):
+                    pearson[fin] = np.sum(np.where(st_w[done] > 0, st_u[done] ** 2
+                                                   / st_w[done], 0.0), axis=1)
+        # the others take the step, halving it member by member
+        step_ok = okH & ~done
         idx = active[step_ok]
+        if idx.size == 0:
+            break
         b_old = beta[idx]
-        step = delta[step_ok]
-        b_new = b_old + step
+        b_new = b_old + delta[step_ok]
         d_ref = dev[idx]
         new = _Rows(family, data.rows(data.y, idx), data.eta(b_new, idx), data.tw[idx],
                     observed, cst(idx), pearson=False)
@@ -406,29 +407,14 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
             for name in ("dev", "w", "u", "w_obs", "valid"):
                 getattr(new, name)[bad] = getattr(sub, name)
             good[bad] = sub.valid & (sub.dev - d_ref[bad] <= tol * (np.abs(d_ref[bad]) + 0.1))
-        was_done = done[step_ok]
-        # a certified member whose last step is refused keeps its certified point
-        keep_new = good
-        status[idx[~good & ~was_done]] = NO_STEP
-        upd = idx[keep_new]
+        status[idx[~good]] = NO_STEP
+        upd = idx[good]
         dev_old[upd] = dev[upd]
-        beta[upd] = b_new[keep_new]
-        dev[upd] = new.dev[keep_new]
-        n_iter[active] = it
-        status[idx[was_done]] = CONVERGED
+        beta[upd] = b_new[good]
+        dev[upd] = new.dev[good]
         # members still running, with their new per-row state
-        cont = keep_new & ~was_done
-        pos_in_active = np.flatnonzero(step_ok)[cont]
-        active = idx[cont]
-        st_w, st_wo, st_u = new.w[cont], new.w_obs[cont], new.u[cont]
-        del pos_in_active
-    # the covariance's expected X'WX at the final point of every member
-    if covariance:
-        final = _Rows(family, data.rows(data.y, all_idx), data.eta(beta, all_idx), data.tw,
-                      False, cst(all_idx))
-        gram, dev, pearson = data.gram(final.w, all_idx), final.dev, final.pearson
-    else:
-        gram, pearson = np.full((B, p, p), np.nan), np.full(B, np.nan)
+        active = upd
+        st_w, st_wo, st_u = new.w[good], new.w_obs[good], new.u[good]
     params = beta.copy()
     params[status == NOT_PD] = np.nan
     return BatchResult(params=params, deviance=dev, pearson_chi2=pearson, gram=gram,
