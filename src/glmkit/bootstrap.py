@@ -15,7 +15,8 @@ from scipy import stats
 
 from .families.family import Binomial, Gamma, Gaussian, InverseGaussian, NegativeBinomial, Poisson
 from .families.quasi import QuasiBinomial, QuasiPoisson
-from .solvers.batched import CONVERGED, BatchData, batched_irls
+from ._parallel import map_chunks
+from .solvers.batched import CONVERGED, BatchData, batched_irls, chunks, concat_results
 
 BootMethod = Literal["pairs", "residual", "parametric"]
 #: Leave-one-out fits of the jackknife are batched this many at a time.
@@ -58,8 +59,14 @@ def _refit(fit: _Fit, y: np.ndarray, tw: np.ndarray, start: np.ndarray):
     replicates the batched solver cannot certify are refitted by glmkit's ordinary fit."""
     pos = fit.prior_weights > 0
     n_eff = np.where(pos, tw / np.where(pos, fit.prior_weights, 1.0), 0.0).sum(axis=1)
-    data = BatchData(X=fit.X, y=y, tw=tw, offset=fit.offset, n_eff=n_eff)
-    out = batched_irls(data, fit.family, start=start, covariance=False)
+
+    def fit_chunk(r: tuple[int, int]):
+        a, b = r
+        data = BatchData(X=fit.X, y=y if y.ndim == 1 else y[a:b], tw=tw[a:b],
+                         offset=fit.offset, n_eff=n_eff[a:b])
+        return batched_irls(data, fit.family, start=start, covariance=False)
+
+    out = concat_results(map_chunks(fit_chunk, chunks(tw.shape[0], tw.size)))
     params, ok = out.params, out.status == CONVERGED
     for b in np.flatnonzero(~ok):
         params[b], ok[b] = _ordinary(fit, y if y.ndim == 1 else y[b], tw[b])

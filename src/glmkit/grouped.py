@@ -17,7 +17,9 @@ import pandas as pd
 from scipy import stats
 
 from .formula import glm as _glm
-from .solvers.batched import CONVERGED, BatchData, batched_inverse, batched_irls
+from ._parallel import map_chunks
+from .solvers.batched import (CONVERGED, BatchData, batched_inverse, batched_irls, chunks,
+                              concat_results)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,14 @@ class _Rows:
     offset: np.ndarray
     starts: np.ndarray
     counts: np.ndarray
+
+    def slice(self, g0: int, g1: int) -> _Rows:
+        """The rows of groups g0 .. g1 - 1."""
+        lo = int(self.starts[g0])
+        hi = int(self.starts[g1 - 1] + self.counts[g1 - 1])
+        return _Rows(self.X[lo:hi], self.y[lo:hi], self.prior_weights[lo:hi],
+                     self.freq_weights[lo:hi], self.offset[lo:hi],
+                     self.starts[g0:g1] - lo, self.counts[g0:g1])
 
     def group(self, g: int):
         sl = slice(self.starts[g], self.starts[g] + self.counts[g])
@@ -248,9 +258,15 @@ def glm_by(formula: str, data, by, family=None, **kwargs: Any) -> GroupedResults
                  freq_weights=np.broadcast_to(prob.freq_weights, (n,))[order],
                  offset=np.broadcast_to(prob.offset, (n,))[order],
                  starts=starts, counts=counts)
-    batch, pw = _padded(rows, model.family)
-    out = batched_irls(batch, model.family, prior_weights=pw)
-    return _assemble(model, rows, index, out)
+    family = model.family
+
+    def fit_chunk(r: tuple[int, int]):
+        batch, pw = _padded(rows.slice(*r), family)
+        return batched_irls(batch, family, prior_weights=pw)
+
+    m = int(counts.max()) if len(counts) else 0
+    parts = map_chunks(fit_chunk, chunks(len(counts), len(counts) * m * X.shape[1]))
+    return _assemble(model, rows, index, concat_results(parts))
 
 
 def _assemble(model, rows: _Rows, index: pd.Index, out) -> GroupedResults:

@@ -419,3 +419,22 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
     params[status == NOT_PD] = np.nan
     return BatchResult(params=params, deviance=dev, pearson_chi2=pearson, gram=gram,
                        status=status, n_iter=n_iter, newton_decrement=decrement)
+
+
+def concat_results(parts: list[BatchResult]) -> BatchResult:
+    """One BatchResult from the results of consecutive chunks of members."""
+    if len(parts) == 1:
+        return parts[0]
+    return BatchResult(*(np.concatenate([getattr(r, f) for r in parts]) for f in (
+        "params", "deviance", "pearson_chi2", "gram", "status", "n_iter",
+        "newton_decrement")))
+
+
+def chunks(B: int, elements: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of members, one per thread glmkit uses for ``elements`` values
+    per pass (glmkit._parallel): members are independent, so chunks run on threads."""
+    from .._parallel import threads_for
+
+    k = max(1, min(threads_for(elements), B))
+    cuts = np.linspace(0, B, k + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
