@@ -219,3 +219,44 @@ def test_bootstrap_methods_and_errors():
     qp = glmkit.GLM(rng.poisson(2.0, n), X, family=F.QuasiPoisson()).fit()
     with pytest.raises(ValueError, match="quasi"):
         glmkit.bootstrap(qp, n_boot=10, method="parametric")
+
+
+def test_bootstrap_rank_deficient_and_refused_fits():
+    rng = np.random.default_rng(8)
+    n = 150
+    x = rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x, 2 * x])   # third column aliased
+    y = rng.binomial(1, 1 / (1 + np.exp(-x)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = glmkit.GLM(y, X, family=F.Binomial()).fit()
+    b = glmkit.bootstrap(res, n_boot=50, seed=0)
+    assert np.isnan(b.replicates.iloc[:, 2]).all() and np.isfinite(b.replicates.iloc[:, :2]).all().all()
+    ci = b.conf_int(kind="bca").to_numpy()
+    assert np.isnan(ci[2]).all() and np.isfinite(ci[:2]).all()
+    firth = glmkit.GLM(y, X[:, :2], family=F.Binomial()).fit(method="firth")
+    with pytest.raises(ValueError, match="firth"):
+        glmkit.bootstrap(firth, n_boot=10)
+
+
+def test_glm_by_bad_inputs():
+    df = _data(G=3)
+    with pytest.raises(KeyError, match="nope"):
+        glmkit.glm_by("yp ~ x1", df, by="nope", family=F.Poisson())
+    df.loc[df.index[0], "seg"] = None
+    with pytest.raises(ValueError, match="missing values"):
+        glmkit.glm_by("yp ~ x1", df, by="seg", family=F.Poisson())
+
+
+def test_glm_by_missing_drop_keeps_groups_aligned():
+    df = _data(G=4)
+    df.loc[df.index[::7], "x1"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = glmkit.glm_by("yp ~ x1", df, by="seg", family=F.Poisson(), missing="drop")
+        for g in r.groups:
+            own = glmkit.glm("yp ~ x1", df[df.seg == g], family=F.Poisson(),
+                             missing="drop").fit()
+            assert r.nobs.loc[g] == own.nobs
+            np.testing.assert_allclose(r.params.loc[g].to_numpy(), own.params.to_numpy(),
+                                       atol=1e-9, rtol=0)

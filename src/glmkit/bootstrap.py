@@ -13,9 +13,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .families.family import Binomial, Gamma, Gaussian, InverseGaussian, NegativeBinomial, Poisson
-from .families.quasi import QuasiBinomial, QuasiPoisson
 from ._parallel import map_chunks
+from .families.family import (
+    Binomial,
+    Gamma,
+    Gaussian,
+    InverseGaussian,
+    NegativeBinomial,
+    Poisson,
+)
+from .families.quasi import QuasiBinomial, QuasiPoisson
 from .solvers.batched import CONVERGED, BatchData, batched_irls, chunks, concat_results
 
 BootMethod = Literal["pairs", "residual", "parametric"]
@@ -37,6 +44,23 @@ class _Fit:
     scale: float
     keep: np.ndarray
     names: list
+
+
+def _check_resamplable(res) -> None:
+    """Replicates are maximum-likelihood refits of the same model: refuse fits whose
+    statistic is something else (a penalized or constrained fit), or whose rows are not in
+    memory."""
+    if getattr(res, "constraints", None) is not None:
+        raise ValueError("bootstrap of a fit_constrained result is not available: its "
+                         "replicates would need the constraints too.")
+    method = str(getattr(res, "method", "IRLS")).lower()
+    if method == "firth":
+        raise ValueError("bootstrap refits by maximum likelihood; a method='firth' fit is "
+                         "a different estimator.")
+    model = getattr(res, "model", None)
+    if model is None or not hasattr(model, "problem") or hasattr(
+            type(model.problem.y), "__dask_graph__"):
+        raise ValueError("bootstrap needs an in-memory glmkit GLM fit.")
 
 
 def _fit_of(res) -> _Fit:
@@ -106,7 +130,7 @@ def _simulate(fit: _Fit, method: str, B: int, rng) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return mu + draw / np.sqrt(np.where(pw > 0, pw, np.inf))
     if isinstance(fam, (QuasiPoisson, QuasiBinomial)):
-        raise ValueError("method='parametric' needs a distribution; quasi families have "
+        raise ValueError("method='parametric' needs a distribution; quasi families have "  # noqa: TRY004
                          "none. Use method='pairs'.")
     if isinstance(fam, Binomial):
         m = pw
@@ -223,7 +247,7 @@ class BootstrapResults:
         t0 = self.params.to_numpy()
         T = self.replicates.to_numpy()
         out = np.full((len(t0), 2), np.nan)
-        acc = self.acceleration.to_numpy() if kind == "bca" else None
+        acc = self.acceleration.to_numpy() if kind == "bca" else np.zeros(len(t0))
         for j in range(len(t0)):
             t = T[:, j]
             t = t[np.isfinite(t)]
@@ -275,12 +299,15 @@ def bootstrap(res, n_boot: int = 1000, method: BootMethod = "pairs", seed=None,
     Every replicate starts from the fitted coefficients and stops by glmkit's rules (R's
     deviance rule and a Newton step below 1e-8 standard errors); replicates the batched
     solver cannot certify are refitted by glmkit's ordinary fit and flagged in
-    ``converged`` when that fails too. Aliased columns of ``res`` stay NaN.
+    ``converged`` when that fails too. Aliased columns of ``res`` stay NaN. The family
+    is held fixed: for a ``glm_nb`` fit, theta stays at its estimate (MASS's glm.nb
+    re-estimates it in each replicate).
     """
     if method not in ("pairs", "residual", "parametric"):
         raise ValueError(f"method must be 'pairs', 'residual' or 'parametric', got {method!r}.")
     if int(n_boot) != n_boot or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}.")
+    _check_resamplable(res)
     fit = _fit_of(res)
     n = fit.y.shape[0]
     rng = np.random.default_rng(seed)
@@ -299,9 +326,8 @@ def bootstrap(res, n_boot: int = 1000, method: BootMethod = "pairs", seed=None,
         np.add.at(counts, (np.repeat(np.arange(B), n), idx.ravel()), 1.0)
         y, tw = fit.y, counts * tw0
     else:
-        if indices is not None and method == "residual":
-            rng = _Replay(indices)
-        y = _simulate(fit, method, B, rng)
+        draws: Any = _Replay(indices) if indices is not None and method == "residual" else rng
+        y = _simulate(fit, method, B, draws)
         tw = np.broadcast_to(tw0, (B, n))
     params, ok = _refit(fit, y, tw, t0)
     full = np.full((B, len(fit.names)), np.nan)

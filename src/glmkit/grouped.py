@@ -9,17 +9,24 @@ refitted with glmkit's ordinary fit, whose answer (converged or not) is what the
 """
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .formula import glm as _glm
 from ._parallel import map_chunks
-from .solvers.batched import (CONVERGED, BatchData, batched_inverse, batched_irls, chunks,
-                              concat_results)
+from .formula import glm as _glm
+from .solvers.batched import (
+    CONVERGED,
+    BatchData,
+    batched_inverse,
+    batched_irls,
+    chunks,
+    concat_results,
+)
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,7 @@ class GroupedResults:
         if g in self._fits:
             return self._fits[g]
         start = self.params.iloc[g].to_numpy()
-        res = _fit_group(self.model, self._rows, g,
+        res = _fit_group(self.model, self._rows, int(g),
                          start if np.all(np.isfinite(start)) else None)
         self._fits[g] = res
         return res
@@ -293,7 +300,7 @@ def _assemble(model, rows: _Rows, index: pd.Index, out) -> GroupedResults:
         scale[g], df_resid[g] = res.scale, res.df_resid
         converged[g] = bool(res.converged)
     names = list(model.exog_names)
-    S = lambda v, name: pd.Series(v, index=index, name=name)  # noqa: E731
+    S = lambda v, name: pd.Series(v, index=index, name=name)
     return GroupedResults(
         params=pd.DataFrame(params, index=index, columns=names),
         bse=pd.DataFrame(bse, index=index, columns=names),

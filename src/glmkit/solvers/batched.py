@@ -32,10 +32,10 @@ the means in range / the deviance rose after all halvings, 3 maxiter reached.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy import special
 
 from ..families import Family
@@ -327,7 +327,7 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
     n_iter = np.zeros(B, dtype=int)
     all_idx = np.arange(B)
     const = _deviance_constant(family, data.rows(data.y, all_idx), data.tw)
-    cst = (lambda ix: None) if const is None else (lambda ix: const[ix])  # noqa: E731
+    cst = (lambda ix: None) if const is None else (lambda ix: const[ix])
     if start is None:
         beta, ok = _start(data, family, prior_weights, all_idx, cst(all_idx))
         status[~ok] = NOT_PD
@@ -437,4 +437,4 @@ def chunks(B: int, elements: int) -> list[tuple[int, int]]:
 
     k = max(1, min(threads_for(elements), B))
     cuts = np.linspace(0, B, k + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
