@@ -130,8 +130,8 @@ def _simulate(fit: _Fit, method: str, B: int, rng) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return mu + draw / np.sqrt(np.where(pw > 0, pw, np.inf))
     if isinstance(fam, (QuasiPoisson, QuasiBinomial)):
-        raise ValueError("method='parametric' needs a distribution; quasi families have "  # noqa: TRY004
-                         "none. Use method='pairs'.")
+        msg = "method='parametric' needs a distribution; quasi families have none."
+        raise ValueError(f"{msg} Use method='pairs'.")  # noqa: TRY004
     if isinstance(fam, Binomial):
         m = pw
         if np.any(np.abs(m - np.round(m)) > 1e-8):

@@ -219,7 +219,8 @@ def _padded(rows: _Rows, family) -> tuple[BatchData, np.ndarray]:
     XT = np.zeros((G, p, m))   # (p, m) per group: the layout BatchData works in (no copy)
     XT[gid, :, pos] = rows.X
     pwb = put(rows.prior_weights, 1.0)
-    data = BatchData(X=XT.transpose(0, 2, 1), y=put(rows.y, pad_y), tw=put(tw, 0.0), offset=put(rows.offset, 0.0),
+    data = BatchData(X=XT.transpose(0, 2, 1), y=put(rows.y, pad_y), tw=put(tw, 0.0),
+                     offset=put(rows.offset, 0.0),
                      n_eff=np.add.reduceat(np.where(rows.prior_weights > 0,
                                                     rows.freq_weights, 0.0), rows.starts),
                      pad_eta=pad_eta)
