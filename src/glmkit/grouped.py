@@ -209,6 +209,10 @@ def _padded(rows: _Rows, family) -> tuple[BatchData, np.ndarray]:
     ybar = float(np.sum(tw * rows.y) / max(np.sum(tw), 1e-300))
     with np.errstate(all="ignore"):
         pad_eta = float(family.link(family.starting_mu(np.array([ybar]), np.array([1.0])))[0])
+    zero = np.zeros(1)
+    with np.errstate(all="ignore"):
+        if family.link.valid_eta(zero) and family.valid_mu(family.link.inverse(zero)):
+            pad_eta = 0.0   # padding rows (zero X and offset) are inside the range as they are
     pad_y = float(family.link.inverse(np.array([pad_eta]))[0])
 
     def put(v, fill):
@@ -223,7 +227,7 @@ def _padded(rows: _Rows, family) -> tuple[BatchData, np.ndarray]:
                      offset=put(rows.offset, 0.0),
                      n_eff=np.add.reduceat(np.where(rows.prior_weights > 0,
                                                     rows.freq_weights, 0.0), rows.starts),
-                     pad_eta=pad_eta)
+                     pad_eta=None if pad_eta == 0.0 else pad_eta)
     return data, pwb
 
 
@@ -256,7 +260,8 @@ def glm_by(formula: str, data, by, family=None, **kwargs: Any) -> GroupedResults
     prob = model.problem
     X = prob.X.to_dense() if hasattr(prob.X, "to_dense") else np.asarray(prob.X)
     codes, index = _group_codes(data, by, model.data.row_labels, model.n_dropped)
-    order = np.argsort(codes, kind="stable")
+    # rows already grouped (sorted by the key) need no gather
+    order = slice(None) if np.all(codes[1:] >= codes[:-1]) else np.argsort(codes, kind="stable")
     counts = np.bincount(codes, minlength=len(index))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     n = X.shape[0]

@@ -60,10 +60,12 @@ class BatchData:
     tw: np.ndarray           # (B, m) / (B, n): freq_weights * prior_weights, 0 = no row
     offset: np.ndarray       # like y
     n_eff: np.ndarray        # (B,): sum of frequency weights (the stopping rule's n)
-    pad_eta: float | None = None   # eta put on padding rows (a point inside the range)
+    #: eta put on padding rows (a point inside the range); None: their eta, 0, is inside
+    pad_eta: float | None = None
 
     def __post_init__(self):
         self.shared = self.X.ndim == 2
+        self._has_offset = bool(np.any(self.offset != 0))
         p = self.X.shape[-1]
         if self.shared:
             n = self.X.shape[0]
@@ -97,8 +99,11 @@ class BatchData:
 
     def eta(self, beta: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if self.shared:
-            return beta @ self.X.T + self.offset
-        eta = np.einsum("gpm,gp->gm", self._take(self._XT, idx), beta) + self.offset[idx]
+            eta = beta @ self.X.T
+            return eta + self.offset if self._has_offset else eta
+        eta = np.einsum("gpm,gp->gm", self._take(self._XT, idx), beta)
+        if self._has_offset:
+            eta += self.offset[idx]
         if self.pad_eta is not None:
             eta = np.where(self.pad[idx], self.pad_eta, eta)
         return eta
@@ -300,7 +305,8 @@ def _start(data: BatchData, family: Family, prior_weights, idx, const):
     with np.errstate(all="ignore"):
         eta0 = family.link(mu0)
     if data.pad is not None:
-        eta0 = np.where(data.pad[idx], data.pad_eta, eta0)
+        if data.pad_eta is not None:
+            eta0 = np.where(data.pad[idx], data.pad_eta, eta0)
     r = _Rows(family, y, eta0, data.tw[idx], False, const, pearson=False)
     off = data.rows(data.offset, idx)
     rhs = data.score(r.w * (eta0 - off) + r.u, idx)
