@@ -14,7 +14,8 @@ p x p matrices with one vectorized Cholesky (a member whose pivot fails is flagg
 raised), and halves steps member by member.
 
 A member stops when both of glmkit's rules hold (solvers/irls.py, solvers/certify.py):
-R's rule |dev - dev_old| / (|dev| + 0.1) < tol, and the Newton step from its point,
+R's rule |dev - dev_old| / (|dev| + 0.1) < tol (on the change the Newton step predicts,
+delta' score, as solvers/irls.py, or the last step's), and the Newton step from its point,
 against the observed information H, is below ``step_tol`` standard errors,
 sqrt(delta' H delta / scale) < step_tol (scale = deviance / n for dispersion families).
 The certified step (already solved) is then added, so members end at the maximum to
@@ -373,7 +374,11 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
         sc = np.maximum(dev[active] / np.maximum(data.n_eff[active], 1.0), 1e-300) \
             if scale_free else 1.0
         dec_se = np.sqrt(np.maximum(dec, 0.0) / sc)
-        r_rule = np.abs(dev[active] - dev_old[active]) / (np.abs(dev[active]) + 0.1) < tol
+        # R's rule on the deviance change the Newton step predicts, delta' score (as
+        # glmkit's own stop rule, solvers/irls.py), or on the last step's actual change
+        d_abs = np.abs(dev[active]) + 0.1
+        r_rule = (np.abs(dec) < tol * d_abs) | (
+            np.abs(dev[active] - dev_old[active]) < tol * d_abs)
         done = okH & exact & r_rule & (dec_se < step_tol)
         status[active[~okH]] = NOT_PD
         decrement[active] = dec_se
