@@ -261,3 +261,28 @@ def test_glm_by_missing_drop_keeps_groups_aligned():
             assert r.nobs.loc[g] == own.nobs
             np.testing.assert_allclose(r.params.loc[g].to_numpy(), own.params.to_numpy(),
                                        atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize("fam", [F.Binomial(links.Probit()), F.Gamma(links.Log())],
+                         ids=["probit", "gamma-log"])
+def test_bootstrap_noncanonical_replicates_are_at_their_maximum(fam):
+    rng = np.random.default_rng(9)
+    n = 200
+    X = glmkit.add_constant(rng.normal(size=(n, 2)))
+    eta = X @ [0.2, 0.4, -0.3]
+    y = rng.binomial(1, 0.4, n) if isinstance(fam, F.Binomial) else \
+        rng.gamma(2.0, np.exp(eta) / 2.0)
+    res = glmkit.GLM(y, X, family=fam).fit()
+    idx = rng.integers(0, n, size=(6, n))
+    b = glmkit.bootstrap(res, indices=idx)
+    assert b.converged.all()
+    for k in range(6):
+        model = glmkit.GLM(y, X, family=fam,
+                           freq_weights=np.bincount(idx[k], minlength=n).astype(float))
+        own = model.fit()
+        np.testing.assert_allclose(b.replicates.iloc[k].to_numpy(),
+                                   _at_maximum(model, np.asarray(own.params)), atol=1e-10,
+                                   rtol=0)
+    if isinstance(fam, F.Gamma):
+        bp = glmkit.bootstrap(res, n_boot=300, method="parametric", seed=3)
+        np.testing.assert_allclose(bp.bse.to_numpy(), np.asarray(res.bse), rtol=0.25)

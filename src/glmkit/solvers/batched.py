@@ -305,9 +305,8 @@ def _start(data: BatchData, family: Family, prior_weights, idx, const):
     mu0 = family.starting_mu(y, prior_weights[idx] if prior_weights.ndim == 2 else prior_weights)
     with np.errstate(all="ignore"):
         eta0 = family.link(mu0)
-    if data.pad is not None:
-        if data.pad_eta is not None:
-            eta0 = np.where(data.pad[idx], data.pad_eta, eta0)
+    if data.pad is not None and data.pad_eta is not None:
+        eta0 = np.where(data.pad[idx], data.pad_eta, eta0)
     r = _Rows(family, y, eta0, data.tw[idx], False, const, pearson=False)
     off = data.rows(data.offset, idx)
     rhs = data.score(r.w * (eta0 - off) + r.u, idx)
