@@ -286,3 +286,19 @@ def test_bootstrap_noncanonical_replicates_are_at_their_maximum(fam):
     if isinstance(fam, F.Gamma):
         bp = glmkit.bootstrap(res, n_boot=300, method="parametric", seed=3)
         np.testing.assert_allclose(bp.bse.to_numpy(), np.asarray(res.bse), rtol=0.25)
+
+
+def test_threaded_chunks_equal_one_thread(monkeypatch):
+    import glmkit._parallel as par
+
+    df = _data(G=40, m=30)
+    fits = {}
+    for k in ("1", "2"):
+        monkeypatch.setenv("GLMKIT_NUM_THREADS", k)
+        monkeypatch.setattr(par, "MIN_ELEMENTS", 1)
+        fits[k] = glmkit.glm_by("yp ~ x1 + x2", df, by="seg", family=F.Poisson())
+    pd.testing.assert_frame_equal(fits["1"].params, fits["2"].params, check_exact=True)
+    pd.testing.assert_frame_equal(fits["1"].bse, fits["2"].bse, check_exact=True)
+    with pytest.raises(ValueError, match="parametric"):
+        glmkit.bootstrap(fits["1"].results("s00"), method="parametric",
+                         indices=np.zeros((2, fits["1"].nobs.loc["s00"]), dtype=int))

@@ -308,6 +308,9 @@ def bootstrap(res, n_boot: int = 1000, method: BootMethod = "pairs", seed=None,
     if int(n_boot) != n_boot or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}.")
     _check_resamplable(res)
+    if indices is not None and method == "parametric":
+        raise ValueError("indices resample rows or residuals; method='parametric' simulates "
+                         "responses (use seed).")
     fit = _fit_of(res)
     n = fit.y.shape[0]
     rng = np.random.default_rng(seed)
