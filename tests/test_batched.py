@@ -302,3 +302,24 @@ def test_threaded_chunks_equal_one_thread(monkeypatch):
     with pytest.raises(ValueError, match="parametric"):
         glmkit.bootstrap(fits["1"].results("s00"), method="parametric",
                          indices=np.zeros((2, fits["1"].nobs.loc["s00"]), dtype=int))
+
+
+def test_glm_by_unbalanced_groups_are_batched_by_size():
+    from glmkit.grouped import _size_classes
+
+    rng = np.random.default_rng(11)
+    sizes = np.array([3000, 12, 40, 25, 700, 18])
+    n = int(sizes.sum())
+    df = pd.DataFrame({"g": np.repeat(list("abcdef"), sizes), "x": rng.normal(size=n)})
+    df["y"] = rng.poisson(np.exp(0.2 + 0.3 * df.x))
+    df = df.sample(frac=1.0, random_state=1)   # rows not grouped
+    classes = _size_classes(sizes)
+    assert max(sizes[c].max() / sizes[c].min() for c in classes) <= 2
+    r = glmkit.glm_by("y ~ x", df, by="g", family=F.Poisson())
+    for g in "abcdef":
+        model = glmkit.glm("y ~ x", df[df.g == g], family=F.Poisson())
+        own = model.fit()
+        assert r.nobs.loc[g] == own.nobs
+        np.testing.assert_allclose(r.params.loc[g].to_numpy(),
+                                   _at_maximum(model, own.params.to_numpy()), atol=1e-10,
+                                   rtol=0)

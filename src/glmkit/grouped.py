@@ -22,6 +22,7 @@ from .formula import glm as _glm
 from .solvers.batched import (
     CONVERGED,
     BatchData,
+    BatchResult,
     batched_inverse,
     batched_irls,
     chunks,
@@ -40,14 +41,6 @@ class _Rows:
     offset: np.ndarray
     starts: np.ndarray
     counts: np.ndarray
-
-    def slice(self, g0: int, g1: int) -> _Rows:
-        """The rows of groups g0 .. g1 - 1."""
-        lo = int(self.starts[g0])
-        hi = int(self.starts[g1 - 1] + self.counts[g1 - 1])
-        return _Rows(self.X[lo:hi], self.y[lo:hi], self.prior_weights[lo:hi],
-                     self.freq_weights[lo:hi], self.offset[lo:hi],
-                     self.starts[g0:g1] - lo, self.counts[g0:g1])
 
     def group(self, g: int):
         sl = slice(self.starts[g], self.starts[g] + self.counts[g])
@@ -198,37 +191,67 @@ def _group_codes(data, by, labels, n_dropped: int):
     return codes, index
 
 
-def _padded(rows: _Rows, family) -> tuple[BatchData, np.ndarray]:
-    """The groups as a (G, m, p) batch, padding rows with zero weight."""
-    G = len(rows.counts)
-    m = int(rows.counts.max())
-    n, p = rows.X.shape
-    gid = np.repeat(np.arange(G), rows.counts)
-    pos = np.arange(n) - np.repeat(rows.starts, rows.counts)
-    tw = rows.freq_weights * rows.prior_weights
-    ybar = float(np.sum(tw * rows.y) / max(np.sum(tw), 1e-300))
-    with np.errstate(all="ignore"):
-        pad_eta = float(family.link(family.starting_mu(np.array([ybar]), np.array([1.0])))[0])
+def _size_classes(counts: np.ndarray) -> list[np.ndarray]:
+    """Groups batched together: sizes within a factor of 2, so that padding at most
+    doubles the rows and one large group does not pad thousands of small ones."""
+    cls = np.ceil(np.log2(np.maximum(counts, 1))).astype(int)
+    return [np.flatnonzero(cls == c) for c in np.unique(cls)]
+
+
+def _padded(rows: _Rows, gids: np.ndarray, family) -> tuple[BatchData, np.ndarray]:
+    """Groups ``gids`` as a (G, m, p) batch, padding rows with zero weight."""
+    c = rows.counts[gids]
+    G, m, p = len(gids), int(c.max()), rows.X.shape[1]
+    local = np.repeat(np.arange(G), c)
+    pos = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
+    src = np.repeat(rows.starts[gids], c) + pos
+    if G == len(rows.counts) and np.array_equal(src, np.arange(rows.X.shape[0])):
+        src = slice(None)   # every group, in order: no gather
+    fw, pw, y = rows.freq_weights[src], rows.prior_weights[src], rows.y[src]
+    tw = fw * pw
+    ybar = float(np.sum(tw * y) / max(np.sum(tw), 1e-300))
     zero = np.zeros(1)
     with np.errstate(all="ignore"):
+        pad_eta = float(family.link(family.starting_mu(np.array([ybar]), np.array([1.0])))[0])
         if family.link.valid_eta(zero) and family.valid_mu(family.link.inverse(zero)):
             pad_eta = 0.0   # padding rows (zero X and offset) are inside the range as they are
     pad_y = float(family.link.inverse(np.array([pad_eta]))[0])
 
     def put(v, fill):
-        out = np.full((G, m) + v.shape[1:], fill, dtype=float)
-        out[gid, pos] = v
+        out = np.full((G, m), fill, dtype=float)
+        out[local, pos] = v
         return out
 
     XT = np.zeros((G, p, m))   # (p, m) per group: the layout BatchData works in (no copy)
-    XT[gid, :, pos] = rows.X
-    pwb = put(rows.prior_weights, 1.0)
-    data = BatchData(X=XT.transpose(0, 2, 1), y=put(rows.y, pad_y), tw=put(tw, 0.0),
-                     offset=put(rows.offset, 0.0),
-                     n_eff=np.add.reduceat(np.where(rows.prior_weights > 0,
-                                                    rows.freq_weights, 0.0), rows.starts),
+    XT[local, :, pos] = rows.X[src]
+    data = BatchData(X=XT.transpose(0, 2, 1), y=put(y, pad_y), tw=put(tw, 0.0),
+                     offset=put(rows.offset[src], 0.0),
+                     n_eff=np.bincount(local, weights=np.where(pw > 0, fw, 0.0), minlength=G),
                      pad_eta=None if pad_eta == 0.0 else pad_eta)
-    return data, pwb
+    return data, put(pw, 1.0)
+
+
+def _fit_batched(rows: _Rows, family):
+    """All groups: by size class, each class in chunks on glmkit's threads."""
+    p = rows.X.shape[1]
+    tasks = []
+    for gids in _size_classes(rows.counts):
+        m = int(rows.counts[gids].max())
+        tasks.append([gids[a:b] for a, b in chunks(len(gids), len(gids) * m * p)])
+
+    def fit(gids: np.ndarray):
+        batch, pw = _padded(rows, gids, family)
+        return batched_irls(batch, family, prior_weights=pw)
+
+    order = np.concatenate([g for t in tasks for g in t])
+    out = concat_results([r for t in tasks for r in map_chunks(fit, t)])
+    if np.array_equal(order, np.arange(len(order))):
+        return out
+    inv = np.empty_like(order)
+    inv[order] = np.arange(len(order))
+    return BatchResult(*(getattr(out, f)[inv] for f in (
+        "params", "deviance", "pearson_chi2", "gram", "status", "n_iter",
+        "newton_decrement")))
 
 
 def glm_by(formula: str, data, by, family=None, **kwargs: Any) -> GroupedResults:
@@ -271,15 +294,7 @@ def glm_by(formula: str, data, by, family=None, **kwargs: Any) -> GroupedResults
                  freq_weights=np.broadcast_to(prob.freq_weights, (n,))[order],
                  offset=np.broadcast_to(prob.offset, (n,))[order],
                  starts=starts, counts=counts)
-    family = model.family
-
-    def fit_chunk(r: tuple[int, int]):
-        batch, pw = _padded(rows.slice(*r), family)
-        return batched_irls(batch, family, prior_weights=pw)
-
-    m = int(counts.max()) if len(counts) else 0
-    parts = map_chunks(fit_chunk, chunks(len(counts), len(counts) * m * X.shape[1]))
-    return _assemble(model, rows, index, concat_results(parts))
+    return _assemble(model, rows, index, _fit_batched(rows, model.family))
 
 
 def _assemble(model, rows: _Rows, index: pd.Index, out) -> GroupedResults:
