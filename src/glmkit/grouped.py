@@ -19,6 +19,7 @@ from scipy import stats
 
 from ._parallel import map_chunks
 from .formula import glm as _glm
+from .solvers import concave
 from .solvers.batched import (
     CONVERGED,
     BatchData,
@@ -231,6 +232,22 @@ def _padded(rows: _Rows, gids: np.ndarray, family) -> tuple[BatchData, np.ndarra
     return data, put(pw, 1.0)
 
 
+def _null_start(batch: BatchData, family, const_cols) -> np.ndarray | None:
+    """Each group's intercept-only point g(mean y) (ignoring any offset), where the
+    likelihood is concave (any valid start leads to the maximum) and X has a constant
+    column: usually an iteration nearer the maximum than R's starting means, and no
+    solve (as glmkit's own IRLS starts, solvers/irls.py). None: R's start."""
+    if len(const_cols) == 0:
+        return None
+    tw = batch.tw
+    with np.errstate(all="ignore"):
+        ybar = np.sum(tw * batch.y, axis=1) / np.sum(tw, axis=1)
+        eta0 = family.link(family.starting_mu(ybar, np.ones_like(ybar)))
+    beta = np.zeros((batch.B, batch.p))
+    beta[:, const_cols[0]] = np.where(np.isfinite(eta0), eta0, 0.0)
+    return beta
+
+
 def _fit_batched(rows: _Rows, family):
     """All groups: by size class, each class in chunks on glmkit's threads."""
     p = rows.X.shape[1]
@@ -239,9 +256,12 @@ def _fit_batched(rows: _Rows, family):
         m = int(rows.counts[gids].max())
         tasks.append([gids[a:b] for a, b in chunks(len(gids), len(gids) * m * p)])
 
+    const_cols = np.flatnonzero(np.all(rows.X == 1.0, axis=0)) if concave(family) else []
+
     def fit(gids: np.ndarray):
         batch, pw = _padded(rows, gids, family)
-        return batched_irls(batch, family, prior_weights=pw)
+        return batched_irls(batch, family, start=_null_start(batch, family, const_cols),
+                            prior_weights=pw)
 
     order = np.concatenate([g for t in tasks for g in t])
     out = concat_results([r for t in tasks for r in map_chunks(fit, t)])

@@ -322,7 +322,8 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
     """Fit every member of ``data``; see the module docstring.
 
     ``start``: (B, p) or (p,) starting coefficients; None for R's starting means (which
-    need ``prior_weights``, the per-row prior weights in the layout of ``y``).
+    need ``prior_weights``, the per-row prior weights in the layout of ``y``; given with a
+    ``start``, members whose start is outside the range begin from R's start instead).
     ``covariance``: form X'WX and Pearson's chi2 at the solutions (False: params and
     deviances only, e.g. bootstrap replicates).
     """
@@ -342,7 +343,15 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
         ok = np.ones(B, dtype=bool)
     rows = _Rows(family, data.rows(data.y, all_idx), data.eta(beta, all_idx), data.tw,
                  observed, cst(all_idx), pearson=False)
-    status[ok & ~rows.valid] = NO_STEP
+    if start is not None and prior_weights is not None and not rows.valid.all():
+        # a given start outside the range for some members: R's start for those
+        bad = all_idx[~rows.valid]
+        b2, ok2 = _start(data, family, prior_weights, bad, cst(bad))
+        beta[bad] = b2
+        status[bad[~ok2]] = NOT_PD
+        rows = _Rows(family, data.rows(data.y, all_idx), data.eta(beta, all_idx), data.tw,
+                     observed, cst(all_idx), pearson=False)
+    status[ok & (status == MAXITER) & ~rows.valid] = NO_STEP
     dev = rows.dev.copy()
     dev_old = np.full(B, np.inf)
     decrement = np.full(B, np.inf)
