@@ -235,8 +235,8 @@ def _padded(rows: _Rows, gids: np.ndarray, family) -> tuple[BatchData, np.ndarra
 def _null_start(batch: BatchData, family, const_cols) -> np.ndarray | None:
     """Each group's intercept-only point g(mean y) (ignoring any offset), where the
     likelihood is concave (any valid start leads to the maximum) and X has a constant
-    column: usually an iteration nearer the maximum than R's starting means, and no
-    solve (as glmkit's own IRLS starts, solvers/irls.py). None: R's start."""
+    column (glmkit's own IRLS starts there, solvers/irls.py): the start of groups whose
+    first step from R's starting means leaves the range. None: no such start."""
     if len(const_cols) == 0:
         return None
     tw = batch.tw
@@ -256,12 +256,15 @@ def _fit_batched(rows: _Rows, family):
         m = int(rows.counts[gids].max())
         tasks.append([gids[a:b] for a, b in chunks(len(gids), len(gids) * m * p)])
 
-    const_cols = np.flatnonzero(np.all(rows.X == 1.0, axis=0)) if concave(family) else []
+    const_cols: list = []
+    if concave(family) and rows.X.shape[0]:
+        cand = np.flatnonzero(rows.X[0] == 1.0)
+        const_cols = [j for j in cand if np.all(rows.X[:, j] == 1.0)]
 
     def fit(gids: np.ndarray):
         batch, pw = _padded(rows, gids, family)
-        return batched_irls(batch, family, start=_null_start(batch, family, const_cols),
-                            prior_weights=pw)
+        return batched_irls(batch, family, prior_weights=pw,
+                            alt_start=_null_start(batch, family, const_cols))
 
     order = np.concatenate([g for t in tasks for g in t])
     out = concat_results([r for t in tasks for r in map_chunks(fit, t)])

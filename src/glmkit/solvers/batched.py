@@ -318,12 +318,14 @@ def _start(data: BatchData, family: Family, prior_weights, idx, const):
 def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = None,
                  prior_weights: np.ndarray | None = None, maxiter: int = 100,
                  tol: float = 1e-8, step_tol: float = 1e-8, max_halvings: int = 30,
-                 covariance: bool = True) -> BatchResult:
+                 covariance: bool = True, alt_start: np.ndarray | None = None
+                 ) -> BatchResult:
     """Fit every member of ``data``; see the module docstring.
 
     ``start``: (B, p) or (p,) starting coefficients; None for R's starting means (which
     need ``prior_weights``, the per-row prior weights in the layout of ``y``; given with a
     ``start``, members whose start is outside the range begin from R's start instead).
+    ``alt_start``: (B, p) coefficients for members whose R start fails (without ``start``).
     ``covariance``: form X'WX and Pearson's chi2 at the solutions (False: params and
     deviances only, e.g. bootstrap replicates).
     """
@@ -337,6 +339,12 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
     cst = (lambda ix: None) if const is None else (lambda ix: const[ix])
     if start is None:
         beta, ok = _start(data, family, prior_weights, all_idx, cst(all_idx))
+        if alt_start is not None:
+            # members whose first solve failed or left the range start from alt_start
+            eta = data.eta(beta, all_idx)
+            with np.errstate(all="ignore"):
+                bad = ~ok | ~_valid(family, eta, family.link.inverse(eta), data.tw)
+            beta[bad], ok[bad] = alt_start[bad], True
         status[~ok] = NOT_PD
     else:
         beta = np.array(np.broadcast_to(start, (B, p)), dtype=float)
