@@ -46,6 +46,7 @@ from ..families.family import Binomial, Gaussian, Poisson
 
 _EXP_MAX = L._EXP_MAX
 _EPS = np.finfo(float).eps
+_LOG_EPS = float(np.log(_EPS))
 
 CONVERGED, NOT_PD, NO_STEP, MAXITER = 0, 1, 2, 3
 #: Smallest equilibrated Cholesky pivot accepted (solvers/_linalg.py's ALIAS_TOL).
@@ -183,55 +184,69 @@ class _Rows:
 
     def _fast(self, kind: str, y, eta, tw, const, pearson: bool):
         """Closed forms (equal to the generic formulas; tests compare with glmkit's fit).
-        ``const``: each member's sum of the deviance terms that do not depend on eta
-        (:func:`_deviance_constant`)."""
+        ``const``: (each member's sum of the deviance terms that do not depend on eta,
+        tw * y with 0 where tw = 0), see :func:`_deviance_constant`."""
+        const, ty = const
         with np.errstate(all="ignore"):
             if kind == "logit":
                 mu = special.expit(eta)
-                v = np.maximum(mu * (1.0 - mu), _EPS)   # the Logit link's inverse_deriv
-                r = y - mu
-                unit = np.logaddexp(0.0, eta) - y * eta   # + the constant, times 2
+                v = mu - mu * mu
+                if np.abs(eta).max(initial=0.0) > 30.0:
+                    v = np.maximum(v, _EPS)   # the Logit link's inverse_deriv
                 self.w = tw * v
+                tm = tw * mu
+                self.u = ty - tm
+                # 2 sum tw [log(1 + e^eta) - y eta] + the constant
+                dev = 2.0 * (np.einsum("gm,gm->g", tw, np.logaddexp(0.0, eta))
+                             - np.einsum("gm,gm->g", ty, eta))
+                pear = (self.u * self.u / self.w) if pearson else None
             elif kind == "log":
-                mu = np.maximum(np.exp(np.minimum(eta, _EXP_MAX)), _EPS)
-                r = y - mu
-                unit = mu - y * eta
-                v = mu
+                big = eta.max(initial=0.0) > _EXP_MAX
+                mu = np.exp(np.minimum(eta, _EXP_MAX) if big else eta)
+                if eta.min(initial=0.0) < _LOG_EPS:
+                    mu = np.maximum(mu, _EPS)   # the Log link's inverse
                 self.w = tw * mu
+                self.u = ty - self.w
+                # 2 sum tw [mu - y eta] + the constant
+                dev = 2.0 * (self.w.sum(axis=1) - np.einsum("gm,gm->g", ty, eta))
+                pear = (self.u * self.u / self.w) if pearson else None
             else:
                 mu = eta
-                r = y - mu
-                unit = 0.5 * r * r
-                v = None
+                r = y - eta
+                self.u = tw * r
                 self.w = np.array(np.broadcast_to(tw, eta.shape), dtype=float)
-            self.u = tw * r
+                dev = np.einsum("gm,gm->g", self.u, r)
+                pear = self.u * r if pearson else None
             self.w_obs = self.w
-            dev = 2.0 * np.einsum("gn,gn->g", np.broadcast_to(tw, eta.shape), unit)
             bad = ~np.isfinite(dev)
             if bad.any():   # rows without weight may hold anything
-                dev[bad] = 2.0 * np.sum(np.where(tw[bad] > 0, tw[bad] * unit[bad], 0.0), axis=1)
+                unit = (np.logaddexp(0.0, eta[bad]) - y[bad] * eta[bad] if kind == "logit"
+                        else mu[bad] - y[bad] * eta[bad] if kind == "log"
+                        else 0.5 * (y[bad] - eta[bad]) ** 2)
+                dev[bad] = 2.0 * np.sum(np.where(tw[bad] > 0, tw[bad] * unit, 0.0), axis=1)
             self.dev = dev + const
-            if pearson:
-                pear = self.u * r if v is None else self.u * r / v
+            if pear is not None:
                 self.pearson = np.sum(np.where(tw > 0, pear, 0.0), axis=1)
         self.eta, self.mu = eta, mu
         self.valid = np.isfinite(self.dev)
 
 
-def _deviance_constant(family: Family, y, tw) -> np.ndarray | None:
-    """Per member, the deviance terms of the fast kernels that do not depend on eta."""
+def _deviance_constant(family: Family, y, tw):
+    """For the fast kernels: (per member, the deviance terms that do not depend on eta;
+    tw * y, 0 where tw = 0); None for the others."""
     kind = _fast_kind(family)
     if kind is None:
         return None
     with np.errstate(all="ignore"):
+        pos = tw > 0
+        ty = np.where(pos, tw * y, 0.0)
         if kind == "logit":
             c = 2.0 * (special.xlogy(y, y) + special.xlogy(1.0 - y, 1.0 - y))
         elif kind == "log":
             c = 2.0 * (special.xlogy(y, y) - y)
         else:
-            return np.zeros(tw.shape[0])
-        return np.sum(np.where(tw > 0, np.broadcast_to(tw, np.broadcast_shapes(
-            np.shape(c), tw.shape)) * c, 0.0), axis=1)
+            return np.zeros(tw.shape[0]), ty
+        return np.sum(np.where(pos, tw * c, 0.0), axis=1), ty
 
 
 def _valid(family: Family, eta, mu, tw) -> np.ndarray:
@@ -336,7 +351,7 @@ def batched_irls(data: BatchData, family: Family, start: np.ndarray | None = Non
     n_iter = np.zeros(B, dtype=int)
     all_idx = np.arange(B)
     const = _deviance_constant(family, data.rows(data.y, all_idx), data.tw)
-    cst = (lambda ix: None) if const is None else (lambda ix: const[ix])
+    cst = (lambda ix: None) if const is None else (lambda ix: (const[0][ix], const[1][ix]))
     if start is None:
         beta, ok = _start(data, family, prior_weights, all_idx, cst(all_idx))
         if alt_start is not None:
