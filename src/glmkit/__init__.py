@@ -21,6 +21,8 @@ from .exceptions import (
     ValueWarning,
 )
 from .anova import anova
+from .bootstrap import bootstrap
+from .grouped import glm_by
 from .inference import lr_test
 from .formula import glm
 from .model import GLM
@@ -33,7 +35,7 @@ from .results import GLMResults
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile", "load", "anova", "lr_test", "families", "add_constant",
+    "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile", "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
     "DomainWarning", "ModelFileError", "ModelVersionError", "ModelWarning", "ValueWarning",
     "SpecificationWarning", "HessianInversionWarning", "__version__",

@@ -546,7 +546,9 @@ def _materialize_fit(parsed, frame: pd.DataFrame, context):
         del materializer
         if frame.shape[0] >= _GC_ROWS:
             gc.collect()  # formulaic's factor caches sit in reference cycles: free them now
-        kept = np.setdiff1d(np.arange(frame.shape[0]), np.fromiter(dropped, dtype=np.intp))
+        kept = np.arange(frame.shape[0])
+        if dropped:   # (np.setdiff1d sorts all n positions: 1.3 s on 1M rows with none dropped)
+            kept = np.setdiff1d(kept, np.fromiter(dropped, dtype=np.intp))
         return mm, kept
     assert error is not None
     msg = _first_line(error)
