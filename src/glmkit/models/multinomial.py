@@ -1,0 +1,194 @@
+"""Multinomial logit: R's ``nnet::multinom`` and statsmodels' ``MNLogit``, fitted by Newton's
+method on the (K-1)p block information, one pass over the rows per iteration.
+
+Conventions
+-----------
+- Category 0 (the first level, or ``ref``) is the reference: log(P_j / P_0) = x' beta_j.
+- The flat parameter vector is equation-major: beta_1 (p values), beta_2, ...; so is
+  ``cov_params`` (statsmodels' and R's ``vcov`` order).
+- ``params`` is (p x (K-1)) as statsmodels; ``coefficients`` is ((K-1) x p) as R's ``coef``.
+- Frequency weights: weight k equals k repeated rows.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ConvergenceWarning
+from ._frame import Inputs, check_weights, from_arrays, from_formula
+from ._newton import maximize
+from ._results import FitStats
+from .multinomial_results import MNLogitResults
+
+__all__ = ["MNLogit", "multinom", "mnlogit_evaluate"]
+
+#: rows per block of a pass (bounds the temporaries at ~ CHUNK x p doubles)
+CHUNK = 32768
+
+
+def _softmax_parts(eta: np.ndarray):
+    """(non-reference probabilities, log normalizer) of linear predictors (n, K-1), with
+    the reference category's linear predictor 0; overflow-safe."""
+    mx = np.maximum(eta.max(axis=1), 0.0)
+    ex = np.exp(eta - mx[:, None])
+    denom = np.exp(-mx) + ex.sum(axis=1)
+    return ex / denom[:, None], mx + np.log(denom)
+
+
+def mnlogit_evaluate(params: np.ndarray, X: np.ndarray, codes: np.ndarray,
+                     w: np.ndarray | None, K: int):
+    """(llf, score, information) at flat ``params`` in one pass over the rows.
+
+    Notes
+    -----
+    With P_ij the probability of category j (1..K-1) in row i and Y_ij its indicator,
+    score_j = X' w (Y_j - P_j) and the information block (j, l) is
+    X' diag(w P_j (delta_jl - P_l)) X (the observed and expected informations agree).
+    """
+    n, p = X.shape
+    m = K - 1
+    B = params.reshape(m, p).T
+    llf = 0.0
+    score = np.zeros((p, m))
+    info = np.zeros((m * p, m * p))
+    for s in range(0, n, CHUNK):
+        Xc = X[s:s + CHUNK]
+        c = codes[s:s + CHUNK]
+        wc = np.ones(Xc.shape[0]) if w is None else w[s:s + CHUNK]
+        eta = Xc @ B
+        P, lse = _softmax_parts(eta)
+        rows = np.nonzero(c > 0)[0]
+        eta_y = np.zeros(Xc.shape[0])
+        eta_y[rows] = eta[rows, c[rows] - 1]
+        llf += float(wc @ (eta_y - lse))
+        R = -P
+        R[rows, c[rows] - 1] += 1.0
+        score += Xc.T @ (R * wc[:, None])
+        WP = P * wc[:, None]
+        for j in range(m):
+            for k in range(j, m):
+                d = WP[:, j] * ((1.0 if j == k else 0.0) - P[:, k])
+                blk = Xc.T @ (Xc * d[:, None])
+                info[j * p:(j + 1) * p, k * p:(k + 1) * p] += blk
+    for j in range(m):
+        for k in range(j + 1, m):
+            info[k * p:(k + 1) * p, j * p:(j + 1) * p] = info[j * p:(j + 1) * p,
+                                                              k * p:(k + 1) * p].T
+    return llf, score.T.ravel(), info
+
+
+def _counts(codes: np.ndarray, w: np.ndarray | None, K: int) -> np.ndarray:
+    return np.bincount(codes, weights=w, minlength=K).astype(float)
+
+
+def _check_rank(X: np.ndarray, names: list[str], w: np.ndarray | None) -> None:
+    G = X.T @ (X if w is None else X * w[:, None])
+    d = np.sqrt(np.clip(np.diag(G), 1e-300, None))
+    ev = np.linalg.eigvalsh(G / np.outer(d, d))
+    if np.any(np.diag(G) == 0) or ev[0] < 1e-10 * max(ev[-1], 1.0):
+        raise ValueError(f"the design columns {names} are linearly dependent (or a column "
+                         "is all zero); drop the aliased columns before fitting.")
+
+
+def fit_inputs(inp: Inputs, model_name: str, maxiter: int = 100, tol: float = 1e-8,
+               start_params: Any = None) -> FitStats:
+    X, codes, w = inp.X, inp.codes, inp.weights
+    K, p = len(inp.levels), X.shape[1]
+    _check_rank(X, inp.exog_names, w)
+    counts = _counts(codes, w, K)
+    if np.any(counts == 0):
+        empty = [inp.levels[i] for i in np.nonzero(counts == 0)[0]]
+        raise ValueError(f"categories {empty} have no rows (or zero weight).")
+    start = np.zeros((K - 1) * p) if start_params is None else \
+        np.asarray(start_params, dtype=float).reshape(p, K - 1).T.ravel()
+    res = maximize(lambda b: mnlogit_evaluate(b, X, codes, w, K), start, maxiter, tol)
+    if not res.converged:
+        warnings.warn(f"{model_name}: {res.message} (Newton criterion {res.criterion:.3g}); "
+                      "the categories may be separated by the covariates.",
+                      ConvergenceWarning, stacklevel=3)
+    try:
+        cov = np.linalg.inv(res.information)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(res.information, np.nan)
+    nobs = float(codes.shape[0] if w is None else w.sum())
+    llnull = float(np.sum(counts * np.log(counts / nobs)))
+    names = [f"{inp.levels[j]}:{nm}" for j in range(1, K) for nm in inp.exog_names]
+    return FitStats(res.params, names, cov, res.llf, llnull, nobs, K - 1, res.converged,
+                    res.n_iter, res.criterion, model_name, inp.endog_name)
+
+
+class MNLogit:
+    """Multinomial logit as statsmodels' ``MNLogit(endog, exog)``.
+
+    Parameters
+    ----------
+    endog : array-like or Series of categories (numbers, text or a pandas Categorical);
+        the first (sorted) category is the reference.
+    exog : array-like or DataFrame (add a constant with ``glmkit.add_constant``).
+    """
+
+    def __init__(self, endog: Any, exog: Any, weights: Any = None, *,
+                 _inputs: Inputs | None = None):
+        inp = _inputs if _inputs is not None else from_arrays(endog, exog)
+        if weights is not None:
+            w = check_weights(weights, inp.X.shape[0])
+            inp = Inputs(inp.codes, inp.levels, inp.X, inp.exog_names, w, inp.endog_name,
+                         inp.formula_info, inp.pandas)
+        self.inputs = inp
+        self.K = len(inp.levels)
+        self.J = self.K  # statsmodels' name for the number of categories
+        self.exog_names = list(inp.exog_names)
+        self.endog_name = inp.endog_name
+
+    @property
+    def exog(self) -> np.ndarray:
+        return self.inputs.X
+
+    def loglike_score_information(self, params: Any):
+        """(llf, score, information) at params (p x (K-1), statsmodels' layout)."""
+        b = np.asarray(params, dtype=float).reshape(self.exog.shape[1], self.K - 1).T.ravel()
+        return mnlogit_evaluate(b, self.exog, self.inputs.codes, self.inputs.weights, self.K)
+
+    def loglike(self, params: Any) -> float:
+        return self.loglike_score_information(params)[0]
+
+    def fit(self, start_params: Any = None, maxiter: int = 100, tol: float = 1e-8,
+            disp: Any = None, method: str = "newton", **kwargs: Any) -> MNLogitResults:
+        """Maximum likelihood by Newton's method (``method`` is accepted for
+        statsmodels' scripts; every method gives this maximum)."""
+        fit = fit_inputs(self.inputs, "MNLogit", maxiter, tol, start_params)
+        return MNLogitResults(self, fit, r_style=False)
+
+
+def multinom(formula: str, data: Any, ref: Any = None, weights: Any = None,
+             maxiter: int = 100, tol: float = 1e-8) -> MNLogitResults:
+    """Multinomial logit from a formula, as R's ``nnet::multinom``.
+
+    Parameters
+    ----------
+    formula : str, ``"y ~ x1 + C(g)"``; the response column holds the categories.
+    data : pandas or polars DataFrame, or a dict of columns.
+    ref : the reference category (default: the first level, as R).
+    weights : frequency weights (array or column name).
+
+    Returns
+    -------
+    MNLogitResults with ``coefficients`` ((K-1) x p, R's ``coef``), ``params``
+    (p x (K-1), statsmodels' layout), ``predict(new_data, which='prob'|'linear')``.
+    """
+    inp = from_formula(formula, data, weights)
+    if ref is not None:
+        if ref not in inp.levels:
+            raise ValueError(f"ref={ref!r} is not a category of the response; its "
+                             f"categories are {inp.levels}.")
+        r = inp.levels.index(ref)
+        order = [r] + [i for i in range(len(inp.levels)) if i != r]
+        remap = np.empty(len(order), dtype=np.intp)
+        remap[order] = np.arange(len(order))
+        inp = Inputs(remap[inp.codes], [inp.levels[i] for i in order], inp.X, inp.exog_names,
+                     inp.weights, inp.endog_name, inp.formula_info, True)
+    model = MNLogit(None, None, _inputs=inp)
+    fit = fit_inputs(inp, "multinom", maxiter, tol)
+    return MNLogitResults(model, fit, r_style=True)
