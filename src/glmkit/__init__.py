@@ -24,6 +24,7 @@ from .anova import anova
 from .inference import lr_test
 from .formula import glm
 from .model import GLM
+from .models import MNLogit, MNLogitResults, OrderedModel, OrderedResults, multinom, polr
 from .negbin import anova_nb, glm_nb
 from .selection import add1, drop1, step
 from .persistence import load
@@ -32,7 +33,8 @@ from .results import GLMResults
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "glm_nb", "anova_nb", "drop1", "add1", "step", "load", "anova", "lr_test", "families", "add_constant",
+    "GLM", "GLMResults", "glm", "multinom", "polr", "MNLogit", "OrderedModel",
+    "MNLogitResults", "OrderedResults", "glm_nb", "anova_nb", "drop1", "add1", "step", "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
     "DomainWarning", "ModelFileError", "ModelVersionError", "ModelWarning", "ValueWarning",
     "SpecificationWarning", "HessianInversionWarning", "__version__",

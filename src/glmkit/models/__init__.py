@@ -3,5 +3,7 @@ ordinal regression, fitted by Newton's method with the convergence certificate o
 (sqrt(delta' H delta) < 1e-8 for the Newton step delta from the answer)."""
 from .multinomial import MNLogit, multinom
 from .multinomial_results import MNLogitResults
+from .ordinal import OrderedModel, polr
+from .ordinal_results import OrderedResults
 
-__all__ = ["MNLogit", "MNLogitResults", "multinom"]
+__all__ = ["MNLogit", "MNLogitResults", "multinom", "OrderedModel", "OrderedResults", "polr"]

@@ -78,6 +78,16 @@ def check_weights(weights: Any, n: int) -> np.ndarray | None:
     return w
 
 
+def check_rank(X: np.ndarray, names: list[str], w: np.ndarray | None) -> None:
+    """A ValueError when the columns of X are linearly dependent (X'WX singular)."""
+    G = X.T @ (X if w is None else X * w[:, None])
+    d = np.sqrt(np.clip(np.diag(G), 1e-300, None))
+    ev = np.linalg.eigvalsh(G / np.outer(d, d))
+    if np.any(np.diag(G) == 0) or ev[0] < 1e-10 * max(ev[-1], 1.0):
+        raise ValueError(f"the design columns {names} are linearly dependent (or a column "
+                         "is all zero); drop the aliased columns before fitting.")
+
+
 def from_arrays(endog: Any, exog: Any) -> Inputs:
     """Inputs of the statsmodels-shaped classes (``MNLogit(endog, exog)``)."""
     is_pd = isinstance(exog, (pd.DataFrame, pd.Series))
@@ -130,7 +140,7 @@ def from_formula(formula: str, data: Any, weights: Any = None) -> Inputs:
             raise ValueError(f"weights column {weights!r} is not in the data.")
         weights = frame[weights].to_numpy(dtype=float)
     w = check_weights(weights, frame.shape[0]) if weights is not None else None
-    keep = frame[[yname] + variables].notna().all(axis=1).to_numpy()
+    keep = np.array(frame[[yname] + variables].notna().all(axis=1).to_numpy(), dtype=bool)
     if w is not None:
         keep &= w > 0  # weight 0 = a dropped row
     n_dropped_na = int((~frame[[yname] + variables].notna().all(axis=1)).sum())

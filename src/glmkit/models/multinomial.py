@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ConvergenceWarning
-from ._frame import Inputs, check_weights, from_arrays, from_formula
+from ._frame import Inputs, check_rank, check_weights, from_arrays, from_formula
 from ._newton import maximize
 from ._results import FitStats
 from .multinomial_results import MNLogitResults
@@ -83,20 +83,11 @@ def _counts(codes: np.ndarray, w: np.ndarray | None, K: int) -> np.ndarray:
     return np.bincount(codes, weights=w, minlength=K).astype(float)
 
 
-def _check_rank(X: np.ndarray, names: list[str], w: np.ndarray | None) -> None:
-    G = X.T @ (X if w is None else X * w[:, None])
-    d = np.sqrt(np.clip(np.diag(G), 1e-300, None))
-    ev = np.linalg.eigvalsh(G / np.outer(d, d))
-    if np.any(np.diag(G) == 0) or ev[0] < 1e-10 * max(ev[-1], 1.0):
-        raise ValueError(f"the design columns {names} are linearly dependent (or a column "
-                         "is all zero); drop the aliased columns before fitting.")
-
-
 def fit_inputs(inp: Inputs, model_name: str, maxiter: int = 100, tol: float = 1e-8,
                start_params: Any = None) -> FitStats:
     X, codes, w = inp.X, inp.codes, inp.weights
     K, p = len(inp.levels), X.shape[1]
-    _check_rank(X, inp.exog_names, w)
+    check_rank(X, inp.exog_names, w)
     counts = _counts(codes, w, K)
     if np.any(counts == 0):
         empty = [inp.levels[i] for i in np.nonzero(counts == 0)[0]]
