@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +13,7 @@ HOUSING_LEVELS = {"Sat": ["Low", "Medium", "High"], "Infl": ["Low", "Medium", "H
                   "Type": ["Tower", "Apartment", "Atrium", "Terrace"], "Cont": ["Low", "High"]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference() -> dict:
     with open(REF_DIR / "ref_models.json", encoding="utf-8") as fh:
         return json.load(fh)

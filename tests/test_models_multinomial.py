@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as smapi
+from _models_data import NEW, reference, sim
 
 import glmkit
 import glmkit.api as sm
 from glmkit.exceptions import ConvergenceWarning
 from glmkit.models.multinomial import mnlogit_evaluate
-
-from _models_data import NEW, reference, sim
 
 FORMULAS = {"full": "y ~ x1 + x2 + g", "small": "y ~ x1", "noint": "y ~ 0 + x1 + x2"}
 
@@ -124,7 +123,7 @@ def test_score_and_information_equal_numerical_derivatives():
     X = np.column_stack([np.ones(len(d)), d["x1"], d["x2"]])
     codes = pd.Categorical(d["y"]).codes.astype(np.intp)
     b = np.random.default_rng(1).normal(scale=0.3, size=9)
-    llf, score, info = mnlogit_evaluate(b, X, codes, d["w"].to_numpy(float), 4)
+    _, score, info = mnlogit_evaluate(b, X, codes, d["w"].to_numpy(float), 4)
     h = 1e-6
     num = np.array([(mnlogit_evaluate(b + h * e, X, codes, d["w"].to_numpy(float), 4)[0]
                      - mnlogit_evaluate(b - h * e, X, codes, d["w"].to_numpy(float), 4)[0])

@@ -7,14 +7,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _models_data import NEW, housing, reference, sim
 from statsmodels.miscmodels.ordinal_model import OrderedModel as SMOrdered
 
 import glmkit
 import glmkit.api as sm
 from glmkit.models._cdfs import DISTRIBUTIONS
 from glmkit.models.ordinal import ordinal_evaluate
-
-from _models_data import NEW, housing, reference, sim
 
 
 def _theta(res):
@@ -46,7 +45,7 @@ def test_polr_cauchit_is_the_maximum_of_the_exact_likelihood():
     res = glmkit.polr("Sat ~ Infl + Type + Cont", housing(), method="cauchit", weights="Freq")
     inp = res.model.inputs
     theta_r = np.array(R["coefficients"] + R["zeta"])
-    ev = lambda t, bound: ordinal_evaluate(t, inp.X, inp.codes, inp.weights, 3,  # noqa: E731
+    ev = lambda t, bound: ordinal_evaluate(t, inp.X, inp.codes, inp.weights, 3,
                                            DISTRIBUTIONS["cauchit"], None, bound)[0]
     np.testing.assert_allclose(ev(theta_r, 100.0), R["logLik"], rtol=1e-12)
     assert res.converged and res.llf > ev(theta_r, np.inf) + 1e-3
@@ -138,7 +137,7 @@ def test_score_and_information_equal_numerical_derivatives(method):
     w = d["w"].to_numpy(float)
     theta = np.array([0.4, -0.3, -0.8, 0.1, 0.9])
     dist = DISTRIBUTIONS[method]
-    f = lambda t: ordinal_evaluate(t, X, codes, w, 4, dist)  # noqa: E731
+    f = lambda t: ordinal_evaluate(t, X, codes, w, 4, dist)
     _, score, info = f(theta)
     h = 1e-6
     E = np.eye(5)

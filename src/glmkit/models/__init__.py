@@ -6,4 +6,4 @@ from .multinomial_results import MNLogitResults
 from .ordinal import OrderedModel, polr
 from .ordinal_results import OrderedResults
 
-__all__ = ["MNLogit", "MNLogitResults", "multinom", "OrderedModel", "OrderedResults", "polr"]
+__all__ = ["MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]

@@ -8,8 +8,8 @@ MASS's pGumbel), ``loglog`` (F(x) = exp(-exp(-x)), MASS's pgumbel), ``cauchit``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import special

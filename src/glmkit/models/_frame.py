@@ -153,7 +153,7 @@ def from_formula(formula: str, data: Any, weights: Any = None) -> Inputs:
     try:
         mm = model_matrix(parsed.rhs, frame, context=_context(None), na_action="raise",
                           output="pandas")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - formulaic's errors are of many classes
         raise ValueError(f"cannot build the design of {formula!r}: {exc}") from None
     names = [str(c) for c in mm.columns]
     info = FormulaInfo(formula, mm.model_spec, names, names, variables)

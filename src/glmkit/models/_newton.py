@@ -62,7 +62,7 @@ def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
     crit = np.inf
     for it in range(maxiter + 1):
         step, pos_def = newton_step(score, info)
-        crit = float(np.sqrt(max(step @ score, 0.0)))
+        crit = float(np.sqrt(max(float(step @ score), 0.0)))
         if pos_def and crit < tol:
             return NewtonResult(params, llf, score, info, True, it, crit, "converged")
         if it == maxiter:

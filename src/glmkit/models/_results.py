@@ -165,5 +165,5 @@ def format_table(table: pd.DataFrame, title: str = "") -> str:
         cells = []
         for c, v in zip(table.columns, r.to_numpy()):
             cells.append(f"{v:>11.3f}" if c == "P>|z|" else f"{v:>11.4g}")
-        rows.append(f"{str(name):<{width}}" + "".join(cells))
+        rows.append(f"{name!s:<{width}}" + "".join(cells))
     return "\n".join(rows)

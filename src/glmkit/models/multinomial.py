@@ -22,7 +22,7 @@ from ._newton import maximize
 from ._results import FitStats
 from .multinomial_results import MNLogitResults
 
-__all__ = ["MNLogit", "multinom", "mnlogit_evaluate"]
+__all__ = ["MNLogit", "mnlogit_evaluate", "multinom"]
 
 #: rows per block of a pass (bounds the temporaries at ~ CHUNK x p doubles)
 CHUNK = 32768

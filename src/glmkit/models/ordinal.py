@@ -24,7 +24,7 @@ from ._newton import maximize
 from ._results import FitStats
 from .ordinal_results import OrderedResults
 
-__all__ = ["OrderedModel", "polr", "ordinal_evaluate"]
+__all__ = ["OrderedModel", "ordinal_evaluate", "polr"]
 
 Method = Literal["logistic", "probit", "cloglog", "loglog", "cauchit"]
 CHUNK = 65536
@@ -202,7 +202,8 @@ class OrderedModel:
             raise ValueError(f"offset must have {n} finite values.")
         self.inputs = inp
         self.distr = distr
-        self.dist = DISTRIBUTIONS[_SM_DISTR[distr]]
+        self.method = _SM_DISTR[distr]
+        self.dist = DISTRIBUTIONS[self.method]
         self.labels = list(inp.levels)
         self.k_levels = len(inp.levels)
         self.k_vars = inp.X.shape[1]

@@ -127,7 +127,7 @@ class OrderedResults(LikelihoodResultsMixin):
 
     def summary(self, alpha: float = 0.05) -> str:
         tab = self._fit.table(alpha)
-        method = getattr(self.model, "method", self.model.distr)
+        method = self.model.method
         parts = [self._header(f"MLE (Newton), {method}"), "=" * 78,
                  format_table(tab.iloc[:self._p], "coefficients"),
                  format_table(tab.iloc[self._p:], "thresholds"), "=" * 78]
