@@ -161,3 +161,20 @@ def test_separation_is_not_converged():
         with pytest.warns(ConvergenceWarning):
             res = sm.MNLogit(y, np.column_stack([np.ones(9), x])).fit(maxiter=30)
     assert not res.converged
+
+
+def test_threaded_pass_equals_one_thread(monkeypatch):
+    rng = np.random.default_rng(3)
+    n, p, K = 70_000, 8, 4   # more than one row block and above the threads' threshold
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1))])
+    codes = rng.integers(0, K, n).astype(np.intp)
+    w = rng.integers(0, 3, n).astype(float)
+    b = rng.normal(scale=0.2, size=(K - 1) * p)
+    out = []
+    for k in ("1", "2"):
+        monkeypatch.setenv("GLMKIT_NUM_THREADS", k)
+        out.append(mnlogit_evaluate(b, X, codes, w, K))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(out[0][2], out[0][2].T)

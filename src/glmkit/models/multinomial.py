@@ -15,7 +15,9 @@ import warnings
 from typing import Any
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 
+from .._parallel import map_chunks, threads_for
 from ..exceptions import ConvergenceWarning
 from ._frame import Inputs, check_rank, check_weights, from_arrays, from_formula
 from ._newton import maximize
@@ -37,9 +39,46 @@ def _softmax_parts(eta: np.ndarray):
     return ex / denom[:, None], mx + np.log(denom)
 
 
+def _block_sums(B: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray | None,
+                rows: tuple[int, int]):
+    """(llf, score (p, K-1), information) of the rows [start, stop), block by block."""
+    p, m = B.shape
+    llf = 0.0
+    score = np.zeros((p, m))
+    info = np.zeros((m * p, m * p))
+    for s in range(rows[0], rows[1], CHUNK):
+        e = min(s + CHUNK, rows[1])
+        Xc, c = X[s:e], codes[s:e]
+        wc = np.ones(e - s) if w is None else w[s:e]
+        eta = Xc @ B
+        P, lse = _softmax_parts(eta)
+        hit = np.nonzero(c > 0)[0]
+        eta_y = np.zeros(e - s)
+        eta_y[hit] = eta[hit, c[hit] - 1]
+        llf += float(wc @ (eta_y - lse))
+        R = -P
+        R[hit, c[hit] - 1] += 1.0
+        score += Xc.T @ (R * wc[:, None])
+        WP = P * wc[:, None]
+        for j in range(m):
+            for k in range(j, m):
+                # X' diag(d) X with d >= 0 on the diagonal blocks and d <= 0 off it:
+                # a symmetric rank-k update of sqrt|d| X (half a GEMM's work)
+                d = WP[:, j] * ((1.0 if j == k else 0.0) - P[:, k])
+                a = (Xc * np.sqrt(np.abs(d))[:, None]).T
+                blk = info[j * p:(j + 1) * p, k * p:(k + 1) * p]
+                blk += dsyrk(1.0 if j == k else -1.0, a, trans=0)
+    for j in range(m):  # dsyrk fills the upper triangle of each block
+        for k in range(j, m):
+            blk = info[j * p:(j + 1) * p, k * p:(k + 1) * p]
+            blk += np.triu(blk, 1).T
+    return llf, score, info
+
+
 def mnlogit_evaluate(params: np.ndarray, X: np.ndarray, codes: np.ndarray,
                      w: np.ndarray | None, K: int):
-    """(llf, score, information) at flat ``params`` in one pass over the rows.
+    """(llf, score, information) at flat ``params`` in one pass over the rows (row
+    ranges on parallel threads, their sums added in a fixed order).
 
     Notes
     -----
@@ -50,33 +89,18 @@ def mnlogit_evaluate(params: np.ndarray, X: np.ndarray, codes: np.ndarray,
     n, p = X.shape
     m = K - 1
     B = params.reshape(m, p).T
-    llf = 0.0
-    score = np.zeros((p, m))
-    info = np.zeros((m * p, m * p))
-    for s in range(0, n, CHUNK):
-        Xc = X[s:s + CHUNK]
-        c = codes[s:s + CHUNK]
-        wc = np.ones(Xc.shape[0]) if w is None else w[s:s + CHUNK]
-        eta = Xc @ B
-        P, lse = _softmax_parts(eta)
-        rows = np.nonzero(c > 0)[0]
-        eta_y = np.zeros(Xc.shape[0])
-        eta_y[rows] = eta[rows, c[rows] - 1]
-        llf += float(wc @ (eta_y - lse))
-        R = -P
-        R[rows, c[rows] - 1] += 1.0
-        score += Xc.T @ (R * wc[:, None])
-        WP = P * wc[:, None]
-        for j in range(m):
-            for k in range(j, m):
-                d = WP[:, j] * ((1.0 if j == k else 0.0) - P[:, k])
-                blk = Xc.T @ (Xc * d[:, None])
-                info[j * p:(j + 1) * p, k * p:(k + 1) * p] += blk
+    k = threads_for(n * p * m)
+    bounds = np.linspace(0, n, k + 1).astype(int)
+    parts = map_chunks(lambda r: _block_sums(B, X, codes, w, r),
+                       [(int(bounds[i]), int(bounds[i + 1])) for i in range(k)])
+    llf = sum(part[0] for part in parts)
+    score = sum(part[1] for part in parts)
+    info = sum(part[2] for part in parts)
     for j in range(m):
-        for k in range(j + 1, m):
-            info[k * p:(k + 1) * p, j * p:(j + 1) * p] = info[j * p:(j + 1) * p,
-                                                              k * p:(k + 1) * p].T
-    return llf, score.T.ravel(), info
+        for k2 in range(j + 1, m):
+            info[k2 * p:(k2 + 1) * p, j * p:(j + 1) * p] = info[j * p:(j + 1) * p,
+                                                                k2 * p:(k2 + 1) * p].T
+    return float(llf), np.asarray(score).T.ravel(), np.asarray(info)
 
 
 def _counts(codes: np.ndarray, w: np.ndarray | None, K: int) -> np.ndarray:
@@ -92,8 +116,13 @@ def fit_inputs(inp: Inputs, model_name: str, maxiter: int = 100, tol: float = 1e
     if np.any(counts == 0):
         empty = [inp.levels[i] for i in np.nonzero(counts == 0)[0]]
         raise ValueError(f"categories {empty} have no rows (or zero weight).")
-    start = np.zeros((K - 1) * p) if start_params is None else \
-        np.asarray(start_params, dtype=float).reshape(p, K - 1).T.ravel()
+    if start_params is not None:
+        start = np.asarray(start_params, dtype=float).reshape(p, K - 1).T.ravel()
+    else:
+        start = np.zeros((K - 1) * p)
+        const = np.nonzero(np.all(X == 1.0, axis=0))[0] if p else []
+        if len(const):  # the null model's maximum: log(n_j / n_0) on the constant
+            start[np.arange(K - 1) * p + const[0]] = np.log(counts[1:] / counts[0])
     res = maximize(lambda b: mnlogit_evaluate(b, X, codes, w, K), start, maxiter, tol)
     if not res.converged:
         warnings.warn(f"{model_name}: {res.message} (Newton criterion {res.criterion:.3g}); "
