@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..formula import FormulaInfo, _context, _parse, _strings_as_categories, as_pandas
+from ..formula import (
+    FormulaInfo,
+    _context,
+    _drop_unused_categories,
+    _parse,
+    _strings_as_categories,
+    as_pandas,
+)
 
 
 @dataclass(frozen=True)
@@ -147,19 +154,27 @@ def from_formula(formula: str, data: Any, weights: Any = None) -> Inputs:
     if n_dropped_na:
         warnings.warn(f"{n_dropped_na} row(s) with missing values dropped.", stacklevel=3)
     frame = frame.loc[keep].reset_index(drop=True)
-    frame = _strings_as_categories(frame, variables)
+    frame = _drop_unused_categories(_strings_as_categories(frame, variables))
     if frame.shape[0] == 0:
         raise ValueError("no rows are left to fit.")
     try:
-        mm = model_matrix(parsed.rhs, frame, context=_context(None), na_action="raise",
+        mm = model_matrix(parsed.rhs, frame, context=_context(None), na_action="drop",
                           output="pandas")
     except Exception as exc:  # noqa: BLE001 - formulaic's errors are of many classes
         raise ValueError(f"cannot build the design of {formula!r}: {exc}") from None
+    rows = mm.index.to_numpy()
+    if rows.shape[0] < frame.shape[0]:  # missing values made by transforms (np.log(-1))
+        warnings.warn(f"{frame.shape[0] - rows.shape[0]} row(s) with missing values after "
+                      "the formula's transforms dropped.", stacklevel=3)
+        if rows.shape[0] == 0:
+            raise ValueError("no rows are left to fit.")
     names = [str(c) for c in mm.columns]
     info = FormulaInfo(formula, mm.model_spec, names, names, variables)
-    codes, levels = encode_response(frame[yname], yname)
+    codes, levels = encode_response(frame[yname].iloc[rows], yname)
+    if w is not None:
+        w = w[keep][rows]
     X = np.ascontiguousarray(mm.to_numpy(dtype=float))
-    return Inputs(codes, levels, X, names, None if w is None else w[keep], yname, info, True)
+    return Inputs(codes, levels, X, names, w, yname, info, True)
 
 
 def design_for(info: FormulaInfo, data: Any) -> np.ndarray:
