@@ -7,14 +7,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _models_data import sim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glmkit
 import glmkit.api as sm
 from glmkit.exceptions import ConvergenceWarning
-
-from _models_data import sim
 
 
 @st.composite
