@@ -157,22 +157,77 @@ class MNLogit:
             inp = Inputs(inp.codes, inp.levels, inp.X, inp.exog_names, w, inp.endog_name,
                          inp.formula_info, inp.pandas)
         self.inputs = inp
-        self.K = len(inp.levels)
-        self.J = self.K  # statsmodels' name for the number of categories
+        self.J = len(inp.levels)     # statsmodels' names: J categories,
+        self.K = inp.X.shape[1]      # K columns of exog
         self.exog_names = list(inp.exog_names)
         self.endog_name = inp.endog_name
+
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, weights: Any = None) -> MNLogit:
+        """statsmodels' ``MNLogit.from_formula``: the design of the right-hand side
+        (intercept included unless dropped); results labelled as pandas inputs."""
+        return cls(None, None, weights=weights, _inputs=from_formula(formula, data))
 
     @property
     def exog(self) -> np.ndarray:
         return self.inputs.X
 
+    @property
+    def endog(self) -> np.ndarray:
+        """The response as category codes 0..J-1."""
+        return self.inputs.codes
+
+    def _flat(self, params: Any) -> np.ndarray:
+        """Equation-major flat parameters of (K x (J-1)) params (statsmodels' layout)."""
+        return np.asarray(params, dtype=float).reshape(self.K, self.J - 1).T.ravel()
+
     def loglike_score_information(self, params: Any):
-        """(llf, score, information) at params (p x (K-1), statsmodels' layout)."""
-        b = np.asarray(params, dtype=float).reshape(self.exog.shape[1], self.K - 1).T.ravel()
-        return mnlogit_evaluate(b, self.exog, self.inputs.codes, self.inputs.weights, self.K)
+        """(llf, score, information) at params (K x (J-1), statsmodels' layout)."""
+        return mnlogit_evaluate(self._flat(params), self.exog, self.inputs.codes,
+                                self.inputs.weights, self.J)
 
     def loglike(self, params: Any) -> float:
         return self.loglike_score_information(params)[0]
+
+    def score(self, params: Any) -> np.ndarray:
+        """+dllf/dparams, equation-major (statsmodels' ``MNLogit.score``)."""
+        return self.loglike_score_information(params)[1]
+
+    def hessian(self, params: Any) -> np.ndarray:
+        """The Hessian (minus the information), equation-major."""
+        return -self.loglike_score_information(params)[2]
+
+    def _probs(self, params: Any, exog: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        X = self.exog if exog is None else np.atleast_2d(np.asarray(exog, dtype=float))
+        eta = X @ self._flat(params).reshape(self.J - 1, self.K).T
+        P, lse = _softmax_parts(eta)
+        return np.column_stack([np.exp(-lse), P]), eta
+
+    def predict(self, params: Any, exog: Any = None, which: str = "mean") -> np.ndarray:
+        """Probabilities (n x J; ``which='mean'`` or ``'prob'``) or the linear predictors
+        (n x J, the reference's zeros first; ``'linear'``) at ``params``, as statsmodels'
+        ``MNLogit.predict``."""
+        if which not in ("mean", "prob", "linear"):
+            raise ValueError(f"which must be 'mean', 'prob' or 'linear', got {which!r}.")
+        P, eta = self._probs(params, exog)
+        return np.column_stack([np.zeros(eta.shape[0]), eta]) if which == "linear" else P
+
+    def loglikeobs(self, params: Any) -> np.ndarray:
+        """Each row's (weighted) log-likelihood contribution."""
+        P, _ = self._probs(params)
+        ll = np.log(P[np.arange(P.shape[0]), self.inputs.codes])
+        w = self.inputs.weights
+        return ll if w is None else w * ll
+
+    def score_obs(self, params: Any) -> np.ndarray:
+        """Each row's score (n x K(J-1)), equation-major as ``score``."""
+        P, _ = self._probs(params)
+        R = -P[:, 1:]
+        hit = np.nonzero(self.inputs.codes > 0)[0]
+        R[hit, self.inputs.codes[hit] - 1] += 1.0
+        if self.inputs.weights is not None:
+            R = R * self.inputs.weights[:, None]
+        return (R[:, :, None] * self.exog[:, None, :]).reshape(self.exog.shape[0], -1)
 
     def fit(self, start_params: Any = None, maxiter: int = 100, tol: float = 1e-8,
             disp: Any = None, method: str = "newton", **kwargs: Any) -> MNLogitResults:

@@ -106,20 +106,20 @@ class MNLogitResults(LikelihoodResultsMixin):
 
     def predict(self, exog: Any = None, which: Which = "prob"):
         """Probabilities of every category (``which='prob'``, rows sum to one) or the
-        K-1 linear predictors (``'linear'``) for new data (a data frame for formula fits,
+        linear predictors log(P_j / P_0) of every category (``'linear'``, the reference's
+        zeros first, as statsmodels) for new data (a data frame for formula fits,
         rows of exog otherwise); rows with missing values give NaN."""
         if which not in ("prob", "linear"):
             raise ValueError(f"which must be 'prob' or 'linear', got {which!r}.")
         X = self._design(exog)
         eta = X @ self._fit.params.reshape(self._m, self._p).T
+        full = np.column_stack([np.zeros(eta.shape[0]), eta])
+        cols = self.levels if self._r_style else list(range(self._m + 1))
         if which == "linear":
-            out, cols = eta, self._columns()
+            out = full
         else:
-            full = np.column_stack([np.zeros(eta.shape[0]), eta])
-            full -= np.nanmax(full, axis=1, keepdims=True)
-            ex = np.exp(full)
-            out, cols = ex / ex.sum(axis=1, keepdims=True), (
-                self.levels if self._r_style else list(range(self._m + 1)))
+            ex = np.exp(full - np.max(full, axis=1, keepdims=True))
+            out = ex / ex.sum(axis=1, keepdims=True)
         if not self._labelled:
             return out
         index = exog.index if isinstance(exog, pd.DataFrame) else None
@@ -129,6 +129,21 @@ class MNLogitResults(LikelihoodResultsMixin):
     def fittedvalues(self):
         """Fitted probabilities of the training rows (R's ``fitted(multinom)``)."""
         return self.predict()
+
+    def pred_table(self) -> np.ndarray:
+        """Counts of observed (rows) by predicted (columns, the most probable) category;
+        frequency weights count."""
+        pred = np.asarray(self.predict()).argmax(axis=1)
+        K = self._m + 1
+        w = self.model.inputs.weights
+        flat = self.model.inputs.codes * K + pred
+        return np.bincount(flat, weights=w, minlength=K * K).reshape(K, K).astype(float)
+
+    @property
+    def resid_misclassified(self) -> np.ndarray:
+        """1.0 where the most probable category is not the observed one, else 0.0."""
+        pred = np.asarray(self.predict()).argmax(axis=1)
+        return (pred != self.model.inputs.codes).astype(float)
 
     # ---------------------------------------------------------------- summary
     def summary(self, alpha: float = 0.05) -> str:

@@ -210,9 +210,22 @@ class OrderedModel:
         self.threshold_names = [f"{a}/{b}" for a, b in zip(self.labels[:-1], self.labels[1:])]
         self.exog_names = list(inp.exog_names) + self.threshold_names
 
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, offset: Any = None, distr: str = "probit",
+                     weights: Any = None) -> OrderedModel:
+        """statsmodels' ``OrderedModel.from_formula``: the intercept column (if the formula
+        has one) is dropped, since the thresholds take its place."""
+        return cls(None, None, offset=offset, distr=distr, weights=weights,
+                   _inputs=_without_intercept(from_formula(formula, data), required=False))
+
     @property
     def exog(self) -> np.ndarray:
         return self.inputs.X
+
+    @property
+    def endog(self) -> np.ndarray:
+        """The response as category codes 0..k_levels-1 (statsmodels')."""
+        return self.inputs.codes
 
     def transform_threshold_params(self, params: Any) -> np.ndarray:
         """Thresholds with -inf and inf at the ends (statsmodels')."""
@@ -238,6 +251,18 @@ class OrderedModel:
                        self.k_levels - 1, res.converged, res.n_iter, res.criterion,
                        "OrderedModel", self.inputs.endog_name)
         return OrderedResults(self, fit, res.params, r_style=False)
+
+
+def _without_intercept(inp: Inputs, required: bool) -> Inputs:
+    if "Intercept" not in inp.exog_names:
+        if required:
+            raise ValueError("polr's formula needs its intercept (the thresholds take its "
+                             "place): do not write '0 +' or '- 1'.")
+        return inp
+    keep = [j for j, nm in enumerate(inp.exog_names) if nm != "Intercept"]
+    return Inputs(inp.codes, inp.levels, np.ascontiguousarray(inp.X[:, keep]),
+                  [inp.exog_names[j] for j in keep], inp.weights, inp.endog_name,
+                  inp.formula_info, True)
 
 
 def polr(formula: str, data: Any, method: Method = "logistic", weights: Any = None,
@@ -267,14 +292,7 @@ def polr(formula: str, data: Any, method: Method = "logistic", weights: Any = No
     """
     if method not in DISTRIBUTIONS:
         raise ValueError(f"method must be one of {list(DISTRIBUTIONS)}, got {method!r}.")
-    inp = from_formula(formula, data, weights)
-    if "Intercept" not in inp.exog_names:
-        raise ValueError("polr's formula needs its intercept (the thresholds take its "
-                         "place): do not write '0 +' or '- 1'.")
-    keep = [j for j, nm in enumerate(inp.exog_names) if nm != "Intercept"]
-    inp = Inputs(inp.codes, inp.levels, np.ascontiguousarray(inp.X[:, keep]),
-                 [inp.exog_names[j] for j in keep], inp.weights, inp.endog_name,
-                 inp.formula_info, True)
+    inp = _without_intercept(from_formula(formula, data, weights), required=True)
     dist = DISTRIBUTIONS[method]
     res, llnull = fit_ordinal(inp, dist, None, "polr", maxiter, tol)
     zeta_names = [f"{a}|{b}" for a, b in zip(inp.levels[:-1], inp.levels[1:])]
