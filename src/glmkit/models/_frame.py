@@ -87,6 +87,8 @@ def check_weights(weights: Any, n: int) -> np.ndarray | None:
 
 def check_rank(X: np.ndarray, names: list[str], w: np.ndarray | None) -> None:
     """A ValueError when the columns of X are linearly dependent (X'WX singular)."""
+    if X.shape[1] == 0:
+        return
     G = X.T @ (X if w is None else X * w[:, None])
     d = np.sqrt(np.clip(np.diag(G), 1e-300, None))
     ev = np.linalg.eigvalsh(G / np.outer(d, d))

@@ -120,7 +120,7 @@ def fit_inputs(inp: Inputs, model_name: str, maxiter: int = 100, tol: float = 1e
         start = np.asarray(start_params, dtype=float).reshape(p, K - 1).T.ravel()
     else:
         start = np.zeros((K - 1) * p)
-        const = np.nonzero(np.all(X == 1.0, axis=0))[0] if p else []
+        const = np.nonzero(np.all(X == 1.0, axis=0))[0]
         if len(const):  # the null model's maximum: log(n_j / n_0) on the constant
             start[np.arange(K - 1) * p + const[0]] = np.log(counts[1:] / counts[0])
     res = maximize(lambda b: mnlogit_evaluate(b, X, codes, w, K), start, maxiter, tol)
