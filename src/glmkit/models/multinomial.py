@@ -60,7 +60,7 @@ def _block_sums(B: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray |
         R[hit, c[hit] - 1] += 1.0
         score += Xc.T @ (R * wc[:, None])
         WP = P * wc[:, None]
-        for j in range(m):
+        for j in range(m if p else 0):
             for k in range(j, m):
                 # X' diag(d) X with d >= 0 on the diagonal blocks and d <= 0 off it:
                 # a symmetric rank-k update of sqrt|d| X (half a GEMM's work)
