@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import glmkit
 import glmkit.api as sm
-from glmkit.exceptions import ConvergenceWarning
+from glmkit.exceptions import ConvergenceWarning, ModelWarning
 
 
 @st.composite
@@ -28,7 +28,7 @@ def problems(draw):
 
 def _check(fit):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ModelWarning)  # non-convergence, separation
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
             res = fit()
@@ -82,3 +82,32 @@ def test_non_finite_and_mismatched_inputs():
         sm.OrderedModel(np.array([0, np.nan, 2.0]), np.arange(3.0)[:, None])
     with pytest.raises(ValueError, match="offset"):
         sm.OrderedModel(np.array([0, 1, 2.0]), np.arange(3.0)[:, None], offset=[1.0])
+
+
+def test_fit_keywords():
+    d = sim()
+    X = d[["x1", "x2"]]
+    res = sm.OrderedModel(d["o"], X, distr="logit").fit(method="bfgs", gtol=1e-10, disp=0)
+    assert res.converged
+    with pytest.raises(NotImplementedError, match="cov_type"):
+        sm.MNLogit(d["y"], X).fit(cov_type="HC0")
+    with pytest.raises(TypeError, match="unexpected"):
+        sm.OrderedModel(d["o"], X).fit(maxiterr=5)
+    with pytest.raises(ValueError, match="method"):
+        sm.MNLogit(d["y"], X).fit(method="magic")
+
+
+def test_quasi_separation_is_reported_not_certified():
+    from glmkit.exceptions import PerfectSeparationWarning
+
+    y = np.array([0.0, 0, 0, 0, 2, 1])
+    x = np.array([0, 4.6875e-05, 0, 0, 4.6875e-05, 0])
+    with pytest.warns(PerfectSeparationWarning, match="separation"):
+        res = sm.MNLogit(y, np.column_stack([np.ones(6), x])).fit()
+    assert not res.converged
+    yo = np.array([0.0, 0, 1, 1, 2, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises((PerfectSeparationWarning, ConvergenceWarning)):
+            sm.OrderedModel(yo, np.arange(6.0)[:, None], distr="logit").fit()

@@ -183,3 +183,26 @@ def design_for(info: FormulaInfo, data: Any) -> np.ndarray:
     """Design rows of new data, coded as the fit (NaN rows where values are missing)."""
     X, _ = info.design_for(data)
     return X
+
+
+#: statsmodels' optimizer keywords that do not change the maximum (accepted and ignored)
+_OPTIMIZER_KEYWORDS = {"full_output", "callback", "retall", "gtol", "pgtol", "m", "factr",
+                       "epsilon", "maxfun", "warn_convergence", "skip_hessian", "ftol", "xtol",
+                       "norm", "approx_grad", "bounds", "loglike_and_score"}
+_METHODS = {"newton", "bfgs", "lbfgs", "nm", "cg", "ncg", "powell", "basinhopping",
+            "minimize"}
+
+
+def check_fit_keywords(method: str, kwargs: dict[str, Any]) -> None:
+    """statsmodels' fit keywords: optimizer settings are accepted (Newton reaches the
+    maximum whatever they say); a robust covariance or an unknown keyword is an error."""
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}.")
+    cov_type = kwargs.pop("cov_type", "nonrobust")
+    kwargs.pop("cov_kwds", None)
+    if cov_type != "nonrobust":
+        raise NotImplementedError(f"cov_type={cov_type!r} is not available for this model "
+                                  "yet; only 'nonrobust'.")
+    unknown = sorted(set(kwargs) - _OPTIMIZER_KEYWORDS)
+    if unknown:
+        raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}.")

@@ -7,6 +7,8 @@ gradient (+dllf/dparams) and the observed information (minus the Hessian), all f
 pass over the rows. The fit is converged only when the Newton step from the answer,
 delta = information^-1 score, has sqrt(delta' information delta) < ``tol`` (1e-8): no
 coefficient or contrast is more than 1e-8 of its standard error from the maximum.
+Separation is told apart: there the score and the information vanish together (see
+``SEPARATION``).
 """
 from __future__ import annotations
 
@@ -15,6 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
+
+#: the information (in the scale of the start's) losing all but this fraction of its
+#: smallest eigenvalue at the start means separation (coefficients or contrasts growing
+#: without bound), not a maximum
+SEPARATION = 1e-12
 
 Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
@@ -29,6 +36,7 @@ class NewtonResult:
     n_iter: int
     criterion: float
     message: str
+    separated: bool = False
 
 
 def newton_step(score: np.ndarray, information: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -51,6 +59,12 @@ def newton_step(score: np.ndarray, information: np.ndarray) -> tuple[np.ndarray,
     return score / d**2, False
 
 
+def _smallest_eigenvalue(info: np.ndarray, d: np.ndarray) -> float:
+    if info.shape[0] == 0:
+        return 0.0
+    return float(np.linalg.eigvalsh(info / np.outer(d, d))[0])
+
+
 def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
              tol: float = 1e-8, max_halvings: int = 40) -> NewtonResult:
     """Newton ascent from ``start``; each iteration costs one ``evaluate`` (one pass)
@@ -60,10 +74,18 @@ def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
     if not np.isfinite(llf):
         raise ValueError("the log-likelihood is not finite at the starting values.")
     crit = np.inf
+    d0 = np.sqrt(np.clip(np.diag(info), 1e-300, None))
+    floor = SEPARATION * _smallest_eigenvalue(info, d0)
     for it in range(maxiter + 1):
         step, pos_def = newton_step(score, info)
         crit = float(np.sqrt(max(float(step @ score), 0.0)))
         if pos_def and crit < tol:
+            if _smallest_eigenvalue(info, d0) < floor:
+                # the score and the information both vanish as coefficients run off to
+                # infinity: a certificate there says nothing
+                return NewtonResult(params, llf, score, info, False, it, crit,
+                                    "the information vanished along some coefficients: "
+                                    "(quasi-)separation, the maximum is at infinity", True)
             return NewtonResult(params, llf, score, info, True, it, crit, "converged")
         if it == maxiter:
             break

@@ -18,8 +18,15 @@ import numpy as np
 from scipy.linalg.blas import dsyrk
 
 from .._parallel import map_chunks, threads_for
-from ..exceptions import ConvergenceWarning
-from ._frame import Inputs, check_rank, check_weights, from_arrays, from_formula
+from ..exceptions import ConvergenceWarning, PerfectSeparationWarning
+from ._frame import (
+    Inputs,
+    check_fit_keywords,
+    check_rank,
+    check_weights,
+    from_arrays,
+    from_formula,
+)
 from ._newton import maximize
 from ._results import FitStats
 from .multinomial_results import MNLogitResults
@@ -124,7 +131,9 @@ def fit_inputs(inp: Inputs, model_name: str, maxiter: int = 100, tol: float = 1e
         if len(const):  # the null model's maximum: log(n_j / n_0) on the constant
             start[np.arange(K - 1) * p + const[0]] = np.log(counts[1:] / counts[0])
     res = maximize(lambda b: mnlogit_evaluate(b, X, codes, w, K), start, maxiter, tol)
-    if not res.converged:
+    if res.separated:
+        warnings.warn(f"{model_name}: {res.message}.", PerfectSeparationWarning, stacklevel=3)
+    elif not res.converged:
         warnings.warn(f"{model_name}: {res.message} (Newton criterion {res.criterion:.3g}); "
                       "the categories may be separated by the covariates.",
                       ConvergenceWarning, stacklevel=3)
@@ -233,6 +242,7 @@ class MNLogit:
             disp: Any = None, method: str = "newton", **kwargs: Any) -> MNLogitResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for
         statsmodels' scripts; every method gives this maximum)."""
+        check_fit_keywords(method, dict(kwargs))
         fit = fit_inputs(self.inputs, "MNLogit", maxiter, tol, start_params)
         return MNLogitResults(self, fit, r_style=False)
 

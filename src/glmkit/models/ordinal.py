@@ -17,9 +17,16 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, PerfectSeparationWarning
 from ._cdfs import DISTRIBUTIONS, LatentDistribution, interval_prob
-from ._frame import Inputs, check_rank, check_weights, from_arrays, from_formula
+from ._frame import (
+    Inputs,
+    check_fit_keywords,
+    check_rank,
+    check_weights,
+    from_arrays,
+    from_formula,
+)
 from ._newton import maximize
 from ._results import FitStats
 from .ordinal_results import OrderedResults
@@ -131,7 +138,9 @@ def fit_ordinal(inp: Inputs, dist: LatentDistribution, offset: np.ndarray | None
         start = np.asarray(start_params, dtype=float)
     res = maximize(lambda t: ordinal_evaluate(t, X, inp.codes, inp.weights, K, dist, offset),
                    start, maxiter, tol)
-    if not res.converged:
+    if res.separated:
+        warnings.warn(f"{model_name}: {res.message}.", PerfectSeparationWarning, stacklevel=3)
+    elif not res.converged:
         warnings.warn(f"{model_name}: {res.message} (Newton criterion {res.criterion:.3g}); "
                       "the response may be separated by the covariates.",
                       ConvergenceWarning, stacklevel=3)
@@ -241,6 +250,7 @@ class OrderedModel:
             method: str = "newton", disp: Any = None, **kwargs: Any) -> OrderedResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for statsmodels'
         scripts; every method gives this maximum)."""
+        check_fit_keywords(method, dict(kwargs))
         p = self.k_vars
         start = None if start_params is None else from_statsmodels(start_params, p)
         res, llnull = fit_ordinal(self.inputs, self.dist, self.offset, "OrderedModel",
