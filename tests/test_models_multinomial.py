@@ -178,3 +178,20 @@ def test_threaded_pass_equals_one_thread(monkeypatch):
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-9, atol=1e-9)
     np.testing.assert_array_equal(out[0][2], out[0][2].T)
+
+
+def test_subsample_start_reaches_the_same_maximum():
+    from glmkit.models import multinomial
+
+    rng = np.random.default_rng(11)
+    n = multinomial.SUBSAMPLE_FROM
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    eta = np.column_stack([np.zeros(n), X @ [[0.2, -0.3], [0.5, 0.1], [-0.4, 0.7]]])
+    P = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    y = (P.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1)
+    warm = sm.MNLogit(y, X).fit()
+    cold = sm.MNLogit(y, X).fit(start_params=np.zeros((3, 2)))
+    assert warm.converged and cold.converged
+    assert warm.n_iter < cold.n_iter
+    np.testing.assert_allclose(warm.params, cold.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(warm.bse, cold.bse, rtol=1e-9)
