@@ -195,3 +195,18 @@ def test_subsample_start_reaches_the_same_maximum():
     assert warm.n_iter < cold.n_iter
     np.testing.assert_allclose(warm.params, cold.params, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(warm.bse, cold.bse, rtol=1e-9)
+
+
+def test_two_categories_equal_the_binomial_glm():
+    d = sim().assign(b=lambda f: (f["y"] == "top").astype(float))
+    d["yb"] = np.where(d["b"] == 1, "top", "other")
+    mn = glmkit.multinom("yb ~ x1 + x2 + g", d)
+    gl = glmkit.glm("b ~ x1 + x2 + g", d, family=sm.families.Binomial()).fit()
+    np.testing.assert_allclose(mn.coefficients.to_numpy().ravel(), gl.params.to_numpy(),
+                               rtol=1e-8)
+    np.testing.assert_allclose(mn.standard_errors.to_numpy().ravel(), gl.bse.to_numpy(),
+                               rtol=1e-8)
+    np.testing.assert_allclose(mn.llf, gl.llf, rtol=1e-12)
+    po = glmkit.polr("yb ~ x1 + x2 + g", d)   # P(other) = F(zeta - eta): the same fit
+    np.testing.assert_allclose(po.coefficients.to_numpy(), gl.params.to_numpy()[1:], rtol=1e-8)
+    np.testing.assert_allclose(po.zeta.to_numpy(), -gl.params.to_numpy()[:1], rtol=1e-8)
