@@ -24,6 +24,7 @@ from ..formula import (
     _context,
     _drop_unused_categories,
     _parse,
+    _split_offset_columns_by_name,
     _strings_as_categories,
     as_pandas,
 )
@@ -39,6 +40,7 @@ class Inputs:
     endog_name: str
     formula_info: FormulaInfo | None = None
     pandas: bool = False         # whether the inputs were pandas (labelled outputs)
+    offset: np.ndarray | None = None   # the formula's offset() terms, summed
 
 
 def encode_response(y: Any, name: str = "y") -> tuple[np.ndarray, list]:
@@ -171,18 +173,22 @@ def from_formula(formula: str, data: Any, weights: Any = None) -> Inputs:
         if rows.shape[0] == 0:
             raise ValueError("no rows are left to fit.")
     names = [str(c) for c in mm.columns]
-    info = FormulaInfo(formula, mm.model_spec, names, names, variables)
+    design_pos, offset_pos = _split_offset_columns_by_name(names)
+    exog_names = [names[j] for j in design_pos]
+    info = FormulaInfo(formula, mm.model_spec, names, exog_names, variables)
     codes, levels = encode_response(frame[yname].iloc[rows], yname)
     if w is not None:
         w = w[keep][rows]
-    X = np.ascontiguousarray(mm.to_numpy(dtype=float))
-    return Inputs(codes, levels, X, names, w, yname, info, True)
+    values = mm.to_numpy(dtype=float)
+    X = np.ascontiguousarray(values[:, design_pos])
+    offset = values[:, offset_pos].sum(axis=1) if offset_pos else None
+    return Inputs(codes, levels, X, exog_names, w, yname, info, True, offset)
 
 
-def design_for(info: FormulaInfo, data: Any) -> np.ndarray:
-    """Design rows of new data, coded as the fit (NaN rows where values are missing)."""
-    X, _ = info.design_for(data)
-    return X
+def design_for(info: FormulaInfo, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """Design rows and offset of new data, coded as the fit (NaN rows where values are
+    missing)."""
+    return info.design_for(data)
 
 
 #: statsmodels' optimizer keywords that do not change the maximum (accepted and ignored)

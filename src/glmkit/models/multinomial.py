@@ -202,7 +202,7 @@ class MNLogit:
     def from_formula(cls, formula: str, data: Any, weights: Any = None) -> MNLogit:
         """statsmodels' ``MNLogit.from_formula``: the design of the right-hand side
         (intercept included unless dropped); results labelled as pandas inputs."""
-        return cls(None, None, weights=weights, _inputs=from_formula(formula, data))
+        return cls(None, None, weights=weights, _inputs=_no_offset(from_formula(formula, data)))
 
     @property
     def exog(self) -> np.ndarray:
@@ -274,6 +274,13 @@ class MNLogit:
         return MNLogitResults(self, fit, r_style=False)
 
 
+def _no_offset(inp: Inputs) -> Inputs:
+    if inp.offset is not None:
+        raise ValueError("offset() terms are not supported by the multinomial logit (nnet's "
+                         "multinom has none either).")
+    return inp
+
+
 def multinom(formula: str, data: Any, ref: Any = None, weights: Any = None,
              maxiter: int = 100, tol: float = 1e-8) -> MNLogitResults:
     """Multinomial logit from a formula, as R's ``nnet::multinom``.
@@ -291,6 +298,7 @@ def multinom(formula: str, data: Any, ref: Any = None, weights: Any = None,
     (p x (K-1), statsmodels' layout), ``predict(new_data, which='prob'|'linear')``.
     """
     inp = from_formula(formula, data, weights)
+    _no_offset(inp)
     if ref is not None:
         if ref not in inp.levels:
             raise ValueError(f"ref={ref!r} is not a category of the response; its "

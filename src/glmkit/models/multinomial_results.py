@@ -97,7 +97,7 @@ class MNLogitResults(LikelihoodResultsMixin):
             return self.model.exog
         info = self.model.inputs.formula_info
         if info is not None and not isinstance(exog, np.ndarray):
-            return design_for(info, exog)
+            return design_for(info, exog)[0]
         X = np.asarray(exog, dtype=float)
         X = X[None, :] if X.ndim == 1 else X
         if X.shape[1] != self._p:

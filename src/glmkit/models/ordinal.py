@@ -224,8 +224,10 @@ class OrderedModel:
                      weights: Any = None) -> OrderedModel:
         """statsmodels' ``OrderedModel.from_formula``: the intercept column (if the formula
         has one) is dropped, since the thresholds take its place."""
-        return cls(None, None, offset=offset, distr=distr, weights=weights,
-                   _inputs=_without_intercept(from_formula(formula, data), required=False))
+        inp = _without_intercept(from_formula(formula, data), required=False)
+        if inp.offset is not None:
+            offset = inp.offset if offset is None else inp.offset + np.asarray(offset, float)
+        return cls(None, None, offset=offset, distr=distr, weights=weights, _inputs=inp)
 
     @property
     def exog(self) -> np.ndarray:
@@ -272,7 +274,7 @@ def _without_intercept(inp: Inputs, required: bool) -> Inputs:
     keep = [j for j, nm in enumerate(inp.exog_names) if nm != "Intercept"]
     return Inputs(inp.codes, inp.levels, np.ascontiguousarray(inp.X[:, keep]),
                   [inp.exog_names[j] for j in keep], inp.weights, inp.endog_name,
-                  inp.formula_info, True)
+                  inp.formula_info, True, inp.offset)
 
 
 def polr(formula: str, data: Any, method: Method = "logistic", weights: Any = None,
@@ -304,11 +306,11 @@ def polr(formula: str, data: Any, method: Method = "logistic", weights: Any = No
         raise ValueError(f"method must be one of {list(DISTRIBUTIONS)}, got {method!r}.")
     inp = _without_intercept(from_formula(formula, data, weights), required=True)
     dist = DISTRIBUTIONS[method]
-    res, llnull = fit_ordinal(inp, dist, None, "polr", maxiter, tol)
+    res, llnull = fit_ordinal(inp, dist, inp.offset, "polr", maxiter, tol)
     zeta_names = [f"{a}|{b}" for a, b in zip(inp.levels[:-1], inp.levels[1:])]
     fit = FitStats(res.params, inp.exog_names + zeta_names, _inverse(res.information),
                    res.llf, llnull, _nobs(inp), len(inp.levels) - 1, res.converged,
                    res.n_iter, res.criterion, "polr", inp.endog_name)
-    model = OrderedModel(None, None, distr="logit", _inputs=inp)
+    model = OrderedModel(None, None, offset=inp.offset, distr="logit", _inputs=inp)
     model.dist, model.method = dist, method
     return OrderedResults(model, fit, res.params, r_style=True)

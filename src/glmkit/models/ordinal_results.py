@@ -85,9 +85,9 @@ class OrderedResults(LikelihoodResultsMixin):
             return self.model.exog, self.model.offset
         info = self.model.inputs.formula_info
         if info is not None and not isinstance(exog, np.ndarray):
-            X = design_for(info, exog)
+            X, off = design_for(info, exog)
             keep = [j for j, nm in enumerate(info.exog_names) if nm != "Intercept"]
-            return X[:, keep], None
+            return X[:, keep], off
         X = np.asarray(exog, dtype=float)
         X = X[None, :] if X.ndim == 1 else X
         if X.shape[1] != self._p:

@@ -68,6 +68,7 @@ hous <- lapply(c("logistic", "probit", "cloglog", "loglog", "cauchit"), function
 names(hous) <- c("logistic", "probit", "cloglog", "loglog", "cauchit")
 sim <- lapply(c("logistic", "probit"), function(m) pl(o ~ x1 + x2 + g, d, m))
 names(sim) <- c("logistic", "probit")
+simoff <- pl(o ~ x1 + g + offset(0.5 * x2), d, "logistic")
 dw <- d; dw$wcol <- d$w
 simw <- pl(o ~ x1 + x2 + g, dw, "logistic", weighted = TRUE)
 ps <- polr(o ~ x1 + x2 + g, data = d, Hess = TRUE, control = list(reltol = 1e-15, maxit = 10000))
@@ -78,7 +79,7 @@ out <- list(
                   noint = mn(m_noint), predict_full = unname(pr_full),
                   anova = list(LR = a[["LR stat."]][2], df = a[["   Df"]][2],
                                p = a[["Pr(Chi)"]][2])),
-  polr = list(housing = hous, sim = sim, sim_weighted = simw,
+  polr = list(housing = hous, sim = sim, sim_weighted = simw, sim_offset = simoff,
               predict_sim = unname(pr_polr))
 )
 write_json(out, "ref_models.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, matrix = "rowmajor")
