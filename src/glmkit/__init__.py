@@ -26,6 +26,7 @@ from .grouped import glm_by
 from .inference import lr_test
 from .formula import glm
 from .model import GLM
+from .models import MNLogit, MNLogitResults, OrderedModel, OrderedResults, multinom, polr
 from .negbin import anova_nb, glm_nb
 from .selection import add1, drop1, step
 from .tweedie import tweedie_profile
@@ -35,7 +36,9 @@ from .results import GLMResults
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile", "load", "anova", "lr_test", "families", "add_constant",
+    "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "multinom", "polr", "MNLogit", "OrderedModel",
+    "MNLogitResults", "OrderedResults", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile",
+    "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
     "DomainWarning", "ModelFileError", "ModelVersionError", "ModelWarning", "ValueWarning",
     "SpecificationWarning", "HessianInversionWarning", "__version__",

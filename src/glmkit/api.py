@@ -2,6 +2,7 @@
 from . import families
 from ._data import add_constant
 from .model import GLM
+from .models import MNLogit, OrderedModel
 from .persistence import load
 
-__all__ = ["GLM", "families", "add_constant", "load"]
+__all__ = ["GLM", "MNLogit", "OrderedModel", "families", "add_constant", "load"]

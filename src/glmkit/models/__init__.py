@@ -1,0 +1,9 @@
+"""Likelihood models beyond one response distribution (issue 15): multinomial logit and
+ordinal regression, fitted by Newton's method with the convergence certificate of the GLM
+(sqrt(delta' H delta) < 1e-8 for the Newton step delta from the answer)."""
+from .multinomial import MNLogit, multinom
+from .multinomial_results import MNLogitResults
+from .ordinal import OrderedModel, polr
+from .ordinal_results import OrderedResults
+
+__all__ = ["MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]

@@ -1,0 +1,169 @@
+"""Statistics shared by the likelihood models of this package: flat parameters, their
+covariance, Wald statistics, information criteria, LR tests and summary text.
+
+Conventions
+-----------
+- ``nobs`` is the total frequency weight (the number of rows when unweighted), so a weight
+  k equals k repeated rows everywhere, BIC included.
+- ``deviance`` is -2 llf (R's ``deviance`` of ``multinom`` and ``polr``); ``aic`` is
+  -2 llf + 2 k and ``bic`` -2 llf + log(nobs) k with k the number of parameters.
+- Tests and intervals are Wald's with the normal distribution (z), as R and statsmodels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class FitStats:
+    """What every fit of this package records (flat parameter vector)."""
+    params: np.ndarray
+    names: list[str]
+    cov: np.ndarray
+    llf: float
+    llnull: float
+    nobs: float
+    k_null: int             # parameters of the null model (intercepts / thresholds)
+    converged: bool
+    n_iter: int
+    criterion: float        # sqrt(delta' H delta) of the last Newton step
+    model_name: str
+    endog_name: str
+
+    @property
+    def bse(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
+
+    @property
+    def k_params(self) -> int:
+        return int(self.params.shape[0])
+
+    def zvalues(self) -> np.ndarray:
+        return self.params / self.bse
+
+    def pvalues(self) -> np.ndarray:
+        return 2.0 * stats.norm.sf(np.abs(self.zvalues()))
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        if not 0.0 < alpha < 1.0:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
+        q = stats.norm.ppf(1.0 - alpha / 2.0)
+        return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
+
+    def table(self, alpha: float = 0.05) -> pd.DataFrame:
+        ci = self.conf_int(alpha)
+        return pd.DataFrame({"coef": self.params, "std err": self.bse, "z": self.zvalues(),
+                             "P>|z|": self.pvalues(), f"[{alpha / 2:g}": ci[:, 0],
+                             f"{1 - alpha / 2:g}]": ci[:, 1]}, index=self.names)
+
+
+class LikelihoodResultsMixin:
+    """Scalar statistics from ``self._fit`` (a :class:`FitStats`)."""
+
+    _fit: FitStats
+
+    @property
+    def llf(self) -> float:
+        return self._fit.llf
+
+    @property
+    def llnull(self) -> float:
+        return self._fit.llnull
+
+    @property
+    def nobs(self) -> float:
+        return self._fit.nobs
+
+    @property
+    def converged(self) -> bool:
+        return self._fit.converged
+
+    @property
+    def n_iter(self) -> int:
+        return self._fit.n_iter
+
+    @property
+    def df_model(self) -> float:
+        return float(self._fit.k_params - self._fit.k_null)
+
+    @property
+    def df_resid(self) -> float:
+        return float(self._fit.nobs - self._fit.k_params)
+
+    @property
+    def deviance(self) -> float:
+        return -2.0 * self._fit.llf
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self._fit.llf + 2.0 * self._fit.k_params
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self._fit.llf + np.log(self._fit.nobs) * self._fit.k_params
+
+    @property
+    def llr(self) -> float:
+        return 2.0 * (self._fit.llf - self._fit.llnull)
+
+    @property
+    def llr_pvalue(self) -> float:
+        return float(stats.chi2.sf(self.llr, self.df_model))
+
+    @property
+    def prsquared(self) -> float:
+        return 1.0 - self._fit.llf / self._fit.llnull
+
+    def compare_lr_test(self, restricted) -> tuple[float, float, float]:
+        """LR test of ``restricted`` (a nested fit of the same rows) against this fit:
+        (statistic, p-value, df), as statsmodels' ``compare_lr_test``."""
+        if type(restricted) is not type(self):
+            raise TypeError("the LR test needs two fits of the same kind of model.")
+        if restricted.nobs != self.nobs:
+            raise ValueError(f"the fits have different numbers of observations "
+                             f"({restricted.nobs} and {self.nobs}).")
+        df = self._fit.k_params - restricted._fit.k_params
+        if df <= 0:
+            raise ValueError("the restricted model must have fewer parameters.")
+        lr = 2.0 * (self.llf - restricted.llf)
+        return float(lr), float(stats.chi2.sf(lr, df)), float(df)
+
+    def lr_test(self, restricted) -> pd.Series:
+        """The LR test as R's ``anova(small, big)``: statistic, df and p-value."""
+        lr, p, df = self.compare_lr_test(restricted)
+        return pd.Series({"LR stat.": lr, "Df": df, "Pr(Chi)": p})
+
+    def _header(self, method: str) -> str:
+        f = self._fit
+        now = datetime.now()
+        left = [("Dep. Variable:", f.endog_name), ("Model:", f.model_name),
+                ("Method:", method), ("Date:", now.strftime("%a, %d %b %Y")),
+                ("Time:", now.strftime("%H:%M:%S")), ("converged:", str(f.converged))]
+        right = [("No. Observations:", f"{f.nobs:g}"), ("Df Residuals:", f"{self.df_resid:g}"),
+                 ("Df Model:", f"{self.df_model:g}"), ("Pseudo R-squ.:", f"{self.prsquared:.4g}"),
+                 ("Log-Likelihood:", f"{f.llf:.5g}"), ("LL-Null:", f"{f.llnull:.5g}"),
+                 ("LLR p-value:", f"{self.llr_pvalue:.4g}"), ("AIC:", f"{self.aic:.5g}")]
+        lines = [f"{f.model_name + ' Regression Results':^78}", "=" * 78]
+        for i in range(max(len(left), len(right))):
+            a = left[i] if i < len(left) else ("", "")
+            b = right[i] if i < len(right) else ("", "")
+            lines.append(f"{a[0]:<16}{a[1]:>22} {b[0]:<20}{b[1]:>18}")
+        return "\n".join(lines)
+
+
+def format_table(table: pd.DataFrame, title: str = "") -> str:
+    """A coefficient table as text: the first column gives the names (or ``title``)."""
+    width = max([len(title)] + [len(str(i)) for i in table.index] + [8])
+    head = f"{title:<{width}}" + "".join(f"{c:>11}" for c in table.columns)
+    rows = [head, "-" * len(head)]
+    for name, r in table.iterrows():
+        cells = []
+        for c, v in zip(table.columns, r.to_numpy()):
+            cells.append(f"{v:>11.3f}" if c == "P>|z|" else f"{v:>11.4g}")
+        rows.append(f"{name!s:<{width}}" + "".join(cells))
+    return "\n".join(rows)

@@ -1,0 +1,164 @@
+"""Results of a multinomial logit fit (``MNLogit.fit()`` and ``multinom``).
+
+Conventions
+-----------
+- ``params``, ``bse``, ``tvalues``, ``pvalues``: (p x (K-1)). From ``MNLogit`` on arrays
+  they are arrays, on pandas inputs DataFrames with columns 0..K-2 (statsmodels');
+  from ``multinom`` DataFrames with the categories as columns.
+- ``coefficients`` and ``standard_errors``: ((K-1) x p) DataFrames, R's ``coef(fit)`` and
+  ``summary(fit)$standard.errors``.
+- ``cov_params()`` and ``conf_int()`` are ordered by equation, then coefficient.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._frame import design_for
+from ._results import FitStats, LikelihoodResultsMixin, format_table
+
+Which = Literal["prob", "linear"]
+
+
+class MNLogitResults(LikelihoodResultsMixin):
+    """Immutable results of a multinomial logit fit."""
+
+    def __init__(self, model, fit: FitStats, r_style: bool):
+        self.model = model
+        self._fit = fit
+        self._r_style = r_style
+        inp = model.inputs
+        self.levels = list(inp.levels)
+        self._p = inp.X.shape[1]
+        self._m = len(self.levels) - 1
+        self._labelled = r_style or inp.pandas
+
+    # ----------------------------------------------------------------- layout
+    def _columns(self) -> list:
+        return self.levels[1:] if self._r_style else list(range(self._m))
+
+    def _shape(self, flat: np.ndarray):
+        mat = flat.reshape(self._m, self._p).T
+        if not self._labelled:
+            return mat
+        return pd.DataFrame(mat, index=self.model.exog_names, columns=self._columns())
+
+    def _r_frame(self, flat: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(flat.reshape(self._m, self._p), index=[str(v) for v in
+                            self.levels[1:]], columns=self.model.exog_names)
+
+    def _multi_index(self) -> pd.MultiIndex:
+        return pd.MultiIndex.from_product([[str(v) for v in self.levels[1:]],
+                                           self.model.exog_names],
+                                          names=[self._fit.endog_name, None])
+
+    @property
+    def params(self):
+        return self._shape(self._fit.params)
+
+    @property
+    def bse(self):
+        return self._shape(self._fit.bse)
+
+    @property
+    def tvalues(self):
+        return self._shape(self._fit.zvalues())
+
+    @property
+    def pvalues(self):
+        return self._shape(self._fit.pvalues())
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """R's ``coef(multinom)``: one row per non-reference category."""
+        return self._r_frame(self._fit.params)
+
+    @property
+    def standard_errors(self) -> pd.DataFrame:
+        return self._r_frame(self._fit.bse)
+
+    def cov_params(self):
+        if not self._labelled:
+            return self._fit.cov.copy()
+        idx = self._multi_index()
+        return pd.DataFrame(self._fit.cov, index=idx, columns=idx)
+
+    def conf_int(self, alpha: float = 0.05):
+        ci = self._fit.conf_int(alpha)
+        if not self._labelled:
+            return ci.reshape(self._m, self._p, 2)
+        return pd.DataFrame(ci, index=self._multi_index(), columns=["lower", "upper"])
+
+    # ---------------------------------------------------------------- predict
+    def _design(self, exog: Any) -> np.ndarray:
+        if exog is None:
+            return self.model.exog
+        info = self.model.inputs.formula_info
+        if info is not None and not isinstance(exog, np.ndarray):
+            return design_for(info, exog)[0]
+        X = np.asarray(exog, dtype=float)
+        X = X[None, :] if X.ndim == 1 else X
+        if X.shape[1] != self._p:
+            raise ValueError(f"exog has {X.shape[1]} columns; the model has {self._p}.")
+        return X
+
+    def predict(self, exog: Any = None, which: Which = "prob"):
+        """Probabilities of every category (``which='prob'``, rows sum to one) or the
+        linear predictors log(P_j / P_0) of every category (``'linear'``, the reference's
+        zeros first, as statsmodels) for new data (a data frame for formula fits,
+        rows of exog otherwise); rows with missing values give NaN."""
+        if which not in ("prob", "linear"):
+            raise ValueError(f"which must be 'prob' or 'linear', got {which!r}.")
+        X = self._design(exog)
+        eta = X @ self._fit.params.reshape(self._m, self._p).T
+        full = np.column_stack([np.zeros(eta.shape[0]), eta])
+        cols = self.levels if self._r_style else list(range(self._m + 1))
+        if which == "linear":
+            out = full
+        else:
+            ex = np.exp(full - np.max(full, axis=1, keepdims=True))
+            out = ex / ex.sum(axis=1, keepdims=True)
+        if not self._labelled:
+            return out
+        index = exog.index if isinstance(exog, pd.DataFrame) else None
+        return pd.DataFrame(out, columns=cols, index=index)
+
+    @property
+    def fittedvalues(self):
+        """Fitted probabilities of the training rows (R's ``fitted(multinom)``)."""
+        return self.predict()
+
+    def pred_table(self) -> np.ndarray:
+        """Counts of observed (rows) by predicted (columns, the most probable) category;
+        frequency weights count."""
+        pred = np.asarray(self.predict()).argmax(axis=1)
+        K = self._m + 1
+        w = self.model.inputs.weights
+        flat = self.model.inputs.codes * K + pred
+        return np.bincount(flat, weights=w, minlength=K * K).reshape(K, K).astype(float)
+
+    @property
+    def resid_misclassified(self) -> np.ndarray:
+        """1.0 where the most probable category is not the observed one, else 0.0."""
+        pred = np.asarray(self.predict()).argmax(axis=1)
+        return (pred != self.model.inputs.codes).astype(float)
+
+    # ---------------------------------------------------------------- summary
+    def summary(self, alpha: float = 0.05) -> str:
+        """statsmodels' layout: a header, then one coefficient table per category."""
+        tab = self._fit.table(alpha)
+        tab.index = list(self.model.exog_names) * self._m
+        parts = [self._header("MLE (Newton)"), "=" * 78]
+        for j in range(self._m):
+            block = tab.iloc[j * self._p:(j + 1) * self._p]
+            title = f"{self._fit.endog_name}={self.levels[j + 1]}"
+            parts.append(format_table(block, title))
+        parts.append("=" * 78)
+        parts.append(f"Reference category: {self.levels[0]!r}")
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return (f"<MNLogitResults: {self._m + 1} categories, {self._p} columns, "
+                f"llf={self.llf:.6g}, converged={self.converged}>")
