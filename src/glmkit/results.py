@@ -522,6 +522,16 @@ class GLMResults:
 
         return Summary(self, yname=yname, xname=xname, title=title, alpha=alpha)
 
+    def summary2(self, yname: str | None = None, xname: list[str] | None = None,
+                 title: str | None = None, alpha: float = 0.05, float_format: str = "%.4f"):
+        """The summary with its tables as DataFrames (statsmodels' ``summary2``)."""
+        from .summary2 import Summary as Summary2
+
+        smry = Summary2()
+        smry.add_base(results=self, alpha=alpha, float_format=float_format, xname=xname,
+                      yname=yname, title=title)
+        return smry
+
     def __repr__(self):
         return (f"<GLMResults {self.family!r} nobs={self.nobs} deviance={self.deviance:.6g} "
                 f"converged={self.converged}>")
