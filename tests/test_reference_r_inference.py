@@ -302,7 +302,11 @@ def test_predict_insample(case, which):
                       np.asarray(pin["linear"]["se"]), which, pin["ci_q"])
     check(np.asarray(p.conf_int(alpha=0.05)), ci, "conf_int")
     if which == "mean":
-        sf = p.summary_frame(alpha=0.05)
+        # statsmodels' column names: mean, mean_se, ... for the default which=None;
+        # predicted, se, ci_lower, ci_upper when which is given
+        np.testing.assert_array_equal(p.summary_frame(alpha=0.05).columns,
+                                      ["predicted", "se", "ci_lower", "ci_upper"])
+        sf = res.get_prediction().summary_frame(alpha=0.05)
         for col in ["mean", "mean_se", "mean_ci_lower", "mean_ci_upper"]:
             assert col in sf.columns, col
         check(sf["mean"], exp["predicted"], "summary_frame mean")
@@ -335,7 +339,7 @@ def test_predict_newdata(case, which):
     ci = np.column_stack([exp[f"ci_{kind}_lower"], exp[f"ci_{kind}_upper"]])
     check(np.asarray(p.conf_int(alpha=0.05)), ci, f"conf_int ({kind})")
     if which == "mean":
-        sf = p.summary_frame(alpha=0.05)
+        sf = res.get_prediction(exog=exog, **kw).summary_frame(alpha=0.05)
         check(sf["mean"], exp["predicted"], "summary_frame mean")
         check(sf["mean_se"], exp["se"], "summary_frame mean_se")
         check(sf["mean_ci_lower"], ci[:, 0], "summary_frame mean_ci_lower")

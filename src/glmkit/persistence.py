@@ -711,7 +711,7 @@ class GLMResultsWithoutData:
             return pd.Series(out, index=exog.index)
         return out
 
-    def get_prediction(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+    def get_prediction(self, exog=None, exposure=None, offset=None, which: str | None = None):
         """Predictions for new rows with delta-method standard errors and intervals."""
         from .prediction import get_prediction
 

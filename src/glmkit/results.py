@@ -433,9 +433,10 @@ class GLMResults:
             return pd.Series(out, index=exog.index)
         return out
 
-    def get_prediction(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+    def get_prediction(self, exog=None, exposure=None, offset=None, which: str | None = None):
         """Predictions with delta-method standard errors and intervals (R's predict.glm
-        with se.fit); in-sample ones include the model's offset and exposure."""
+        with se.fit); in-sample ones include the model's offset and exposure. ``which``:
+        None (the mean, statsmodels' default columns), 'mean' or 'linear'."""
         from .prediction import get_prediction
 
         return get_prediction(self, exog=exog, exposure=exposure, offset=offset, which=which)
