@@ -441,12 +441,17 @@ class GLMResults:
 
         return get_prediction(self, exog=exog, exposure=exposure, offset=offset, which=which)
 
-    def get_influence(self):
-        """Hat values, Cook's distance, standardized/studentized residuals, dfbetas, dffits
-        (R's influence.measures for glm)."""
+    def get_influence(self, observed: bool = True):
+        """Influence measures: statsmodels' (hat_matrix_diag, resid_studentized,
+        cooks_distance, d_params, dfbetas; observed or expected Hessian) and R's
+        (hatvalues, rstandard, rstudent, dfbeta, dffits, cov_ratio, influence_measures)."""
         from .influence import GLMInfluence
 
-        return GLMInfluence(self)
+        return GLMInfluence(self, observed=observed)
+
+    def get_hat_matrix_diag(self, observed: bool = True):
+        """statsmodels' hat values from the observed (or expected) Hessian weights."""
+        return self.get_influence(observed=observed).hat_matrix_diag
 
     # ------------------------------------------------- summary statistics
     def info_criteria(self, convention: str = "R") -> dict:
