@@ -162,6 +162,13 @@ class GLMResults:
         """Working weights of the last iteration, with prior and frequency weights (R's)."""
         return self._rows_like(np.array(self._result.working_weights))
 
+    # statsmodels' private names, read by its tests and by some user code
+    _endog = property(lambda self: self._problem.y)
+    _freq_weights = property(lambda self: self._problem.freq_weights)
+    _var_weights = property(lambda self: self.model.var_weights)
+    _iweights = property(lambda self: self._problem.freq_weights * self.model.var_weights)
+    _n_trials = property(lambda self: self.model.n_trials)
+
     @cached_property
     def _resid_response(self) -> np.ndarray:
         return self._problem.y - self._mu
@@ -245,7 +252,7 @@ class GLMResults:
         return (spec is None and self.family.has_free_scale) or spec in ("X2", "dev")
 
     @cached_property
-    def scale(self) -> float:
+    def scale(self) -> np.float64:
         spec = self._scale_spec
         if spec is None:
             spec = "X2" if self.family.has_free_scale else 1.0
@@ -255,10 +262,10 @@ class GLMResults:
 
                 warnings.warn("no residual degrees of freedom: the scale cannot be "
                               "estimated and is NaN.", RuntimeWarning, stacklevel=2)
-                return float("nan")
+                return np.float64("nan")
             stat = self.pearson_chi2 if spec == "X2" else self.deviance
-            return float(stat / self.df_resid)
-        return float(spec)
+            return np.float64(stat / self.df_resid)
+        return np.float64(spec)
 
     def _llf_at(self, mu: np.ndarray, scale: float) -> float:
         p, m = self._problem, self.model
@@ -277,7 +284,15 @@ class GLMResults:
 
     @cached_property
     def llnull(self) -> float:
-        return self._llf_at(self._null_mu, self._ll_scale(self._null_mu))
+        """Log-likelihood of the intercept-only model (with the offset) at these results'
+        ``scale`` (statsmodels' definition, also for Gaussian identity)."""
+        return self._llf_at(self._null_mu, self.scale)
+
+    def llf_scaled(self, scale: float | None = None) -> float:
+        """Log-likelihood at ``scale``; None gives ``llf`` (statsmodels' ``llf_scaled``)."""
+        if scale is None:
+            return self.llf
+        return self._llf_at(self._mu, float(scale))
 
     @property
     def aic(self) -> float:
@@ -441,6 +456,14 @@ class GLMResults:
 
         return get_prediction(self, exog=exog, exposure=exposure, offset=offset, which=which)
 
+    def get_distribution(self, exog=None, exposure=None, offset=None, var_weights=1.0,
+                         n_trials=1.0):
+        """scipy frozen distribution of the response at the predicted means (statsmodels';
+        scale 1 for Binomial, Poisson and NegativeBinomial)."""
+        from .predictive import get_distribution
+
+        return get_distribution(self, exog, exposure, offset, var_weights, n_trials)
+
     def get_influence(self, observed: bool = True):
         """Influence measures: statsmodels' (hat_matrix_diag, resid_studentized,
         cooks_distance, d_params, dfbetas; observed or expected Hessian) and R's
@@ -454,44 +477,25 @@ class GLMResults:
         return self.get_influence(observed=observed).hat_matrix_diag
 
     # ------------------------------------------------- summary statistics
-    def info_criteria(self, convention: str = "R") -> dict:
-        """Log-likelihood, AIC, BIC and parameter count under a convention.
+    def info_criteria(self, crit: str = "R", scale: float | None = None,
+                      dk_params: float = 0):
+        """Information criteria.
 
-        'R': as R's logLik/AIC/BIC for glm (dispersion families plug in deviance / sum of
-        weights and count the dispersion as a parameter; prior weights multiply each row's
-        log density). 'statsmodels': ``llf``, ``aic``, ``bic`` of these results.
+        ``crit='aic'``, ``'bic'`` or ``'qaic'`` (with ``scale``): statsmodels'
+        ``info_criteria``, a number. ``'R'`` (default): a dict of R's logLik/AIC/BIC for glm
+        (dispersion families plug in deviance / sum of weights and count the dispersion as a
+        parameter; prior weights multiply each row's log density) and their ``df``;
+        ``'statsmodels'``: the dict of ``llf``, ``aic``, ``bic`` of these results.
         """
-        if convention == "statsmodels":
-            return {"llf": self.llf, "aic": self.aic, "bic": self.bic, "df": self.df_model + 1}
-        if convention != "R":
-            raise ValueError(f"convention must be 'R' or 'statsmodels', got {convention!r}.")
-        from .families import Gamma, InverseGaussian, Tweedie
+        from .criteria import r_info_criteria, statsmodels_criterion
 
-        p, m = self._problem, self.model
-        vw, fw = m.var_weights, p.freq_weights
-        good = p.prior_weights > 0
-        n = float(np.sum(fw[good]))
-        df = float(self.rank)
-        if isinstance(self.family, Gaussian):
-            ll = (-0.5 * n * (np.log(2 * np.pi * self.deviance / n) + 1.0)
-                  + 0.5 * float(np.sum((fw * np.log(np.where(good, vw, 1.0)))[good])))
-            df += 1
-        elif isinstance(self.family, Gamma):
-            tw = fw * vw
-            disp = self.deviance / np.sum(tw)
-            ll = float(np.sum(tw * stats.gamma.logpdf(p.y, 1.0 / disp, scale=self._mu * disp)))
-            df += 1
-        elif isinstance(self.family, InverseGaussian):
-            tw = fw * vw
-            disp = self.deviance / np.sum(tw)
-            ll = -0.5 * float(np.sum(tw) * (np.log(disp * 2 * np.pi) + 1.0)
-                              + 3.0 * np.sum(tw * np.log(p.y)))
-            df += 1
-        elif isinstance(self.family, Tweedie):
-            ll = float("nan")  # R's tweedie family has no AIC
-        else:
-            ll = self._llf_at(self._mu, 1.0)
-        return {"llf": ll, "aic": -2 * ll + 2 * df, "bic": -2 * ll + np.log(n) * df, "df": df}
+        if crit == "statsmodels":
+            return {"llf": self.llf, "aic": self.aic, "bic": self.bic, "df": self.df_model + 1}
+        if crit == "R":
+            return r_info_criteria(self)
+        if isinstance(crit, str) and crit.lower() in ("aic", "bic", "qaic"):
+            return statsmodels_criterion(self, crit.lower(), scale, dk_params)
+        raise ValueError(f"crit must be 'aic', 'bic', 'qaic', 'R' or 'statsmodels', got {crit!r}.")
 
     def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
         """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
