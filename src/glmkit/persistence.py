@@ -446,9 +446,9 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
 
 
 # ------------------------------------------------------------ results without data
-_NO_DATA = ("this model was saved with remove_data=True: its training rows are not in the "
-            "file, so per-row values ({name}) are not available. Save with "
-            "remove_data=False to keep them.")
+_NO_DATA = ("these results have no training rows (saved with remove_data=True, or "
+            "results.remove_data() was called), so per-row values ({name}) are not "
+            "available. Save with remove_data=False, or keep the data, to have them.")
 _DATA_ATTRS = frozenset({
     "fittedvalues", "mu", "linear_predictor", "weights", "resid_response", "resid_pearson",
     "resid_deviance", "resid_working", "resid_anscombe", "resid_anscombe_scaled",

@@ -524,6 +524,13 @@ class GLMResults:
 
         save_results(self, path, remove_data=remove_data)
 
+    def remove_data(self) -> None:
+        """Drop the training rows in place (statsmodels' ``remove_data``): statistics,
+        ``summary()`` and predictions on new rows keep working; per-row values raise."""
+        from .remove_data import remove_data
+
+        remove_data(self)
+
     # --------------------------------------------------------- reporting
     def summary(self, yname: str | None = None, xname: list[str] | None = None,
                 title: str | None = None, alpha: float = 0.05):
