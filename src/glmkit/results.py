@@ -464,6 +464,14 @@ class GLMResults:
 
         return get_distribution(self, exog, exposure, offset, var_weights, n_trials)
 
+    def get_margeff(self, at: str = "overall", method: str = "dydx", atexog=None,
+                    dummy: bool = False, count: bool = False):
+        """Marginal effects of the columns on the mean, with delta-method standard errors
+        (statsmodels' ``get_margeff``; see :mod:`glmkit.margins`)."""
+        from .margins import GLMMargins
+
+        return GLMMargins(self, at=at, method=method, atexog=atexog, dummy=dummy, count=count)
+
     def get_influence(self, observed: bool = True):
         """Influence measures: statsmodels' (hat_matrix_diag, resid_studentized,
         cooks_distance, d_params, dfbetas; observed or expected Hessian) and R's
