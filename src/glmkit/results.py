@@ -437,6 +437,20 @@ class GLMResults:
             return pd.DataFrame(ci, index=idx, columns=[0, 1])
         return ci
 
+    def wald_test_terms(self, skip_single: bool = False, extra_constraints=None,
+                        combine_terms=None, scalar: bool = True):
+        """Joint Wald test per formula term (per column without a formula), as statsmodels."""
+        from .hypotheses import wald_test_terms
+
+        return wald_test_terms(self, skip_single, extra_constraints, combine_terms, scalar)
+
+    def t_test_pairwise(self, term_name: str, method="hs", alpha: float = 0.05,
+                        factor_labels=None):
+        """Pairwise t tests of a factor's levels with adjusted p-values (statsmodels')."""
+        from .hypotheses import t_test_pairwise
+
+        return t_test_pairwise(self, term_name, method, alpha, factor_labels)
+
     # ------------------------------------------------------ prediction
     def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
         """Predicted mean or linear predictor; in-sample with the model's offset/exposure."""
