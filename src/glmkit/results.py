@@ -252,7 +252,8 @@ class GLMResults:
         return (spec is None and self.family.has_free_scale) or spec in ("X2", "dev")
 
     @cached_property
-    def scale(self) -> np.float64:
+    def scale(self) -> float:
+        """The dispersion, a numpy float64 as statsmodels' (``scale=1`` gives 1.0 too)."""
         spec = self._scale_spec
         if spec is None:
             spec = "X2" if self.family.has_free_scale else 1.0
