@@ -81,3 +81,12 @@ def test_get_distribution_matches_statsmodels(kind):
     a, b = ours.get_distribution(), theirs.get_distribution()
     np.testing.assert_allclose(a.mean(), b.mean(), rtol=1e-7)
     np.testing.assert_allclose(a.var(), b.var(), rtol=1e-6)
+
+
+def test_predict_var_unscaled_matches_statsmodels():
+    ours, theirs = _pair("gamma")
+    np.testing.assert_allclose(ours.predict(which="var_unscaled"),
+                               theirs.predict(which="var_unscaled"), rtol=1e-7)
+    new = ours.model.exog[:4] * 1.2
+    np.testing.assert_allclose(ours.predict(new, which="var_unscaled"),
+                               np.asarray(ours.predict(new)) ** 2, rtol=1e-12)  # Gamma: V = mu^2

@@ -454,9 +454,14 @@ class GLMResults:
 
     # ------------------------------------------------------ prediction
     def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
-        """Predicted mean or linear predictor; in-sample with the model's offset/exposure."""
-        out = self.model.predict(self._params, exog=exog, exposure=exposure, offset=offset,
-                                 which=which)
+        """Predicted mean, linear predictor ('linear') or variance function at the mean
+        ('var_unscaled', statsmodels'); in-sample with the model's offset/exposure."""
+        if which == "var_unscaled":
+            mu = self.model.predict(self._params, exog=exog, exposure=exposure, offset=offset)
+            out = self.family.variance(np.asarray(mu, dtype=float))
+        else:
+            out = self.model.predict(self._params, exog=exog, exposure=exposure,
+                                     offset=offset, which=which)
         if exog is None:
             return self._rows_like(out)
         if isinstance(exog, pd.DataFrame):
