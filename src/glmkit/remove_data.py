@@ -16,6 +16,8 @@ import dataclasses
 
 import numpy as np
 
+from .rowless import _ModelWithoutData
+
 # statistics kept (computed before the rows go); each is a cached property of GLMResults
 _KEEP = ("_params", "_normalized_cov", "_cov", "_bse", "pearson_chi2", "null_deviance",
          "scale", "llf", "llnull")
@@ -25,8 +27,6 @@ _ROW_CACHES = ("_pearson", "_resid_response", "_null_mu")
 
 def remove_data(res) -> None:
     """Compute the kept statistics of ``res``, then drop its rows (in place)."""
-    from .persistence import _ModelWithoutData
-
     for name in _KEEP:
         try:
             getattr(res, name)
