@@ -430,12 +430,19 @@ class DaskGLMResults(GLMResults):
         raise NotImplementedError("saving Dask fits is not available yet; save params, "
                                   "cov_params() and the scalars you need.")
 
-    def info_criteria(self, convention: str = "R") -> dict:
-        """As :meth:`GLMResults.info_criteria`, the sums over rows done on the cluster."""
-        if convention == "statsmodels":
+    def info_criteria(self, crit: str = "R", scale: float | None = None,
+                      dk_params: float = 0):
+        """As :meth:`GLMResults.info_criteria`, the sums over rows done on the cluster
+        ('qaic' is not available on Dask)."""
+        if isinstance(crit, str) and crit.lower() in ("aic", "bic"):
+            from .criteria import statsmodels_criterion
+
+            return statsmodels_criterion(self, crit.lower(), scale, dk_params)
+        if crit == "statsmodels":
             return {"llf": self.llf, "aic": self.aic, "bic": self.bic, "df": self.df_model + 1}
-        if convention != "R":
-            raise ValueError(f"convention must be 'R' or 'statsmodels', got {convention!r}.")
+        if crit != "R":
+            raise ValueError(f"crit must be 'aic', 'bic', 'R' or 'statsmodels' on Dask, got "
+                             f"{crit!r}.")
         n = float(self.wnobs)
         df = float(self.rank)
         fam = self.family

@@ -61,7 +61,8 @@ def wald_test_terms(res, skip_single: bool = False, extra_constraints=None,
     eye = np.eye(k)
     terms = res.model.terms or [(n, [i]) for i, n in enumerate(res.model.exog_names)]
     single_ok = res.model.terms is not None
-    constraints, combined = [], {c: [] for c in (combine_terms or [])}
+    constraints: list = []
+    combined: dict[str, list[np.ndarray]] = {c: [] for c in (combine_terms or [])}
     for name, cols in terms:
         R = eye[list(cols)]
         for c in combined:

@@ -48,8 +48,8 @@ class GLMMargins:
         ``{'method': ..., 'at': ...}``.
     """
 
-    def __init__(self, results, at: At = "overall", method: Method = "dydx", atexog=None,
-                 dummy: bool = False, count: bool = False):
+    def __init__(self, results, at: At | str = "overall", method: Method | str = "dydx",
+                 atexog=None, dummy: bool = False, count: bool = False):
         at, method = str(at).lower(), str(method).lower()
         if at not in ("overall", "mean", "median", "zero", "all"):
             raise ValueError(f"at must be 'overall', 'mean', 'median', 'zero' or 'all', got {at!r}.")

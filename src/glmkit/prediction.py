@@ -104,7 +104,7 @@ class PredictionResults:
     """
 
     def __init__(self, predicted, var_pred, linpred: LinearPredictionResults, link,
-                 which: Which | None = None):
+                 which: str | None = None):
         self.predicted = predicted
         self.var_pred = var_pred
         self.linpred = linpred
@@ -159,7 +159,7 @@ def _check_alpha(alpha) -> None:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
 
 
-def from_linear(eta, var_eta, var_resid, res, which: Which | None, index=None):
+def from_linear(eta, var_eta, var_resid, res, which: str | None, index=None):
     """Results for the mean (or eta) from the linear predictor and its variance."""
     linpred = LinearPredictionResults(eta, var_eta, var_resid, res._dist, res.df_resid, index)
     link = res.family.link
@@ -169,7 +169,7 @@ def from_linear(eta, var_eta, var_resid, res, which: Which | None, index=None):
     return PredictionResults(link.inverse(eta), deriv * deriv * var_eta, linpred, link, which)
 
 
-def get_prediction(res, exog=None, exposure=None, offset=None, which: Which | None = None):
+def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None = None):
     """Prediction results for ``res`` at ``exog`` (the model's rows when None)."""
     if which not in (None, "mean", "linear"):
         raise ValueError(f"which must be None, 'mean' or 'linear', got {which!r}.")

@@ -20,6 +20,9 @@ _NO_DATA = ("these results have no training rows (saved with remove_data=True, o
 class _ModelWithoutData:
     """The parts of a GLM that predict: family, names, formula spec. No rows."""
 
+    wnobs: float        # set by remove_data (results keep their statistics); absent after load
+    k_constant: int
+
     def __init__(self, meta: dict[str, Any], family, formula_info, terms):
         m = meta["model"]
         self.family = family
