@@ -559,6 +559,24 @@ class GLMResults:
 
         remove_data(self)
 
+    # ------------------------------------------- plots (glmkit.plotting; matplotlib)
+    def plot_added_variable(self, focus_exog, resid_type=None, use_glm_weights=True,
+                            fit_kwargs=None, ax=None):
+        """statsmodels' added-variable plot of a column; returns the Figure."""
+        from . import plotting
+        return plotting.plot_added_variable(self, focus_exog, resid_type, use_glm_weights,
+                                            fit_kwargs, ax)
+
+    def plot_partial_residuals(self, focus_exog, ax=None):
+        """Partial-residual (component plus residual) plot; returns the Figure."""
+        from . import plotting
+        return plotting.plot_partial_residuals(self, focus_exog, ax)
+
+    def plot_ceres_residuals(self, focus_exog, frac=0.66, cond_means=None, ax=None):
+        """CERES residual plot of a column; returns the Figure."""
+        from . import plotting
+        return plotting.plot_ceres_residuals(self, focus_exog, frac, cond_means, ax)
+
     # --------------------------------------------------------- reporting
     def summary(self, yname: str | None = None, xname: list[str] | None = None,
                 title: str | None = None, alpha: float = 0.05):
