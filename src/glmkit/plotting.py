@@ -30,12 +30,10 @@ def _focus(model, focus_exog) -> tuple[str, int]:
 
 def _refit(res, exog, **fit_kwargs):
     """Fit the same model (family, offset, exposure, weights) on other columns."""
-    from .model import GLM
-
     d = res.model.data
     y = d.y if d.n_trials is None else np.column_stack([d.y * d.n_trials,
                                                         (1 - d.y) * d.n_trials])
-    model = GLM(y, exog, family=res.family, offset=d.offset, exposure=d.exposure,
+    model = type(res.model)(y, exog, family=res.family, offset=d.offset, exposure=d.exposure,
                 freq_weights=d.freq_weights, var_weights=d.var_weights)
     return model.fit(**fit_kwargs)
 
