@@ -33,8 +33,9 @@ def _refit(res, exog, **fit_kwargs):
     d = res.model.data
     y = d.y if d.n_trials is None else np.column_stack([d.y * d.n_trials,
                                                         (1 - d.y) * d.n_trials])
-    model = type(res.model)(y, exog, family=res.family, offset=d.offset, exposure=d.exposure,
-                freq_weights=d.freq_weights, var_weights=d.var_weights)
+    model = type(res.model)(y, exog, family=res.family, offset=d.offset,
+                            exposure=d.exposure, freq_weights=d.freq_weights,
+                            var_weights=d.var_weights)
     return model.fit(**fit_kwargs)
 
 
