@@ -71,3 +71,12 @@ def test_summary2_names_and_t_statistic():
     s2 = res.summary2(xname=["c", "x"], yname="resp", title="T")
     assert list(s2.tables[1].index) == ["c", "x"] and "t" in s2.tables[1].columns
     assert s2.title == "T" and "resp" in s2.as_text()
+
+
+def test_summary2_of_loaded_results_without_data(res, tmp_path):
+    import glmkit
+
+    path = tmp_path / "m.glmkit"
+    res.save(path, remove_data=True)
+    back = glmkit.load(path)
+    pd.testing.assert_frame_equal(back.summary2().tables[1], res.summary2().tables[1])

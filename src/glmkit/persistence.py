@@ -669,6 +669,16 @@ class GLMResultsWithoutData:
 
         return Summary(self, yname=yname, xname=xname, title=title, alpha=alpha)
 
+    def summary2(self, yname: str | None = None, xname: list[str] | None = None,
+                 title: str | None = None, alpha: float = 0.05, float_format: str = "%.4f"):
+        """As :meth:`GLMResults.summary2`."""
+        from .summary2 import Summary as Summary2
+
+        smry = Summary2()
+        smry.add_base(results=self, alpha=alpha, float_format=float_format, xname=xname,
+                      yname=yname, title=title)
+        return smry
+
     def save(self, path, remove_data: bool = True) -> None:
         """Save again (always without data: there is none)."""
         save_results(self, path, remove_data=True)
