@@ -90,3 +90,8 @@ def test_predict_var_unscaled_matches_statsmodels():
     new = ours.model.exog[:4] * 1.2
     np.testing.assert_allclose(ours.predict(new, which="var_unscaled"),
                                np.asarray(ours.predict(new)) ** 2, rtol=1e-12)  # Gamma: V = mu^2
+
+
+def test_api_genmod_namespace():
+    """statsmodels scripts write sm.genmod.families.Poisson(): glmkit's families."""
+    assert sm.genmod.families.Poisson is sm.families.Poisson and sm.genmod.GLM is sm.GLM
