@@ -313,10 +313,17 @@ def test_bad_method(model, method):
         model.fit(method=method)
 
 
-@pytest.mark.parametrize("scale", [-1.0, 0.0, np.nan, np.inf, "bogus", "x2"])
+@pytest.mark.parametrize("scale", [-1.0, 0.0, np.nan, np.inf, "bogus", "x 2", True])
 def test_bad_scale(model, scale):
     with pytest.raises(ValueError, match="scale"):
         model.fit(scale=scale)
+
+
+def test_scale_strings_ignore_case_as_statsmodels(model):
+    # statsmodels' fit() lower-cases the scale string (string_like), so 'x2' and 'DEV' work
+    ref = model.fit(scale="X2")
+    assert model.fit(scale="x2").scale == ref.scale
+    assert model.fit(scale="DEV").scale == model.fit(scale="dev").scale
 
 
 @pytest.mark.parametrize("scale", [[1.0, 2.0], object()], ids=["list", "object"])

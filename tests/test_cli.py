@@ -205,3 +205,67 @@ def test_bad_files_are_one_line_errors(capsys, tmp_path):
     sheet.write_bytes(b"PK\x03\x04")
     code, _, err = run(capsys, "fit", sheet, "-f", "y ~ x", "--family", "poisson")
     assert code == 1 and "save it as CSV" in err
+
+
+@pytest.mark.parametrize("body", ["1,2,3\n3,4\n2,4,1\n4,1,2\n", "1,2,3\n3,4,5,6\n2,4,1\n",
+                                  '1,2,3\n"3,4,5\n2,4,1\n4,1,2\n'])
+def test_ragged_csv_rows_are_an_error_not_missing_values(capsys, tmp_path, body):
+    """A row with fewer (or more) fields than the header is a malformed file: before, pandas
+    filled a short row with NaN and the fit dropped it, exiting 0 on 2 rows."""
+    bad = tmp_path / "ragged.csv"
+    bad.write_text("y,x,z\n" + body)
+    code, _, err = run(capsys, "fit", bad, "-f", "y ~ x + z", "--family", "poisson")
+    assert code == 1 and err.count("\n") == 1
+    assert "field(s) but the header has 3" in err
+
+
+def test_empty_cells_are_still_missing_values(capsys, tmp_path):
+    ok = tmp_path / "ok.csv"
+    ok.write_text("y,x,z\n1,2,\n3,4,\n2,4,1\n4,1,2\n5,5,5\n6,2,2\n")
+    code, out, err = run(capsys, "fit", ok, "-f", "y ~ x + z", "--family", "poisson")
+    assert code == 0 and "dropped 2 row(s)" in err + out
+
+
+def test_negbin_family_estimates_theta_as_mass(capsys, tmp_path):
+    """--family negbin is glmkit.glm_nb (MASS::glm.nb; tests/reference/negbin)."""
+    ref = json.loads((Path(__file__).parent / "reference" / "negbin" /
+                      "ref_glm_nb.json").read_text())["quine_small"]
+    data = Path(__file__).parent / "reference" / "negbin" / "data_quine.csv"
+    code, out, err = run(capsys, "fit", data, "-f", "Days ~ Sex + Eth", "--family", "negbin",
+                         "--format", "json")
+    assert code == 0, err
+    got = json.loads(out)
+    np.testing.assert_allclose([p["coef"] for p in got["params"]], ref["coefficients"],
+                               rtol=1e-7)
+    code, out, err = run(capsys, "fit", data, "-f", "Days ~ Sex + Eth", "--family", "negbin")
+    assert code == 0 and f"theta (negative binomial): {ref['theta']:.6g}" in out
+
+
+def test_cov_type_and_cluster_options(capsys):
+    res = glmkit.glm(FORMULA, pd.read_csv(DATA), family=sm.families.Poisson()).fit(cov_type="HC1")
+    got = _fit_json(capsys, "--cov-type", "HC1")
+    np.testing.assert_allclose([p["std_err"] for p in got["params"]], res.bse, rtol=1e-12)
+    frame = pd.read_csv(DATA)
+    res = glmkit.glm(FORMULA, frame, family=sm.families.Poisson()).fit(
+        cov_type="cluster", cov_kwds={"groups": frame["region"].to_numpy()})
+    got = _fit_json(capsys, "--cluster", "region")
+    assert got["cov_type"] == "cluster"
+    np.testing.assert_allclose([p["std_err"] for p in got["params"]], res.bse, rtol=1e-12)
+
+
+def test_dash_o_is_the_output_file_in_every_command(capsys, tmp_path):
+    html_file, json_file = tmp_path / "r.html", tmp_path / "r.json"
+    code, out, _ = run(capsys, "fit", DATA, "-f", FORMULA, "--family", "poisson", "-o", html_file)
+    assert code == 0 and out == "" and html_file.read_text().startswith("<!DOCTYPE html>")
+    code, out, _ = run(capsys, "fit", DATA, "-f", FORMULA, "--family", "poisson", "-o", json_file)
+    assert json.loads(json_file.read_text())["family"] == "Poisson"
+    # the old spelling of fit's format still works
+    assert _fit_json(capsys)["family"] == "Poisson"
+
+
+def test_plot_option_writes_the_diagnostic_figure(capsys, tmp_path):
+    pytest.importorskip("matplotlib", reason="the plot extra (matplotlib) is not installed")
+    png = tmp_path / "diag.png"
+    code, _, err = run(capsys, "fit", DATA, "-f", FORMULA, "--family", "poisson", "--plot", png)
+    assert code == 0, err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -289,3 +289,11 @@ def test_power_zero_is_refused():
 def test_negative_binomial_link_needs_positive_alpha():
     with pytest.raises(ValueError, match="alpha"):
         L.NegativeBinomial(alpha=0.0)
+
+
+def test_identity_reads_as_power_one_as_in_statsmodels():
+    """statsmodels' Identity is Power(1); its power is read-only here (Power(p) for others)."""
+    link = L.Identity()
+    assert link.power == 1.0
+    with pytest.raises(AttributeError):
+        link.power = 2.0

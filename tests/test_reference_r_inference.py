@@ -266,6 +266,23 @@ def test_cluster_two_way(case):
     check(res.bse, np.sqrt(np.diag(exp)), "two-way cluster bse")
 
 
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("cols", [("g1",), ("g1", "g2")], ids=["one_way", "two_way"])
+def test_cluster_use_correction_is_vcovcl_hc1(case, cols):
+    """statsmodels' cov_kwds use_correction=True (its default) vs vcovCL(type = "HC1"):
+    G/(G-1) per clustering dimension times (n-1)/(n-k).
+
+    Expected values: tests/reference/inference/make_reference.R (robust.cluster_g1_HC1,
+    robust.cluster_g1_g2_HC1).
+    """
+    ref = load_ref(case)
+    key = "cluster_" + "_".join(cols) + "_HC1"
+    res = make_model(case).fit(cov_type="cluster", cov_kwds={
+        "groups": groups(case, *cols), "use_correction": True})
+    exp = np.asarray(ref["robust"][key], dtype=float)
+    check(res.cov_params(), exp, f"{key} cov_params")
+
+
 # ---------------------------------------------------------------------------
 # 2. predictions
 # ---------------------------------------------------------------------------

@@ -11,22 +11,29 @@ from .exceptions import (
     AliasedColumnsWarning,
     ConvergenceWarning,
     DomainWarning,
+    HessianInversionWarning,
     MissingDataError,
     ModelFileError,
     ModelVersionError,
+    ModelWarning,
     PerfectSeparationWarning,
+    SpecificationWarning,
+    ValueWarning,
 )
 from .anova import anova
 from .inference import lr_test
 from .formula import glm
 from .model import GLM
+from .negbin import anova_nb, glm_nb
+from .selection import add1, drop1, step
 from .persistence import load
 from .results import GLMResults
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "load", "anova", "lr_test", "families", "add_constant",
+    "GLM", "GLMResults", "glm", "glm_nb", "anova_nb", "drop1", "add1", "step", "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",
-    "DomainWarning", "ModelFileError", "ModelVersionError", "__version__",
+    "DomainWarning", "ModelFileError", "ModelVersionError", "ModelWarning", "ValueWarning",
+    "SpecificationWarning", "HessianInversionWarning", "__version__",
 ]

@@ -17,7 +17,7 @@ from scipy import sparse
 from .design import DesignMatrix, as_design
 from .design.dense import constant_columns as constant_columns_of
 from .exceptions import MissingDataError
-from .families import Binomial, Family, links
+from .families import Binomial, Family, Gaussian, InverseGaussian, Tweedie, links
 
 Missing = Literal["none", "drop", "raise"]
 
@@ -169,7 +169,11 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
     }
     # --- missing values -------------------------------------------------------
     nan_by_input = {"endog": np.isnan(y).any(axis=1) if two_col else np.isnan(y)}
-    x_finite = isinstance(X, np.ndarray) and _all_finite(X)   # one pass, no n x k temporary
+    # one pass, no n x k temporary: column sums of squares are finite only when every
+    # value is (NaN and inf propagate, unless a sum overflows); they also show columns of
+    # extreme magnitude (_check_column_scales)
+    css = _column_squares(X) if isinstance(X, np.ndarray) else None
+    x_finite = css is not None and (bool(np.isfinite(css).all()) or bool(np.isfinite(X).all()))
     if isinstance(X, np.ndarray) and not x_finite:
         nan_by_input["exog"] = np.isnan(X).any(axis=1)
     nan_by_input.update({k2: np.isnan(v) for k2, v in vectors.items() if v is not None})
@@ -192,6 +196,7 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         keep = ~nan_rows
         n_dropped = int(nan_rows.sum())
         y, X = y[keep], X[keep]
+        css = None
         vectors = {k2: (None if v is None else v[keep]) for k2, v in vectors.items()}
         if keep_index is not None:
             keep_index = keep_index[keep]
@@ -234,7 +239,8 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         n_trials = succ + fail
         y = np.divide(succ, n_trials, out=np.zeros(n), where=n_trials > 0)
     family.check_endog(y)
-    if isinstance(family, Binomial):
+    _check_response_scale(y, family)
+    if isinstance(family, Binomial) and family.name == "Binomial":   # not QuasiBinomial
         m = n_trials if n_trials is not None else vectors["var_weights"]
         if m is not None and not np.allclose(m * y, np.round(m * y), rtol=0, atol=1e-7):
             warnings.warn("non-integer number of successes in a binomial GLM (trials times "
@@ -256,6 +262,8 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         exog_names = ["const" if const[j] else f"x{j + 1}" for j in range(X.shape[1])]
     if len(set(exog_names)) != len(exog_names):
         raise ValueError(f"exog column names must be unique, got {exog_names}.")
+    if isinstance(X, np.ndarray):
+        _check_column_scales(X, exog_names, _column_squares(X) if css is None else css)
     return ModelData(
         y=_copy_ro(y), X=_readonly(X) if isinstance(X, np.ndarray) else X,
         offset=_own(vectors["offset"]), exposure=_own(exposure_arr),
@@ -264,6 +272,48 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         row_labels=keep_index, is_pandas=is_pandas, n_dropped=n_dropped,
         constant_columns=constant_columns,
     )
+
+
+#: Magnitudes whose squares (the deviance's and X'WX's terms) stay normal doubles, with
+#: room for sums over many rows and for weights.
+_SMALLEST, _LARGEST = 1e-140, 1e140
+
+
+def _check_response_scale(y: np.ndarray, family: Family) -> None:
+    """Families whose deviance scales with a power of y (Gaussian: y^2, inverse Gaussian:
+    1/y, Tweedie: y^(2-p)) cannot represent it for responses of extreme magnitude: a
+    silent zero or infinity, and with it zero slopes or NaN. Say so and how to fix it."""
+    if not isinstance(family, (Gaussian, InverseGaussian, Tweedie)):
+        return
+    top = float(np.max(np.abs(y), initial=0.0))
+    if top > _LARGEST or 0 < top < _SMALLEST:
+        raise ValueError(
+            f"the response's magnitude (largest |y| = {top:.3g}) is outside what the "
+            f"{family.name} deviance can hold in double precision ({_SMALLEST:g} to "
+            f"{_LARGEST:g}); rescale it (e.g. y / {top:.3g}) and scale the results back "
+            "(with the identity link the coefficients scale by the same factor).")
+
+
+def _column_squares(X: np.ndarray) -> np.ndarray:
+    """Sum of squares of each column (one pass, no n x k temporary)."""
+    with np.errstate(all="ignore"):
+        return np.einsum("ij,ij->j", X, X, dtype=float)
+
+
+def _check_column_scales(X: np.ndarray, names: list[str], css: np.ndarray) -> None:
+    """Columns whose squares over- or underflow make X'WX meaningless: a column of 1e300
+    (or 1e-300) would be declared aliased. ``css``: the columns' sums of squares; the rare
+    suspects are then looked at directly."""
+    if css.min() >= _SMALLEST ** 2 * 1e10 and css.max() <= _LARGEST:   # NaN: look closer
+        return
+    suspect = np.flatnonzero(~(css <= _LARGEST) | (css < _SMALLEST ** 2 * 1e10))
+    for j in suspect:
+        top = float(np.max(np.abs(X[:, j])))
+        if top > _LARGEST or 0 < top < _SMALLEST:
+            raise ValueError(
+                f"column {names[j]!r} has values of magnitude {top:.3g}, outside what X'WX "
+                f"can hold in double precision ({_SMALLEST:g} to {_LARGEST:g}); rescale it "
+                f"(e.g. divide it by {top:.3g}): its coefficient scales by the same factor.")
 
 
 def _check_design_finite(X: DesignMatrix) -> None:

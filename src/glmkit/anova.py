@@ -37,9 +37,9 @@ def _working_state(problem: GLMProblem, eta, mu, w):
     return r, w
 
 
-def _subfit(res, cols: list[int]):
+def _subfit(model, cols: list[int]):
     """Fit the model on a subset of columns; returns (deviance, df_resid, r, w)."""
-    p = res.model.problem
+    p = model.problem
     X = p.X.to_dense()
     if cols:
         sub = GLMProblem(X=DenseDesign(np.ascontiguousarray(X[:, cols])), y=p.y,
@@ -48,13 +48,13 @@ def _subfit(res, cols: list[int]):
         fit = irls(sub, None, SolverOptions(maxiter=100, tol=1e-10))
         rank = int((~fit.aliased).sum())
         r, w = _working_state(p, fit.eta, fit.mu, np.asarray(fit.working_weights))
-        return fit.deviance, res.wnobs - rank, r, w
+        return fit.deviance, model.wnobs - rank, r, w
     eta = p.offset.copy()
     mu = p.family.link.inverse(eta)
     link, fam = p.family.link, p.family
     w = p.total_weights * link.inverse_deriv(eta) ** 2 / fam.variance(mu)
     r, w = _working_state(p, eta, mu, w)
-    return p.deviance(mu), res.wnobs, r, w
+    return p.deviance(mu), model.wnobs, r, w
 
 
 def _rao(X: np.ndarray, r: np.ndarray, w: np.ndarray, intercept: bool) -> float:
@@ -129,14 +129,14 @@ def _anova_sequential(res, test) -> pd.DataFrame:
     score: list[float] = []
     cols = list(const)
     if test == "Rao":
-        _, _, r, w = _subfit(res, cols)
+        _, _, r, w = _subfit(res.model, cols)
     for i, (_, tcols) in enumerate(terms):
         cols = cols + tcols
         if test == "Rao":
             # score of the model without term i against the model with it (R's Rao)
             score.append(_rao(X[:, cols], r, w, intercept))
         if i < len(terms) - 1:
-            dev, df, r, w = _subfit(res, cols)
+            dev, df, r, w = _subfit(res.model, cols)
             resdev.append(dev)
             resdf.append(df)
     if terms:

@@ -4,9 +4,15 @@
 
     glmkit fit DATA --formula "y ~ C(region) + np.log(age)" --family poisson \\
         [--link log] [--offset COL | --exposure COL] [--weights COL] \\
-        [--output text|json|html] [--save MODEL]
-    glmkit predict MODEL DATA [--se] [--output PATH]
+        [--cov-type HC0 | --cluster COL] [--format text|json|html] [-o FILE] \\
+        [--plot FILE] [--save MODEL]
+    glmkit predict MODEL DATA [--se] [-o FILE]
     glmkit demo
+
+``-o``/``--output`` names the file a command writes (stdout without it), in every command;
+``--format`` says what ``fit`` writes (from the file's extension when not given). The
+family ``negbin`` estimates theta by maximum likelihood (MASS's glm.nb);
+``negative_binomial`` takes a fixed ``--alpha``.
 
 Errors are one line on stderr (``glmkit: error: ...``) and exit code 1 (2 for a wrong
 command line); warnings are one line each (``glmkit: warning: ...``). Set
@@ -34,6 +40,7 @@ its memory does not grow with the file.
 from __future__ import annotations
 
 import argparse
+import csv
 import bz2
 import gzip
 import json
@@ -50,10 +57,13 @@ import numpy as np
 import pandas as pd
 
 FAMILIES = ("gaussian", "binomial", "poisson", "gamma", "inverse_gaussian",
-            "negative_binomial", "tweedie")
+            "negative_binomial", "negbin", "tweedie", "quasipoisson", "quasibinomial")
+_FORMATS = ("text", "json", "html")
+_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 _FAMILY_ALIASES = {"normal": "gaussian", "inverse.gaussian": "inverse_gaussian",
                    "inversegaussian": "inverse_gaussian", "negativebinomial": "negative_binomial",
-                   "nb": "negative_binomial", "negbin": "negative_binomial"}
+                   "nb": "negative_binomial", "quasi_poisson": "quasipoisson",
+                   "quasi_binomial": "quasibinomial"}
 LINKS = {"identity": "Identity", "log": "Log", "logit": "Logit", "probit": "Probit",
          "cloglog": "CLogLog", "loglog": "LogLog", "cauchit": "Cauchy", "logc": "LogC",
          "sqrt": "Sqrt", "inverse": "InversePower", "1/mu^2": "InverseSquared",
@@ -120,6 +130,26 @@ def csv_options(path: str) -> dict[str, Any]:
     return {"sep": best, "decimal": "," if decimal_comma else "."}
 
 
+def _check_row_lengths(path: str, opts: dict[str, Any]) -> None:
+    """Every row has as many fields as the header. pandas fills a short row with missing
+    values, and the fit would silently drop it (a ragged file once fitted 2 of its rows);
+    an empty cell is written as an empty field, not as a missing one. One streaming pass
+    with the csv module, quoted fields included; blank lines are skipped as pandas does."""
+    opener: Any = next((f for ext, f in _OPENERS.items() if path.lower().endswith(ext)), open)
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        rows = csv.reader(fh, delimiter=opts["sep"])
+        header = next(rows, None)
+        if header is None:
+            return
+        width = len(header)
+        for line, row in enumerate(rows, start=2):
+            if row and len(row) != width and any(f.strip() for f in row):
+                raise CLIError(f"{path}: row {line} has {len(row)} field(s) but the header "
+                               f"has {width}; the file is malformed (a missing or extra "
+                               f"'{opts['sep']}', or an unclosed quote). Empty cells are "
+                               "missing values; fields themselves must not be left out.")
+
+
 def _check_columns(needed: list[str], available: list[str], path: str) -> None:
     lacking = [c for c in needed if c not in available]
     if lacking:
@@ -182,6 +212,7 @@ def read_data(path: str, columns: list[str]) -> pd.DataFrame:
         return frame.assign(**{c: frame[c].cat.reorder_categories(
             sorted(frame[c].cat.categories)) for c in text})
     opts = csv_options(path)
+    _check_row_lengths(path, opts)
     text = _csv_text_columns(path, columns, opts)
     frame = pd.read_csv(path, usecols=columns, dtype={c: "category" for c in text}, **opts)
     _check_numeric(frame, [c for c in columns if c not in text], path)
@@ -213,6 +244,7 @@ def iter_data(path: str, columns: list[str], chunksize: int) -> Iterator[pd.Data
             yield batch.to_pandas()
         return
     opts = csv_options(path)
+    _check_row_lengths(path, opts)
     _csv_text_columns(path, columns, opts)
     with pd.read_csv(path, usecols=columns, chunksize=chunksize, **opts) as reader:
         yield from reader
@@ -234,9 +266,12 @@ def make_family(name: str, link: str | None = None, alpha: float | None = None,
             raise CLIError(f"unknown link {link!r}; choose one of {', '.join(LINKS)}.")
         link_obj = getattr(families.links, LINKS[lk])()
     if alpha is not None and key != "negative_binomial":
-        raise CLIError("--alpha is only used with --family negative_binomial.")
+        raise CLIError("--alpha is only used with --family negative_binomial (negbin "
+                       "estimates it).")
     if var_power is not None and key != "tweedie":
         raise CLIError("--var-power is only used with --family tweedie.")
+    if key == "negbin":   # theta estimated: the model is built on Poisson, see fit_file
+        return families.Poisson(link_obj, check_link=False)
     if key == "negative_binomial":
         return families.NegativeBinomial(link_obj, alpha=1.0 if alpha is None else alpha)
     if key == "tweedie":
@@ -245,7 +280,8 @@ def make_family(name: str, link: str | None = None, alpha: float | None = None,
         return families.Tweedie(link_obj, var_power=var_power)
     cls = {"gaussian": families.Gaussian, "binomial": families.Binomial,
            "poisson": families.Poisson, "gamma": families.Gamma,
-           "inverse_gaussian": families.InverseGaussian}[key]
+           "inverse_gaussian": families.InverseGaussian, "quasipoisson": families.QuasiPoisson,
+           "quasibinomial": families.QuasiBinomial}[key]
     return cls(link_obj)
 
 
@@ -263,7 +299,7 @@ def _fit_columns(args: argparse.Namespace) -> list[str]:
 
     available = _header(args.data) if uses_dot(args.formula) else None
     cols = formula_columns(args.formula, available)
-    for extra in (args.offset, args.exposure, args.weights, args.freq_weights):
+    for extra in (args.offset, args.exposure, args.weights, args.freq_weights, args.cluster):
         if extra is not None and extra not in cols:
             cols.append(extra)
     return cols
@@ -284,8 +320,25 @@ def fit_file(args: argparse.Namespace):
                                    freq_weights=args.freq_weights, missing=args.missing)
     except ValueError as exc:
         raise CLIError(str(exc).replace("pass missing='drop'", "use --missing drop")) from None
+    groups = None if args.cluster is None else data[args.cluster].to_numpy()
+    if groups is not None and model.n_dropped:
+        raise CLIError("--cluster with rows dropped for missing values: drop them from the "
+                       "file first, or use --missing none.")
     del data  # the model holds the design; the raw columns can go before the fit
-    return model.fit()
+    cov = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if groups is not None \
+        else {"cov_type": args.cov_type}
+    if _family_key(args.family) == "negbin":
+        from .families import links
+        from .negbin import fit_negbin
+
+        link = model.family.link if args.link is not None else links.Log()
+        return fit_negbin(model, link, **cov)
+    return model.fit(**cov)
+
+
+def _family_key(name: str) -> str:
+    key = name.lower().replace("-", "_")
+    return _FAMILY_ALIASES.get(key, key)
 
 
 def _num(x: Any) -> Any:
@@ -318,25 +371,57 @@ def results_json(res, formula: str | None = None) -> dict[str, Any]:
     }
 
 
-def _html_page(res, title: str) -> str:
-    import html
+def _save_plot(res, path: str) -> None:
+    """R's four diagnostic panels to an image file (format from its extension)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise CLIError("--plot needs matplotlib: pip install 'glmkit[plot]'") from None
+    matplotlib.use("Agg")
+    from .plotting import plot_diagnostics
 
-    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title></head><body>\n"
-            f"<p>{html.escape(title)}</p>\n{res.summary().as_html()}\n</body></html>\n")
+    fig = plot_diagnostics(res)
+    fig.savefig(path, dpi=110)
+    print(f"glmkit: wrote the diagnostic plots to {path}", file=sys.stderr)
+
+
+def _output_format(args: argparse.Namespace) -> tuple[str, str | None]:
+    """(format, file or None): ``--format``, else the extension of ``-o FILE``, else text.
+    ``-o text|json|html`` (the old meaning of ``--output`` for fit) is read as a format."""
+    path, fmt = args.output, args.format
+    if path in _FORMATS and fmt is None:
+        return path, None
+    if fmt is None and path is not None:
+        ext = os.path.splitext(path)[1].lower()
+        fmt = {".json": "json", ".html": "html", ".htm": "html"}.get(ext, "text")
+    return fmt or "text", path
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
+    fmt, path = _output_format(args)
     res = fit_file(args)
     n_dropped = int(getattr(res.model, "n_dropped", 0) or 0)
-    if args.output == "json":
-        print(json.dumps(results_json(res, args.formula), indent=2))
-    elif args.output == "html":
-        print(_html_page(res, f"{args.formula}  ({os.path.basename(args.data)})"), end="")
+    if fmt == "json":
+        text = json.dumps(results_json(res, args.formula), indent=2) + "\n"
+    elif fmt == "html":
+        from .report import to_html
+
+        text = to_html(res, title=f"{args.formula}  ({os.path.basename(args.data)})")
     else:
-        print(res.summary())
+        text = str(res.summary()) + "\n"
+        theta = getattr(res, "theta", None)
+        if theta is not None:
+            text += f"theta (negative binomial): {theta:.6g}, SE {res.theta_se:.4g}\n"
         if n_dropped:
-            print(f"({n_dropped} row(s) with missing values dropped)")
+            text += f"({n_dropped} row(s) with missing values dropped)\n"
+    if path is None:
+        print(text, end="")
+    else:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"glmkit: wrote {path}", file=sys.stderr)
+    if args.plot:
+        _save_plot(res, args.plot)
     if args.save:
         res.save(args.save, remove_data=not args.save_data)
         print(f"glmkit: saved the model to {args.save}", file=sys.stderr)
@@ -410,7 +495,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         ns = argparse.Namespace(data=str(path), formula=DEMO_FORMULA, family="gamma",
                                 link=None, alpha=None, var_power=None, offset=None,
                                 exposure=None, weights=None, freq_weights=None,
-                                missing="drop", output="text", save=None, save_data=False)
+                                missing="drop", output=None, format="text", save=None,
+                                save_data=False, cov_type="nonrobust", cluster=None, plot=None)
         code = _cmd_fit(ns)
         print(f"\nThe same from the shell:\n  glmkit fit {path} --family gamma "
               f"--formula \"{DEMO_FORMULA}\"")
@@ -421,8 +507,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 _FIT_EPILOG = """examples:
   glmkit fit claims.csv -f "n ~ C(region, Treatment('north')) * age" --family poisson \\
       --exposure years --save claims.glmkit
-  glmkit fit trials.csv -f "cbind(success, fail) ~ dose + C(lab)" --family binomial -o json
-  glmkit fit data.parquet -f "y ~ np.log(x) + I(x**2)" --family gamma --link log
+  glmkit fit trials.csv -f "cbind(success, fail) ~ dose + C(lab)" --family binomial \
+      --format json
+  glmkit fit data.parquet -f "y ~ np.log(x) + I(x**2)" --family gamma --link log \
+      -o report.html --plot diagnostics.png
+  glmkit fit counts.csv -f "y ~ x + C(g)" --family negbin --cluster site
 
 formulas: R's syntax via formulaic: C(g) or factor(g) for categorical variables,
   a:b and a*b interactions, offset(...), cbind(s, f) responses, '.' for all other
@@ -463,8 +552,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--missing", choices=("drop", "none", "raise"), default="drop",
                    help="rows with missing values: drop them and say how many (default, "
                         "as R), or stop with an error")
-    p.add_argument("--output", "-o", choices=("text", "json", "html"), default="text",
-                   help="summary format on stdout (default text)")
+    p.add_argument("--cov-type", choices=_COV_TYPES, default="nonrobust",
+                   help="covariance of the coefficients (R's sandwich: HC0-HC3)")
+    p.add_argument("--cluster", metavar="COL", help="cluster-robust covariance by the "
+                   "groups in this column (sandwich::vcovCL)")
+    p.add_argument("--format", choices=_FORMATS, help="what to write: text summary "
+                   "(default), json, or a self-contained html report")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout "
+                   "(the format from its extension unless --format is given)")
+    p.add_argument("--plot", metavar="FILE", help="save R's four diagnostic plots to FILE "
+                   "(.png, .pdf, .svg; needs matplotlib)")
     p.add_argument("--save", metavar="MODEL", help="save the fitted model to this file "
                    "(for glmkit predict, or glmkit.load in Python)")
     p.add_argument("--save-data", action="store_true",

@@ -375,7 +375,11 @@ class DaskGLMResults(GLMResults):
         """New results with another covariance (as :meth:`GLMResults.get_robustcov_results`)."""
         from .inference import check_robust_options
 
-        check_robust_options(cov_type, kwds)
+        cov_type, kwds = check_robust_options(cov_type, kwds)
+        if cov_type not in ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster") \
+                or set(kwds) - {"groups"}:
+            raise NotImplementedError("Dask results take cov_type 'nonrobust', 'HC0'-'HC3' "
+                                      "or 'cluster' (groups only).")
         if cov_type == "cluster":
             self.model._check_groups_shape(kwds["groups"])
         return DaskGLMResults(self.model, self._result, scale=self._scale_spec,

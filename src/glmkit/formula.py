@@ -837,6 +837,11 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
                                      available=available)
     model.terms = terms
     model.n_dropped = n_dropped
+    #: the data and arguments the formula was evaluated with (references, no copies), so
+    #: that a model with other terms can be built the same way (R's update(); add1, step)
+    model.formula_call = {"data": data, "offset": offset, "exposure": exposure,
+                          "freq_weights": freq_weights, "var_weights": var_weights,
+                          "missing": missing, "context": context}
     if n_dropped:
         warnings.warn(f"missing='drop' dropped {n_dropped} row(s) with missing values.",
                       UserWarning, stacklevel=stacklevel)

@@ -12,6 +12,15 @@ dimension is adjusted by G / (G - 1), two-way combines dimensions by inclusion-e
 and no further small-sample factor is applied (vcovCL's default type for glm objects is
 HC0; HC1's (n - 1) / (n - k) is its default for lm only). Frequency weights count as
 repeated rows.
+
+HAC ('hac', rows in time order): the meat sums the scores' autocovariances up to
+``maxlags`` with Bartlett weights 1 - l / (maxlags + 1), sandwich::NeweyWest(fit, lag,
+prewhite = FALSE, adjust = FALSE); ``use_correction=True`` is adjust = TRUE, n / (n - k).
+
+statsmodels' ``cov_kwds={'use_correction': ...}`` for 'cluster' maps onto vcovCL's options:
+True (statsmodels' default) is G / (G - 1) (n - 1) / (n - k), vcovCL(type="HC1");
+False is no adjustment, vcovCL(type="HC0", cadjust=FALSE). Without it, glmkit's default
+above, vcovCL(type="HC0").
 """
 from __future__ import annotations
 
@@ -24,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]
-COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+CovType = Literal["nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster", "hac"]
+COV_TYPES = ("nonrobust", "eim", "oim", "HC0", "HC1", "HC2", "HC3", "cluster", "hac")
 
 
 # --------------------------------------------------------------- robust covariance
@@ -54,18 +63,26 @@ def hat_values(res) -> np.ndarray:
     return h
 
 
-def _cluster_meat(U: np.ndarray, groups: np.ndarray, fw: np.ndarray) -> np.ndarray:
-    """sum over clusters of (sum of fw * U in the cluster)(...)' with the G/(G-1) adjustment."""
+def _cluster_meat(U: np.ndarray, groups: np.ndarray, fw: np.ndarray,
+                  cadjust: bool = True) -> np.ndarray:
+    """sum over clusters of (sum of fw * U in the cluster)(...)', times G/(G-1) when
+    ``cadjust``."""
     _, codes = np.unique(groups, return_inverse=True)
     G = int(codes.max()) + 1
     sums = np.zeros((G, U.shape[1]))
     np.add.at(sums, codes, U * fw[:, None])
-    adj = G / (G - 1.0) if G > 1 else 1.0
+    adj = G / (G - 1.0) if (G > 1 and cadjust) else 1.0
     return adj * sums.T @ sums
 
 
-def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
-    """Sandwich covariance over the kept (non-aliased) columns."""
+def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = None,
+               maxlags: int | None = None, kernel: str = "bartlett") -> np.ndarray:
+    """Sandwich covariance over the kept (non-aliased) columns.
+
+    ``use_correction``: for 'cluster', None is glmkit's vcovCL default, True statsmodels'
+    G/(G-1) (n-1)/(n-k), False no small-sample factor; for 'hac', True multiplies by
+    n / (n - k). ``maxlags`` and ``kernel`` are those of 'hac'.
+    """
     p = res.model.problem
     keep = res._keep
     X = p.X.to_dense()[:, keep]
@@ -74,7 +91,14 @@ def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
     fw = p.freq_weights
     n = float(np.sum(fw))
     k = int(keep.sum())
-    if cov_type == "cluster":
+    if cov_type == "hac":
+        if np.any(fw != 1):
+            raise ValueError("cov_type='hac' treats rows as consecutive time points; it is "
+                             "not defined with freq_weights.")
+        meat = hac_meat(X * u[:, None], int(maxlags or 0), kernel)
+        if use_correction:
+            meat *= n / (n - k)
+    elif cov_type == "cluster":
         g = _check_groups(groups, X.shape[0])
         U = X * u[:, None]
         meat = np.zeros((k, k))
@@ -83,7 +107,9 @@ def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
             sign = (-1.0) ** (size + 1)
             for combo in combinations(dims, size):
                 key = _combine_groups(g[:, list(combo)])
-                meat += sign * _cluster_meat(U, key, fw)
+                meat += sign * _cluster_meat(U, key, fw, cadjust=use_correction is not False)
+        if use_correction:
+            meat *= (n - 1.0) / (n - k)
     else:
         omega = np.square(u) * fw
         if cov_type == "HC1":
@@ -94,6 +120,25 @@ def robust_cov(res, cov_type: str, groups=None) -> np.ndarray:
         meat = X.T @ (X * omega[:, None])
     cov = bread @ meat @ bread
     return 0.5 * (cov + cov.T)
+
+
+def n_groups(groups, n: int) -> int:
+    """The fewest clusters over the clustering dimensions (statsmodels' df_correction uses
+    G - 1 of it as the residual degrees of freedom of tests)."""
+    g = _check_groups(groups, n)
+    return int(min(len(np.unique(g[:, j])) for j in range(g.shape[1])))
+
+
+def hac_meat(U: np.ndarray, maxlags: int, kernel: str = "bartlett") -> np.ndarray:
+    """sum_l w_l (G_l + G_l'), G_l = sum_t U_t U_{t-l}' (G_0 counted once); Bartlett
+    weights w_l = 1 - l / (maxlags + 1), or uniform w_l = 1 (sandwich::NeweyWest with
+    prewhite = FALSE, adjust = FALSE; statsmodels' cov_hac)."""
+    meat = U.T @ U
+    for lag in range(1, maxlags + 1):
+        w = 1.0 - lag / (maxlags + 1.0) if kernel == "bartlett" else 1.0
+        G = U[lag:].T @ U[:-lag]
+        meat += w * (G + G.T)
+    return meat
 
 
 def _check_groups(groups, n: int) -> np.ndarray:
@@ -273,7 +318,8 @@ def wald_test(res, spec, use_f: bool | None = None, scalar: bool = True) -> Cont
         use_f = res.use_t
     if use_f:
         F = stat / J
-        return ContrastResults(F, float(stats.f.sf(F, J, res.df_resid)), J, res.df_resid, "F")
+        df = getattr(res, "df_resid_inference", res.df_resid)
+        return ContrastResults(F, float(stats.f.sf(F, J, df)), J, df, "F")
     # statsmodels keeps the number of constraints in df_denom for a chi2 test
     return ContrastResults(stat, float(stats.chi2.sf(stat, J)), J, J, "chi2")
 
@@ -284,7 +330,8 @@ def t_test(res, spec) -> ContrastResults:
     sd = np.sqrt(np.diag(RVR))
     t = d / sd
     if res.use_t:
-        return ContrastResults(t, 2 * stats.t.sf(np.abs(t), res.df_resid), None, res.df_resid,
+        df = getattr(res, "df_resid_inference", res.df_resid)
+        return ContrastResults(t, 2 * stats.t.sf(np.abs(t), df), None, df,
                                "t", effect=d, sd=sd)
     return ContrastResults(t, 2 * stats.norm.sf(np.abs(t)), None, None, "z", effect=d, sd=sd)
 
@@ -322,12 +369,9 @@ def rao_statistic(res_small, X_big: np.ndarray) -> float:
     return float(s @ sol)
 
 
-def check_robust_options(cov_type: str, kwds: dict) -> None:
-    """Errors that say what to fix for get_robustcov_results(cov_type, **kwds)."""
-    if cov_type not in COV_TYPES:
-        raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}.")
-    unknown = set(kwds) - {"groups"}
-    if unknown:
-        raise TypeError(f"unknown covariance option(s) {sorted(unknown)}; 'cluster' takes groups=.")
-    if cov_type == "cluster" and "groups" not in kwds:
-        raise ValueError("cov_type='cluster' needs groups=labels (one per row).")
+def check_robust_options(cov_type: str, kwds: dict) -> tuple[str, dict]:
+    """Errors that say what to fix for get_robustcov_results(cov_type, **kwds); returns
+    the normalised (cov_type, kwds) (see :func:`glmkit.fit_args.check_cov`)."""
+    from .fit_args import check_cov
+
+    return check_cov(cov_type, kwds)

@@ -132,3 +132,10 @@ class GLMMargins:
         head = (f"GLM Marginal Effects\nDep. Variable: {self.results.model.endog_names}\n"
                 f"Method: {o['method']}\nAt: {o['at']}\n")
         return head + self.summary_frame(alpha).to_string(float_format=lambda v: f"{v:.4f}")
+
+
+def get_margeff(res, at: str = "overall", method: str = "dydx", atexog=None,
+                dummy: bool = False, count: bool = False) -> GLMMargins:
+    """Marginal effects of the columns on the mean with delta-method standard errors
+    (statsmodels' ``GLMResults.get_margeff``); see :class:`GLMMargins`."""
+    return GLMMargins(res, at=at, method=method, atexog=atexog, dummy=dummy, count=count)

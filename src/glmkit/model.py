@@ -17,14 +17,11 @@ from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarnin
                          PerfectSeparationWarning)
 from .families import Binomial, Family, Gaussian, Poisson
 from .problem import GLMProblem
-from .solvers import SolverOptions, solve
+from .solvers import solve
 from .solvers._linalg import diagonal_positions, find_aliased
 
 __all__ = ["GLM"]
 
-_METHODS = {"irls": "IRLS", "newton": "newton", "lbfgs": "lbfgs"}
-_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
-_FIT_EXTRA = ("tol_criterion", "full_output", "disp", "max_start_irls")
 
 
 class GLM:
@@ -43,6 +40,9 @@ class GLM:
     missing : {'none', 'drop', 'raise'}
         'none' raises on NaN with a hint, 'drop' drops incomplete rows (see
         ``n_dropped``), 'raise' raises :class:`MissingDataError`.
+    hasconst : None or bool (statsmodels'), whether the design has a constant: None
+        detects a constant column; True or False sets ``k_constant``, which decides
+        whether the null model has an intercept.
 
     Notes
     -----
@@ -58,24 +58,51 @@ class GLM:
         return super().__new__(cls)
 
     def __init__(self, endog, exog, family: Family | None = None, offset=None, exposure=None,
-                 freq_weights=None, var_weights=None, missing: str = "none", **kwargs: Any):
+                 freq_weights=None, var_weights=None, missing: str = "none",
+                 hasconst: bool | None = None, **kwargs: Any):
         if kwargs:
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
                             "accepted: family, offset, exposure, freq_weights, var_weights, "
-                            "missing.")
+                            "missing, hasconst.")
+        if hasconst not in (None, True, False):
+            raise ValueError(f"hasconst must be None, True or False, got {hasconst!r}.")
+        #: statsmodels' hasconst: None detects a constant column; True / False set
+        #: k_constant (the null model then has / has not an intercept).
+        self._hasconst = hasconst
         self.family = family = checked_family(family)
         self.missing = missing
+        #: statsmodels' scale rule for model-level functions called with scale=None
+        #: (estimate_scale, loglike, score, hessian, ...): None (the family's default),
+        #: 'X2', 'dev' or a number; fit(scale=...) sets it, as statsmodels' fit does.
+        self.scaletype: float | str | None = None
+        self._input_names = {key: _input_name(obj, key) for key, obj in (
+            ("offset", offset), ("exposure", exposure), ("freq_weights", freq_weights),
+            ("var_weights", var_weights))}
         #: Set by the formula interface: the model spec that turns new data into rows of X
         #: (see glmkit.formula); None for models built from arrays.
         self.formula_info = None
         #: Terms as [(name, [column positions])] for anova; None means one term per column.
         self.terms = None
+        #: Set by the formula interface: the data and arguments it was called with.
+        self.formula_call = None
         self.data = _data.prepare(endog, exog, family, offset, exposure, freq_weights,
                                   var_weights, missing)  # type: ignore[arg-type]
         self.n_dropped = self.data.n_dropped
         if self.n_dropped:
             warnings.warn(f"missing='drop' dropped {self.n_dropped} row(s) with missing values.",
                           UserWarning, stacklevel=2)
+
+    def _get_init_kwds(self) -> dict:
+        """The keyword arguments that rebuild this model with ``GLM(endog, exog, **kwds)``
+        (statsmodels' helper): family, offset, exposure (not logged), freq_weights,
+        var_weights, missing, hasconst."""
+        if self.data.n_trials is not None:
+            raise NotImplementedError("a [successes, failures] binomial model is rebuilt from "
+                                      "its two-column response, not from model.endog.")
+        d = self.data
+        return {"family": self.family, "offset": d.offset, "exposure": d.exposure,
+                "freq_weights": d.freq_weights, "var_weights": d.var_weights,
+                "missing": "none", "hasconst": getattr(self, "_hasconst", None)}
 
     @classmethod
     def from_formula(cls, formula: str, data, family: Family | None = None, **kwargs: Any):
@@ -115,6 +142,26 @@ class GLM:
     @property
     def n_trials(self) -> np.ndarray:
         return self.data.n_trials if self.data.n_trials is not None else np.ones(self.nobs)
+
+    @property
+    def offset_name(self) -> str | None:
+        """The offset's name: a Series' name, 'offset' for other arrays, None without one."""
+        return getattr(self, "_input_names", {}).get("offset")
+
+    @property
+    def exposure_name(self) -> str | None:
+        """The exposure's name: a Series' name, 'exposure' for arrays, None without one."""
+        return getattr(self, "_input_names", {}).get("exposure")
+
+    @property
+    def freq_weights_name(self) -> str | None:
+        """The frequency weights' name (a Series' name, 'freq_weights', or None)."""
+        return getattr(self, "_input_names", {}).get("freq_weights")
+
+    @property
+    def var_weights_name(self) -> str | None:
+        """The variance weights' name (a Series' name, 'var_weights', or None)."""
+        return getattr(self, "_input_names", {}).get("var_weights")
 
     @property
     def endog_names(self) -> str:
@@ -172,75 +219,114 @@ class GLM:
 
     @cached_property
     def k_constant(self) -> int:
+        """1 when the design has a constant column (or ``hasconst=True``), else 0."""
+        hasconst = getattr(self, "_hasconst", None)
+        if hasconst is not None:
+            return int(hasconst)
         return int(np.any(self.problem.X.column_is_constant()))
 
     # ------------------------------------------------------------------ fit
     def fit(self, start_params=None, maxiter: int = 100, method: str = "IRLS", tol: float = 1e-8,
             scale: float | Literal["X2", "dev"] | None = None, cov_type: str = "nonrobust",
-            cov_kwds: dict | None = None, use_t: bool | None = None, **kwargs: Any):
+            cov_kwds: dict | None = None, use_t: bool | None = None, full_output: bool = True,
+            disp: bool = False, max_start_irls: int = 3, **kwargs: Any):
         """Fit the model; returns an immutable :class:`~glmkit.results.GLMResults`.
 
         Parameters
         ----------
         start_params : array_like, optional starting coefficients (length k).
-        maxiter : int, most iterations.
-        method : {'IRLS', 'newton', 'lbfgs'}.
+        maxiter : int, most iterations; 0 evaluates the model at ``start_params``.
+        method : {'IRLS', 'newton', 'lbfgs', 'firth', 'bfgs', 'cg', 'nm', 'powell', 'ncg',
+            'basinhopping'}. 'firth' is the bias-reduced fit (Firth's penalized likelihood
+            for the logit link, brglm2's AS_mean otherwise; finite under separation), for
+            families with a known dispersion. The last six are scipy's optimizers on the
+            log-likelihood, started by ``max_start_irls`` IRLS iterations (statsmodels').
         tol : float, tolerance on |dev - dev_old| / (|dev| + 0.1), R's rule (or on the
             coefficients with ``tol_criterion='params'``).
         scale : None (Pearson chi2 / df_resid for families with a dispersion, else 1),
             'X2', 'dev' (deviance / df_resid) or a positive number.
-        cov_type : 'nonrobust', 'HC0'-'HC3' or 'cluster' (R's sandwich definitions).
-        cov_kwds : {'groups': labels} for 'cluster' (two columns for two-way clustering).
+        cov_type : 'nonrobust' (= 'eim', the expected information), 'oim' (observed
+            information), 'HC0'-'HC3', 'cluster' or 'hac' (R's sandwich definitions).
+        cov_kwds : for 'cluster': {'groups': labels (two columns for two-way clustering),
+            'use_correction': bool, 'df_correction': bool}; for 'hac': {'maxlags': int,
+            'kernel': 'bartlett' or 'uniform', 'use_correction': bool} (see
+            glmkit.fit_args and glmkit.inference for their meaning).
         use_t : bool, optional; default: t tests when the scale is estimated (as R).
+        full_output, disp : statsmodels' optimizer output switches (``disp`` prints
+            scipy's message).
+        max_start_irls : int, IRLS iterations that start the scipy optimizers.
+        **kwargs
+            statsmodels' IRLS keywords ``atol``, ``rtol``, ``tol_criterion``,
+            ``wls_method``; optimizer keywords ``optim_hessian`` ('oim' or 'eim'),
+            ``callback``, ``retall``, ``skip_hessian`` and the method's scipy options
+            (``gtol``, ``xtol``, ...). See :mod:`glmkit.fit_args` for how they map.
+            Others are a TypeError (``scaletype``, which statsmodels ignores, is ignored
+            with a warning).
+
+        Notes
+        -----
+        As statsmodels' fit, this sets ``model.scaletype`` to ``scale``: the scale rule of
+        the model-level functions (``loglike``, ``score``, ``hessian``) called without one.
         """
-        options, method_name, start = self._check_fit_args(
-            start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t, kwargs)
-        result = solve(self.problem, start, options, method_name)  # type: ignore[arg-type]
+        from .fit_args import check_fit_args
+
+        kwargs.update(full_output=full_output, disp=disp, max_start_irls=max_start_irls)
+        spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
+                              cov_kwds, use_t, kwargs)
+        self.scaletype = spec.scale
+        self._check_fit_data(spec.start, spec.cov_type, spec.cov_kwds)
+        if spec.evaluate_only:
+            from .solvers.scipy_opt import evaluate_at
+
+            result = evaluate_at(self.problem, spec.start)
+        else:
+            result = solve(self.problem, spec.start, spec.options,  # type: ignore[arg-type]
+                           spec.method, optimizer=spec.optimizer)
         notes = self._fit_warnings(result)
         from .results import GLMResults
 
-        return GLMResults(self, result, scale=scale, cov_type=cov_type, use_t=use_t,
-                          fit_warnings=notes, cov_kwds=cov_kwds)
+        return GLMResults(self, result, scale=spec.scale, cov_type=spec.cov_type,
+                          use_t=spec.use_t, fit_warnings=notes, cov_kwds=spec.cov_kwds,
+                          mle_settings=spec.mle_settings)
 
     def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
                         use_t, kwargs):
-        unknown = sorted(set(kwargs) - set(_FIT_EXTRA))
-        if unknown:
-            raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}.")
-        if not isinstance(method, str) or method.lower() not in _METHODS:
-            raise ValueError(f"method must be one of 'IRLS', 'newton', 'lbfgs'; got {method!r}.")
-        if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-            raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}.")
-        if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
-            raise ValueError(f"tol must be a positive number, got {tol!r}.")
-        if scale is not None and not (isinstance(scale, str) and scale in ("X2", "dev")):
-            is_number = isinstance(scale, (int, float, np.integer, np.floating)) \
-                and not isinstance(scale, bool)
-            if not (is_number and np.isfinite(scale) and scale > 0):
-                raise ValueError(f"scale must be None, 'X2', 'dev' or a positive number, "
-                                 f"got {scale!r}.")
-        if cov_type not in _COV_TYPES:
-            raise ValueError(f"cov_type must be one of {_COV_TYPES}, got {cov_type!r}.")
-        if cov_kwds and cov_type == "nonrobust":
-            raise ValueError("cov_kwds is only used with robust covariance types.")
-        if cov_kwds and set(cov_kwds) - {"groups"}:
-            raise TypeError(f"unknown cov_kwds {sorted(set(cov_kwds) - {'groups'})}; "
-                            "cov_type='cluster' takes {'groups': labels}.")
-        if cov_type == "cluster" and not (cov_kwds and "groups" in cov_kwds):
-            raise ValueError("cov_type='cluster' needs cov_kwds={'groups': labels}.")
-        if use_t not in (None, True, False):
-            raise ValueError(f"use_t must be None, True or False, got {use_t!r}.")
-        crit = kwargs.get("tol_criterion", "deviance")
-        if crit not in ("deviance", "params"):
-            raise ValueError(f"tol_criterion must be 'deviance' or 'params', got {crit!r}.")
-        start = None
-        if start_params is not None:
-            start = np.array(start_params, dtype=float).ravel()
-            k = self.data.X.shape[1]
-            if start.shape != (k,) or not np.all(np.isfinite(start)):
-                raise ValueError(f"start_params must be {k} finite numbers, got {start_params!r}.")
-        options = SolverOptions(maxiter=int(maxiter), tol=float(tol), tol_criterion=crit)
-        return options, _METHODS[method.lower()], start
+        """(options, method, start) for subclasses that run their own solver (DaskGLM):
+        the IRLS, Newton and L-BFGS fits with R's covariance types only."""
+        from .fit_args import check_fit_args
+
+        spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
+                              cov_kwds, use_t, dict(kwargs))
+        if spec.method not in ("IRLS", "newton", "lbfgs") or spec.evaluate_only \
+                or spec.cov_type == "oim" or set(spec.cov_kwds) - {"groups"}:
+            raise NotImplementedError(
+                f"{type(self).__name__}.fit takes method 'IRLS' or 'newton', "
+                "maxiter >= 1, and cov_type 'nonrobust', 'HC0'-'HC3' or 'cluster' "
+                "(groups only).")
+        return spec.options, spec.method, spec.start
+
+    def _check_fit_data(self, start, cov_type, cov_kwds) -> None:
+        """What fit() can check against the data before any fitting work: cluster labels
+        (one per row, none missing), and that ``start_params`` give valid means (R's
+        glm.fit stops there too: 'cannot find valid starting values')."""
+        if cov_type == "cluster":
+            from .inference import _check_groups
+
+            _check_groups(cov_kwds["groups"], self.nobs)
+        if start is None:
+            return
+        p = self.problem
+        with np.errstate(all="ignore"):
+            eta = p.X.matvec(start) + p.offset
+            mu = self.family.link.inverse(eta)
+            ok = bool(np.all(np.isfinite(mu)) and p.is_valid(eta, mu)
+                      and np.isfinite(p.deviance(mu)))
+        if not ok:
+            raise ValueError(
+                "start_params give fitted means outside the family's range (or an infinite "
+                f"deviance) for the {self.family.name} family with the "
+                f"{type(self.family.link).__name__} link; give starting values whose means "
+                "are valid, or leave start_params out.")
 
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
@@ -268,15 +354,24 @@ class GLM:
     def score_factor(self, params, scale=None):
         return likelihood.score_factor(self, params, scale)
 
-    def hessian(self, params, scale=None, observed: bool = True):
-        """The Hessian of the log-likelihood (observed, or expected with observed=False)."""
+    def hessian(self, params, scale=None, observed: bool | None = True):
+        """The Hessian of the log-likelihood, d2 llf / dparams2 (negative definite at a
+        maximum): observed (``observed=True`` or None, statsmodels' default), or expected
+        with ``observed=False``; ``scale=None`` uses the model's scale rule (scaletype)."""
         return likelihood.hessian(self, params, scale, observed)
 
-    def hessian_factor(self, params, scale=None, observed: bool = True):
+    def hessian_factor(self, params, scale=None, observed: bool | None = True):
         return likelihood.hessian_factor(self, params, scale, observed)
 
     def information(self, params, scale=None):
+        """statsmodels' information: the expected Hessian (negative definite; see
+        :func:`glmkit.likelihood.information`)."""
         return likelihood.information(self, params, scale)
+
+    def estimate_tweedie_power(self, mu, method: str = "brentq", low: float = 1.01,
+                               high: float = 5.0) -> float:
+        """Pearson estimate of the Tweedie variance power (statsmodels' method)."""
+        return likelihood.estimate_tweedie_power(self, mu, method, low, high)
 
     def estimate_scale(self, mu) -> float:
         return likelihood.estimate_scale(self, np.asarray(mu, dtype=float))
@@ -293,13 +388,18 @@ class GLM:
         Returns (statistic, p-value, df): R's Rao statistic of anova(small, big,
         test='Rao'), divided, as R does, by the dispersion of the bigger model (which is
         fitted for that when the family has a free dispersion).
+
+        Without ``exog_extra``, statsmodels' test of ``k_constraints`` restrictions already
+        imposed on ``params_constrained`` in this model: s' (-H)^{-1} s at those params
+        (H observed, or expected with ``observed=False``); the p-value is NaN for 0
+        constraints.
         """
         from scipy import stats as _st
 
         from .inference import rao_statistic
 
         if exog_extra is None:
-            raise ValueError("score_test needs exog_extra (the columns added to the model).")
+            return self._score_test_constrained(params_constrained, k_constraints, observed)
         extra = np.asarray(exog_extra, dtype=float)
         extra = extra[:, None] if extra.ndim == 1 else extra
         res = self.fit(start_params=params_constrained)
@@ -316,6 +416,22 @@ class GLM:
         stat = rao_statistic(res, X_big) / scale
         df = extra.shape[1] if k_constraints is None else k_constraints
         return stat, float(_st.chi2.sf(stat, df)), df
+
+    def _score_test_constrained(self, params, k_constraints, observed: bool):
+        """statsmodels' score test at ``params`` estimated under ``k_constraints``
+        restrictions of this model: s' (-H)^{-1} s with the score s and the (observed or
+        expected) Hessian H at ``params`` and the model's scale rule."""
+        from scipy import stats as _st
+
+        if k_constraints is None:
+            raise ValueError("score_test without exog_extra tests restrictions already "
+                             "imposed on params_constrained: pass k_constraints.")
+        k = _positive_count(k_constraints)
+        b = np.asarray(params_constrained_checked(params, self.data.X.shape[1]))
+        s = self.score(b)
+        H = self.hessian(b, observed=observed)
+        stat = float(s @ np.linalg.solve(-H, s))
+        return stat, float(_st.chi2.sf(stat, k)) if k > 0 else float("nan"), k
 
     # ---------------------------------------------------------- prediction
     def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):
@@ -370,6 +486,8 @@ class GLM:
 
 
 _TEN_EPS = 10 * np.finfo(float).eps
+#: Fitted means this near 0 (or 1) in a fit that did not converge signal separation.
+_DRIFTING = 1e-8
 
 
 def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
@@ -378,7 +496,7 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
     R's boundary, aliased columns, and separation judged from the fitted means' range over
     the rows with weight."""
     notes: list[tuple[type[Warning], str]] = []
-    if not result.converged:
+    if not result.converged and not result.history.get("evaluated_only"):
         why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
         notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
                       "Try a larger maxiter, start_params, or check the model."))
@@ -391,7 +509,9 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
         names = [n for n, a in zip(exog_names, result.aliased) if a]
         notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
                       "linear combinations of earlier columns; their coefficients are NaN (as R)."))
-    eps = _TEN_EPS
+    # R's threshold at a maximum; a fit that found none and drifts with means this close
+    # to the boundary is separated (its coefficients head to infinity)
+    eps = _TEN_EPS if result.converged else _DRIFTING
     if isinstance(family, Binomial) and (mu_min < eps or mu_max > 1 - eps):
         notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
                       "occurred: perfect or quasi-complete separation; coefficients and "
@@ -402,6 +522,31 @@ def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
     for cls, msg in notes:
         warnings.warn(msg, cls, stacklevel=stacklevel)
     return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
+
+
+def _positive_count(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k_constraints must be a non-negative integer, got {k!r}.")
+    return int(k)
+
+
+def params_constrained_checked(params, k: int) -> np.ndarray:
+    b = np.asarray(params, dtype=float).ravel()
+    if b.shape != (k,) or not np.all(np.isfinite(b)):
+        raise ValueError(f"params_constrained must be {k} finite numbers, got {params!r}.")
+    return b
+
+
+def _input_name(obj, default: str) -> str | None:
+    """statsmodels' name of an optional input: None when absent, a Series' own name (it
+    may be None), a column name given as a string, else ``default``."""
+    if obj is None:
+        return None
+    if isinstance(obj, str):
+        return obj
+    if hasattr(obj, "name") and hasattr(obj, "to_numpy") and getattr(obj, "ndim", 1) == 1:
+        return obj.name
+    return default
 
 
 def checked_family(family) -> Family:

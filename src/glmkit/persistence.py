@@ -47,6 +47,7 @@ from .rowless import _NO_DATA, _ModelWithoutData
 from .exceptions import ModelFileError, ModelVersionError
 from .families import family as _families
 from .families import links as _links
+from .families.quasi import QuasiBinomial, QuasiPoisson
 
 __all__ = ["save_results", "load", "GLMResultsWithoutData", "FORMAT", "FORMAT_VERSION"]
 
@@ -57,7 +58,8 @@ _ARRAYS = "arrays/"
 
 _FAMILIES = {c.__name__: c for c in (_families.Gaussian, _families.Binomial, _families.Poisson,
                                      _families.Gamma, _families.InverseGaussian,
-                                     _families.NegativeBinomial, _families.Tweedie)}
+                                     _families.NegativeBinomial, _families.Tweedie,
+                                     QuasiPoisson, QuasiBinomial)}
 _LINKS = {name: obj for name, obj in vars(_links).items()
           if isinstance(obj, type) and issubclass(obj, _links.Link) and obj is not _links.Link
           and not name.startswith("_")}
@@ -223,6 +225,11 @@ def _describe(res, remove_data: bool) -> tuple[dict[str, Any], dict[str, np.ndar
         "deviance": float(r.deviance), "history": _jsonify(dict(r.history)),
         "messages": list(r.messages), "cov_type": res.cov_type, "use_t": bool(res.use_t),
         "scale_spec": res._scale_spec, "fit_warnings": list(res.fit_warnings),
+        # statsmodels' cluster options and fit record (absent in older files)
+        "cov_options": {k: v for k, v in res.cov_kwds.items()
+                        if k in ("use_correction", "df_correction", "maxlags", "kernel")},
+        "df_resid_inference": float(getattr(res, "df_resid_inference", res.df_resid)),
+        "mle_settings": _jsonify(dict(getattr(res, "mle_settings", {}))),
     }
     meta["stats"] = {name: _safe(lambda name=name: getattr(res, name)) for name in _STATS}
     meta["stats"]["nobs"] = int(res.nobs)
@@ -426,8 +433,10 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
     model.missing = m["missing"]
     model.formula_info = formula_info
     model.terms = terms
+    model.formula_call = None   # the data the formula was evaluated on are not saved
     model.data = data
     model.n_dropped = int(m["n_dropped"])
+    model.scaletype = None   # statsmodels' model-level scale rule; not part of the file
     result = SolverResult(
         params=_ro(arrays["params"]), aliased=_ro(arrays["aliased"].astype(bool)),
         eta=_ro(arrays["eta"]), mu=_ro(arrays["mu"]),
@@ -440,10 +449,12 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
     if not np.isclose(dev, result.deviance, rtol=1e-8, atol=1e-12):
         raise ModelFileError(f"the stored fit is inconsistent with the stored data (deviance "
                              f"{dev!r} recomputed, {result.deviance!r} stored).")
-    cov_kwds = {"groups": arrays["cov_groups"]} if "cov_groups" in arrays else None
+    cov_kwds = dict(f.get("cov_options", {}))
+    if "cov_groups" in arrays:
+        cov_kwds["groups"] = arrays["cov_groups"]
     return GLMResults(model, result, scale=f["scale_spec"], cov_type=f["cov_type"],
                       use_t=f["use_t"], fit_warnings=tuple(f["fit_warnings"]),
-                      cov_kwds=cov_kwds)
+                      cov_kwds=cov_kwds, mle_settings=f.get("mle_settings"))
 
 
 # ------------------------------------------------------------ results without data
@@ -528,7 +539,12 @@ class GLMResultsWithoutData:
 
     @property
     def _dist(self):
-        return stats.t(self.df_resid) if self.use_t else stats.norm
+        return stats.t(self.df_resid_inference) if self.use_t else stats.norm
+
+    @property
+    def df_resid_inference(self) -> float:
+        """Degrees of freedom of t and F tests (see GLMResults.df_resid_inference)."""
+        return float(self._meta["fit"].get("df_resid_inference", self.df_resid))
 
     @property
     def params(self):

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import hypotheses, margins, predictive, regressionplots
+from . import remove_data as remove_data_
 from .design import DenseDesign
 from .families import Gaussian, links
 from .problem import GLMProblem
@@ -34,18 +36,24 @@ class GLMResults:
 
     def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
                  use_t: bool | None = None, fit_warnings: tuple[str, ...] = (),
-                 cov_kwds: dict | None = None):
+                 cov_kwds: dict | None = None, mle_settings: dict | None = None):
         self.model = model
         self.family = model.family
         self._result = result
-        self._scale_spec = scale
+        from .fit_args import check_cov, check_scale
+
+        # statsmodels' spellings ('x2', 'hc1', 'eim') mean the same as glmkit's
+        self._scale_spec = check_scale(scale)
+        cov_type, cov_kwds = check_cov(cov_type, cov_kwds)
         self.cov_type = cov_type
-        self.cov_kwds = dict(cov_kwds or {})
+        self.cov_kwds = dict(cov_kwds)
         self.method = result.method
         self.converged = bool(result.converged)
         self.n_iter = int(result.n_iter)
         self.aliased = result.aliased
         self.fit_warnings = tuple(fit_warnings)
+        #: statsmodels' record of how the fit was made (optimizer, wls_method, tolerances).
+        self.mle_settings = dict(mle_settings or {"optimizer": result.method})
         if use_t is None:
             use_t = self._scale_is_estimated
         self.use_t = bool(use_t)
@@ -119,11 +127,24 @@ class GLMResults:
 
     @property
     def fit_history(self) -> dict:
+        """statsmodels' keys: ``'iteration'`` (iterations made), ``'deviance'`` (np.inf,
+        then the deviance at the start and after each iteration, as statsmodels lists
+        them); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data)."""
         h = self._result.history
-        out = {"iteration": self.n_iter, "deviance": list(h.get("deviance", [])),
+        out = {"iteration": self.n_iter, "deviance": [np.inf, *h.get("deviance", [])],
                "step_halvings": list(h.get("step_halvings", []))}
         if "passes" in h:   # full passes over the data the solver made (IRLS)
             out["passes"] = int(h["passes"])
+        return out
+
+    @property
+    def mle_retvals(self) -> dict:
+        """The optimizer's report (scipy methods: fopt, iterations, converged, message)."""
+        h = self._result.history
+        out = dict(h.get("mle_retvals", {"converged": self.converged,
+                                          "iterations": self.n_iter}))
+        if "allvecs" in out:
+            out["allvecs"] = [np.array(v, dtype=float) for v in out["allvecs"]]
         return out
 
     @property
@@ -341,12 +362,28 @@ class GLMResults:
     def _cov(self) -> np.ndarray:
         if self.cov_type == "nonrobust":
             return self._normalized_cov * self.scale
+        if self.cov_type == "oim":
+            return self._observed_cov()
         from .inference import robust_cov
 
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
         keep = self._keep
-        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, self.cov_kwds.get("groups"))
+        kw = self.cov_kwds
+        out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, kw.get("groups"),
+                                             kw.get("use_correction"), kw.get("maxlags"),
+                                             kw.get("kernel", "bartlett"))
+        return out
+
+    def _observed_cov(self) -> np.ndarray:
+        """scale * (observed information)^{-1} over the kept columns (cov_type='oim')."""
+        k = self._params.shape[0]
+        out = np.full((k, k), np.nan)
+        keep = self._keep
+        H = np.asarray(self.model.hessian(np.where(keep, self._params, 0.0), scale=1.0))
+        fac = try_factor(-H[np.ix_(keep, keep)], None)
+        if fac is not None:
+            out[np.ix_(keep, keep)] = fac.inverse() * self.scale
         return out
 
     def cov_params(self):
@@ -363,9 +400,10 @@ class GLMResults:
         (``groups=labels``, one or two columns). Numbers follow R's sandwich package."""
         from .inference import check_robust_options
 
-        check_robust_options(cov_type, kwds)
+        cov_type, kwds = check_robust_options(cov_type, kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
-                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds)
+                          use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
+                          mle_settings=self.mle_settings)
 
     # ----------------------------------------------------------- tests
     def wald_test(self, r_matrix, use_f: bool | None = None, scalar: bool = True):
@@ -408,8 +446,19 @@ class GLMResults:
         return self._params_like(self._params / self._bse)
 
     @property
+    def df_resid_inference(self) -> float:
+        """Degrees of freedom of t and F tests: ``df_resid``, or with a cluster covariance
+        and ``cov_kwds={'df_correction': True}`` (statsmodels') the number of clusters
+        minus one (the fewest over the clustering dimensions)."""
+        if self.cov_type == "cluster" and self.cov_kwds.get("df_correction"):
+            from .inference import n_groups
+
+            return float(n_groups(self.cov_kwds["groups"], self.nobs) - 1)
+        return self.df_resid
+
+    @property
     def _dist(self):
-        return stats.t(self.df_resid) if self.use_t else stats.norm
+        return stats.t(self.df_resid_inference) if self.use_t else stats.norm
 
     @property
     def pvalues(self):
@@ -438,20 +487,6 @@ class GLMResults:
             return pd.DataFrame(ci, index=idx, columns=[0, 1])
         return ci
 
-    def wald_test_terms(self, skip_single: bool = False, extra_constraints=None,
-                        combine_terms=None, scalar: bool = True):
-        """Joint Wald test per formula term (per column without a formula), as statsmodels."""
-        from .hypotheses import wald_test_terms
-
-        return wald_test_terms(self, skip_single, extra_constraints, combine_terms, scalar)
-
-    def t_test_pairwise(self, term_name: str, method="hs", alpha: float = 0.05,
-                        factor_labels=None):
-        """Pairwise t tests of a factor's levels with adjusted p-values (statsmodels')."""
-        from .hypotheses import t_test_pairwise
-
-        return t_test_pairwise(self, term_name, method, alpha, factor_labels)
-
     # ------------------------------------------------------ prediction
     def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
         """Predicted mean, linear predictor ('linear') or variance function at the mean
@@ -475,22 +510,6 @@ class GLMResults:
         from .prediction import get_prediction
 
         return get_prediction(self, exog=exog, exposure=exposure, offset=offset, which=which)
-
-    def get_distribution(self, exog=None, exposure=None, offset=None, var_weights=1.0,
-                         n_trials=1.0):
-        """scipy frozen distribution of the response at the predicted means (statsmodels';
-        scale 1 for Binomial, Poisson and NegativeBinomial)."""
-        from .predictive import get_distribution
-
-        return get_distribution(self, exog, exposure, offset, var_weights, n_trials)
-
-    def get_margeff(self, at: str = "overall", method: str = "dydx", atexog=None,
-                    dummy: bool = False, count: bool = False):
-        """Marginal effects of the columns on the mean, with delta-method standard errors
-        (statsmodels' ``get_margeff``; see :mod:`glmkit.margins`)."""
-        from .margins import GLMMargins
-
-        return GLMMargins(self, at=at, method=method, atexog=atexog, dummy=dummy, count=count)
 
     def get_influence(self, observed: bool = True):
         """Influence measures: statsmodels' (hat_matrix_diag, resid_studentized,
@@ -552,30 +571,16 @@ class GLMResults:
 
         save_results(self, path, remove_data=remove_data)
 
-    def remove_data(self) -> None:
-        """Drop the training rows in place (statsmodels' ``remove_data``): statistics,
-        ``summary()`` and predictions on new rows keep working; per-row values raise."""
-        from .remove_data import remove_data
-
-        remove_data(self)
-
-    # ------------------------------------------- plots (glmkit.plotting; matplotlib)
-    def plot_added_variable(self, focus_exog, resid_type=None, use_glm_weights=True,
-                            fit_kwargs=None, ax=None):
-        """statsmodels' added-variable plot of a column; returns the Figure."""
-        from . import plotting
-        return plotting.plot_added_variable(self, focus_exog, resid_type, use_glm_weights,
-                                            fit_kwargs, ax)
-
-    def plot_partial_residuals(self, focus_exog, ax=None):
-        """Partial-residual (component plus residual) plot; returns the Figure."""
-        from . import plotting
-        return plotting.plot_partial_residuals(self, focus_exog, ax)
-
-    def plot_ceres_residuals(self, focus_exog, frac=0.66, cond_means=None, ax=None):
-        """CERES residual plot of a column; returns the Figure."""
-        from . import plotting
-        return plotting.plot_ceres_residuals(self, focus_exog, frac, cond_means, ax)
+    # ---------------------------------------- statsmodels' extras (their own modules)
+    # Each is a function of the results, so it is also the method of that name.
+    get_distribution = predictive.get_distribution
+    get_margeff = margins.get_margeff
+    wald_test_terms = hypotheses.wald_test_terms
+    t_test_pairwise = hypotheses.t_test_pairwise
+    remove_data = remove_data_.remove_data
+    plot_added_variable = regressionplots.plot_added_variable
+    plot_partial_residuals = regressionplots.plot_partial_residuals
+    plot_ceres_residuals = regressionplots.plot_ceres_residuals
 
     # --------------------------------------------------------- reporting
     def summary(self, yname: str | None = None, xname: list[str] | None = None,

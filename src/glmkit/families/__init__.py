@@ -14,8 +14,10 @@ from .family import (
     Poisson,
     Tweedie,
 )
+from .quasi import QuasiBinomial, QuasiPoisson
 
 __all__ = [
     "links", "varfuncs", "Family", "Gaussian", "Binomial", "Poisson", "Gamma",
-    "InverseGaussian", "NegativeBinomial", "Tweedie", "LinkFamilyWarning",
+    "InverseGaussian", "NegativeBinomial", "Tweedie", "QuasiPoisson", "QuasiBinomial",
+    "LinkFamilyWarning",
 ]

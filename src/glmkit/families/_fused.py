@@ -18,7 +18,8 @@ import numpy as np
 from scipy import special
 
 from . import links as L
-from .family import Binomial, Family, Gamma, Gaussian, Poisson, Tweedie
+from .family import Binomial, Family, Gamma, Gaussian, InverseGaussian, Poisson, Tweedie
+from .quasi import QuasiBinomial, QuasiPoisson
 
 EPS = np.finfo(float).eps
 _TINY = np.finfo(float).tiny
@@ -39,6 +40,14 @@ class GenericKernel:
     @property
     def start_anywhere(self) -> bool:
         return bool(self.concave or self.observed_pd)
+
+    @property
+    def fisher_is_newton(self) -> bool:
+        """Whether the expected information equals the observed one at every point (the
+        family's natural link: Fisher scoring steps are Newton steps)."""
+        fam = self.family
+        natural = next((_NATURAL[c] for c in type(fam).__mro__ if c in _NATURAL), None)
+        return natural is not None and isinstance(self.link, natural)
 
     def __init__(self, family: Family):
         self.family = family
@@ -185,13 +194,20 @@ class TweedieLog(_InRange):
         return mu, dev, w, u, w_obs
 
 
+#: The natural (canonical) link of each family whose ``canonical_link`` is one: there the
+#: observed information X'WX needs no correction term. (NegativeBinomial's and Tweedie's
+#: default log link is not their natural link.)
+_NATURAL = {Gaussian: L.Identity, Poisson: L.Log, Binomial: L.Logit, Gamma: L.InversePower,
+            InverseGaussian: L.InverseSquared}
+
+
 def kernel_for(family: Family, fused: bool = True) -> GenericKernel:
     """The fastest kernel that equals the generic computation for this family and link."""
     link = family.link
     if fused:
-        if type(family) is Poisson and isinstance(link, L.Log):
+        if type(family) in (Poisson, QuasiPoisson) and isinstance(link, L.Log):
             return PoissonLog(family)
-        if type(family) is Binomial and isinstance(link, L.Logit):
+        if type(family) in (Binomial, QuasiBinomial) and isinstance(link, L.Logit):
             return BinomialLogit(family)
         if type(family) is Gamma and isinstance(link, L.Log):
             return GammaLog(family)

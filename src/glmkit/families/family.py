@@ -16,9 +16,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from . import links as L
+from ..exceptions import DomainWarning, ValueWarning
 from . import varfuncs as V
 
 __all__ = [
@@ -27,8 +28,9 @@ __all__ = [
 ]
 
 
-class LinkFamilyWarning(UserWarning):
-    """A link outside the family's usual set: the mean may leave the family's range."""
+class LinkFamilyWarning(DomainWarning):
+    """A link outside the family's usual set: the mean may leave the family's range
+    (a :class:`~glmkit.exceptions.DomainWarning`, statsmodels' class for this warning)."""
 
 
 def _xlogy_ratio(y, mu):
@@ -135,6 +137,22 @@ class Family:
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
         raise NotImplementedError
 
+    def get_distribution(self, mu, scale=1.0, var_weights=1.0):
+        """The response's distribution at means ``mu``: a frozen scipy distribution.
+
+        Parameters
+        ----------
+        mu : array_like, means.
+        scale : float, the dispersion (ignored by the families without one).
+        var_weights : array_like, prior weights: the dispersion of row i is scale / w_i.
+
+        Returns
+        -------
+        scipy.stats frozen distribution, with statsmodels' parametrisation (its ``args``
+        and ``kwds`` equal statsmodels').
+        """
+        raise NotImplementedError(f"no scipy distribution for the {self.name} family.")
+
     def __repr__(self):
         return f"{type(self).__name__}(link={self.link!r})"
 
@@ -165,6 +183,10 @@ class Gaussian(Family):
     def loglike_obs(self, endog, mu, var_weights=1.0, scale=1.0, n_trials=1.0):
         w = np.asarray(var_weights, dtype=float)
         return -0.5 * (w * np.square(endog - mu) / scale + np.log(2.0 * np.pi * scale / w))
+
+    def get_distribution(self, mu, scale=1.0, var_weights=1.0):
+        """norm(loc=mu, scale=sqrt(scale / var_weights))."""
+        return stats.norm(loc=mu, scale=np.sqrt(scale / np.asarray(var_weights, dtype=float)))
 
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
         return (endog - mu) * np.sqrt(np.asarray(var_weights) / scale)
@@ -197,6 +219,10 @@ class Poisson(Family):
     def loglike_obs(self, endog, mu, var_weights=1.0, scale=1.0, n_trials=1.0):
         w = np.asarray(var_weights, dtype=float)
         return w / scale * (special.xlogy(endog, mu) - mu - special.gammaln(endog + 1.0))
+
+    def get_distribution(self, mu, scale=1.0, var_weights=1.0):
+        """poisson(mu); ``scale`` and ``var_weights`` are ignored (statsmodels)."""
+        return stats.poisson(mu)
 
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
         r = 1.5 * (np.power(endog, 2.0 / 3.0) - np.power(mu, 2.0 / 3.0)) / np.power(mu, 1.0 / 6.0)
@@ -252,6 +278,11 @@ class Binomial(Family):
         ll = lchoose + special.xlogy(k, mu) + special.xlog1py(m - k, -mu)
         return mult * ll / scale
 
+    def get_distribution(self, mu, scale=1.0, var_weights=1.0, n_trials=1):
+        """binom(n=n_trials, p=mu): counts of successes; ``scale`` and ``var_weights`` are
+        ignored (statsmodels)."""
+        return stats.binom(n=n_trials, p=mu)
+
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
         def a(x):
             return special.betainc(2.0 / 3.0, 2.0 / 3.0, x) * special.beta(2.0 / 3.0, 2.0 / 3.0)
@@ -286,6 +317,11 @@ class Gamma(Family):
         r = endog / mu
         return k * np.log(k * r) - k * r - special.gammaln(k) - np.log(endog)
 
+    def get_distribution(self, mu, scale=1.0, var_weights=1.0):
+        """gamma(shape = var_weights / scale, scale = mu scale / var_weights)."""
+        s = scale / np.asarray(var_weights, dtype=float)
+        return stats.gamma(1.0 / s, scale=mu * s)
+
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
         r = 3.0 * (np.cbrt(endog) - np.cbrt(mu)) / np.cbrt(mu)
         return r * np.sqrt(np.asarray(var_weights) / scale)
@@ -307,6 +343,11 @@ class InverseGaussian(Family):
                 "InverseGaussian response must be strictly positive; found values <= 0."
             )
 
+    def valid_mu(self, mu):
+        # R's inverse.gaussian() accepts any mean; the density needs mu > 0, and a fit
+        # through negative means ends at points that are no likelihood's maximum
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
     def unit_deviance(self, y, mu):
         return np.square(y - mu) / (y * np.square(mu))
 
@@ -315,6 +356,11 @@ class InverseGaussian(Family):
         ll = -w * np.square(endog - mu) / (scale * endog * np.square(mu))
         ll -= np.log(scale * endog**3 / w) + np.log(2.0 * np.pi)
         return 0.5 * ll
+
+    def get_distribution(self, mu, scale=1.0, var_weights=1.0):
+        """invgauss(mu scale / var_weights, scale = var_weights / scale)."""
+        s = scale / np.asarray(var_weights, dtype=float)
+        return stats.invgauss(mu * s, scale=1.0 / s)
 
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
         r = np.log(endog / mu) / np.sqrt(mu)
@@ -329,7 +375,14 @@ class NegativeBinomial(Family):
     has_free_scale = False
     name = "NegativeBinomial"
 
-    def __init__(self, link=None, alpha: float = 1.0, check_link=True):
+    def __init__(self, link=None, alpha: float | None = None, check_link=True):
+        if alpha is None:   # statsmodels' default, with statsmodels' warning
+            alpha = 1.0
+            warnings.warn("Negative binomial dispersion parameter alpha not set. Using "
+                          f"default value alpha={alpha}.", ValueWarning, stacklevel=2)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer,
+                                                             np.floating)):
+            raise TypeError(f"NegativeBinomial alpha must be a number, got {alpha!r}.")
         if not (np.isfinite(alpha) and alpha > 0):
             raise ValueError(f"NegativeBinomial needs a finite alpha > 0, got {alpha!r}.")
         self.alpha = float(alpha)
@@ -357,6 +410,12 @@ class NegativeBinomial(Family):
               + special.gammaln(y + 1.0 / a) - special.gammaln(1.0 / a) - special.gammaln(y + 1.0))
         return np.asarray(var_weights, dtype=float) / scale * ll
 
+    def get_distribution(self, mu, scale=1.0, var_weights=1.0):
+        """nbinom(1 / alpha, (1 / alpha) / (1 / alpha + mu)); ``scale`` and ``var_weights``
+        are ignored (statsmodels)."""
+        size = 1.0 / self.alpha
+        return stats.nbinom(size, size / (size + np.asarray(mu, dtype=float)))
+
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
         def h(x):
             return special.hyp2f1(2.0 / 3.0, 1.0 / 3.0, 5.0 / 3.0, -self.alpha * x)
@@ -379,6 +438,11 @@ class Tweedie(Family):
     var_power : float, 0 or >= 1 (0 Gaussian, 1 Poisson, 2 Gamma, 3 inverse Gaussian).
     eql : bool, statsmodels' extended quasi-likelihood for ``loglike`` (default False:
         the exact density by Dunn and Smyth's series for 1 < var_power < 2).
+
+    Notes
+    -----
+    With ``var_power=1`` the log-likelihood is statsmodels': the Poisson log pmf times
+    var_weights / scale, a quasi-likelihood when the scale is not 1.
     """
 
     safe_links = (L.Log, L.Power, L.Identity)
@@ -428,7 +492,7 @@ class Tweedie(Family):
             return -0.5 * (d / phi + np.log(2.0 * np.pi * phi * np.power(np.maximum(endog, 1e-300), p)))
         if p == 0:
             return Gaussian(check_link=False).loglike_obs(endog, mu, var_weights, scale)
-        if p == 1 and scale == 1:
+        if p == 1:   # statsmodels: the Poisson log pmf times var_weights / scale
             return Poisson(check_link=False).loglike_obs(endog, mu, var_weights, scale)
         if p == 2:
             return Gamma(check_link=False).loglike_obs(endog, mu, var_weights, scale)

@@ -85,6 +85,12 @@ class Identity(Link):
 
     name = "identity"
 
+    @property
+    def power(self) -> float:
+        """1.0: statsmodels' Identity is Power(1) and code reads ``link.power``. Read-only:
+        another power is ``links.Power(p)``."""
+        return 1.0
+
     def __call__(self, mu):
         return np.asarray(mu, dtype=float).copy()
 
@@ -356,6 +362,9 @@ class Power(Link):
     name = "power"
 
     def __init__(self, power: float = 1.0):
+        if isinstance(power, bool) or not isinstance(power, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(power):
+            raise ValueError(f"Power(power) needs a finite number, got {power!r}.")
         if power == 0:
             raise ValueError("Power(0) is the log link: use links.Log() instead.")
         self.power = float(power)

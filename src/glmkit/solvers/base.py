@@ -41,6 +41,9 @@ class SolverOptions:
     #: Form X'WX from float32 blocks while the steps are large (solvers/irls.py): the
     #: fixed point is set by the float64 score, and the covariance by a float64 X'WX.
     low_precision_gram: bool = True
+    #: Check every converged answer against the score and the observed information
+    #: (solvers/certify.py), polishing it by Newton steps when it is not at the maximum.
+    certify: bool = True
 
 
 @dataclass(frozen=True)

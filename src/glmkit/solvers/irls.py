@@ -41,15 +41,9 @@ from .sweeper import InMemorySweeper, Sweep
 from .warm_start import subsample_start
 
 
-def _per_se(problem: GLMProblem, gram_diag, dev, n_eff) -> np.ndarray:
-    """1 / marginal standard error sqrt(scale / G_jj) of each coefficient."""
-    scale = max(dev / max(n_eff, 1.0), 1e-300) if problem.family.has_free_scale else 1.0
-    return np.sqrt(np.maximum(gram_diag, 0.0) / scale)
-
-
-def _step_in_se(problem: GLMProblem, step, gram_diag, dev, n_eff) -> float:
-    """Largest |step_j| in units of a marginal standard error sqrt(scale / G_jj)."""
-    return float(np.max(np.abs(step) * _per_se(problem, gram_diag, dev, n_eff), initial=0.0))
+def _scale(problem: GLMProblem, dev, n_eff) -> float:
+    """The dispersion the stopping rules measure standard errors with (deviance / n)."""
+    return max(dev / max(n_eff, 1.0), 1e-300) if problem.family.has_free_scale else 1.0
 
 
 def _is_slow(devs: list[float]) -> bool:
@@ -174,7 +168,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         cur.beta = np.where(keep, cur.beta, 0.0)
         cur.sw = sw.sweep(cur.beta, None, observed, **only_observed)
         history["deviance"][0] = cur.sw.deviance
-    converged = False
+    converged = certified = False
+    fisher_is_newton = bool(getattr(sw.kernel, "fisher_is_newton", False))
     refine_left = options.refine_iter
     # stop on the step a sweep predicts, not the one it took (saves the last pass); not
     # when the caller asked for R's stopping point exactly
@@ -193,11 +188,12 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             cur.sw.gram if all_kept else cur.sw.gram[np.ix_(keep, keep)])
         H = Gk
         fac = None
+        newton = fisher_is_newton   # H is the negative Hessian: its step is Newton's
         if observed and cur.beta is not None and cur.sw.gram_observed is not None:
             Go = cur.sw.gram_observed if all_kept else cur.sw.gram_observed[np.ix_(keep, keep)]
             fac = _factor(Go, diag, first_gram, first_factor, n_iter)
             if fac is not None:
-                H = Go
+                H, newton = Go, True
             elif Gk is None:
                 cur.sw.gram = sw.expected_gram(cur.sw)
                 H = cur.sw.gram[np.ix_(keep, keep)]
@@ -215,6 +211,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                               **only_observed if cur.beta is not None else {})
             if cur.sw.gram is None and cur.beta is None:
                 cur.sw.gram = sw.expected_gram(cur.sw)
+            newton = fisher_is_newton or cur.sw.gram is None
             H = cur.sw.gram if cur.sw.gram is not None else cur.sw.gram_observed
             H = H if all_kept else H[np.ix_(keep, keep)]
             fac = try_factor(H, diag)
@@ -232,12 +229,23 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             delta = fac.solve(score)
             stop = _stop_rule(problem, options, delta, prev_step, score, H.diagonal(),
                               cur.sw.deviance, n_eff) if predict_stop else None
-            if stop == "here":
-                # the step from here would change neither the deviance (R's rule) nor any
-                # coefficient by step_tol standard errors: this point is the maximum to
-                # that accuracy, and its sweep already holds X'WX for the covariance
-                converged = True
+            if stop == "here" and newton:
+                # the Newton step from here would change neither the deviance (R's rule)
+                # nor any coefficient by step_tol standard errors: this point is the maximum
+                # to that accuracy (its score and information say so), and its sweep
+                # already holds X'WX for the covariance
+                converged = certified = True
                 break
+            if stop is not None and not newton:
+                # a Fisher-scoring step (expected information, non-canonical link) is not
+                # the distance to the maximum: certify with the observed information
+                if observed and cur.sw.gram_observed is not None:
+                    messages.append("the observed information is not positive definite at "
+                                    "the last point: it is not a maximum of the likelihood")
+                    break
+                observed, prev_step = True, None
+                cur.sw = sw.sweep(cur.beta, None, True)
+                continue
             if all_kept:
                 beta_new = cur.beta + delta
             else:
@@ -245,16 +253,22 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 beta_new[keep] += delta
             if stop == "after" and hasattr(sw._sw, "at"):
                 # the point after this step is within step_tol standard errors of the
-                # maximum (as the last two steps show): its deviance, mean and weights cost
-                # one X @ b, not a sweep; X'WX there is formed when the covariance needs it
+                # maximum (as the last two steps show): its deviance, mean, weights and
+                # score cost one X @ b and one X'u, not a sweep. The score there, with the
+                # information here, certifies it; X'WX there is formed when the covariance
+                # needs it
                 last = sw.at(beta_new)
                 if np.isfinite(last.deviance) and last.valid and last.deviance \
-                        - cur.sw.deviance <= options.tol * (abs(cur.sw.deviance) + 0.1):
+                        - cur.sw.deviance <= options.tol * (abs(cur.sw.deviance) + 0.1) \
+                        and _stop_rule(problem, options, fac.solve(
+                            last.score if all_kept else last.score[keep]), None,
+                            last.score if all_kept else last.score[keep], H.diagonal(),
+                            last.deviance, n_eff) == "here":
                     cur = _State(beta_new, last)
                     history["deviance"].append(last.deviance)
                     history["step_halvings"].append(0)
                     history["last_step_unswept"] = True
-                    converged = True
+                    converged = certified = True
                     break
         grams = {}
         if can_regram:
@@ -305,14 +319,15 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         history["boundary"] = out_of_range
         if _converged(options, new.deviance, dev_old, step,
                       beta_new if all_kept else beta_new[keep]):
-            # a halved step is small because it was halved, not because the maximum is near
-            small = halvings == 0 and step is not None and _step_in_se(
-                problem, step, np.diag(new.gram if new.gram is not None
-                                       else new.gram_observed)[keep],
-                new.deviance, n_eff) < options.step_tol
-            if options.tol_criterion != "deviance" or options.refine_iter == 0 or small \
-                    or refine_left <= 0:
-                converged = True
+            if not predict_stop:
+                converged = True   # R's rule, as asked: certified afterwards (solve())
+                break
+            # R's rule is met; the next pass's first solve decides, from the score and the
+            # information at this point, whether it is the maximum (the stop rule "here")
+            if refine_left <= 0:
+                messages.append(f"R's deviance rule was met, but {options.refine_iter} more "
+                                "iterations did not bring the coefficients within "
+                                f"{options.step_tol:g} standard errors of the maximum")
                 break
             refine_left -= 1
 
@@ -334,7 +349,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         params=frozen(params), aliased=frozen(~keep), eta=frozen(cur.sw.eta),
         mu=frozen(cur.sw.mu), working_weights=frozen(cur.sw.w), gram=frozen(gram),
         deviance=float(cur.sw.deviance), n_iter=n_iter, converged=converged,
-        method="newton" if hessian == "observed" else "IRLS", history=history,
+        method="newton" if hessian == "observed" else "IRLS",
+        history={**history, "certified": certified},
         messages=tuple(messages),
     )
 
@@ -363,22 +379,28 @@ def _stop_rule(problem, options, delta, prev_step, score, diag, dev, n_eff) -> s
     """Whether to stop at the point where ``delta`` (solved from ``score``) was computed.
 
     Both need the deviance decrease the quadratic model predicts for ``delta``, delta'
-    score, to pass R's rule. Then ``'here'``: no coefficient would move by ``step_tol``
-    marginal standard errors. ``'after'``: the point after ``delta`` is that close to the
+    score, to pass R's rule. Then ``'here'``: the step in the metric of the covariance,
+    sqrt(delta' H delta / scale), is below ``step_tol``, so no coefficient (nor any linear
+    combination) would move by ``step_tol`` standard errors. ``'after'``: the point after ``delta`` is that close to the
     maximum, estimated coefficient by coefficient from the ratio r_j of this step to the
     previous one (at most MAX_RATE): the steps left after it sum to r_j / (1 - r_j) |delta_j|
     for a linear rate, less for Newton's quadratic one. (A ratio of the largest steps would
     mix coefficients: a review found a Gaussian-log fit stopped 7.7e-8 SE from the maximum.)
-    None: take the step and sweep again.
+    ``'near'``: R's rule is met but the step is not negligible; None: R's rule is not met.
+    Either way: take the step and sweep again.
     """
-    if abs(float(delta @ score)) >= options.tol * (abs(dev) + 0.1):
+    decrement = float(delta @ score)   # delta' H delta: the Newton decrement, squared
+    if abs(decrement) >= options.tol * (abs(dev) + 0.1):
         return None
-    per_se = _per_se(problem, diag, dev, n_eff)
-    size = np.abs(delta) * per_se
-    if float(np.max(size, initial=0.0)) < options.step_tol:
+    scale = _scale(problem, dev, n_eff)
+    if decrement < options.step_tol ** 2 * scale:
+        # |c' delta| <= sqrt(delta' H delta) sqrt(c' H^-1 c) for every c: no coefficient
+        # and no contrast moves by step_tol of its standard error
         return "here"
+    per_se = np.sqrt(np.maximum(diag, 0.0) / scale)   # 1 / marginal standard errors
+    size = np.abs(delta) * per_se
     if prev_step is None:
-        return None
+        return "near"
     prev = np.abs(prev_step) * per_se
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(prev > 0, size / prev, np.inf)
@@ -386,7 +408,7 @@ def _stop_rule(problem, options, delta, prev_step, score, diag, dev, n_eff) -> s
     settled = size < options.step_tol * 1e-3   # steps too small to matter, whatever their rate
     if np.all(settled | ((rate <= MAX_RATE) & (left < options.step_tol))):
         return "after"
-    return None
+    return "near"
 
 
 def _converged(options: SolverOptions, dev, dev_old, step, beta) -> bool:

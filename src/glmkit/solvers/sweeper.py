@@ -142,27 +142,32 @@ class InMemorySweeper:
         return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
 
     def at(self, beta: np.ndarray) -> Sweep:
-        """eta, mu, w and the deviance at ``beta``: one X @ b and the kernel, no X'WX and
-        no score (``gram`` and ``score`` are None). The fit's last point when the step to it
-        was solved but not swept (solvers/irls.py)."""
+        """eta, mu, w, the deviance and the score X'u at ``beta``: X @ b, the kernel and
+        X'u while each block is in cache, no X'WX (``gram`` is None). The fit's last point
+        when the step to it was solved but not swept (solvers/irls.py): its score is what
+        certifies that the point is the maximum."""
         problem, kernel = self.problem, self.kernel
-        n = problem.X.shape[0]
+        n, p = problem.X.shape
         eta, mu, w = np.empty(n), np.empty(n), np.empty(n)
         tw, y = problem.total_weights, problem.y
         chunks = self._chunks()
-        acc = [[0.0, True] for _ in chunks]   # per chunk: deviance, valid
+        acc = [[0.0, True, np.zeros(p)] for _ in chunks]   # per chunk: deviance, valid, X'u
 
         def block(i, sl, Xb):
             e = self._eta(Xb, beta, sl)
-            m, d, wb, _, _ = kernel.evaluate(y[sl], e, tw[sl], False)
+            m, d, wb, u, _ = kernel.evaluate(y[sl], e, tw[sl], False)
             acc[i][1] = acc[i][1] and kernel.valid(e, m)
             acc[i][0] += d
+            acc[i][2] += Xb.rmatvec(u)
             eta[sl], mu[sl], w[sl] = e, m, wb
 
         self._each_block(chunks, block)
         dev = self.constant + sum(a[0] for a in acc)
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
-        return Sweep(dev, all(a[1] for a in acc), None, None, None, eta, mu, w)
+        score = acc[0][2]
+        for a in acc[1:]:   # in chunk order: the same sum on every run
+            score += a[2]
+        return Sweep(dev, all(a[1] for a in acc), None, score, None, eta, mu, w)
 
     def _scratch_gram(self, chunk: int, which: int) -> np.ndarray:
         """A zeroed p x p Gram for chunk ``chunk`` > 0 to sum into, kept for the next sweeps
