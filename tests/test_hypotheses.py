@@ -61,3 +61,20 @@ def test_multipletests_matches_statsmodels():
         r2, a2 = sm_mt(p, 0.05, method)[:2]
         np.testing.assert_allclose(a1, a2, rtol=1e-12, err_msg=method)
         np.testing.assert_array_equal(r1, r2)
+
+
+def test_results_score_test_is_the_models(data):
+    """results.score_test(exog_extra) is model.score_test(params, exog_extra=...) as a
+    ScoreTestResult; with Poisson (scale 1) it is statsmodels' number too."""
+    X = sm.add_constant(data[["x"]].to_numpy())
+    extra = data["x"].to_numpy()[:, None] ** 2   # statsmodels wants a 2-d exog_extra
+    ours = sm.GLM(data["y"].to_numpy(), X, family=sm.families.Poisson()).fit()
+    theirs = smapi.GLM(data["y"].to_numpy(), X, family=smapi.families.Poisson()).fit(tol=1e-13)
+    r = ours.score_test(exog_extra=extra)
+    st, pv, df = ours.model.score_test(ours.params, exog_extra=extra)
+    assert (r.statistic, r.pvalue, r.k_constraint) == (float(st), float(pv), df)
+    q = theirs.score_test(exog_extra=extra)
+    np.testing.assert_allclose(tuple(r), [float(np.squeeze(v)) for v in q], rtol=1e-6)
+    assert r.k_constraint == q.k_constraint and r.distribution == q.distribution
+    with pytest.raises(NotImplementedError):
+        ours.score_test(exog_extra=extra, hypothesis="separate")

@@ -5,6 +5,7 @@ Conventions
 -----------
 - ``wald_test_terms``: one joint Wald test per formula term (``model.terms``; without a
   formula, per column), F with df_resid when the results use t, else chi2 (statsmodels).
+- ``score_test``: statsmodels' results method, the model's score test at these params.
 - ``t_test_pairwise``: the differences level_j - level_i (i < j) of a treatment-coded factor,
   each tested with ``t_test``; p-values adjusted by ``multipletests`` (statsmodels' methods
   'bonferroni', 'sidak', 'holm', 'hs' (Holm-Sidak), 'fdr_bh').
@@ -12,6 +13,8 @@ Conventions
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -172,3 +175,45 @@ def t_test_pairwise(res, term_name: str, method="hs", alpha: float = 0.05,
         frame[f"pvalue-{meth}"] = adj
         frame[f"reject-{meth}"] = reject
     return MultiCompResult(frame, contrasts, term_name, labels, cm)
+
+
+@dataclass(frozen=True)
+class ScoreTestResult:
+    """A score test (statsmodels' ``ScoreTestResult``): unpacks as (statistic, pvalue).
+
+    Attributes
+    ----------
+    statistic, pvalue : float
+        The chi2 statistic and its p-value.
+    distribution : str
+        "chi2".
+    k_constraint : int
+        Degrees of freedom (number of restrictions).
+    """
+
+    statistic: float
+    pvalue: float
+    distribution: str = "chi2"
+    k_constraint: int | None = None
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.statistic, self.pvalue))
+
+
+def score_test(res, exog_extra=None, params_constrained=None, hypothesis: str = "joint",
+               cov_type=None, cov_kwds=None, k_constraints=None, observed: bool = True,
+               *, return_object=None) -> ScoreTestResult:
+    """Score test of columns ``exog_extra`` added to the model of ``res`` (statsmodels'
+    ``GLMResults.score_test``): :meth:`GLM.score_test` at these results' params.
+
+    The statistic is R's Rao statistic over the bigger model's dispersion (README
+    Conventions: score test). Only the joint hypothesis with the model-based covariance is
+    available; ``return_object`` is ignored, as in statsmodels 0.15.
+    """
+    if hypothesis != "joint" or cov_type is not None or cov_kwds is not None:
+        raise NotImplementedError("score_test: only hypothesis='joint' with the model-based "
+                                  "covariance is available.")
+    params = res._params if params_constrained is None else np.asarray(params_constrained)
+    stat, pvalue, df = res.model.score_test(params, k_constraints=k_constraints,
+                                            exog_extra=exog_extra, observed=observed)
+    return ScoreTestResult(float(np.squeeze(stat)), float(np.squeeze(pvalue)), "chi2", int(df))

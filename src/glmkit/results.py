@@ -577,6 +577,7 @@ class GLMResults:
     get_margeff = margins.get_margeff
     wald_test_terms = hypotheses.wald_test_terms
     t_test_pairwise = hypotheses.t_test_pairwise
+    score_test = hypotheses.score_test
     remove_data = remove_data_.remove_data
     plot_added_variable = regressionplots.plot_added_variable
     plot_partial_residuals = regressionplots.plot_partial_residuals
