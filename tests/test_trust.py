@@ -234,3 +234,17 @@ def test_property_converged_means_at_the_maximum(name, seed, method):
     else:
         assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
         assert any("ConvergenceWarning" in note for note in res.fit_warnings)
+
+
+def test_dask_fits_are_certified_like_in_memory_ones():
+    """tol_criterion='params' stops by R's other rule; on Dask as in memory the answer is
+    then checked against the score and information (and polished to the maximum)."""
+    da = pytest.importorskip("dask.array", reason="the dask extra is not installed")
+    X, y = _draw("binomial_probit", 7)
+    mem = sm.GLM(y, X, family=_PAIRS["binomial_probit"]()).fit(tol_criterion="params")
+    dX, dy = da.from_array(X, chunks=(len(y) // 3 + 1, X.shape[1])), da.from_array(y, chunks=len(y) // 3 + 1)
+    dres = sm.GLM(dy, dX, family=_PAIRS["binomial_probit"]()).fit(tol_criterion="params")
+    assert mem.converged and dres.converged
+    assert dres._result.history.get("certified") and mem._result.history.get("certified")
+    np.testing.assert_allclose(np.asarray(dres.params), np.asarray(mem.params), rtol=1e-9)
+    assert newton_distance(mem) < 1e-8

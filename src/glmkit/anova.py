@@ -110,6 +110,10 @@ def anova(res, *others, test: str | None = None) -> pd.DataFrame:
         raise ValueError(f"test must be one of {_TESTS}, got {test!r}.")
     if others:
         return _anova_list([res, *others], test)
+    if getattr(res, "k_constr", 0):
+        raise ValueError("a sequential anova refits the model term by term and would drop "
+                         "the constraints of fit_constrained results; compare nested fits "
+                         "instead: anova(constrained, unconstrained).")
     return _anova_sequential(res, test)
 
 

@@ -64,3 +64,20 @@ def statsmodels_criterion(res, crit: str, scale=None, dk_params: float = 0) -> f
     if scale is None:
         raise ValueError("qaic needs scale= (the dispersion of the largest model compared).")
     return float(-2 * res.llf_scaled(scale=1.0) / scale + 2 * k_params)
+
+
+def info_criteria(res, crit: str = "R", scale: float | None = None, dk_params: float = 0):
+    """Information criteria of ``res``.
+
+    ``crit='aic'``, ``'bic'`` or ``'qaic'`` (with ``scale``): statsmodels'
+    ``info_criteria``, a number. ``'R'`` (default): a dict of R's logLik/AIC/BIC for glm
+    (:func:`r_info_criteria`) and their ``df``; ``'statsmodels'``: the dict of ``llf``,
+    ``aic``, ``bic`` of the results.
+    """
+    if crit == "statsmodels":
+        return {"llf": res.llf, "aic": res.aic, "bic": res.bic, "df": res.df_model + 1}
+    if crit == "R":
+        return r_info_criteria(res)
+    if isinstance(crit, str) and crit.lower() in ("aic", "bic", "qaic"):
+        return statsmodels_criterion(res, crit.lower(), scale, dk_params)
+    raise ValueError(f"crit must be 'aic', 'bic', 'qaic', 'R' or 'statsmodels', got {crit!r}.")

@@ -465,6 +465,7 @@ class DaskGLM(GLM):
         receives a dict per pass) and ``progress`` (Dask's progress bar for each pass).
         ``method='lbfgs'`` is not available on Dask.
         """
+        from .solvers.certify import certify
         from .solvers.dask_sweeper import DaskSweeper
         from .solvers.irls import irls
 
@@ -484,6 +485,9 @@ class DaskGLM(GLM):
         # irls is duck-typed on the problem: it reads .X.shape and .family
         result = irls(self.problem, start, options, hessian=hessian,  # type: ignore[arg-type]
                       sweeper=sweeper)
+        # R's rule taken as asked (tol_criterion='params') is checked as in memory: the
+        # Newton step against the observed information, one more pass over the partitions
+        result = certify(self.problem, result, options, sweeper=sweeper)  # type: ignore[arg-type]
         notes = self._dask_fit_warnings(result, sweeper)
         from .dask_results import DaskGLMResults
 

@@ -113,7 +113,7 @@ def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = No
     else:
         omega = np.square(u) * fw
         if cov_type == "HC1":
-            omega = omega * n / (n - k)
+            omega = omega * n / (n - res.rank)   # estimated coefficients (k less constraints)
         elif cov_type in ("HC2", "HC3"):
             h = hat_values(res)
             omega = omega / (1.0 - h) ** (1 if cov_type == "HC2" else 2)
@@ -312,8 +312,7 @@ def _restricted(res, spec):
 def wald_test(res, spec, use_f: bool | None = None, scalar: bool = True) -> ContrastResults:
     """Joint Wald test of R b = q: chi2 (or F = chi2 / J with df_resid when ``use_f``)."""
     d, RVR, R = _restricted(res, spec)
-    J = R.shape[0]
-    stat = float(d @ np.linalg.solve(RVR, d))
+    stat, J = _wald_form(d, RVR, res)
     if use_f is None:
         use_f = res.use_t
     if use_f:
@@ -322,6 +321,26 @@ def wald_test(res, spec, use_f: bool | None = None, scalar: bool = True) -> Cont
         return ContrastResults(F, float(stats.f.sf(F, J, df)), J, df, "F")
     # statsmodels keeps the number of constraints in df_denom for a chi2 test
     return ContrastResults(stat, float(stats.chi2.sf(stat, J)), J, J, "chi2")
+
+
+def _wald_form(d: np.ndarray, RVR: np.ndarray, res) -> tuple[float, int]:
+    """d' (R V R')^{-1} d and its degrees of freedom.
+
+    Under ``fit_constrained`` the coefficients have no variance in the constrained
+    directions, so a hypothesis on them has a singular R V R': as statsmodels, the
+    pseudo-inverse is used and the degrees of freedom are its rank (with a warning).
+    """
+    J = int(RVR.shape[0])
+    if not getattr(res, "k_constr", 0):
+        return float(d @ np.linalg.solve(RVR, d)), J
+    rank = int(np.linalg.matrix_rank(RVR))
+    if rank < J:
+        import warnings
+
+        warnings.warn(f"the covariance of the {J} hypotheses has rank {rank} under the "
+                      f"model's constraints: the constrained directions are not tested and "
+                      f"the test has {rank} degrees of freedom.", UserWarning, stacklevel=4)
+    return float(d @ np.linalg.pinv(RVR) @ d), rank
 
 
 def t_test(res, spec) -> ContrastResults:

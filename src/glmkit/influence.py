@@ -89,9 +89,15 @@ class GLMInfluence:
 
     @cached_property
     def _sm_bread(self) -> np.ndarray:
+        """(X'FX)^{-1}; for fit_constrained results T (T'X'FX T)^{-1} T' with params = T b + b0."""
         keep = self.results._keep
         X = self.results.model.problem.X.to_dense()[:, keep]
-        return np.linalg.pinv((X * self._f[:, None]).T @ X)
+        gram = (X * self._f[:, None]).T @ X
+        lc = getattr(self.results, "constraints", None)
+        if lc is None:
+            return np.linalg.pinv(gram)
+        T = np.asarray(lc.transf_mat, dtype=float)[keep]
+        return T @ np.linalg.pinv(T.T @ gram @ T) @ T.T
 
     @cached_property
     def _sm_hat(self) -> np.ndarray:
@@ -305,3 +311,8 @@ class GLMInfluence:
         cols.update({"dffit": np.asarray(self.dffits[0]), "cov.r": np.asarray(self.cov_ratio),
                      "cook.d": self._r_cooks(), "hat": self._hat})
         return pd.DataFrame(cols, index=self.results.model.data.row_labels)
+
+
+def get_hat_matrix_diag(res, observed: bool = True):
+    """statsmodels' hat values of ``res`` from the observed (or expected) Hessian weights."""
+    return GLMInfluence(res, observed=observed).hat_matrix_diag

@@ -289,6 +289,26 @@ class GLM:
                           use_t=spec.use_t, fit_warnings=notes, cov_kwds=spec.cov_kwds,
                           mle_settings=spec.mle_settings)
 
+    def fit_constrained(self, constraints, start_params=None, **fit_kwds: Any):
+        """Fit subject to linear equality constraints ``R params = q``.
+
+        Parameters
+        ----------
+        constraints : str ("x1 + x2 = 1, x3 = 0"), list of str, array_like R (q = 0) or
+            tuple (R, q).
+        start_params : array_like, optional starting coefficients (length k).
+        **fit_kwds : passed to :meth:`fit` (method, maxiter, tol, scale, cov_type, ...).
+
+        Returns
+        -------
+        GLMResults
+            In the original parametrization, with ``constraints``, ``k_constr`` and
+            ``results_constrained``; see :mod:`glmkit.constrained`.
+        """
+        from .constrained import fit_constrained
+
+        return fit_constrained(self, constraints, start_params=start_params, **fit_kwds)
+
     def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
                         use_t, kwargs):
         """(options, method, start) for subclasses that run their own solver (DaskGLM):

@@ -45,6 +45,7 @@ from scipy import stats
 from . import _data
 from .rowless import _NO_DATA, _ModelWithoutData
 from .exceptions import ModelFileError, ModelVersionError
+from .results import t_ratio
 from .families import family as _families
 from .families import links as _links
 from .families.quasi import QuasiBinomial, QuasiPoisson
@@ -231,6 +232,10 @@ def _describe(res, remove_data: bool) -> tuple[dict[str, Any], dict[str, np.ndar
         "df_resid_inference": float(getattr(res, "df_resid_inference", res.df_resid)),
         "mle_settings": _jsonify(dict(getattr(res, "mle_settings", {}))),
     }
+    lc = getattr(res, "constraints", None)
+    if lc is not None:   # fit_constrained: R and q rebuild its covariance on load
+        meta["fit"]["constraints"] = {"R": np.asarray(lc.constraint_matrix).tolist(),
+                                      "q": np.asarray(lc.constraint_values).tolist()}
     meta["stats"] = {name: _safe(lambda name=name: getattr(res, name)) for name in _STATS}
     meta["stats"]["nobs"] = int(res.nobs)
     meta["stats"]["pseudo_rsquared"] = {k: _safe(lambda k=k: res.pseudo_rsquared(k))
@@ -454,7 +459,19 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
         cov_kwds["groups"] = arrays["cov_groups"]
     return GLMResults(model, result, scale=f["scale_spec"], cov_type=f["cov_type"],
                       use_t=f["use_t"], fit_warnings=tuple(f["fit_warnings"]),
-                      cov_kwds=cov_kwds, mle_settings=f.get("mle_settings"))
+                      cov_kwds=cov_kwds, mle_settings=f.get("mle_settings"),
+                      constraints=_constraints(meta))
+
+
+def _constraints(meta):
+    """The LinearConstraints of fit_constrained results, or None."""
+    c = meta["fit"].get("constraints")
+    if c is None:
+        return None
+    from .constrained import linear_constraints
+
+    return linear_constraints((np.array(c["R"], dtype=float), np.array(c["q"], dtype=float)),
+                              list(meta["model"]["exog_names"]))
 
 
 # ------------------------------------------------------------ results without data
@@ -491,6 +508,8 @@ class GLMResultsWithoutData:
         self.use_t = bool(f["use_t"])
         self.fit_warnings = tuple(f["fit_warnings"])
         self.aliased = _ro(arrays["aliased"].astype(bool))
+        self.constraints = _constraints(meta)
+        self.k_constr = 0 if self.constraints is None else self.constraints.k_constr
         self._stats = s
         self._frozen = True
 
@@ -556,11 +575,11 @@ class GLMResultsWithoutData:
 
     @property
     def tvalues(self):
-        return self._params_like(self._params / self._bse)
+        return self._params_like(t_ratio(self._params, self._bse))
 
     @property
     def pvalues(self):
-        t = self._params / self._bse
+        t = t_ratio(self._params, self._bse)
         return self._params_like(2.0 * self._dist.sf(np.abs(t)))
 
     def cov_params(self):

@@ -19,14 +19,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import hypotheses, margins, predictive, regressionplots
+from . import criteria, hypotheses, influence, margins, predictive, regressionplots
 from . import remove_data as remove_data_
+from . import summary2 as summary2_
 from .design import DenseDesign
 from .families import Gaussian, links
 from .problem import GLMProblem
 from .solvers import SolverOptions, SolverResult
 from .solvers._linalg import diagonal_positions, try_factor
 from .solvers.irls import irls
+
+
+def t_ratio(params: np.ndarray, bse: np.ndarray) -> np.ndarray:
+    """params / bse, NaN where bse is 0: a coefficient fixed by constraints is not tested."""
+    return np.divide(params, bse, out=np.full(np.shape(params), np.nan), where=bse != 0)
 
 
 class GLMResults:
@@ -36,8 +42,14 @@ class GLMResults:
 
     def __init__(self, model, result: SolverResult, scale=None, cov_type: str = "nonrobust",
                  use_t: bool | None = None, fit_warnings: tuple[str, ...] = (),
-                 cov_kwds: dict | None = None, mle_settings: dict | None = None):
+                 cov_kwds: dict | None = None, mle_settings: dict | None = None,
+                 constraints=None, results_constrained=None):
         self.model = model
+        #: For GLM.fit_constrained: the constraints R params = q (glmkit.constrained.
+        #: LinearConstraints), their number, and the reduced model's results; else None, 0.
+        self.constraints = constraints
+        self.k_constr = 0 if constraints is None else int(constraints.k_constr)
+        self.results_constrained = results_constrained
         self.family = model.family
         self._result = result
         from .fit_args import check_cov, check_scale
@@ -103,7 +115,8 @@ class GLMResults:
 
     @property
     def rank(self) -> int:
-        return int(self._keep.sum())
+        """Number of estimated coefficients: the non-aliased ones less the constraints."""
+        return int(self._keep.sum()) - self.k_constr
 
     @property
     def nobs(self) -> int:
@@ -346,6 +359,13 @@ class GLMResults:
     def _normalized_cov(self) -> np.ndarray:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
+        if self.constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
+            T = self.constraints.transf_mat
+            fac = try_factor(T.T @ np.asarray(self._result.gram) @ T)
+            if fac is not None:
+                out = T @ fac.inverse() @ T.T
+                out = 0.5 * (out + out.T)
+            return out
         X = self.model.problem.X
         diag = diagonal_positions(getattr(X, "diagonal_columns", lambda: None)(), self._keep)
         fac = try_factor(np.asarray(self._result.gram), diag)
@@ -401,9 +421,13 @@ class GLMResults:
         from .inference import check_robust_options
 
         cov_type, kwds = check_robust_options(cov_type, kwds)
+        rc = self.results_constrained
+        if rc is not None:
+            rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
                           use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
-                          mle_settings=self.mle_settings)
+                          mle_settings=self.mle_settings, constraints=self.constraints,
+                          results_constrained=rc)
 
     # ----------------------------------------------------------- tests
     def wald_test(self, r_matrix, use_f: bool | None = None, scalar: bool = True):
@@ -443,7 +467,8 @@ class GLMResults:
 
     @property
     def tvalues(self):
-        return self._params_like(self._params / self._bse)
+        """params / bse; NaN for a coefficient fixed by fit_constrained (bse exactly 0)."""
+        return self._params_like(t_ratio(self._params, self._bse))
 
     @property
     def df_resid_inference(self) -> float:
@@ -462,7 +487,7 @@ class GLMResults:
 
     @property
     def pvalues(self):
-        t = self._params / self._bse
+        t = t_ratio(self._params, self._bse)
         return self._params_like(2.0 * self._dist.sf(np.abs(t)))
 
     def conf_int(self, alpha: float = 0.05, cols=None, method: str = "wald"):
@@ -474,6 +499,10 @@ class GLMResults:
             q = self._dist.ppf(1.0 - alpha / 2.0)
             ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
         elif method == "profile":
+            if self.constraints is not None:
+                raise ValueError("profile intervals are not available for fit_constrained "
+                                 "results; use method='wald', or profile "
+                                 "results_constrained (the free coefficients).")
             from .profile import profile_conf_int
 
             ci = profile_conf_int(self, alpha)
@@ -519,31 +548,7 @@ class GLMResults:
 
         return GLMInfluence(self, observed=observed)
 
-    def get_hat_matrix_diag(self, observed: bool = True):
-        """statsmodels' hat values from the observed (or expected) Hessian weights."""
-        return self.get_influence(observed=observed).hat_matrix_diag
-
     # ------------------------------------------------- summary statistics
-    def info_criteria(self, crit: str = "R", scale: float | None = None,
-                      dk_params: float = 0):
-        """Information criteria.
-
-        ``crit='aic'``, ``'bic'`` or ``'qaic'`` (with ``scale``): statsmodels'
-        ``info_criteria``, a number. ``'R'`` (default): a dict of R's logLik/AIC/BIC for glm
-        (dispersion families plug in deviance / sum of weights and count the dispersion as a
-        parameter; prior weights multiply each row's log density) and their ``df``;
-        ``'statsmodels'``: the dict of ``llf``, ``aic``, ``bic`` of these results.
-        """
-        from .criteria import r_info_criteria, statsmodels_criterion
-
-        if crit == "statsmodels":
-            return {"llf": self.llf, "aic": self.aic, "bic": self.bic, "df": self.df_model + 1}
-        if crit == "R":
-            return r_info_criteria(self)
-        if isinstance(crit, str) and crit.lower() in ("aic", "bic", "qaic"):
-            return statsmodels_criterion(self, crit.lower(), scale, dk_params)
-        raise ValueError(f"crit must be 'aic', 'bic', 'qaic', 'R' or 'statsmodels', got {crit!r}.")
-
     def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
         """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
         (log link)."""
@@ -574,6 +579,9 @@ class GLMResults:
     # ---------------------------------------- statsmodels' extras (their own modules)
     # Each is a function of the results, so it is also the method of that name.
     get_distribution = predictive.get_distribution
+    get_hat_matrix_diag = influence.get_hat_matrix_diag
+    info_criteria = criteria.info_criteria
+    summary2 = summary2_.summary2
     get_margeff = margins.get_margeff
     wald_test_terms = hypotheses.wald_test_terms
     t_test_pairwise = hypotheses.t_test_pairwise
@@ -590,16 +598,6 @@ class GLMResults:
         from .summary import Summary
 
         return Summary(self, yname=yname, xname=xname, title=title, alpha=alpha)
-
-    def summary2(self, yname: str | None = None, xname: list[str] | None = None,
-                 title: str | None = None, alpha: float = 0.05, float_format: str = "%.4f"):
-        """The summary with its tables as DataFrames (statsmodels' ``summary2``)."""
-        from .summary2 import Summary as Summary2
-
-        smry = Summary2()
-        smry.add_base(results=self, alpha=alpha, float_format=float_format, xname=xname,
-                      yname=yname, title=title)
-        return smry
 
     def __repr__(self):
         return (f"<GLMResults {self.family!r} nobs={self.nobs} deviance={self.deviance:.6g} "

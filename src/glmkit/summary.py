@@ -58,7 +58,14 @@ class Summary:
         self.title = title or "Generalized Linear Model Regression Results"
         self.alpha = alpha
         self.now = _dt.datetime.now()
-        notes = list(res.fit_warnings)
+        # notes below the tables (statsmodels' extra_txt): the constraints of
+        # fit_constrained results, then the fit's warnings; None when there are none
+        notes = []
+        lc = getattr(res, "constraints", None)
+        if lc is not None:
+            notes.append("Model has been estimated subject to linear equality "
+                         "constraints: " + "; ".join(str(lc).splitlines()) + ".")
+        notes += list(res.fit_warnings)
         self.extra_txt: list[str] | None = notes or None
         left, right = self._header_pairs()
         self.tables = [
@@ -115,8 +122,7 @@ class Summary:
         r = self.res
         ci = np.asarray(r.conf_int(self.alpha))
         params, bse = np.asarray(r._params), np.asarray(r._bse)
-        t = params / bse
-        p = 2.0 * r._dist.sf(np.abs(t))
+        t, p = np.asarray(r.tvalues, dtype=float), np.asarray(r.pvalues, dtype=float)
         return [(n, params[i], bse[i], t[i], p[i], ci[i, 0], ci[i, 1])
                 for i, n in enumerate(self.xname)]
 

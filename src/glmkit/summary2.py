@@ -177,3 +177,14 @@ def summary_params(results, alpha: float = 0.05, use_t: bool | None = None) -> p
                             np.asarray(results.conf_int(alpha), dtype=float)])
     columns = ["Coef.", "Std.Err.", stat, f"P>|{stat}|", f"[{alpha / 2}", f"{1 - alpha / 2}]"]
     return pd.DataFrame(data, index=list(results.model.exog_names), columns=columns)
+
+
+def summary2(res, yname: str | None = None, xname: list[str] | None = None,
+             title: str | None = None, alpha: float = 0.05, float_format: str = "%.4f"):
+    """The summary of ``res`` with its tables as DataFrames (statsmodels' ``summary2``)."""
+    smry = Summary()
+    smry.add_base(results=res, alpha=alpha, float_format=float_format, xname=xname,
+                  yname=yname, title=title)
+    if getattr(res, "constraints", None) is not None:   # as statsmodels' summary2
+        smry.add_text("Model has been estimated subject to linear equality constraints.")
+    return smry

@@ -62,8 +62,8 @@ def _hat(X, keep: np.ndarray, w: np.ndarray, chol: np.ndarray) -> np.ndarray:
 def firth(problem: GLMProblem, start: np.ndarray | None = None,
           options: SolverOptions = SolverOptions()) -> SolverResult:
     """Solve the mean-bias-reducing adjusted score equations (see the module notes)."""
-    X, fam = problem.X, problem.family
-    n, p = X.shape
+    X = problem.X
+    p = X.shape[1]
     tw = problem.total_weights
     # the rank of X on the rows with weight; aliased columns stay at zero (NaN at the end)
     keep = ~find_aliased(X.sandwich((tw > 0).astype(float)))
