@@ -214,6 +214,10 @@ def score_test(res, exog_extra=None, params_constrained=None, hypothesis: str = 
         raise NotImplementedError("score_test: only hypothesis='joint' with the model-based "
                                   "covariance is available.")
     params = res._params if params_constrained is None else np.asarray(params_constrained)
+    if exog_extra is None and k_constraints is None:
+        # fit_constrained results test their own constraints (statsmodels); else none
+        lc = getattr(res, "constraints", None)
+        k_constraints = 0 if lc is None else int(lc.k_constr)
     stat, pvalue, df = res.model.score_test(params, k_constraints=k_constraints,
                                             exog_extra=exog_extra, observed=observed)
     return ScoreTestResult(float(np.squeeze(stat)), float(np.squeeze(pvalue)), "chi2", int(df))

@@ -46,8 +46,9 @@ class GLMResults:
                  constraints=None, results_constrained=None):
         self.model = model
         #: For GLM.fit_constrained: the constraints R params = q (glmkit.constrained.
-        #: LinearConstraints), their number, and the reduced model's results; else None, 0.
-        self.constraints = constraints
+        #: LinearConstraints; the ``constraints`` property), their number, and the reduced
+        #: model's results; else None, 0.
+        self._constraints = constraints
         self.k_constr = 0 if constraints is None else int(constraints.k_constr)
         self.results_constrained = results_constrained
         self.family = model.family
@@ -76,6 +77,14 @@ class GLMResults:
             raise AttributeError(f"GLMResults is immutable; cannot set {name!r}. Fit again or "
                                  "use the methods that return new results.")
         object.__setattr__(self, name, value)
+
+    @property
+    def constraints(self):
+        """The linear constraints of fit_constrained results; other results have none
+        (AttributeError, as statsmodels', whose tools test ``hasattr(res, 'constraints')``)."""
+        if self._constraints is None:
+            raise AttributeError("only results of fit_constrained have constraints.")
+        return self._constraints
 
     # ----------------------------------------------------------- labelling
     def _params_like(self, a: np.ndarray):
@@ -359,8 +368,8 @@ class GLMResults:
     def _normalized_cov(self) -> np.ndarray:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
-        if self.constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
-            T = self.constraints.transf_mat
+        if self._constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
+            T = self._constraints.transf_mat
             fac = try_factor(T.T @ np.asarray(self._result.gram) @ T)
             if fac is not None:
                 out = T @ fac.inverse() @ T.T
@@ -426,7 +435,7 @@ class GLMResults:
             rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
                           use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
-                          mle_settings=self.mle_settings, constraints=self.constraints,
+                          mle_settings=self.mle_settings, constraints=self._constraints,
                           results_constrained=rc)
 
     # ----------------------------------------------------------- tests
@@ -499,7 +508,7 @@ class GLMResults:
             q = self._dist.ppf(1.0 - alpha / 2.0)
             ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
         elif method == "profile":
-            if self.constraints is not None:
+            if self._constraints is not None:
                 raise ValueError("profile intervals are not available for fit_constrained "
                                  "results; use method='wald', or profile "
                                  "results_constrained (the free coefficients).")
