@@ -66,7 +66,7 @@ def test_four_panels_show_r_quantities(pois):
     # panel 5: standardized Pearson residuals against the hat values (R's rstandard)
     infl = pois.get_influence()
     xy5 = axes[3].collections[0].get_offsets()
-    np.testing.assert_allclose(xy5[:, 0], infl.hat_matrix_diag)
+    np.testing.assert_allclose(xy5[:, 0], infl.hatvalues)
     np.testing.assert_allclose(xy5[:, 1], infl.resid_standardized_pearson)
     plt.close(fig)
 

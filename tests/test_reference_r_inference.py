@@ -319,7 +319,11 @@ def test_predict_insample(case, which):
                       np.asarray(pin["linear"]["se"]), which, pin["ci_q"])
     check(np.asarray(p.conf_int(alpha=0.05)), ci, "conf_int")
     if which == "mean":
-        sf = p.summary_frame(alpha=0.05)
+        # statsmodels' column names: mean, mean_se, ... for the default which=None;
+        # predicted, se, ci_lower, ci_upper when which is given
+        np.testing.assert_array_equal(p.summary_frame(alpha=0.05).columns,
+                                      ["predicted", "se", "ci_lower", "ci_upper"])
+        sf = res.get_prediction().summary_frame(alpha=0.05)
         for col in ["mean", "mean_se", "mean_ci_lower", "mean_ci_upper"]:
             assert col in sf.columns, col
         check(sf["mean"], exp["predicted"], "summary_frame mean")
@@ -352,7 +356,7 @@ def test_predict_newdata(case, which):
     ci = np.column_stack([exp[f"ci_{kind}_lower"], exp[f"ci_{kind}_upper"]])
     check(np.asarray(p.conf_int(alpha=0.05)), ci, f"conf_int ({kind})")
     if which == "mean":
-        sf = p.summary_frame(alpha=0.05)
+        sf = res.get_prediction(exog=exog, **kw).summary_frame(alpha=0.05)
         check(sf["mean"], exp["predicted"], "summary_frame mean")
         check(sf["mean_se"], exp["se"], "summary_frame mean_se")
         check(sf["mean_ci_lower"], ci[:, 0], "summary_frame mean_ci_lower")
@@ -382,21 +386,37 @@ def _check_influence(case):
     ref = load_ref(case)
     exp = ref["influence"]
     inf = fit_case(case).get_influence()
-    check(inf.hat_matrix_diag, exp["hat"], "hat_matrix_diag (hatvalues)")
-    check(inf.cooks_distance[0], exp["cooks_distance"], "cooks_distance (cooks.distance)")
+    im = inf.influence_measures()
+    check(inf.hatvalues, exp["hat"], "hatvalues")
+    check(im["hat"], exp["hat"], "influence_measures hat")
+    check(im["cook.d"], exp["cooks_distance"], "influence_measures cook.d (cooks.distance)")
+    check(inf.rstandard("deviance"), exp["rstandard_deviance"], "rstandard deviance")
     check(inf.resid_standardized_deviance, exp["rstandard_deviance"],
           "resid_standardized_deviance (rstandard deviance)")
+    check(inf.rstandard("pearson"), exp["rstandard_pearson"], "rstandard pearson")
     check(inf.resid_standardized_pearson, exp["rstandard_pearson"],
           "resid_standardized_pearson (rstandard pearson)")
-    check(inf.resid_studentized, exp["rstudent"], "resid_studentized (rstudent)")
-    check(inf.dfbetas, exp["dfbetas"], "dfbetas")
+    check(inf.rstudent(), exp["rstudent"], "rstudent")
+    dfb = im[[c for c in im.columns if c.startswith("dfb.")]].to_numpy()
+    check(dfb, exp["dfbetas"], "influence_measures dfb (dfbetas)")
     check(inf.dffits[0], exp["dffits"], "dffits")
+    check(im["dffit"], exp["dffits"], "influence_measures dffit")
     check(inf.cov_ratio, exp["covratio"], "cov_ratio (covratio)")
+    check(im["cov.r"], exp["covratio"], "influence_measures cov.r")
+    # statsmodels' names with the expected Hessian are R's hat, Cook's distance and
+    # rstandard(type='pearson') (same formulas once h is the same)
+    sm_inf = fit_case(case).get_influence(observed=False)
+    fw = np.asarray(sm_inf._fw)
+    check(np.asarray(sm_inf.hat_matrix_diag) / fw, exp["hat"], "hat_matrix_diag expected / fw")
+    if np.all(fw == 1):
+        check(sm_inf.cooks_distance[0], exp["cooks_distance"], "cooks_distance, expected")
+        check(sm_inf.resid_studentized, exp["rstandard_pearson"], "resid_studentized, expected")
 
 
 @pytest.mark.parametrize("case", COMPACT_CASES)
 def test_influence(case):
-    """get_influence() vs hatvalues, cooks.distance, rstandard, rstudent, dfbetas, dffits, covratio.
+    """R's names of get_influence() vs hatvalues, cooks.distance, rstandard, rstudent, dfbetas,
+    dffits, covratio.
 
     Expected values: tests/reference/inference/make_reference.R.  R's
     conventions for a glm (see the README): h from the IRLS weights;

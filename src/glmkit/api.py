@@ -1,8 +1,13 @@
 """statsmodels-shaped namespace: ``import glmkit.api as sm`` works like statsmodels.api."""
+from types import SimpleNamespace
+
 from . import families
 from ._data import add_constant
 from .model import GLM
 from .models import MNLogit, OrderedModel
 from .persistence import load
 
-__all__ = ["GLM", "MNLogit", "OrderedModel", "families", "add_constant", "load"]
+#: statsmodels.api's ``genmod`` package, for its GLM names: ``sm.genmod.families.Poisson()``.
+genmod = SimpleNamespace(families=families, GLM=GLM)
+
+__all__ = ["GLM", "MNLogit", "OrderedModel", "families", "add_constant", "load", "genmod"]

@@ -241,7 +241,7 @@ def _predict_frame(res, chunk: pd.DataFrame, se: bool, which: str, alpha: float,
     out = pd.DataFrame({c: chunk[c].to_numpy() for c in ids}, index=chunk.index)
     if se:
         pr = res.get_prediction(chunk, which=which)
-        ci = pr.conf_int(alpha)
+        ci = pr.conf_int(alpha=alpha)
         out[name] = np.asarray(pr.predicted)
         out[f"{name}_se"] = np.asarray(pr.se)
         out[f"{name}_ci_lower"] = ci[:, 0]

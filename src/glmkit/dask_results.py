@@ -387,13 +387,13 @@ class DaskGLMResults(GLMResults):
                               cov_kwds=kwds, executor=self._executor)
 
     # ------------------------------------------------------------ prediction
-    def get_prediction(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+    def get_prediction(self, exog=None, exposure=None, offset=None, which: str | None = None):
         """Predictions with delta-method standard errors; lazy for the model's rows."""
         from .design.partitioned import is_dask_collection
-        from .prediction import PredictionResults, get_prediction
+        from .prediction import LinearPredictionResults, PredictionResults, get_prediction
 
-        if which not in ("mean", "linear"):
-            raise ValueError(f"which must be 'mean' or 'linear', got {which!r}.")
+        if which not in (None, "mean", "linear"):
+            raise ValueError(f"which must be None, 'mean' or 'linear', got {which!r}.")
         if exog is not None:
             if is_dask_collection(exog):
                 raise NotImplementedError("get_prediction on new Dask rows is not available; "
@@ -404,11 +404,12 @@ class DaskGLMResults(GLMResults):
         eta = self.model.predict(self._params, exposure=exposure, offset=offset, which="linear")
         se_eta = self._rows(_se_rows, args=(keep, V), need_X=True)
         link = self.family.link
+        linpred = LinearPredictionResults(eta, se_eta**2, self.scale, self._dist, self.df_resid)
         if which == "linear":
-            return PredictionResults(eta, se_eta, eta, se_eta, which, self._dist, link, None)
+            return PredictionResults(eta, se_eta**2, linpred, link, which)
         mu = eta.map_blocks(link.inverse, dtype=float)
         se_mu = abs(eta.map_blocks(link.inverse_deriv, dtype=float)) * se_eta
-        return PredictionResults(mu, se_mu, eta, se_eta, which, self._dist, link, None)
+        return PredictionResults(mu, se_mu**2, linpred, link, which)
 
     def anova(self, *others, test: str | None = None):
         """Comparison of nested fitted models (``small.anova(big)``), as in memory; the
@@ -433,12 +434,19 @@ class DaskGLMResults(GLMResults):
         raise NotImplementedError("saving Dask fits is not available yet; save params, "
                                   "cov_params() and the scalars you need.")
 
-    def info_criteria(self, convention: str = "R") -> dict:
-        """As :meth:`GLMResults.info_criteria`, the sums over rows done on the cluster."""
-        if convention == "statsmodels":
+    def info_criteria(self, crit: str = "R", scale: float | None = None,
+                      dk_params: float = 0):
+        """As :meth:`GLMResults.info_criteria`, the sums over rows done on the cluster
+        ('qaic' is not available on Dask)."""
+        if isinstance(crit, str) and crit.lower() in ("aic", "bic"):
+            from .criteria import statsmodels_criterion
+
+            return statsmodels_criterion(self, crit.lower(), scale, dk_params)
+        if crit == "statsmodels":
             return {"llf": self.llf, "aic": self.aic, "bic": self.bic, "df": self.df_model + 1}
-        if convention != "R":
-            raise ValueError(f"convention must be 'R' or 'statsmodels', got {convention!r}.")
+        if crit != "R":
+            raise ValueError(f"crit must be 'aic', 'bic', 'R' or 'statsmodels' on Dask, got "
+                             f"{crit!r}.")
         n = float(self.wnobs)
         df = float(self.rank)
         fam = self.family

@@ -1,58 +1,213 @@
-"""Influence measures of a fitted GLM, as R's influence.measures computes them for glm.
+"""Influence measures of a fitted GLM: statsmodels' names with statsmodels' meanings, and
+R's influence.measures for glm under R's names.
 
-With IRLS weights w (per row, frequency weights counting as repeated rows), bread
-B = (X'WX)^{-1}, deviance residuals e and Pearson residuals r:
+Conventions
+-----------
+One name, one meaning. Where R and statsmodels define a quantity differently, the statsmodels
+name (``hat_matrix_diag``, ``resid_studentized``, ``cooks_distance``, ``d_params``,
+``dfbetas``) has statsmodels' meaning and R's quantity has R's name (``hatvalues``,
+``rstandard``, ``rstudent``, ``influence_measures``, and ``dfbeta``, ``dffits``,
+``cov_ratio``, ``sigma``, which statsmodels' GLMInfluence does not have).
 
-- hat values h_i = w_i x_i' B x_i (never an n x n matrix: row blocks);
-- leave-one-out sigma_i = sqrt((sum e^2 - e_i^2 / (1 - h_i)) / (n - p - 1));
+statsmodels (GLMInfluence), with per-row Hessian weights f (observed Hessian by default,
+expected = the IRLS weights with ``observed=False``; frequency weights included), Pearson
+residuals r and scale phi:
+
+- hat_matrix_diag: h_i = f_i x_i' (X'FX)^{-1} x_i;
+- resid_studentized: r_i / sqrt(phi (1 - h_i)) (internally studentized Pearson residual);
+- cooks_distance: (resid_studentized_i^2 / p) h_i / (1 - h_i), with F(p, df_resid) p-values;
+- d_params: (X'FX)^{-1} x_i sqrt(f_i) r_i / (1 - h_i) (statsmodels forms F at the estimated
+  scale, so phi cancels); dfbetas: d_params / bse.
+
+R (influence.measures for glm), with IRLS weights w per copy of a row (frequency weights
+count as repeated rows), bread B = (X'WX)^{-1}, deviance residuals e:
+
+- hatvalues h_i = w_i x_i' B x_i; sigma_i = sqrt((sum e^2 - e_i^2 / (1 - h_i)) / (n - p - 1));
 - rstandard: e_i / sqrt(phi (1 - h_i)) (deviance) or r_i / sqrt(phi (1 - h_i)) (Pearson);
 - rstudent: sign(e_i) sqrt(e_i^2 + h_i r_i^2 / (1 - h_i)), divided by sigma_i unless the
   family is binomial or Poisson;
-- Cook's distance: (r_i / (1 - h_i))^2 h_i / (phi p);
+- cooks.distance: (r_i / (1 - h_i))^2 h_i / (phi p);
 - dfbeta_i = B x_i sqrt(w_i) e_i / (1 - h_i); dfbetas divides by sigma_i sqrt(diag B);
 - dffits_i = e_i sqrt(h_i) / (sigma_i (1 - h_i));
 - covratio_i = 1 / ((1 - h_i) ((n - p - 1 + e*_i^2) / (n - p))^p), e* = e / (sigma sqrt(1 - h)).
+
+For canonical links (observed = expected Hessian) without frequency weights the two hat
+values, Cook's distances and resid_studentized = rstandard(type='pearson') agree.
 """
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .families import Binomial, Poisson
 from .inference import hat_values
 
 
 class GLMInfluence:
-    """Influence and outlier measures; each computed on first use. Memory is linear in n."""
+    """Influence and outlier measures; each computed on first use.
 
-    def __init__(self, results):
+    Parameters
+    ----------
+    results : GLMResults
+        The fitted results.
+    observed : bool
+        Use the observed Hessian for statsmodels' measures (statsmodels' default);
+        ``False`` uses the expected one (the IRLS weights, as R).
+    """
+
+    def __init__(self, results, observed: bool = True):
         self.results = results
+        self.observed = bool(observed)
         p = results.model.problem
         self._fw = p.freq_weights
         self._good = p.prior_weights > 0
         self.k_vars = results.rank
         self.nobs = results.nobs
+        self.scale = results.scale
 
     def _rows(self, a):
         return self.results._rows_like(a)
 
+    def _frame(self, a):
+        d = self.results.model.data
+        if d.is_pandas:
+            index = d.row_labels if d.row_labels is not None else pd.RangeIndex(a.shape[0])
+            return pd.DataFrame(a, index=index, columns=self.results.model.exog_names)
+        return a
+
+    # ------------------------------------------------------------ statsmodels
+    @cached_property
+    def _f(self) -> np.ndarray:
+        """statsmodels' Hessian weights at scale 1, frequency weights included."""
+        res = self.results
+        hf = res.model.hessian_factor(res._params, scale=1.0, observed=self.observed)
+        return -np.asarray(hf) * self._fw
+
+    @cached_property
+    def _sm_bread(self) -> np.ndarray:
+        """(X'FX)^{-1}; for fit_constrained results T (T'X'FX T)^{-1} T' with params = T b + b0."""
+        keep = self.results._keep
+        X = self.results.model.problem.X.to_dense()[:, keep]
+        gram = (X * self._f[:, None]).T @ X
+        lc = getattr(self.results, "constraints", None)
+        if lc is None:
+            return np.linalg.pinv(gram)
+        T = np.asarray(lc.transf_mat, dtype=float)[keep]
+        return T @ np.linalg.pinv(T.T @ gram @ T) @ T.T
+
+    @cached_property
+    def _sm_hat(self) -> np.ndarray:
+        X = self.results.model.problem.X.to_dense()[:, self.results._keep]
+        return np.einsum("ij,ij->i", X @ self._sm_bread, X) * self._f
+
+    @property
+    def hat_matrix_diag(self):
+        """statsmodels' hat values f_i x_i' (X'FX)^{-1} x_i (see ``hatvalues`` for R's)."""
+        return self._rows(self._sm_hat.copy())
+
+    @cached_property
+    def _pear_res(self) -> np.ndarray:
+        return np.asarray(self.results.resid_pearson, dtype=float)
+
+    @cached_property
+    def _studentized(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._pear_res / np.sqrt(self.scale * (1.0 - self._sm_hat))
+
+    @property
+    def resid_studentized(self):
+        """Internally studentized Pearson residual r_i / sqrt(phi (1 - h_i)) (statsmodels);
+        R's externally studentized residual is ``rstudent()``."""
+        return self._rows(self._studentized.copy())
+
+    @property
+    def cooks_distance(self):
+        """(Cook's distance, p-value against F(p, df_resid)), statsmodels' definition."""
+        h, k = self._sm_hat, self.k_vars
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = self._studentized**2 / k * h / (1.0 - h)
+        return self._rows(d), stats.f.sf(d, k, self.results.df_resid)
+
+    @cached_property
+    def _d_params(self) -> np.ndarray:
+        res, keep = self.results, self.results._keep
+        X = res.model.problem.X.to_dense()[:, keep]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.sqrt(self._f) * self._pear_res / (1.0 - self._sm_hat)
+        out = np.full((X.shape[0], len(keep)), np.nan)
+        out[:, keep] = (X @ self._sm_bread) * f[:, None]
+        return out
+
+    @property
+    def d_params(self):
+        """One-step change in the coefficients when row i is dropped (statsmodels'
+        d_params: (X'FX)^{-1} x_i sqrt(f_i) r_i / (1 - h_i)), n x k."""
+        return self._frame(self._d_params.copy())
+
+    @property
+    def dfbetas(self):
+        """d_params divided by the coefficients' standard errors (statsmodels), n x k."""
+        return self._frame(self._d_params / np.asarray(self.results._bse))
+
+    @property
+    def params_one(self):
+        """Coefficients with row i dropped, one-step approximation: params - d_params."""
+        return self._frame(np.asarray(self.results._params) - self._d_params)
+
+    @property
+    def d_linpred(self):
+        """Change in the linear predictor of row i: x_i' d_params_i."""
+        X = self.results.model.problem.X.to_dense()
+        return self._rows(np.einsum("ij,ij->i", X, np.nan_to_num(self._d_params)))
+
+    @property
+    def d_linpred_scaled(self):
+        """d_linpred over the standard error of the linear predictor."""
+        se = self.results.get_prediction().linpred.se
+        return self._rows(np.asarray(self.d_linpred) / se)
+
+    @property
+    def d_fittedvalues(self):
+        """Change in the fitted mean of row i: dmu/deta_i x_i' d_params_i."""
+        deriv = self.results.family.link.inverse_deriv(self.results._eta)
+        return self._rows(deriv * np.asarray(self.d_linpred))
+
+    @property
+    def d_fittedvalues_scaled(self):
+        """d_fittedvalues over the standard error of the fitted mean."""
+        se = self.results.get_prediction().se
+        return self._rows(np.asarray(self.d_fittedvalues) / se)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """statsmodels' columns: dfb_<name>, cooks_d, standard_resid, hat_diag,
+        dffits_internal (= d_fittedvalues_scaled)."""
+        db = self._d_params / np.asarray(self.results._bse)
+        cols = {f"dfb_{n}": db[:, i] for i, n in enumerate(self.results.model.exog_names)}
+        cols.update({
+            "cooks_d": np.asarray(self.cooks_distance[0]),
+            "standard_resid": self._studentized,
+            "hat_diag": self._sm_hat,
+            "dffits_internal": np.asarray(self.d_fittedvalues_scaled),
+        })
+        return pd.DataFrame(cols, index=self.results.model.data.row_labels)
+
+    # ---------------------------------------------------------------------- R
     @cached_property
     def _hat(self) -> np.ndarray:
         return hat_values(self.results)
 
     @property
-    def hat_matrix_diag(self):
+    def hatvalues(self):
+        """R's hatvalues: IRLS weights per copy of a row."""
         return self._rows(self._hat.copy())
 
     @cached_property
     def _dev_res(self) -> np.ndarray:
         return np.asarray(self.results.resid_deviance, dtype=float)
-
-    @cached_property
-    def _pear_res(self) -> np.ndarray:
-        return np.asarray(self.results.resid_pearson, dtype=float)
 
     @cached_property
     def _n(self) -> float:
@@ -71,23 +226,26 @@ class GLMInfluence:
         """Leave-one-out residual scale (R's influence()$sigma)."""
         return self._rows(self._sigma.copy())
 
-    def _standardized(self, r):
+    def rstandard(self, type: Literal["deviance", "pearson"] = "deviance"):
+        """R's rstandard for glm: the residual over sqrt(phi (1 - h)) with R's hat values."""
+        if type not in ("deviance", "pearson"):
+            raise ValueError(f"type must be 'deviance' or 'pearson', got {type!r}.")
+        r = self._dev_res if type == "deviance" else self._pear_res
         with np.errstate(divide="ignore", invalid="ignore"):
-            return r / np.sqrt(self.results.scale * (1.0 - self._hat))
+            return self._rows(r / np.sqrt(self.scale * (1.0 - self._hat)))
 
     @property
     def resid_standardized_deviance(self):
         """R's rstandard(type='deviance')."""
-        return self._rows(self._standardized(self._dev_res))
+        return self.rstandard("deviance")
 
     @property
     def resid_standardized_pearson(self):
         """R's rstandard(type='pearson')."""
-        return self._rows(self._standardized(self._pear_res))
+        return self.rstandard("pearson")
 
-    @property
-    def resid_studentized(self):
-        """R's rstudent for glm."""
+    def rstudent(self):
+        """R's rstudent for glm (externally studentized)."""
         e, r, h = self._dev_res, self._pear_res, self._hat
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.sign(e) * np.sqrt(e**2 + h * r**2 / (1.0 - h))
@@ -95,13 +253,10 @@ class GLMInfluence:
                 out = out / self._sigma
         return self._rows(out)
 
-    @property
-    def cooks_distance(self):
-        """(Cook's distance, None), statsmodels' shape; values as R's cooks.distance."""
+    def _r_cooks(self) -> np.ndarray:
         r, h = self._pear_res, self._hat
         with np.errstate(divide="ignore", invalid="ignore"):
-            d = (r / (1.0 - h)) ** 2 * h / (self.results.scale * self.k_vars)
-        return self._rows(d), None
+            return (r / (1.0 - h)) ** 2 * h / (self.scale * self.k_vars)
 
     @cached_property
     def _bread(self) -> np.ndarray:
@@ -122,19 +277,17 @@ class GLMInfluence:
         out[:, keep] = (X @ self._bread) * f[:, None]
         return self._frame(out)
 
-    @property
-    def dfbetas(self):
-        """dfbeta scaled by sigma_i sqrt(diag (X'WX)^{-1}) (R's dfbetas), n x k."""
+    def _r_dfbetas(self) -> np.ndarray:
         db = np.asarray(self.dfbeta, dtype=float)
         keep = self.results._keep
         sd = np.full(len(keep), np.nan)
         sd[keep] = np.sqrt(np.diag(self._bread))
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self._frame(db / np.outer(self._sigma, sd))
+            return db / np.outer(self._sigma, sd)
 
     @property
     def dffits(self):
-        """(dffits, threshold 2 sqrt(p / n)) as statsmodels; values as R's dffits."""
+        """(dffits, threshold 2 sqrt(p / n)); values as R's dffits."""
         e, h = self._dev_res, self._hat
         with np.errstate(divide="ignore", invalid="ignore"):
             d = e * np.sqrt(h) / (self._sigma * (1.0 - h))
@@ -150,24 +303,16 @@ class GLMInfluence:
             out = 1.0 / ((1.0 - h) * (((n - p - 1.0) + estar**2) / (n - p)) ** p)
         return self._rows(out)
 
-    def _frame(self, a):
-        d = self.results.model.data
-        if d.is_pandas:
-            index = d.row_labels if d.row_labels is not None else pd.RangeIndex(a.shape[0])
-            return pd.DataFrame(a, index=index, columns=self.results.model.exog_names)
-        return a
+    def influence_measures(self) -> pd.DataFrame:
+        """R's influence.measures(fit)$infmat: dfb.<name> (R's dfbetas), dffit, cov.r,
+        cook.d, hat."""
+        db = self._r_dfbetas()
+        cols = {f"dfb.{n}": db[:, i] for i, n in enumerate(self.results.model.exog_names)}
+        cols.update({"dffit": np.asarray(self.dffits[0]), "cov.r": np.asarray(self.cov_ratio),
+                     "cook.d": self._r_cooks(), "hat": self._hat})
+        return pd.DataFrame(cols, index=self.results.model.data.row_labels)
 
-    def summary_frame(self) -> pd.DataFrame:
-        """One row per observation: dfb_<name>, cooks_d, standard_resid, hat_diag, dffits."""
-        db = np.asarray(self.dfbetas, dtype=float)
-        cols = {f"dfb_{n}": db[:, i] for i, n in enumerate(self.results.model.exog_names)}
-        cols.update({
-            "cooks_d": np.asarray(self.cooks_distance[0]),
-            "standard_resid": np.asarray(self.resid_standardized_pearson),
-            "hat_diag": self._hat,
-            "dffits": np.asarray(self.dffits[0]),
-            "cov_ratio": np.asarray(self.cov_ratio),
-        })
-        d = self.results.model.data
-        index = d.row_labels if d.row_labels is not None else None
-        return pd.DataFrame(cols, index=index)
+
+def get_hat_matrix_diag(res, observed: bool = True):
+    """statsmodels' hat values of ``res`` from the observed (or expected) Hessian weights."""
+    return GLMInfluence(res, observed=observed).hat_matrix_diag

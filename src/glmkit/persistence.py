@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _data
+from .rowless import _NO_DATA, _ModelWithoutData
 from .exceptions import ModelFileError, ModelVersionError
 from .results import t_ratio
 from .families import family as _families
@@ -474,69 +475,11 @@ def _constraints(meta):
 
 
 # ------------------------------------------------------------ results without data
-_NO_DATA = ("this model was saved with remove_data=True: its training rows are not in the "
-            "file, so per-row values ({name}) are not available. Save with "
-            "remove_data=False to keep them.")
 _DATA_ATTRS = frozenset({
     "fittedvalues", "mu", "linear_predictor", "weights", "resid_response", "resid_pearson",
     "resid_deviance", "resid_working", "resid_anscombe", "resid_anscombe_scaled",
     "resid_anscombe_unscaled", "null", "get_influence", "anova", "get_robustcov_results",
     "compare_lr_test", "_mu", "_eta", "_resid_response", "_problem", "_result"})
-
-
-class _ModelWithoutData:
-    """The parts of a GLM that predict: family, names, formula spec. No rows."""
-
-    def __init__(self, meta: dict[str, Any], family, formula_info, terms):
-        m = meta["model"]
-        self.family = family
-        self.formula_info = formula_info
-        self.terms = terms
-        self.endog_names = m["endog_names"]
-        self.exog_names = list(m["exog_names"])
-        self.nobs = int(m["nobs"])
-        self.n_dropped = int(m["n_dropped"])
-        self.missing = m["missing"]
-        self.data = _NoRows(bool(m["is_pandas"]))
-
-    def __getattr__(self, name: str):
-        if name in ("endog", "exog", "offset", "exposure", "freq_weights", "var_weights",
-                    "n_trials", "problem", "fit"):
-            raise AttributeError(_NO_DATA.format(name=f"model.{name}"))
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-
-    def exog_for_predict(self, exog):
-        return _data.rows_for_prediction(exog, len(self.exog_names), self.formula_info)
-
-    def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):
-        """As :meth:`glmkit.GLM.predict`, for new rows only (``exog`` is required)."""
-        if which not in ("mean", "linear"):
-            raise ValueError(f"which must be 'mean' or 'linear', got {which!r}.")
-        if exog is None:
-            raise ValueError(_NO_DATA.format(name="in-sample predictions") + " Pass exog=.")
-        params = np.asarray(params, dtype=float)
-        b = np.where(np.isnan(params), 0.0, params)
-        X, formula_offset = self.exog_for_predict(exog)
-        n = X.shape[0]
-        off = np.zeros(n) if offset is None else _data._vector(offset, "offset", n)
-        if formula_offset is not None:
-            off = off + formula_offset
-        if exposure is not None:
-            e = np.asarray(_data._vector(exposure, "exposure", n))
-            if np.any(~np.isfinite(e)) or np.any(e <= 0):
-                raise ValueError("exposure must be positive and finite.")
-            off = off + np.log(e)
-        eta = X @ b + off
-        return eta if which == "linear" else self.family.link.inverse(eta)
-
-    def __repr__(self):
-        return f"<GLM without data nobs={self.nobs} family={self.family!r}>"
-
-
-class _NoRows:
-    def __init__(self, is_pandas: bool):
-        self.is_pandas = is_pandas
-        self.row_labels = None
 
 
 class GLMResultsWithoutData:
@@ -746,7 +689,7 @@ class GLMResultsWithoutData:
             return pd.Series(out, index=exog.index)
         return out
 
-    def get_prediction(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+    def get_prediction(self, exog=None, exposure=None, offset=None, which: str | None = None):
         """Predictions for new rows with delta-method standard errors and intervals."""
         from .prediction import get_prediction
 
@@ -760,6 +703,16 @@ class GLMResultsWithoutData:
         from .summary import Summary
 
         return Summary(self, yname=yname, xname=xname, title=title, alpha=alpha)
+
+    def summary2(self, yname: str | None = None, xname: list[str] | None = None,
+                 title: str | None = None, alpha: float = 0.05, float_format: str = "%.4f"):
+        """As :meth:`GLMResults.summary2`."""
+        from .summary2 import Summary as Summary2
+
+        smry = Summary2()
+        smry.add_base(results=self, alpha=alpha, float_format=float_format, xname=xname,
+                      yname=yname, title=title)
+        return smry
 
     def save(self, path, remove_data: bool = True) -> None:
         """Save again (always without data: there is none)."""

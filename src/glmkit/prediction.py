@@ -3,77 +3,190 @@
 For rows x with offset o: eta = x'b + o, se(eta) = sqrt(x' V x) with V the results'
 covariance (robust when the results are). For the mean, se(mu) = |dmu/deta| se(eta) and the
 interval is the link-scale interval mapped through the inverse link (so it stays inside the
-family's range).
+family's range), sorted low-high.
+
+The classes carry statsmodels' names: :class:`PredictionResults` is statsmodels'
+``PredictionResultsMean`` (GLM's ``get_prediction()``), its ``linpred`` a
+:class:`LinearPredictionResults` (statsmodels' ``regression._prediction.PredictionResults``).
 """
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+Which = Literal["mean", "linear"]
 
-class PredictionResults:
-    """Predicted values, standard errors and intervals for the mean or the linear predictor."""
 
-    def __init__(self, predicted, se, linpred, se_linpred, which, dist, link, index=None):
+class LinearPredictionResults:
+    """Prediction of the linear predictor (statsmodels' linear ``PredictionResults``).
+
+    Parameters
+    ----------
+    predicted : ndarray
+        The linear predictor eta = x'b + offset.
+    var_pred : ndarray
+        Variance of each predicted eta, x' V x.
+    var_resid : float or ndarray
+        Variance of a new observation's working response around eta: the scale over the
+        IRLS weights for the model's own rows, the scale for new rows (statsmodels).
+    dist : scipy distribution
+        Normal, or t with ``df`` degrees of freedom when the results use t.
+    df : float
+        Residual degrees of freedom of the results.
+    row_labels : sequence, optional
+        Index of ``summary_frame``.
+    """
+
+    def __init__(self, predicted, var_pred, var_resid, dist, df=None, row_labels=None):
         self.predicted = predicted
-        self.se = se
-        self.linpred = linpred
-        self.se_linpred = se_linpred
-        self.which = which
+        self.var_pred = var_pred
+        self.var_resid = var_resid
         self.dist = dist
-        self._link = link
-        self.row_labels = index
-
-    # statsmodels' names
-    @property
-    def predicted_mean(self):
-        return self.predicted
+        self.dist_args: tuple = ()
+        self.df = df
+        self.row_labels = row_labels
 
     @property
-    def se_mean(self):
-        return self.se
+    def se(self):
+        """Standard error of each prediction."""
+        return np.sqrt(self.var_pred)
 
     @property
-    def var_pred(self):
-        return self.se**2
+    def se_obs(self):
+        """Standard error for a new observation: sqrt(var_pred + var_resid)."""
+        return np.sqrt(self.var_pred + self.var_resid)
 
-    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
-        """n x 2 intervals; for the mean, the link-scale interval transformed."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
-        q = self.dist.ppf(1.0 - alpha / 2.0)
-        lo, hi = self.linpred - q * self.se_linpred, self.linpred + q * self.se_linpred
-        if self.which == "linear":
-            return np.column_stack([lo, hi])
-        a, b = self._link.inverse(lo), self._link.inverse(hi)
-        return np.column_stack([np.minimum(a, b), np.maximum(a, b)])
+    predicted_mean = property(lambda self: self.predicted, doc="Alias of ``predicted``.")
+    var_pred_mean = property(lambda self: self.var_pred, doc="Alias of ``var_pred``.")
+    se_mean = property(lambda self: self.se, doc="Alias of ``se``.")
+
+    def conf_int(self, obs: bool = False, alpha: float = 0.05) -> np.ndarray:
+        """n x 2 interval predicted -/+ q se (``se_obs`` when ``obs``)."""
+        _check_alpha(alpha)
+        se = self.se_obs if obs else self.se
+        q = self.dist.ppf(1.0 - alpha / 2.0, *self.dist_args)
+        return np.column_stack([self.predicted - q * se, self.predicted + q * se])
 
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        ci = self.conf_int(alpha)
+        """mean, mean_se, mean_ci_lower/upper and obs_ci_lower/upper per row."""
+        ci, ci_obs = self.conf_int(alpha=alpha), self.conf_int(obs=True, alpha=alpha)
         return pd.DataFrame({"mean": self.predicted, "mean_se": self.se,
-                             "mean_ci_lower": ci[:, 0], "mean_ci_upper": ci[:, 1]},
+                             "mean_ci_lower": ci[:, 0], "mean_ci_upper": ci[:, 1],
+                             "obs_ci_lower": ci_obs[:, 0], "obs_ci_upper": ci_obs[:, 1]},
                             index=self.row_labels)
 
 
-def get_prediction(res, exog=None, exposure=None, offset=None, which: str = "mean"):
-    if which not in ("mean", "linear"):
-        raise ValueError(f"which must be 'mean' or 'linear', got {which!r}.")
+class PredictionResults:
+    """Predicted means or linear predictors with standard errors and intervals.
+
+    Parameters
+    ----------
+    predicted : ndarray
+        Predicted mean (or eta when ``which='linear'``).
+    var_pred : ndarray
+        Delta-method variance of ``predicted``.
+    linpred : LinearPredictionResults
+        The prediction of the linear predictor behind it.
+    link : Link
+        The family's link.
+    which : {None, "mean", "linear"}
+        What was asked for. ``None`` (statsmodels' default) names the columns of
+        ``summary_frame`` mean, mean_se, mean_ci_lower, mean_ci_upper; "mean" and
+        "linear" name them predicted, se, ci_lower, ci_upper, as statsmodels does.
+
+    Notes
+    -----
+    ``conf_int(method='endpoint')`` maps the link-scale interval through the inverse link
+    and sorts it low-high (README Conventions: ``get_prediction`` intervals);
+    ``method='delta'`` is predicted -/+ q se.
+    """
+
+    def __init__(self, predicted, var_pred, linpred: LinearPredictionResults, link,
+                 which: str | None = None):
+        self.predicted = predicted
+        self.var_pred = var_pred
+        self.linpred = linpred
+        self.link = link
+        self.which = which
+        self.dist = linpred.dist
+        self.dist_args = linpred.dist_args
+        self.df = linpred.df
+        self.row_labels = linpred.row_labels
+
+    @property
+    def se(self):
+        """Standard error of each prediction."""
+        return np.sqrt(self.var_pred)
+
+    predicted_mean = property(lambda self: self.predicted, doc="Alias of ``predicted``.")
+    var_pred_mean = property(lambda self: self.var_pred, doc="Alias of ``var_pred``.")
+    se_mean = property(lambda self: self.se, doc="Alias of ``se``.")
+
+    @property
+    def se_linpred(self):
+        """Standard error of the linear predictor (``linpred.se``)."""
+        return self.linpred.se
+
+    def conf_int(self, method: Literal["endpoint", "delta"] = "endpoint",
+                 alpha: float = 0.05, **kwds) -> np.ndarray:
+        """n x 2 intervals: 'endpoint' transforms the link-scale interval, 'delta' is
+        predicted -/+ q se. Other keywords (statsmodels' ``obs``) are ignored."""
+        _check_alpha(alpha)
+        if method not in ("endpoint", "delta"):
+            raise ValueError(f"method must be 'endpoint' or 'delta', got {method!r}.")
+        if self.which == "linear":
+            return self.linpred.conf_int(alpha=alpha)
+        if method == "delta":
+            q = self.dist.ppf(1.0 - alpha / 2.0, *self.dist_args)
+            return np.column_stack([self.predicted - q * self.se, self.predicted + q * self.se])
+        lin = self.linpred.conf_int(alpha=alpha)
+        a, b = self.link.inverse(lin[:, 0]), self.link.inverse(lin[:, 1])
+        return np.column_stack([np.minimum(a, b), np.maximum(a, b)])
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Prediction, standard error and interval per row (names as statsmodels')."""
+        ci = self.conf_int(alpha=alpha)
+        names = (("mean", "mean_se", "mean_ci_lower", "mean_ci_upper") if self.which is None
+                 else ("predicted", "se", "ci_lower", "ci_upper"))
+        return pd.DataFrame(dict(zip(names, (self.predicted, self.se, ci[:, 0], ci[:, 1]))),
+                            index=self.row_labels)
+
+
+def _check_alpha(alpha) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
+
+
+def from_linear(eta, var_eta, var_resid, res, which: str | None, index=None):
+    """Results for the mean (or eta) from the linear predictor and its variance."""
+    linpred = LinearPredictionResults(eta, var_eta, var_resid, res._dist, res.df_resid, index)
+    link = res.family.link
+    if which == "linear":
+        return PredictionResults(eta, var_eta, linpred, link, which)
+    deriv = link.inverse_deriv(eta)
+    return PredictionResults(link.inverse(eta), deriv * deriv * var_eta, linpred, link, which)
+
+
+def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None = None):
+    """Prediction results for ``res`` at ``exog`` (the model's rows when None)."""
+    if which not in (None, "mean", "linear"):
+        raise ValueError(f"which must be None, 'mean' or 'linear', got {which!r}.")
     model = res.model
     eta = np.asarray(model.predict(res._params, exog=exog, exposure=exposure, offset=offset,
                                    which="linear"), dtype=float)
     if exog is None:
         X = model.problem.X.to_dense()
         index = model.data.row_labels if model.data.is_pandas else None
+        with np.errstate(divide="ignore"):
+            var_resid = res.scale / np.asarray(res._result.working_weights)
     else:
         X, _ = model.exog_for_predict(exog)
         index = exog.index if isinstance(exog, pd.DataFrame) else None
+        var_resid = res.scale
     keep = res._keep
     V = res._cov[np.ix_(keep, keep)]
     Xk = X[:, keep]
-    se_eta = np.sqrt(np.maximum(np.einsum("ij,ij->i", Xk @ V, Xk), 0.0))
-    link = res.family.link
-    if which == "linear":
-        return PredictionResults(eta, se_eta, eta, se_eta, which, res._dist, link, index)
-    mu = link.inverse(eta)
-    se_mu = np.abs(link.inverse_deriv(eta)) * se_eta
-    return PredictionResults(mu, se_mu, eta, se_eta, which, res._dist, link, index)
+    var_eta = np.maximum(np.einsum("ij,ij->i", Xk @ V, Xk), 0.0)
+    return from_linear(eta, var_eta, var_resid, res, which, index)

@@ -19,6 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import criteria, hypotheses, influence, margins, predictive, regressionplots
+from . import remove_data as remove_data_
+from . import summary2 as summary2_
 from .design import DenseDesign
 from .families import Gaussian, links
 from .problem import GLMProblem
@@ -43,8 +46,9 @@ class GLMResults:
                  constraints=None, results_constrained=None):
         self.model = model
         #: For GLM.fit_constrained: the constraints R params = q (glmkit.constrained.
-        #: LinearConstraints), their number, and the reduced model's results; else None, 0.
-        self.constraints = constraints
+        #: LinearConstraints; the ``constraints`` property), their number, and the reduced
+        #: model's results; else None, 0.
+        self._constraints = constraints
         self.k_constr = 0 if constraints is None else int(constraints.k_constr)
         self.results_constrained = results_constrained
         self.family = model.family
@@ -73,6 +77,14 @@ class GLMResults:
             raise AttributeError(f"GLMResults is immutable; cannot set {name!r}. Fit again or "
                                  "use the methods that return new results.")
         object.__setattr__(self, name, value)
+
+    @property
+    def constraints(self):
+        """The linear constraints of fit_constrained results; other results have none
+        (AttributeError, as statsmodels', whose tools test ``hasattr(res, 'constraints')``)."""
+        if self._constraints is None:
+            raise AttributeError("only results of fit_constrained have constraints.")
+        return self._constraints
 
     # ----------------------------------------------------------- labelling
     def _params_like(self, a: np.ndarray):
@@ -193,6 +205,13 @@ class GLMResults:
         """Working weights of the last iteration, with prior and frequency weights (R's)."""
         return self._rows_like(np.array(self._result.working_weights))
 
+    # statsmodels' private names, read by its tests and by some user code
+    _endog = property(lambda self: self._problem.y)
+    _freq_weights = property(lambda self: self._problem.freq_weights)
+    _var_weights = property(lambda self: self.model.var_weights)
+    _iweights = property(lambda self: self._problem.freq_weights * self.model.var_weights)
+    _n_trials = property(lambda self: self.model.n_trials)
+
     @cached_property
     def _resid_response(self) -> np.ndarray:
         return self._problem.y - self._mu
@@ -309,7 +328,15 @@ class GLMResults:
 
     @cached_property
     def llnull(self) -> float:
-        return self._llf_at(self._null_mu, self._ll_scale(self._null_mu))
+        """Log-likelihood of the intercept-only model (with the offset) at these results'
+        ``scale`` (statsmodels' definition, also for Gaussian identity)."""
+        return self._llf_at(self._null_mu, self.scale)
+
+    def llf_scaled(self, scale: float | None = None) -> float:
+        """Log-likelihood at ``scale``; None gives ``llf`` (statsmodels' ``llf_scaled``)."""
+        if scale is None:
+            return self.llf
+        return self._llf_at(self._mu, float(scale))
 
     @property
     def aic(self) -> float:
@@ -341,8 +368,8 @@ class GLMResults:
     def _normalized_cov(self) -> np.ndarray:
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
-        if self.constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
-            T = self.constraints.transf_mat
+        if self._constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
+            T = self._constraints.transf_mat
             fac = try_factor(T.T @ np.asarray(self._result.gram) @ T)
             if fac is not None:
                 out = T @ fac.inverse() @ T.T
@@ -408,7 +435,7 @@ class GLMResults:
             rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)
         return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
                           use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
-                          mle_settings=self.mle_settings, constraints=self.constraints,
+                          mle_settings=self.mle_settings, constraints=self._constraints,
                           results_constrained=rc)
 
     # ----------------------------------------------------------- tests
@@ -481,7 +508,7 @@ class GLMResults:
             q = self._dist.ppf(1.0 - alpha / 2.0)
             ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
         elif method == "profile":
-            if self.constraints is not None:
+            if self._constraints is not None:
                 raise ValueError("profile intervals are not available for fit_constrained "
                                  "results; use method='wald', or profile "
                                  "results_constrained (the free coefficients).")
@@ -500,69 +527,37 @@ class GLMResults:
 
     # ------------------------------------------------------ prediction
     def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
-        """Predicted mean or linear predictor; in-sample with the model's offset/exposure."""
-        out = self.model.predict(self._params, exog=exog, exposure=exposure, offset=offset,
-                                 which=which)
+        """Predicted mean, linear predictor ('linear') or variance function at the mean
+        ('var_unscaled', statsmodels'); in-sample with the model's offset/exposure."""
+        if which == "var_unscaled":
+            mu = self.model.predict(self._params, exog=exog, exposure=exposure, offset=offset)
+            out = self.family.variance(np.asarray(mu, dtype=float))
+        else:
+            out = self.model.predict(self._params, exog=exog, exposure=exposure,
+                                     offset=offset, which=which)
         if exog is None:
             return self._rows_like(out)
         if isinstance(exog, pd.DataFrame):
             return pd.Series(out, index=exog.index)
         return out
 
-    def get_prediction(self, exog=None, exposure=None, offset=None, which: str = "mean"):
+    def get_prediction(self, exog=None, exposure=None, offset=None, which: str | None = None):
         """Predictions with delta-method standard errors and intervals (R's predict.glm
-        with se.fit); in-sample ones include the model's offset and exposure."""
+        with se.fit); in-sample ones include the model's offset and exposure. ``which``:
+        None (the mean, statsmodels' default columns), 'mean' or 'linear'."""
         from .prediction import get_prediction
 
         return get_prediction(self, exog=exog, exposure=exposure, offset=offset, which=which)
 
-    def get_influence(self):
-        """Hat values, Cook's distance, standardized/studentized residuals, dfbetas, dffits
-        (R's influence.measures for glm)."""
+    def get_influence(self, observed: bool = True):
+        """Influence measures: statsmodels' (hat_matrix_diag, resid_studentized,
+        cooks_distance, d_params, dfbetas; observed or expected Hessian) and R's
+        (hatvalues, rstandard, rstudent, dfbeta, dffits, cov_ratio, influence_measures)."""
         from .influence import GLMInfluence
 
-        return GLMInfluence(self)
+        return GLMInfluence(self, observed=observed)
 
     # ------------------------------------------------- summary statistics
-    def info_criteria(self, convention: str = "R") -> dict:
-        """Log-likelihood, AIC, BIC and parameter count under a convention.
-
-        'R': as R's logLik/AIC/BIC for glm (dispersion families plug in deviance / sum of
-        weights and count the dispersion as a parameter; prior weights multiply each row's
-        log density). 'statsmodels': ``llf``, ``aic``, ``bic`` of these results.
-        """
-        if convention == "statsmodels":
-            return {"llf": self.llf, "aic": self.aic, "bic": self.bic, "df": self.df_model + 1}
-        if convention != "R":
-            raise ValueError(f"convention must be 'R' or 'statsmodels', got {convention!r}.")
-        from .families import Gamma, InverseGaussian, Tweedie
-
-        p, m = self._problem, self.model
-        vw, fw = m.var_weights, p.freq_weights
-        good = p.prior_weights > 0
-        n = float(np.sum(fw[good]))
-        df = float(self.rank)
-        if isinstance(self.family, Gaussian):
-            ll = (-0.5 * n * (np.log(2 * np.pi * self.deviance / n) + 1.0)
-                  + 0.5 * float(np.sum((fw * np.log(np.where(good, vw, 1.0)))[good])))
-            df += 1
-        elif isinstance(self.family, Gamma):
-            tw = fw * vw
-            disp = self.deviance / np.sum(tw)
-            ll = float(np.sum(tw * stats.gamma.logpdf(p.y, 1.0 / disp, scale=self._mu * disp)))
-            df += 1
-        elif isinstance(self.family, InverseGaussian):
-            tw = fw * vw
-            disp = self.deviance / np.sum(tw)
-            ll = -0.5 * float(np.sum(tw) * (np.log(disp * 2 * np.pi) + 1.0)
-                              + 3.0 * np.sum(tw * np.log(p.y)))
-            df += 1
-        elif isinstance(self.family, Tweedie):
-            ll = float("nan")  # R's tweedie family has no AIC
-        else:
-            ll = self._llf_at(self._mu, 1.0)
-        return {"llf": ll, "aic": -2 * ll + 2 * df, "bic": -2 * ll + np.log(n) * df, "df": df}
-
     def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
         """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
         (log link)."""
@@ -589,6 +584,21 @@ class GLMResults:
         from .persistence import save_results
 
         save_results(self, path, remove_data=remove_data)
+
+    # ---------------------------------------- statsmodels' extras (their own modules)
+    # Each is a function of the results, so it is also the method of that name.
+    get_distribution = predictive.get_distribution
+    get_hat_matrix_diag = influence.get_hat_matrix_diag
+    info_criteria = criteria.info_criteria
+    summary2 = summary2_.summary2
+    get_margeff = margins.get_margeff
+    wald_test_terms = hypotheses.wald_test_terms
+    t_test_pairwise = hypotheses.t_test_pairwise
+    score_test = hypotheses.score_test
+    remove_data = remove_data_.remove_data
+    plot_added_variable = regressionplots.plot_added_variable
+    plot_partial_residuals = regressionplots.plot_partial_residuals
+    plot_ceres_residuals = regressionplots.plot_ceres_residuals
 
     # --------------------------------------------------------- reporting
     def summary(self, yname: str | None = None, xname: list[str] | None = None,

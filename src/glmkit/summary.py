@@ -1,10 +1,12 @@
-"""Text and HTML summary tables in statsmodels' layout."""
+"""The ``summary()`` of GLM results: text, HTML, LaTeX and CSV in statsmodels' layout."""
 from __future__ import annotations
 
 import datetime as _dt
 import html
 
 import numpy as np
+
+from .tables import SimpleTable, latex_escape
 
 _WIDTH = 78
 
@@ -23,7 +25,29 @@ def _sig(x: float) -> str:
 
 
 class Summary:
-    """A fitted model's summary: ``str()``/``as_text()`` and ``as_html()``."""
+    """A fitted model's summary, shaped like statsmodels' ``iolib.summary.Summary``.
+
+    Parameters
+    ----------
+    res : GLMResults
+        The fitted results.
+    yname : str, optional
+        Name of the response; default the model's ``endog_names``.
+    xname : list of str, optional
+        One name per coefficient; default the model's ``exog_names``.
+    title : str, optional
+        Default "Generalized Linear Model Regression Results".
+    alpha : float
+        Level of the confidence intervals (``1 - alpha`` coverage).
+
+    Attributes
+    ----------
+    tables : list of SimpleTable
+        The model table (four columns: label, value, label, value) and the coefficient
+        table (headers coef, std err, z or t, P>|z| or P>|t|, and the interval bounds).
+    extra_txt : list of str or None
+        Notes written below the tables: the fit's warnings and what ``add_extra_txt`` adds.
+    """
 
     def __init__(self, res, yname=None, xname=None, title=None, alpha=0.05):
         self.res = res
@@ -34,13 +58,38 @@ class Summary:
         self.title = title or "Generalized Linear Model Regression Results"
         self.alpha = alpha
         self.now = _dt.datetime.now()
-        #: Notes above the fit's warnings (statsmodels' name): the constraints of
-        #: fit_constrained results.
-        self.extra_txt: list[str] = []
+        # notes below the tables (statsmodels' extra_txt): the constraints of
+        # fit_constrained results, then the fit's warnings; None when there are none
+        notes = []
         lc = getattr(res, "constraints", None)
         if lc is not None:
-            self.extra_txt.append("Model has been estimated subject to linear equality "
-                                  "constraints: " + "; ".join(str(lc).splitlines()) + ".")
+            notes.append("Model has been estimated subject to linear equality "
+                         "constraints: " + "; ".join(str(lc).splitlines()) + ".")
+        notes += list(res.fit_warnings)
+        self.extra_txt: list[str] | None = notes or None
+        left, right = self._header_pairs()
+        self.tables = [
+            SimpleTable([[lk, lv, rk, rv] for (lk, lv), (rk, rv) in zip(left, right)],
+                        title=self.title, align="l"),
+            SimpleTable([[_fmt(v).strip() for v in vals] for _, *vals in self._coef_rows()],
+                        headers=self._coef_headers(), stubs=self.xname),
+        ]
+
+    def add_extra_txt(self, etext) -> None:
+        """Append lines of text below the tables (statsmodels' ``add_extra_txt``).
+
+        Parameters
+        ----------
+        etext : list of str
+            The lines to add.
+        """
+        lines = [str(t) for t in etext]
+        self.extra_txt = (self.extra_txt or []) + lines
+
+    def _coef_headers(self) -> list[str]:
+        stat = "t" if self.res.use_t else "z"
+        return ["coef", "std err", stat, f"P>|{stat}|", f"[{self.alpha / 2:.3f}",
+                f"{1 - self.alpha / 2:.3f}]"]
 
     def _header_pairs(self):
         r = self.res
@@ -94,10 +143,9 @@ class Summary:
         for name, *vals in self._coef_rows():
             lines.append(name.ljust(namew) + "".join(" " + _fmt(v) for v in vals))
         lines.append("=" * width)
-        notes = self.extra_txt + list(self.res.fit_warnings)
-        if notes:
+        if self.extra_txt:
             lines.append("Notes:")
-            lines.extend(f"[{i + 1}] {msg}" for i, msg in enumerate(notes))
+            lines.extend(f"[{i + 1}] {msg}" for i, msg in enumerate(self.extra_txt))
         return "\n".join(lines)
 
     def as_html(self) -> str:
@@ -113,8 +161,23 @@ class Summary:
         body = "".join(
             "<tr><th>" + html.escape(name) + "</th>" + "".join(f"<td>{_fmt(v).strip()}</td>" for v in vals)
             + "</tr>" for name, *vals in self._coef_rows())
+        notes = "".join(f"<br/>[{i + 1}] {html.escape(m)}" for i, m in
+                        enumerate(self.extra_txt or []))
         return (f"<table class=\"simpletable\"><caption>{html.escape(self.title)}</caption>{rows}"
-                f"</table><table class=\"simpletable\"><tr>{head}</tr>{body}</table>")
+                f"</table><table class=\"simpletable\"><tr>{head}</tr>{body}</table>"
+                + (f"<br/>Notes:{notes}" if notes else ""))
+
+    def as_latex(self) -> str:
+        """The tables as LaTeX ``tabular`` environments in a ``table``, notes below."""
+        tabs = "\n".join(t.as_latex_tabular() for t in self.tables)
+        notes = "".join(f"\n[{i + 1}] {latex_escape(m)} \\newline"
+                        for i, m in enumerate(self.extra_txt or []))
+        return ("\\begin{table}\n\\caption{" + latex_escape(self.title) + "}\n\\centering\n"
+                + tabs + "\n\\end{table}" + notes)
+
+    def as_csv(self) -> str:
+        """The tables as comma-separated values, one block per table."""
+        return "\n\n".join(t.as_csv() for t in self.tables)
 
     def _repr_html_(self) -> str:
         return self.as_html()
@@ -122,4 +185,5 @@ class Summary:
     def __str__(self) -> str:
         return self.as_text()
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        return str(type(self)) + '\n"""\n' + self.as_text() + '\n"""'
