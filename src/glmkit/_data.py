@@ -151,8 +151,11 @@ def prepare(endog, exog, family: Family, offset=None, exposure=None, freq_weight
         y = y[:, 0]
     two_col = y.ndim == 2 and y.shape[1] == 2
     if y.ndim != 1 and not two_col:
-        raise ValueError(f"endog must be 1-d (or two columns [successes, failures] for "
-                         f"Binomial), got shape {y.shape}.")
+        many = (f"endog has more than 2 columns ({y.shape[1]}); "
+                if y.ndim == 2 and y.shape[1] > 2 else "")
+        raise ValueError(f"{many}endog must be 1-d (or two columns [successes, failures] for "
+                         f"Binomial), got shape {y.shape}. A multi-category response needs "
+                         "glmkit.multinom / MNLogit.")
     if two_col and not isinstance(family, Binomial):
         raise ValueError("a two-column endog is only meaningful for the Binomial family "
                          f"([successes, failures]); the family is {family.name}.")

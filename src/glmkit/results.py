@@ -151,10 +151,12 @@ class GLMResults:
     def fit_history(self) -> dict:
         """statsmodels' keys: ``'iteration'`` (iterations made), ``'deviance'`` (np.inf,
         then the deviance at the start and after each iteration, as statsmodels lists
-        them); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data)."""
+        them), ``'params'`` (likewise; IRLS fits); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data)."""
         h = self._result.history
         out = {"iteration": self.n_iter, "deviance": [np.inf, *h.get("deviance", [])],
                "step_halvings": list(h.get("step_halvings", []))}
+        if "params" in h:   # statsmodels' key: np.inf, the start, then each iteration's
+            out["params"] = [np.inf, *(np.asarray(b, dtype=float) for b in h["params"])]
         if "passes" in h:   # full passes over the data the solver made (IRLS)
             out["passes"] = int(h["passes"])
         return out
@@ -190,11 +192,13 @@ class GLMResults:
 
     @property
     def mu(self):
-        return self._rows_like(self._mu.copy())
+        """The fitted means as a numpy array (statsmodels' ``mu``; ``fittedvalues`` keeps
+        the data's row labels)."""
+        return self._mu.copy()
 
     @property
     def fittedvalues(self):
-        return self.mu
+        return self._rows_like(self._mu.copy())
 
     @property
     def linear_predictor(self):

@@ -148,7 +148,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     elif cur is None:
         beta0 = np.asarray(start, dtype=float).copy()
         cur = _State(beta0, sw.sweep(beta0, None, observed, **only_observed))
-    history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": []}
+    history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": [],
+                               "params": [_plain(cur.beta, p)]}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
     diag_mask = getattr(problem.X, "diagonal_columns", lambda: None)()   # Dask: a dask array
     # the rank of X: on X'WX, or for Newton-only kernels on the observed X'WX (positive
@@ -168,6 +169,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         cur.beta = np.where(keep, cur.beta, 0.0)
         cur.sw = sw.sweep(cur.beta, None, observed, **only_observed)
         history["deviance"][0] = cur.sw.deviance
+        history["params"][0] = _plain(cur.beta, p)
     converged = certified = False
     fisher_is_newton = bool(getattr(sw.kernel, "fisher_is_newton", False))
     refine_left = options.refine_iter
@@ -266,6 +268,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                             last.deviance, n_eff) == "here":
                     cur = _State(beta_new, last)
                     history["deviance"].append(last.deviance)
+                    history["params"].append(_plain(beta_new, p))
                     history["step_halvings"].append(0)
                     history["last_step_unswept"] = True
                     converged = certified = True
@@ -314,6 +317,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         spare = cur.sw
         cur = _State(beta_new if consistent else None, new)
         history["deviance"].append(new.deviance)
+        history["params"].append(_plain(cur.beta, p))
         if not consistent:
             continue
         history["boundary"] = out_of_range
@@ -353,6 +357,11 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         history={**history, "certified": certified},
         messages=tuple(messages),
     )
+
+
+def _plain(beta, p: int) -> list:
+    """Coefficients as a plain list for the history (NaN when a step was made in eta)."""
+    return [float("nan")] * p if beta is None else [float(b) for b in beta]
 
 
 def _kept(gram, keep):
