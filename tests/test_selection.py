@@ -104,3 +104,12 @@ def test_bad_scope_and_test_are_clear_errors(b_full):
         drop1(b_full, scope=["nonsense"])
     with pytest.raises(ValueError, match="direction"):
         step(b_full, direction="sideways")
+
+
+def test_results_methods_give_rs_tables(b_full):
+    # res.drop1() / res.step() / res.add1() are the functions (R's numbers, same references)
+    _check(b_full.drop1(test="LRT"), REF["drop1_binomial_lrt"])
+    _check_path(b_full.step(), REF["step_binomial_backward"])
+    q0 = _fit("Days ~ 1", QU, F.Poisson())
+    _check_path(q0.step(scope="~ Eth * Sex + Age + Lrn", direction="forward"),
+                REF["step_poisson_forward"])

@@ -28,6 +28,7 @@ from .problem import GLMProblem
 from .solvers import SolverOptions, SolverResult
 from .solvers._linalg import diagonal_positions, try_factor
 from .solvers.irls import irls
+from .results_workflow import WorkflowMethods
 
 
 def t_ratio(params: np.ndarray, bse: np.ndarray) -> np.ndarray:
@@ -35,7 +36,7 @@ def t_ratio(params: np.ndarray, bse: np.ndarray) -> np.ndarray:
     return np.divide(params, bse, out=np.full(np.shape(params), np.nan), where=bse != 0)
 
 
-class GLMResults:
+class GLMResults(WorkflowMethods):
     """The result of :meth:`glmkit.GLM.fit`. Attributes are read-only."""
 
     _frozen = False

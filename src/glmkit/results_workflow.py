@@ -1,0 +1,51 @@
+"""The results' shortcuts to the rest of R's workflow: ``res.plot()``, ``res.to_html()``,
+``res.drop1()``, ``res.add1()``, ``res.step()``, ``res.bootstrap()``.
+
+Each is the module-level function of the same name with the results as first argument; the
+modules are imported when called (matplotlib only for a picture).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkflowMethods:
+    """Mixed into the results classes; every method delegates."""
+
+    def plot(self, kind: str = "diagnostics", **kwargs: Any):
+        """A picture of the fit: ``kind`` 'diagnostics' (R's ``plot(glm)`` panels),
+        'halfnormal', 'calibration', 'rootogram', 'influence', 'added_variable',
+        'partial_residuals' (see :mod:`glmkit.plotting`). Returns the matplotlib Figure."""
+        from .plotting import plot
+        return plot(self, kind, **kwargs)
+
+    def to_html(self, path=None, title: str | None = None, alpha: float = 0.05,
+                plots: bool = True) -> str:
+        """A self-contained HTML report (:func:`glmkit.report.to_html`); written to
+        ``path`` too when one is given."""
+        from .report import to_html
+        html = to_html(self, title=title, alpha=alpha, plots=plots)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(html)
+        return html
+
+    def drop1(self, scope=None, test: str | None = None, k: float = 2.0):
+        """R's ``drop1(fit)``: see :func:`glmkit.drop1`."""
+        from .selection import drop1
+        return drop1(self, scope=scope, test=test, k=k)
+
+    def add1(self, scope, test: str | None = None, k: float = 2.0, data=None):
+        """R's ``add1(fit, scope)``: see :func:`glmkit.add1`."""
+        from .selection import add1
+        return add1(self, scope, test=test, k=k, data=data)
+
+    def step(self, scope=None, direction: str = "both", k: float = 2.0, **kwargs: Any):
+        """R's ``step(fit)``: see :func:`glmkit.step`."""
+        from .selection import step
+        return step(self, scope=scope, direction=direction, k=k, **kwargs)
+
+    def bootstrap(self, n_boot: int = 1000, method: str = "pairs", seed=None, **kwargs: Any):
+        """Bootstrap replicates of the coefficients: see :func:`glmkit.bootstrap`."""
+        from .bootstrap import bootstrap
+        return bootstrap(self, n_boot=n_boot, method=method, seed=seed, **kwargs)
