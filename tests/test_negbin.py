@@ -109,3 +109,17 @@ def test_array_form_with_alpha_none_estimates_alpha():
     assert "alpha=None" in repr(sm.families.NegativeBinomial(alpha=None))
     with pytest.raises(ValueError, match="estimates alpha"):
         sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=None)).fit(method="newton")
+
+
+@pytest.mark.parametrize("remove_data", [False, True])
+def test_saved_glm_nb_keeps_theta_and_its_aic(tmp_path, remove_data):
+    res, R = CASES["quine_small"](), REF["quine_small"]
+    path = tmp_path / "nb.glmkit"
+    res.save(path, remove_data=remove_data)
+    back = glmkit.load(path)
+    assert back.theta == pytest.approx(R["theta"], rel=1e-7)
+    assert back.theta_se == pytest.approx(R["SE_theta"], rel=1e-7)
+    assert back.aic == pytest.approx(R["AIC"], rel=1e-9)   # counts theta, as MASS
+    if not remove_data:
+        assert isinstance(back, NegativeBinomialResults)
+        assert "Theta:" in str(back.summary())

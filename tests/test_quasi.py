@@ -36,6 +36,12 @@ def test_quasi_families_equal_r(name, formula, data, family, plain):
     assert res.df_resid == R["df_residual"] and res.use_t
     assert R["aic_is_na"] and np.isnan(res.aic) and np.isnan(res.llf)
     assert np.isnan(res.info_criteria("R")["aic"])
+    # R's influence measures: rstudent divides by the leave-one-out sigma for quasi
+    # families (R tests the family's name, so quasipoisson is not poisson)
+    infl = res.get_influence()
+    np.testing.assert_allclose(infl.rstudent(), R["rstudent"], rtol=1e-7)
+    np.testing.assert_allclose(infl.rstandard(), R["rstandard"], rtol=1e-7)
+    np.testing.assert_allclose(infl.influence_measures()["cook.d"], R["cooks"], rtol=1e-7)
     # invariant: the coefficients are the plain family's; the standard errors scale by
     # the square root of the dispersion
     base = glmkit.glm(formula, d, family=plain()).fit()

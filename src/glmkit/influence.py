@@ -249,7 +249,8 @@ class GLMInfluence:
         e, r, h = self._dev_res, self._pear_res, self._hat
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.sign(e) * np.sqrt(e**2 + h * r**2 / (1.0 - h))
-            if not isinstance(self.results.family, (Binomial, Poisson)):
+            fam = self.results.family   # R: not for quasibinomial / quasipoisson
+            if not isinstance(fam, (Binomial, Poisson)) or fam.name.startswith("Quasi"):
                 out = out / self._sigma
         return self._rows(out)
 

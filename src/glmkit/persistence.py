@@ -236,6 +236,9 @@ def _describe(res, remove_data: bool) -> tuple[dict[str, Any], dict[str, np.ndar
     if lc is not None:   # fit_constrained: R and q rebuild its covariance on load
         meta["fit"]["constraints"] = {"R": np.asarray(lc.constraint_matrix).tolist(),
                                       "q": np.asarray(lc.constraint_values).tolist()}
+    if getattr(res, "theta_se", None) is not None:   # glm_nb: the estimated theta
+        meta["fit"]["negbin"] = {"theta": float(res.theta), "theta_se": float(res.theta_se),
+                                 "n_alternations": int(res.n_alternations)}
     meta["stats"] = {name: _safe(lambda name=name: getattr(res, name)) for name in _STATS}
     meta["stats"]["nobs"] = int(res.nobs)
     meta["stats"]["pseudo_rsquared"] = {k: _safe(lambda k=k: res.pseudo_rsquared(k))
@@ -457,10 +460,16 @@ def _build_with_data(meta, arrays, family, formula_info, terms):
     cov_kwds = dict(f.get("cov_options", {}))
     if "cov_groups" in arrays:
         cov_kwds["groups"] = arrays["cov_groups"]
-    return GLMResults(model, result, scale=f["scale_spec"], cov_type=f["cov_type"],
-                      use_t=f["use_t"], fit_warnings=tuple(f["fit_warnings"]),
-                      cov_kwds=cov_kwds, mle_settings=f.get("mle_settings"),
-                      constraints=_constraints(meta))
+    res = GLMResults(model, result, scale=f["scale_spec"], cov_type=f["cov_type"],
+                     use_t=f["use_t"], fit_warnings=tuple(f["fit_warnings"]),
+                     cov_kwds=cov_kwds, mle_settings=f.get("mle_settings"),
+                     constraints=_constraints(meta))
+    nb = f.get("negbin")
+    if nb is not None:   # glm_nb results keep theta, its SE and the AIC that counts it
+        from .negbin import NegativeBinomialResults
+
+        res = NegativeBinomialResults(res, nb["theta"], nb["theta_se"], nb["n_alternations"])
+    return res
 
 
 def _constraints(meta):
@@ -615,6 +624,9 @@ class GLMResultsWithoutData:
     llf = property(lambda self: self._stat("llf"))
     llnull = property(lambda self: self._stat("llnull"))
     aic = property(lambda self: self._stat("aic"))
+    # glm_nb results: the estimated theta and its SE (None for other fits)
+    theta = property(lambda self: self._meta["fit"].get("negbin", {}).get("theta"))
+    theta_se = property(lambda self: self._meta["fit"].get("negbin", {}).get("theta_se"))
     bic = property(lambda self: self._stat("bic"))
     bic_llf = bic
     bic_deviance = property(lambda self: self._stat("bic_deviance"))

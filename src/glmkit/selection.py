@@ -129,6 +129,21 @@ def _chisq(table: pd.DataFrame, label: str, values: np.ndarray) -> pd.DataFrame:
     return table
 
 
+def _label(res, test) -> str:
+    """R's column name for the chi-squared statistic (scaled when a dispersion is estimated)."""
+    if res.scale == 1:
+        return "LRT"
+    return "scaled dev." if test == "LRT" else "scaled Rao sc."
+
+
+def _with_f(table: pd.DataFrame, F: np.ndarray, df1, df2) -> pd.DataFrame:
+    """R's 'F value' and 'Pr(>F)' columns."""
+    table["F value"] = F
+    with np.errstate(invalid="ignore"):
+        table["Pr(>F)"] = stats.f.sf(F, df1, df2)
+    return table
+
+
 def _warn_f(res):
     if isinstance(res.family, (Binomial, Poisson)) and not res.family.has_free_scale:
         import warnings
@@ -157,7 +172,7 @@ def drop1(res, scope=None, test: str | None = None, k: float = 2.0) -> pd.DataFr
     rows = ["<none>"] + [cand.terms[t][0] for t in keys]
     fits = [(res.deviance, res.rank, None, None)] + [cand.fit(full - {t}) for t in keys]
     table, loglik = _table(res, rows, [f[1] for f in fits], [f[0] for f in fits], k, 1.0)
-    label = "LRT" if res.scale == 1 else ("scaled dev." if test == "LRT" else "scaled Rao sc.")
+    label = _label(res, test)
     if test == "LRT":
         table = _chisq(table, label, loglik - loglik[0])
     elif test == "Rao":
@@ -172,9 +187,7 @@ def drop1(res, scope=None, test: str | None = None, k: float = 2.0) -> pd.DataFr
         with np.errstate(invalid="ignore", divide="ignore"):
             F = (np.maximum(0.0, devs - devs[0]) / dfs) / (devs[0] / rdf)
         F[dfs < 1e-4] = np.nan
-        table["F value"] = F
-        with np.errstate(invalid="ignore"):
-            table["Pr(>F)"] = stats.f.sf(F, dfs, rdf)
+        table = _with_f(table, F, dfs, rdf)
     return table
 
 
@@ -199,7 +212,7 @@ def add1(res, scope, test: str | None = None, k: float = 2.0, data=None) -> pd.D
     fits = [base] + [cand.fit(cur | {t}) for t in keys]
     rows = ["<none>"] + [cand.terms[t][0] for t in keys]
     table, loglik = _table(res, rows, [f[1] for f in fits], [f[0] for f in fits], k, -1.0)
-    label = "LRT" if res.scale == 1 else ("scaled dev." if test == "LRT" else "scaled Rao sc.")
+    label = _label(res, test)
     if test == "LRT":
         table = _chisq(table, label, loglik[0] - loglik)
     elif test == "Rao":
@@ -215,9 +228,7 @@ def add1(res, scope, test: str | None = None, k: float = 2.0, data=None) -> pd.D
         with np.errstate(invalid="ignore", divide="ignore"):
             F = np.maximum(0.0, (devs[0] - devs) / dfs) / (devs / (rdf - dfs))
         F[~(dfs >= np.finfo(float).eps)] = np.nan
-        table["F value"] = F
-        with np.errstate(invalid="ignore"):
-            table["Pr(>F)"] = stats.f.sf(F, dfs, rdf - dfs)
+        table = _with_f(table, F, dfs, rdf - dfs)
     return table
 
 

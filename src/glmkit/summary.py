@@ -11,6 +11,24 @@ from .tables import SimpleTable, latex_escape
 _WIDTH = 78
 
 
+def _family_notes(res) -> list[str]:
+    """The family's own parameters, which the header's family name does not show."""
+    fam = res.family
+    theta = getattr(res, "theta", None)
+    if theta is not None:   # glm_nb: theta estimated (MASS's summary lines)
+        return [f"Theta: {theta:.5g}, Std. Err.: {res.theta_se:.5g} (estimated by maximum "
+                f"likelihood; alpha = 1/theta = {1.0 / theta:.5g}); 2 x log-likelihood: "
+                f"{2.0 * res.llf:.3f}."]
+    name = type(fam).__name__
+    if name == "NegativeBinomial":
+        return [f"NegativeBinomial alpha = {fam.alpha:.5g} (theta = {1.0 / fam.alpha:.5g}), "
+                "fixed, not estimated."]
+    if name == "Tweedie":
+        return [f"Tweedie var_power = {fam.var_power:.5g}" + (
+            " (extended quasi-likelihood)." if getattr(fam, "eql", False) else ".")]
+    return []
+
+
 def _fmt(x: float, width: int = 10) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "nan".rjust(width)
@@ -65,6 +83,7 @@ class Summary:
         if lc is not None:
             notes.append("Model has been estimated subject to linear equality "
                          "constraints: " + "; ".join(str(lc).splitlines()) + ".")
+        notes += _family_notes(res)
         notes += list(res.fit_warnings)
         self.extra_txt: list[str] | None = notes or None
         left, right = self._header_pairs()

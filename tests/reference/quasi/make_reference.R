@@ -8,7 +8,8 @@ one <- function(fit) {
   list(coefficients = unname(coef(fit)), bse = unname(s$coefficients[, 2]),
        tvalues = unname(s$coefficients[, 3]), pvalues = unname(s$coefficients[, 4]),
        dispersion = s$dispersion, deviance = fit$deviance, df_residual = fit$df.residual,
-       aic_is_na = is.na(AIC(fit)))
+       aic_is_na = is.na(AIC(fit)), rstudent = unname(rstudent(fit)),
+       rstandard = unname(rstandard(fit)), cooks = unname(cooks.distance(fit)))
 }
 write.csv(quine, "data_quine.csv", row.names = FALSE)
 qp <- glm(Days ~ Eth + Sex + Age + Lrn, quasipoisson, data = quine, control = ctl)
