@@ -71,3 +71,33 @@ def test_firth_needs_a_known_dispersion():
     X = sm.add_constant(CT[["x"]].to_numpy(float))
     with pytest.raises(ValueError, match="known dispersion"):
         sm.GLM(CT["t"].to_numpy(float), X, family=F.Gamma()).fit(method="firth")
+
+
+PROFILE = json.loads((REF_DIR / "ref_firth_profile.json").read_text())
+
+
+@pytest.mark.parametrize("name,formula,data,family", [
+    ("logit_separated", "y ~ x + z", "data_separated.csv", glmkit.families.Binomial),
+    ("logit_birthwt", "low ~ age + lwt + smoke + ht", "data_birthwt.csv",
+     glmkit.families.Binomial),
+    ("poisson_offset", "y ~ x + offset(np.log(t))", "data_counts.csv", glmkit.families.Poisson),
+])
+def test_profile_penalized_likelihood_intervals_equal_r(name, formula, data, family):
+    """R: the profile penalized likelihood from its formula, maximized by optim from 31
+    starts (make_profile_reference.R); under separation the restricted maximum has two
+    local maxima and the interval must come from the higher."""
+    d = pd.read_csv(REF_DIR / data)
+    res = glmkit.glm(formula, d, family=family()).fit(method="firth")
+    R = PROFILE[name]
+    np.testing.assert_allclose(res.params, R["coefficients"], rtol=1e-7)
+    ci = np.asarray(res.conf_int(method="profile"))
+    np.testing.assert_allclose(ci, R["profile"], rtol=1e-6, atol=1e-8)
+    assert np.all(np.isfinite(ci))   # finite under separation
+
+
+def test_profile_intervals_of_a_firth_probit_fit_are_a_clear_error():
+    d = pd.read_csv(REF_DIR / "data_birthwt.csv")
+    res = glmkit.glm("low ~ age + smoke", d, family=glmkit.families.Binomial(
+        glmkit.families.links.Probit())).fit(method="firth")
+    with pytest.raises(ValueError, match="method='wald'"):
+        res.conf_int(method="profile")

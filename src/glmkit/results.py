@@ -506,7 +506,8 @@ class GLMResults(WorkflowMethods):
 
     def conf_int(self, alpha: float = 0.05, cols=None, method: str = "wald"):
         """Confidence intervals: ``method='wald'`` params -/+ q bse (t quantiles when
-        ``use_t``), or ``'profile'``: profile-likelihood intervals as MASS's confint.glm."""
+        ``use_t``), or ``'profile'``: profile-likelihood intervals as MASS's confint.glm (for a
+        ``method='firth'`` fit: the profile penalized likelihood, logistf's intervals)."""
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
         if method == "wald":
@@ -517,9 +518,14 @@ class GLMResults(WorkflowMethods):
                 raise ValueError("profile intervals are not available for fit_constrained "
                                  "results; use method='wald', or profile "
                                  "results_constrained (the free coefficients).")
-            from .profile import profile_conf_int
+            if self._result.method == "firth":   # the Jeffreys-penalized likelihood
+                from .firth_profile import firth_profile_conf_int
 
-            ci = profile_conf_int(self, alpha)
+                ci = firth_profile_conf_int(self, alpha)
+            else:
+                from .profile import profile_conf_int
+
+                ci = profile_conf_int(self, alpha)
         else:
             raise ValueError(f"method must be 'wald' or 'profile', got {method!r}.")
         if cols is not None:
