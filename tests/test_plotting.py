@@ -116,3 +116,19 @@ def test_lowess_equals_statsmodels_lowess():
     ref = sm_lowess(y, x, frac=2 / 3, it=3, delta=0.0)
     np.testing.assert_allclose(xs, ref[:, 0])
     np.testing.assert_allclose(ys, ref[:, 1], rtol=1e-7, atol=1e-9)
+
+
+def test_profile_traces_cross_the_quantiles_at_the_profile_interval(logit):
+    fig = logit.plot("profile")
+    axes = [a for a in fig.axes if a.get_visible()]
+    assert len(axes) == 5
+    ci = np.asarray(logit.conf_int(method="profile"))
+    for j, ax in enumerate(axes):
+        curve = ax.lines[0]
+        x, z = curve.get_xdata(), curve.get_ydata()
+        # the trace is 0 at the estimate and crosses +-1.96 where the interval ends
+        assert np.interp(0.0, z, x) == pytest.approx(float(logit.params.iloc[j]), abs=0.05 * float(logit.bse.iloc[j]))
+        ends = [float(v.get_xdata()[0]) for v in ax.lines if v.get_linestyle() == ":"]
+        np.testing.assert_allclose(sorted(ends), ci[j], rtol=1e-12)
+        np.testing.assert_allclose(np.interp(1.959964, z, x), ci[j, 1], rtol=1e-3)
+    plt.close(fig)

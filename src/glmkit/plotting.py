@@ -17,6 +17,7 @@ matplotlib Figure and draws on ``ax`` (or ``axes``) when given one.
 - :func:`plot_influence`: studentized residuals against leverage, areas by Cook's distance
   (statsmodels' influence_plot).
 - :func:`plot_added_variable`, :func:`plot_partial_residuals`: statsmodels' names.
+- :func:`plot_profile`: MASS's ``plot(profile(fit))`` traces with the profile intervals.
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from .influence import hat_values
 from .smoothing import lowess
 
 __all__ = ["plot_diagnostics", "plot_halfnormal", "plot_calibration", "plot_rootogram",
-           "plot_influence", "plot_added_variable", "plot_partial_residuals", "lowess"]
+           "plot_influence", "plot_added_variable", "plot_partial_residuals", "plot_profile",
+           "lowess"]
 
 _HINT = "glmkit's plots need matplotlib: pip install 'glmkit[plot]' (or pip install matplotlib)"
 
@@ -355,12 +357,44 @@ def plot_partial_residuals(res, focus_exog, ax=None):
     return fig
 
 
+def plot_profile(res, alpha: float = 0.05, axes=None):
+    """MASS's ``plot(profile(fit))``: the signed root z of the likelihood-ratio statistic
+    against each coefficient (the profile grid as points, R's interpolating spline as the
+    curve), with the normal quantiles +-z_(1 - alpha/2) and the profile interval's ends."""
+    from .profile import fmm_spline, profile_coefficient
+
+    keep = np.flatnonzero(res._keep)
+    fig, axs = _figure_and_axes(axes, len(keep), ncols=min(3, len(keep)))
+    k = len(res._params)
+    if isinstance(res.family, (Binomial, Poisson)) and res.scale == 1:
+        zmax = np.sqrt(stats.chi2.ppf(1 - alpha / 4.0, 1))
+    else:
+        zmax = np.sqrt(stats.f.ppf(1 - alpha / 4.0, 1, res.nobs - k))
+    ci = np.asarray(res.conf_int(alpha=alpha, method="profile"))
+    q = stats.norm.ppf(1.0 - alpha / 2.0)
+    names = res.model.exog_names
+    for ax, j in zip(axs, keep):
+        bs, zs = profile_coefficient(res, int(j), zmax)
+        order = np.argsort(zs, kind="stable")
+        xo, yo = fmm_spline(bs[order], zs[order], 3 * len(bs))
+        ax.plot(xo, yo, color="C0", lw=1.2)
+        ax.plot(bs, zs, "o", color="C0", ms=3)
+        for level in (-q, q):
+            ax.axhline(level, color="0.5", ls="--", lw=0.8)
+        for end in ci[j]:
+            ax.axvline(end, color="C3", ls=":", lw=0.8)
+        ax.set_xlabel(names[j])
+        ax.set_ylabel("tau (signed root of the LR statistic)")
+    fig.tight_layout()
+    return fig
+
+
 def plot(res, kind: str = "diagnostics", **kwargs: Any):
     """``res.plot()``: one entry point for the plots above by name."""
     table = {"diagnostics": plot_diagnostics, "halfnormal": plot_halfnormal,
              "calibration": plot_calibration, "rootogram": plot_rootogram,
              "influence": plot_influence, "added_variable": plot_added_variable,
-             "partial_residuals": plot_partial_residuals}
+             "partial_residuals": plot_partial_residuals, "profile": plot_profile}
     if kind not in table:
         raise ValueError(f"kind must be one of {sorted(table)}, got {kind!r}.")
     return table[kind](res, **kwargs)
