@@ -17,6 +17,7 @@ F, L = glmkit.families, glmkit.families.links
 SEP = pd.read_csv(REF_DIR / "data_separated.csv")
 BW = pd.read_csv(REF_DIR / "data_birthwt.csv")
 CT = pd.read_csv(REF_DIR / "data_counts.csv")
+DISP = pd.read_csv(REF_DIR / "data_dispersion.csv")
 
 CASES = {
     "logit_separated": ("y ~ x + z", SEP, lambda: F.Binomial(), {}),
@@ -25,6 +26,10 @@ CASES = {
     "cloglog_separated": ("y ~ x + z", SEP, lambda: F.Binomial(L.CLogLog()), {}),
     "poisson_offset": ("y ~ x + offset(np.log(t))", CT, lambda: F.Poisson(), {}),
     "binomial_trials": ("cbind(s, 5 - s) ~ x", CT, lambda: F.Binomial(), {}),
+    "gamma_log": ("y ~ x + f", DISP, lambda: F.Gamma(L.Log()), {}),
+    "gamma_inverse_weights": ("y ~ x + f", DISP, lambda: F.Gamma(), {"var_weights": "w"}),
+    "gaussian": ("yn ~ x + f", DISP, lambda: F.Gaussian(), {}),
+    "invgauss_log": ("ig ~ x", DISP, lambda: F.InverseGaussian(L.Log()), {}),
 }
 
 
@@ -38,6 +43,7 @@ def test_firth_equals_brglm2(name):
     np.testing.assert_allclose(res.bse, R["bse"], rtol=1e-7)
     assert res.deviance == pytest.approx(R["deviance"], rel=1e-9)
     np.testing.assert_allclose(res.fittedvalues, R["fitted"], rtol=1e-8)
+    assert res.scale == pytest.approx(R["dispersion"], rel=1e-8)   # brglm2's AS_mean
 
 
 def test_firth_logit_is_the_maximum_of_the_jeffreys_penalized_likelihood():
@@ -67,10 +73,19 @@ def test_firth_gives_finite_estimates_where_ml_separates():
     assert fr.converged and np.all(np.abs(fr.params) < 5)
 
 
-def test_firth_needs_a_known_dispersion():
+def test_firth_for_a_family_brglm2_does_not_cover_is_a_clear_error():
     X = sm.add_constant(CT[["x"]].to_numpy(float))
-    with pytest.raises(ValueError, match="known dispersion"):
-        sm.GLM(CT["t"].to_numpy(float), X, family=F.Gamma()).fit(method="firth")
+    with pytest.raises(ValueError, match="is available for"):
+        sm.GLM(CT["t"].to_numpy(float), X, family=F.Tweedie(var_power=1.5)).fit(
+            method="firth")
+
+
+def test_gaussian_bias_reduced_dispersion_is_the_unbiased_one():
+    """Closed form: for the Gaussian family AS_mean's dispersion is RSS / (n - p)."""
+    res = glmkit.glm("yn ~ x + f", DISP, family=F.Gaussian()).fit(method="firth")
+    ols = glmkit.glm("yn ~ x + f", DISP, family=F.Gaussian()).fit()
+    assert res.scale == pytest.approx(ols.deviance / ols.df_resid, rel=1e-12)
+    np.testing.assert_allclose(res.params, ols.params, rtol=1e-10)
 
 
 PROFILE = json.loads((REF_DIR / "ref_firth_profile.json").read_text())

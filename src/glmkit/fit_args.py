@@ -185,9 +185,12 @@ def check_fit_args(model, start_params, maxiter, method, tol, scale, cov_type, c
                          f"got {method!r}.")
     name = METHODS[method.lower()]
     if name == "firth" and model.family.has_free_scale:
-        raise ValueError("method='firth' (bias reduction, brglm2's AS_mean) is available "
-                         "for families with a known dispersion: Binomial, Poisson, "
-                         f"NegativeBinomial; the family is {model.family.name}.")
+        from .solvers.firth_dispersion import supported
+
+        if not supported(model.family):
+            raise ValueError("method='firth' (bias reduction, brglm2's AS_mean) is available "
+                             "for Binomial, Poisson, NegativeBinomial, Gaussian, Gamma and "
+                             f"InverseGaussian; the family is {model.family.name}.")
     _check_keywords(name, kwargs)
     maxiter = _positive_int("maxiter", maxiter, 0)
     max_start_irls = _positive_int("max_start_irls", kwargs.get("max_start_irls", 3), 0)

@@ -288,7 +288,10 @@ class GLM:
         notes = self._fit_warnings(result)
         from .results import GLMResults
 
-        return GLMResults(self, result, scale=spec.scale, cov_type=spec.cov_type,
+        scale = spec.scale
+        if scale is None and "dispersion_estimate" in result.history:
+            scale = result.history["dispersion_estimate"]   # a bias-reduced dispersion
+        return GLMResults(self, result, scale=scale, cov_type=spec.cov_type,
                           use_t=spec.use_t, fit_warnings=notes, cov_kwds=spec.cov_kwds,
                           mle_settings=spec.mle_settings)
 

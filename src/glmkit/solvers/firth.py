@@ -11,7 +11,8 @@ its derivative, and h_i the diagonal of the hat matrix W^1/2 X (X'WX)^-1 X'W^1/2
 logit link this is X'(tw (y - mu) + h (1/2 - mu)), the score of the Jeffreys-penalized
 likelihood. Its root is found by quasi-Fisher steps delta = (X'WX)^-1 U* (Kosmidis and
 Firth's iteration), halved when the mean leaves the family's range. The estimates are
-finite under separation.
+finite under separation. For families with a dispersion phi the adjustment is phi times the
+one above, and phi solves its own adjusted score (firth_dispersion.py), updated each iteration.
 
 Each iteration is two passes over the rows: the sweep for X'WX and the hat values, the
 second for the adjusted score. Convergence is checked as for the other solvers, on the
@@ -26,6 +27,7 @@ from scipy import linalg
 from ..problem import GLMProblem
 from ._linalg import find_aliased, try_factor
 from .base import SolverOptions, SolverResult, frozen
+from .firth_dispersion import adjusted_dispersion
 
 
 #: The quasi-Fisher iteration converges linearly for non-canonical links: a last step of
@@ -76,8 +78,22 @@ def firth(problem: GLMProblem, start: np.ndarray | None = None,
     history: dict = {"step": [], "step_halvings": []}
     it = 0
     G = np.zeros((p, p))
+    free_scale = problem.family.has_free_scale
+    phi = 1.0
+    if free_scale:   # brglm2's AS_mean dispersion, from the Pearson estimate's value
+        n_kept = int(keep.sum())
+        pw, fw = problem.prior_weights, problem.freq_weights
+        _, mu0, _, _, var0 = state
+        dof = max(float(np.sum(fw * (pw > 0))) - n_kept, 1.0)
+        phi = float(np.sum(tw * (problem.y - mu0) ** 2 / var0) / dof)
+        history["dispersion"] = []
     for it in range(1, options.maxiter + 1):
         eta, mu, d, d2, var = state
+        phi_old = phi
+        if free_scale:
+            dev = pw * problem.family.unit_deviance(problem.y, mu)
+            phi = adjusted_dispersion(problem.family, dev, pw, fw, n_kept, phi)
+            history["dispersion"].append(phi)
         w = tw * d * d / var
         G = X.sandwich(w)
         Gk = G[np.ix_(keep, keep)]
@@ -88,12 +104,12 @@ def firth(problem: GLMProblem, start: np.ndarray | None = None,
         chol = linalg.cholesky(Gk, lower=True, check_finite=False)
         h = _hat(X, keep, w, chol)
         with np.errstate(all="ignore"):
-            adj = np.where(d != 0, 0.5 * h * d2 / d, 0.0)
+            adj = np.where(d != 0, 0.5 * phi * h * d2 / d, 0.0)
         score = X.rmatvec(tw * d * (problem.y - mu) / var + adj)[keep]
         delta = fac.solve(score)
         size = float(np.sqrt(max(float(delta @ score), 0.0)))
         history["step"].append(size)
-        if size < options.step_tol * _MARGIN:
+        if size < options.step_tol * _MARGIN and abs(phi - phi_old) <= 1e-12 * phi:
             converged = True
             break
         halvings, new = 0, None
@@ -118,7 +134,8 @@ def firth(problem: GLMProblem, start: np.ndarray | None = None,
         params=frozen(params), aliased=frozen(~keep), eta=frozen(eta), mu=frozen(mu),
         working_weights=frozen(w), gram=frozen(X.sandwich(w)[np.ix_(keep, keep)]),
         deviance=float(problem.deviance(mu)), n_iter=it, converged=converged,
-        method="firth", history={**history, "certified": converged},
+        method="firth", history={**history, "certified": converged,
+                                 **({"dispersion_estimate": phi} if free_scale else {})},
         messages=tuple(messages))
 
 
