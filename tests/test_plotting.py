@@ -132,3 +132,15 @@ def test_profile_traces_cross_the_quantiles_at_the_profile_interval(logit):
         np.testing.assert_allclose(sorted(ends), ci[j], rtol=1e-12)
         np.testing.assert_allclose(np.interp(1.959964, z, x), ci[j, 1], rtol=1e-3)
     plt.close(fig)
+
+
+def test_influence_object_draws_statsmodels_plots(pois):
+    infl = pois.get_influence()
+    fig = infl.plot_influence()
+    assert fig.axes[0].get_xlabel() == "Leverage (H)"
+    fig = infl.plot_index(y_var="cooks", threshold=0.05)
+    y = fig.axes[0].lines[0].get_ydata()
+    np.testing.assert_allclose(y, np.asarray(infl.cooks_distance[0]))
+    with pytest.raises(ValueError, match="y_var must be one of"):
+        infl.plot_index(y_var="nope")
+    plt.close("all")

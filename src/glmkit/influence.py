@@ -304,6 +304,34 @@ class GLMInfluence:
             out = 1.0 / ((1.0 - h) * (((n - p - 1.0) + estar**2) / (n - p)) ** p)
         return self._rows(out)
 
+    def plot_influence(self, id_n: int = 3, ax=None, **kwargs):
+        """statsmodels' ``influence.plot_influence()``: residuals against leverage, point
+        areas by Cook's distance (:func:`glmkit.plotting.plot_influence`)."""
+        from .plotting import plot_influence
+
+        return plot_influence(self.results, id_n=id_n, ax=ax)
+
+    def plot_index(self, y_var: str = "cooks", threshold=None, ax=None, **kwargs):
+        """statsmodels' ``influence.plot_index()``: one measure against the row index;
+        ``y_var`` 'cooks', 'resid' (studentized), 'hat' or 'dfbeta' (with ``idx``)."""
+        from .plotting import _figure_and_axes
+
+        values = {"cooks": lambda: np.asarray(self.cooks_distance[0]),
+                  "resid": lambda: np.asarray(self.resid_studentized),
+                  "hat": lambda: np.asarray(self.hat_matrix_diag),
+                  "dfbeta": lambda: np.asarray(self.d_params)[:, kwargs.get("idx", 0)]}
+        if y_var not in values:
+            raise ValueError(f"y_var must be one of {sorted(values)}, got {y_var!r}.")
+        y = values[y_var]()
+        fig, (axis,) = _figure_and_axes(ax)
+        axis.plot(np.arange(len(y)), y, "o", ms=3)
+        if threshold is not None:
+            big = np.flatnonzero(np.abs(y) > threshold)
+            for i in big:
+                axis.annotate(str(i), (i, y[i]), fontsize=8)
+        axis.set(xlabel="Observation", ylabel=y_var, title=f"Index plot: {y_var}")
+        return fig
+
     def influence_measures(self) -> pd.DataFrame:
         """R's influence.measures(fit)$infmat: dfb.<name> (R's dfbetas), dffit, cov.r,
         cook.d, hat."""
