@@ -26,6 +26,7 @@ def test_plot_returns_the_requested_figure(res):
     assert len(fig.axes) == 4   # R's plot(glm): which = 1, 2, 3, 5
     fig = res.plot("rootogram")
     assert len(fig.axes) == 1
+    assert res.plot_influence().axes[0].get_xlabel() == "Leverage (H)"
     with pytest.raises(ValueError, match="kind must be one of"):
         res.plot("pie")
 

@@ -19,6 +19,12 @@ class WorkflowMethods:
         from .plotting import plot
         return plot(self, kind, **kwargs)
 
+    def plot_influence(self, id_n: int = 3, ax=None):
+        """Residuals against leverage, point areas by Cook's distance (car's
+        ``influencePlot``; statsmodels' ``get_influence().plot_influence()``)."""
+        from .plotting import plot_influence
+        return plot_influence(self, id_n=id_n, ax=ax)
+
     def to_html(self, path=None, title: str | None = None, alpha: float = 0.05,
                 plots: bool = True) -> str:
         """A self-contained HTML report (:func:`glmkit.report.to_html`); written to
