@@ -5,7 +5,7 @@ different fits never share a process. A child reports on stdout, one ``@@{json}`
 event: ``ready`` (data loaded, library imported, inputs prepared), one ``fit`` per completed
 fit, ``done``, or ``error``. The parent enforces the per-fit time limit by killing the child.
 
-Tasks: prepare, reference, fit, lowerbound, scale, r_export.
+Tasks: prepare, reference, fit, lowerbound, machine, scale, r_export.
 """
 from __future__ import annotations
 
@@ -237,8 +237,13 @@ def task_lowerbound(t):
     if t.get("quiet_wait"):
         wait_quiet(t["quiet_wait"])
     out = {}
+    n_rows, p_x = d["X"].shape
     if t["problem"] in ("e", "e_small"):
+        # the machine floor's design: the dense columns, the intercept, the level codes
+        out["shape"] = {"n": int(n_rows), "p_dense": int(p_x) + 1, "levels": int(d["levels"])}
         out["structured"] = _structured_pass_time(d["X"], d["codes"], int(d["levels"]))
+    else:
+        out["shape"] = {"n": int(n_rows), "p_dense": int(p_x) + 1, "levels": 0}
     if t["problem"] != "e" or t["quick"]:
         if t["problem"] in ("e", "e_small"):
             design = pdata.dense_onehot_design(d["X"], d["codes"], int(d["levels"]))
@@ -248,6 +253,17 @@ def task_lowerbound(t):
         gc.collect()
         out["dense"] = _pass_time(design, reps=3 if design.shape[1] > 500 else 5)
     emit("done", **out)
+
+
+def task_machine(t):
+    """The machine's peak GEMM rates and read bandwidth (benchmarks/machine.py)."""
+    from . import machine
+    from .memory import wait_quiet
+
+    emit("ready")
+    if t.get("quiet_wait"):
+        wait_quiet(t["quiet_wait"])
+    emit("done", **machine.measure(quick=t["quick"]))
 
 
 def task_scale(t):
@@ -280,6 +296,7 @@ TASKS = {
     "reference": task_reference,
     "fit": task_fit,
     "lowerbound": task_lowerbound,
+    "machine": task_machine,
     "scale": task_scale,
 }
 

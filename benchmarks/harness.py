@@ -342,6 +342,19 @@ def lower_bounds(names: list[str], s: Settings) -> dict:
     return out
 
 
+def machine_peaks(s: Settings) -> dict:
+    """Peak GEMM rates and read bandwidth, measured once per run (the tables' floor)."""
+    s.log("timing the machine: peak GEMM (float64, float32) and read bandwidth")
+    run = run_tasks(s, "machine", [{"quiet_wait": s.quiet_wait}], group=lambda j: 0)[0]
+    if run.status != "ok":
+        s.log(f"machine peaks failed: {run.status} {run.error[:300]}")
+        return {}
+    d = dict(run.of("done")[0])
+    d.pop("event", None)
+    d.pop("job", None)
+    return d
+
+
 def _summarize_fit(runs: "ChildRun | list[ChildRun]", row: dict, ref: dict | None):
     """The row of one (problem, library) from its child run(s): the fits of all runs are
     pooled; the first fit of the first run (a fresh process) gives memory and coefficients."""
@@ -568,6 +581,8 @@ def run_benchmarks(settings: Settings) -> dict:
     prev = None
     if s.merge and s.json_out is not None and Path(s.json_out).exists():
         prev = json.loads(Path(s.json_out).read_text())
+    if s.problems:
+        results["machine"] = machine_peaks(s)
     # f first: sub-millisecond fits are the most sensitive to background load, and after
     # e_small the kernel spends minutes reclaiming statsmodels' 17 GB (other processes kept
     # ~1 core busy during f when it came last). The tables keep the usual order.

@@ -179,6 +179,18 @@ def _lower_bounds(prob: dict) -> list[tuple[str, dict, dict]]:
     return out
 
 
+def _machine_floor(prob: dict, machine: dict | None):
+    """(floor dict, glmkit row) for the machine's floor per iteration, or None."""
+    from .machine import floor
+
+    g = _glmkit_row(prob, "glmkit")
+    shape = (prob.get("lower_bound") or {}).get("shape")
+    if not (g and g.get("n_iter") and machine and shape) or prob["name"] == "f":
+        return None
+    fl = floor(shape, machine)
+    return (fl, g) if fl else None
+
+
 CONTENDED = 0.3  # cores kept busy by other processes, on average, during the fits
 
 
@@ -195,7 +207,7 @@ def _iter_cell(r: dict) -> str:
     return str(it)
 
 
-def problem_table(prob: dict) -> list[str]:
+def problem_table(prob: dict, machine: dict | None = None) -> list[str]:
     name = prob["name"]
     g = _glmkit_row(prob, "glmkit")
     gtime = g["median"] if g else None
@@ -237,6 +249,14 @@ def problem_table(prob: dict) -> list[str]:
         lines.append(f"| lower bound: {it} iterations × one {label} "
                      f"({fmt_time(ps['gram'])} X'WX + {fmt_time(ps['matvec'])} X@b) | "
                      f"{fmt_time(total)} | {fmt_ratio(total / gtime) if gtime else 'n/a'} | | | | |")
+    mf = _machine_floor(prob, machine)
+    if mf:
+        fl, row = mf
+        it = row["n_iter"]
+        lines.append(f"| machine floor: {it} iterations × max({fl['flops']:.3g} flops at peak "
+                     f"GEMM, {fl['bytes'] / 1e6:,.0f} MB at peak bandwidth), float32 "
+                     f"(float64: {fmt_time(it * fl['f64'])}) | {fmt_time(it * fl['f32'])} | "
+                     f"{fmt_ratio(it * fl['f32'] / gtime) if gtime else 'n/a'} | | | | |")
     lines.append("")
     busy = [r for r in prob["rows"] if r["status"] == "ok" and _contended(r)]
     if busy:
@@ -251,7 +271,13 @@ def problem_table(prob: dict) -> list[str]:
                      f"{fmt_time(per_it)} per iteration; one {label} takes {fmt_time(ps['pass'])}, "
                      f"so glmkit runs at **{row['median'] / total:.1f}× its lower bound** "
                      f"({per_it / ps['pass']:.1f} passes' worth of work per iteration).")
-    if lbs:
+    if mf:
+        fl, row = mf
+        per_it = row["median"] / row["n_iter"]
+        lines.append(f"Against the machine: {fmt_time(per_it)} per iteration is "
+                     f"**{per_it / fl['f32']:.1f}× the float32 floor** ({fmt_time(fl['f32'])}) "
+                     f"and {per_it / fl['f64']:.1f}× the float64 floor ({fmt_time(fl['f64'])}).")
+    if lbs or mf:
         lines.append("")
     return lines
 
@@ -259,8 +285,9 @@ def problem_table(prob: dict) -> list[str]:
 def summary_table(results: dict) -> list[str]:
     head = "| problem | coefficients | " + " | ".join(
         {"sklearn": "scikit-learn", "R": "R glm.fit"}.get(c, c) for c in COLUMNS) + \
-        " | glmkit lower bound |"
-    lines = [head, "|---|---:|" + "---:|" * (len(COLUMNS) + 1)]
+        " | glmkit lower bound | glmkit per iteration × machine floor (float32) |"
+    lines = [head, "|---|---:|" + "---:|" * (len(COLUMNS) + 2)]
+    machine = results.get("machine")
     for prob in results["problems"]:
         cells = []
         for c in COLUMNS:
@@ -283,7 +310,10 @@ def summary_table(results: dict) -> list[str]:
                 cells.append(r["status"])
         lbs = _lower_bounds(prob)
         lb = fmt_time(lbs[0][2]["n_iter"] * lbs[0][1]["pass"]) if lbs else ""
-        lines.append(f"| {prob['name']} | {prob['n_coef']:,} | " + " | ".join(cells) + f" | {lb} |")
+        mf = _machine_floor(prob, machine)
+        xf = f"{mf[1]['median'] / mf[1]['n_iter'] / mf[0]['f32']:.1f}" if mf else ""
+        lines.append(f"| {prob['name']} | {prob['n_coef']:,} | " + " | ".join(cells)
+                     + f" | {lb} | {xf} |")
     return lines
 
 
@@ -498,11 +528,18 @@ def markdown(results: dict) -> str:
               "answer), and the covariance's float64 X'WX is formed by the first statistic "
               "that needs it, not by fit(): each problem's table also gives the time of fit() "
               "followed by the first bse.", ""]
+    if results.get("machine"):
+        from .machine import describe
+
+        lines += ["Machine floor (measured in this run: " + describe(results["machine"]) + "): one "
+                  "iteration needs at least n p^2 flops (X'WX, symmetric) and one read of X "
+                  "(8 n p bytes); the floor per iteration is the larger of the two times at "
+                  "the measured peaks (benchmarks/machine.py).", ""]
     wt = where_time_goes(results)
     if wt:
         lines += ["## Where glmkit spends its time (computed from the tables below)", ""] + wt + [""]
     for prob in results["problems"]:
-        lines += problem_table(prob)
+        lines += problem_table(prob, results.get("machine"))
     lines += f_section(results)
     lines += scaling_section(results)
     lines += env_section(results)
