@@ -58,6 +58,8 @@ class Settings:
     keep_snapshot: bool = False
     #: merge into an existing results.json (replace the problems / scaling run now)
     merge: bool = False
+    #: the workloads beside the problems (benchmarks/workloads.py)
+    workloads: list[str] = field(default_factory=list)
     #: things learnt during the run (R's measured speed, for the e_small estimate)
     state: dict = field(default_factory=dict)
 
@@ -593,6 +595,10 @@ def run_benchmarks(settings: Settings) -> dict:
             results["problems"] += run_chunk(chunk, s)
             results["problems"].sort(key=lambda p: s.problems.index(p["name"]))
             _checkpoint(_merged(prev, results, s), s)
+    if s.workloads:
+        from . import workloads
+
+        results["workloads"] = workloads.run(s.workloads, s.quick, python=s.python, log=s.log)
     if s.scaling:
         from . import scaling
 
@@ -640,6 +646,8 @@ def _merged(prev: dict | None, new: dict, s: Settings) -> dict:
     out["problems"] = [by_name[n] for n in order]
     if "scaling" not in new and "scaling" in prev:
         out["scaling"] = prev["scaling"]
+    if "workloads" not in new and "workloads" in prev:
+        out["workloads"] = prev["workloads"]
     prev_runs = prev.get("runs") or [{
         "started": prev["environment"].get("started"),
         "finished": prev["environment"].get("finished"),

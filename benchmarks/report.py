@@ -541,6 +541,9 @@ def markdown(results: dict) -> str:
     for prob in results["problems"]:
         lines += problem_table(prob, results.get("machine"))
     lines += f_section(results)
+    from .workloads import section
+
+    lines += section(results.get("workloads") or [])
     lines += scaling_section(results)
     lines += env_section(results)
     lines += [METHOD]

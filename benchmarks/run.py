@@ -59,6 +59,10 @@ def parse_args(argv=None):
                          "src/glmkit again (with --merge: every row measures the same glmkit)")
     ap.add_argument("--report-only", action="store_true",
                     help="re-render RESULTS.md from results.json (no measurements)")
+    ap.add_argument("--workloads", default=None,
+                    help="comma-separated workloads beside the problems (batched, sparse, "
+                         "path, models; 'none' to skip); default: batched,sparse,path; none "
+                         "with --problems, --scaling-only or --report-only")
     ap.add_argument("--cache-dir", default=str(pdata.DEFAULT_CACHE))
     ap.add_argument("--out", default=None, help="RESULTS.md path")
     return ap.parse_args(argv)
@@ -73,6 +77,16 @@ def settings_from_args(a) -> harness.Settings:
     bad = [x for x in lib_list if x not in libs.ALL_LIBS]
     if bad:
         raise SystemExit(f"unknown librar(y/ies) {bad}; choose from {libs.ALL_LIBS}")
+    from . import workloads
+
+    if a.workloads is None:
+        given = any(x.startswith("--problems") for x in sys.argv[1:])
+        chosen = [] if (given or a.scaling_only or a.report_only) else list(workloads.DEFAULT)
+    else:
+        chosen = [w.strip() for w in a.workloads.split(",") if w.strip() and w.strip() != "none"]
+    bad = [w for w in chosen if w not in workloads.WORKLOADS]
+    if bad:
+        raise SystemExit(f"unknown workload(s) {bad}; choose from {sorted(workloads.WORKLOADS)}")
     cache = Path(a.cache_dir)
     out_dir = cache if a.quick else pdata.BENCH_DIR
     suffix = "-quick" if a.quick else ""
@@ -94,6 +108,7 @@ def settings_from_args(a) -> harness.Settings:
         merge=a.merge,
         keep_snapshot=a.keep_snapshot,
         scaling=not a.no_scaling,
+        workloads=chosen,
         scaling_csv=out_dir / f"scaling{suffix}.csv",
         scaling_png=out_dir / f"scaling{suffix}.png",
         log=lambda msg: print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True),
