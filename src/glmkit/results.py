@@ -22,12 +22,10 @@ from scipy import stats
 from . import criteria, hypotheses, influence, margins, predictive, regressionplots
 from . import remove_data as remove_data_
 from . import summary2 as summary2_
-from .design import DenseDesign
 from .families import Gaussian, links
 from .problem import GLMProblem
-from .solvers import SolverOptions, SolverResult
+from .solvers import SolverResult
 from .solvers._linalg import diagonal_positions, try_factor
-from .solvers.irls import irls
 from .results_workflow import WorkflowMethods
 
 
@@ -280,11 +278,9 @@ class GLMResults(WorkflowMethods):
         tw = p.total_weights
         if not np.any(p.offset):
             return np.full(p.y.shape, np.sum(tw * p.y) / np.sum(tw))
-        null_problem = GLMProblem(X=DenseDesign(np.ones((p.y.shape[0], 1))), y=p.y,
-                                  family=p.family, prior_weights=p.prior_weights,
-                                  freq_weights=p.freq_weights, offset=p.offset)
-        res = irls(null_problem, None, SolverOptions(maxiter=100, tol=1e-12))
-        return np.asarray(res.mu)
+        from .solvers.null_model import null_mu   # one coefficient: a scalar iteration
+
+        return null_mu(p)
 
     @property
     def null(self):
