@@ -40,8 +40,12 @@ class LinkFamilyWarning(DomainWarning):
 
 
 def _xlogy_ratio(y, mu):
-    """y * log(y / mu), with 0 log 0 = 0."""
-    return special.xlogy(y, y) - special.xlogy(y, mu)
+    """y * log(y / mu), with 0 log 0 = 0: one logarithm per row (R's dev.resids form)."""
+    with np.errstate(divide="ignore", invalid="ignore"):   # mu = 0 < y: log inf = inf
+        out = special.xlogy(y, np.divide(y, mu))
+    if np.isnan(out).any():   # y = mu = 0: 0 log(0/0) is 0, as 0 log 0
+        out = np.where((np.asarray(y) == 0) & (np.asarray(mu) == 0), 0.0, out)
+    return out
 
 
 class Family:
