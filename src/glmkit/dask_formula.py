@@ -4,42 +4,26 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from .design.partitioned import is_dask_collection, require_dask
-from .families import Family
 
 _BARE = re.compile(r"^\s*`?([A-Za-z_][\w.]*)`?\s*$")
 _CBIND = re.compile(r"^\s*cbind\(\s*`?([A-Za-z_][\w.]*)`?\s*,\s*`?([A-Za-z_][\w.]*)`?\s*\)\s*$")
 _C_OF = re.compile(r"C\(\s*`?([A-Za-z_][\w.]*)`?")
 
 
-def glm(formula: str, data, family: Family | None = None, **kwargs: Any) -> Any:
-    """statsmodels.formula.api.glm on a dask DataFrame: the model of ``formula`` (call
-    ``.fit()``). Keywords as :func:`glmkit.glm` (offset/exposure/weights as column names or
-    Dask arrays), plus ``client`` and ``sample_rows``.
-
-    The formula's categorical levels are read from the whole data set in one pass; the
-    model spec is built on a sample of ``sample_rows`` rows that holds every level, and
-    applied to each partition in every pass. The response must be a column or
-    ``cbind(successes, failures)`` of columns; stateful transforms (``center``, ``scale``,
-    splines), whose state would be learnt from the sample only, are refused.
-    """
-    return _model_from_formula(formula, data, family=family, **kwargs)
-
-
-def _model_from_formula(formula: str, data, family=None, *, offset=None, exposure=None,
-                        freq_weights=None, var_weights=None, missing: str = "none",
-                        context=None, client=None, sample_rows: int = 1000,
-                        **kwargs: Any) -> Any:
+def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None,
+                            exposure=None, freq_weights=None, var_weights=None,
+                            missing: str = "none", context=None, client=None,
+                            sample_rows: int = 1000, **kwargs: Any) -> Any:
+    """The model ``cls`` (GLM) of ``formula`` on a dask DataFrame (see glmkit.dask.glm)."""
     require_dask()
     import dask
 
     from .formula import formula_columns, model_from_formula
-    from .model import GLM
 
     kwargs.pop("_stacklevel", None)
     if kwargs:
@@ -78,7 +62,7 @@ def _model_from_formula(formula: str, data, family=None, *, offset=None, exposur
     sample = _formula_sample(frame, levels, sample_rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m0 = model_from_formula(GLM, formula, sample, family=family, missing="drop",
+        m0 = model_from_formula(cls, formula, sample, family=family, missing="drop",
                                 context=context, **by_name)
     info = m0.formula_info
     if dict(info.spec.transform_state):
@@ -103,10 +87,9 @@ def _model_from_formula(formula: str, data, family=None, *, offset=None, exposur
         fw, pos = packed[:, pos], pos + 1
     if wcols[1] is not None:
         vw = packed[:, pos]
-    model = GLM(y, X, family=m0.family, offset=off, freq_weights=fw, var_weights=vw,
-                    missing=missing, client=client)
-    model._inputs = replace(model._inputs, exog_names=list(info.exog_names),
-                            endog_names=m0.endog_names, is_pandas=True)
+    model = cls(y, X, family=m0.family, offset=off, freq_weights=fw, var_weights=vw,
+                missing=missing, client=client, exog_names=list(info.exog_names),
+                endog_names=m0.endog_names)
     model.formula_info = info
     model.terms = m0.terms
     return model

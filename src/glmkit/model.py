@@ -50,16 +50,13 @@ class GLM:
     with non-zero prior weight, minus rank(X), as R's ``glm`` counts them.
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        # --- Dask dispatch hook (issue 5): any Dask input builds a glmkit.dask.DaskGLM ---
-        if cls is GLM and any(hasattr(type(a), "__dask_graph__") for a in (*args, *kwargs.values())):
-            from .dask import DaskGLM
-            return super().__new__(DaskGLM)
-        return super().__new__(cls)
-
     def __init__(self, endog, exog, family: Family | None = None, offset=None, exposure=None,
                  freq_weights=None, var_weights=None, missing: str = "none",
                  hasconst: bool | None = None, **kwargs: Any):
+        inputs = (endog, exog, offset, exposure, freq_weights, var_weights)
+        on_dask = any(hasattr(type(a), "__dask_graph__") for a in inputs)
+        dask_kw = {k: kwargs.pop(k) for k in ("client", "exog_names", "endog_names")
+                   if on_dask and k in kwargs}
         if kwargs:
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
                             "accepted: family, offset, exposure, freq_weights, var_weights, "
@@ -85,6 +82,14 @@ class GLM:
         self.terms = None
         #: Set by the formula interface: the data and arguments it was called with.
         self.formula_call = None
+        if on_dask:
+            # the rows live in Dask partitions: the same model, with the data (and the
+            # passes over them) of glmkit.design.dask_data; no pass runs before fit()
+            from .design.dask_data import DaskModelData
+
+            self.data = DaskModelData(endog, exog, family, offset, exposure, freq_weights,
+                                      var_weights, missing, **dask_kw)
+            return
         self.data = _data.prepare(endog, exog, family, offset, exposure, freq_weights,
                                   var_weights, missing)  # type: ignore[arg-type]
         self.n_dropped = self.data.n_dropped
@@ -106,22 +111,49 @@ class GLM:
 
     @classmethod
     def from_formula(cls, formula: str, data, family: Family | None = None, **kwargs: Any):
-        """Build the model from an R-style formula and a data frame (see glmkit.formula)."""
-        if hasattr(type(data), "__dask_graph__"):  # Dask dispatch hook (issue 5)
-            from .dask import glm as dask_glm
-            return dask_glm(formula, data, family=family, **kwargs)
+        """Build the model from an R-style formula and a data frame (see glmkit.formula);
+        a dask DataFrame gives a model on Dask (see glmkit.dask_formula)."""
+        if hasattr(type(data), "__dask_graph__"):
+            from .dask_formula import model_from_dask_formula
+
+            return model_from_dask_formula(cls, formula, data, family=family, **kwargs)
         from .formula import model_from_formula
 
         return model_from_formula(cls, formula, data, family=family, **kwargs)
 
     # ------------------------------------------------------------ attributes
     @property
+    def _lazy(self) -> bool:
+        """Whether the rows live in Dask partitions (per-row values are dask arrays)."""
+        return getattr(self.data, "lazy", False)
+
+    @cached_property
+    def _passes(self):
+        """The passes over the rows (sums and per-row values of block functions): the
+        Dask data themselves, or :class:`~glmkit.design.memory_rows.MemoryRows`."""
+        if self._lazy:
+            return self.data
+        from .design.memory_rows import MemoryRows
+
+        return MemoryRows(self)
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped with ``missing='drop'`` (on Dask, counted by the data pass)."""
+        return self.__dict__.get("_n_dropped", None) if "_n_dropped" in self.__dict__ \
+            else self.data.n_dropped
+
+    @n_dropped.setter
+    def n_dropped(self, value: int) -> None:
+        self.__dict__["_n_dropped"] = value
+
+    @property
     def endog(self) -> np.ndarray:
         return self.data.y
 
     @property
     def exog(self) -> np.ndarray:
-        return self.data.X
+        return self.problem.X if self._lazy else self.data.X
 
     @property
     def offset(self):
@@ -132,7 +164,7 @@ class GLM:
         return self.data.exposure
 
     @property
-    def freq_weights(self) -> np.ndarray:
+    def freq_weights(self) -> np.ndarray:   # (lazy, never None, on Dask)
         return self.data.freq_weights if self.data.freq_weights is not None else np.ones(self.nobs)
 
     @property
@@ -173,10 +205,12 @@ class GLM:
 
     @property
     def nobs(self) -> int:
-        return int(self.data.X.shape[0])
+        return int(self.data.nobs if self._lazy else self.data.X.shape[0])
 
     @cached_property
     def problem(self) -> GLMProblem:
+        if self._lazy:   # a DaskProblem: the same questions, answered by passes
+            return self.data.problem
         d = self.data
         # absent weights and offsets are read-only broadcasts: no n-vectors of ones or zeros
         n = self.nobs
@@ -198,12 +232,16 @@ class GLM:
     @cached_property
     def wnobs(self) -> float:
         """Total frequency weight of the rows with non-zero prior weight (R's n.ok)."""
+        if self._lazy:
+            return self.data.wnobs
         pw = self.problem.prior_weights
         return float(np.sum(self.freq_weights[pw > 0]))
 
     @cached_property
     def rank(self) -> int:
         """Rank of the design over rows that carry weight."""
+        if self._lazy:
+            return self.data.rank
         w = (self.problem.total_weights > 0).astype(float)
         X = self.problem.X
         return int(np.sum(~find_aliased(X.sandwich(w),
@@ -223,6 +261,8 @@ class GLM:
         hasconst = getattr(self, "_hasconst", None)
         if hasconst is not None:
             return int(hasconst)
+        if self._lazy:
+            return self.data.k_constant
         return int(np.any(self.problem.X.column_is_constant()))
 
     # ------------------------------------------------------------------ fit
@@ -270,6 +310,9 @@ class GLM:
         """
         from .fit_args import check_fit_args
 
+        if self._lazy:   # where the passes run: client, progress bar, one line per pass
+            self.data.use_executor(kwargs.pop("client", None), kwargs.pop("progress", False),
+                                   kwargs.pop("verbose", False))
         if getattr(self.family, "alpha", 0.0) is None:   # NegativeBinomial(alpha=None)
             return self._fit_negbin(start_params, maxiter, method, tol, cov_type, cov_kwds,
                                     use_t, kwargs)
@@ -277,6 +320,8 @@ class GLM:
         spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
                               cov_kwds, use_t, kwargs)
         self.scaletype = spec.scale
+        if self._lazy:
+            self._check_dask_fit(spec)
         self._check_fit_data(spec.start, spec.cov_type, spec.cov_kwds)
         if spec.evaluate_only:
             from .solvers.scipy_opt import evaluate_at
@@ -347,27 +392,37 @@ class GLM:
         return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
                         bounds, standardize, tol, max_iter)
 
-    def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
-                        use_t, kwargs):
-        """(options, method, start) for subclasses that run their own solver (DaskGLM):
-        the IRLS, Newton and L-BFGS fits with R's covariance types only."""
-        from .fit_args import check_fit_args
+    def _check_dask_fit(self, spec) -> None:
+        """What a fit on Dask takes: IRLS or Newton steps (the other methods need the rows
+        in memory), maxiter >= 1, R's covariance types."""
+        from .dask_inference import check_cov_on_dask
 
-        spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
-                              cov_kwds, use_t, dict(kwargs))
-        if spec.method not in ("IRLS", "newton", "lbfgs") or spec.evaluate_only \
-                or spec.cov_type == "oim" or set(spec.cov_kwds) - {"groups"}:
+        if spec.method not in ("IRLS", "newton") or spec.evaluate_only:
             raise NotImplementedError(
-                f"{type(self).__name__}.fit takes method 'IRLS' or 'newton', "
-                "maxiter >= 1, and cov_type 'nonrobust', 'HC0'-'HC3' or 'cluster' "
-                "(groups only).")
-        return spec.options, spec.method, spec.start
+                "on Dask, fit takes method 'IRLS' or 'newton' and maxiter >= 1 (the other "
+                "methods need the rows in memory).")
+        check_cov_on_dask(spec.cov_type, spec.cov_kwds)
+        self.data.stats   # the data pass (checks the inputs), on the fit's executor
+        if spec.cov_type == "cluster":
+            self._check_groups_shape(spec.cov_kwds["groups"])
+
+    def _check_groups_shape(self, groups) -> None:
+        """Cluster labels of Dask rows: one per row where their length is known."""
+        shape = getattr(groups, "shape", None)
+        shape = np.shape(groups) if shape is None else shape
+        first = shape[0] if len(shape) else None   # a dask Series has a lazy length
+        if isinstance(first, (int, np.integer)) and int(first) != self.nobs:
+            raise ValueError(f"groups must have one label per row ({self.nobs}), got shape "
+                             f"{tuple(shape)}.")
 
     def _fit_negbin(self, start_params, maxiter, method, tol, cov_type, cov_kwds, use_t,
                     kwargs):
         """alpha = 1 / theta by maximum likelihood, alternating with IRLS (MASS's glm.nb)."""
         from .negbin import fit_negbin
 
+        if self._lazy:
+            raise NotImplementedError("NegativeBinomial(alpha=None) (glm.nb) alternates many "
+                                      "fits; on Dask give alpha (e.g. from a fit on a sample).")
         if start_params is not None or method.lower() != "irls" or kwargs:
             raise ValueError("NegativeBinomial(alpha=None) estimates alpha with IRLS: give "
                              "no start_params, method or optimizer keywords (maxiter, tol, "
@@ -380,6 +435,8 @@ class GLM:
         """What fit() can check against the data before any fitting work: cluster labels
         (one per row, none missing), and that ``start_params`` give valid means (R's
         glm.fit stops there too: 'cannot find valid starting values')."""
+        if self._lazy:   # checked by the data pass and _check_dask_fit
+            return
         if cov_type == "cluster":
             from .inference import _check_groups
 
@@ -401,6 +458,9 @@ class GLM:
 
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
+        if self._lazy:   # the range of the means, from the sums of the last sweep
+            lo, hi = self.problem.mu_range(result.mu)
+            return fit_warnings(result, self.exog_names, self.family, lo, hi)
         tw = self.problem.total_weights
         mu = result.mu if tw.strides == (0,) else result.mu[tw > 0]   # (equal weights: > 0)
         lo = float(np.minimum.reduce(mu, initial=np.inf))
@@ -413,7 +473,7 @@ class GLM:
         return likelihood.loglike(self, params, scale)
 
     def loglike_mu(self, mu, scale=None) -> float:
-        return likelihood.loglike_mu(self, np.asarray(mu, dtype=float), scale)
+        return likelihood.loglike_mu(self, self._rows_arg(mu), scale)
 
     def score(self, params, scale=None):
         """Gradient of the log-likelihood, +dllf/dparams."""
@@ -445,7 +505,12 @@ class GLM:
         return likelihood.estimate_tweedie_power(self, mu, method, low, high)
 
     def estimate_scale(self, mu) -> float:
-        return likelihood.estimate_scale(self, np.asarray(mu, dtype=float))
+        return likelihood.estimate_scale(self, self._rows_arg(mu))
+
+    def _rows_arg(self, a):
+        """A per-row argument: a float array in memory, a lazy array on Dask as given."""
+        return a if self._lazy and hasattr(type(a), "__dask_graph__") else np.asarray(
+            a, dtype=float)
 
     def get_distribution(self, params, scale=None, exog=None, exposure=None, offset=None,
                          var_weights=1.0, n_trials=1.0):
@@ -471,6 +536,10 @@ class GLM:
 
         if exog_extra is None:
             return self._score_test_constrained(params_constrained, k_constraints, observed)
+        if self._lazy:
+            raise NotImplementedError("score_test with exog_extra builds the larger design in "
+                                      "memory; on Dask fit the larger model and use "
+                                      "small.anova(big, test='Rao') or give k_constraints.")
         extra = np.asarray(exog_extra, dtype=float)
         extra = extra[:, None] if extra.ndim == 1 else extra
         res = self.fit(start_params=params_constrained)
@@ -518,6 +587,12 @@ class GLM:
         if params.shape != (k,):
             raise ValueError(f"params must have {k} values, got shape {params.shape}.")
         b = np.where(np.isnan(params), 0.0, params)  # aliased columns contribute nothing
+        if self._lazy or any(hasattr(type(a), "__dask_graph__") for a in (exog, offset, exposure)):
+            from .design.dask_predict import predict_on_dask
+
+            out = predict_on_dask(self, b, exog, exposure, offset, which)
+            if out is not None:
+                return out
         if exog is None:
             X = self.problem.X
             off = self.problem.offset
@@ -544,6 +619,8 @@ class GLM:
         A model built from a formula re-applies its stored spec to a data frame; otherwise
         ``exog`` must be an array-like with the model's columns.
         """
+        if hasattr(type(exog), "__dask_graph__"):
+            raise TypeError("exog_for_predict builds NumPy rows; for Dask data use predict().")
         return _data.rows_for_prediction(exog, self.data.X.shape[1], self.formula_info)
 
     def _check_exposure(self, exposure, n):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .families._fused import kernel_for
 
+
 # ------------------------------------------------------------ per-partition functions
 def _null_mu_rows(b, spec, family):
     kind = spec[0]
@@ -39,8 +40,8 @@ def _pearson_block(b, mu, family):
     return {"chi2": float(np.sum(b.freq_weights * np.square(r)))}
 
 
-def _deviance_block(b, spec, family):
-    mu = _null_mu_rows(b, spec, family)
+def _deviance_block(b, spec, family, mu=None):
+    mu = _null_mu_rows(b, spec, family) if mu is None else mu
     return {"deviance": family.deviance(b.y, mu, var_weights=b.prior_weights,
                                         freq_weights=b.freq_weights)}
 
@@ -147,3 +148,8 @@ def _r_ll_block(b, mu, kind, disp, family):
         return {"s": float(np.sum(tw * np.log(y))), "tw": float(np.sum(tw))}
     return _llf_block(b, mu, family, 1.0, disp)
 
+
+
+def _tw_block(b) -> dict:
+    """Sum of frequency times variance weights."""
+    return {"tw": float(np.sum(b.freq_weights * b.var_weights))}

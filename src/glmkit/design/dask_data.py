@@ -41,6 +41,11 @@ class DataStats:
     nt_not1: bool
     start: dict
     sample: np.ndarray | None = None
+    #: the largest total weight, and whether any row is weighted (for the weight unit)
+    tw_max: float = 1.0
+    weighted: bool = False
+    #: the response's range (is the start (y + mean y) / 2 valid?)
+    y_range: tuple = (np.nan, np.nan)
 
 
 def _rows_with(a, test) -> np.ndarray:
@@ -86,6 +91,11 @@ def _data_block(b, family, fused, quota):
     out["xmax_max"] = np.max(X, axis=0, initial=-np.inf)
     out["wnobs"] = float(np.sum(b.freq_weights[pw > 0]))
     out["tw_sum"] = float(np.sum(tw))
+    out["tw_max"] = float(np.max(tw, initial=0.0))
+    out["weighted_any"] = any(b.inputs[k] is not None for k in ("freq_weights", "var_weights")) \
+        or b.two_col
+    out["y_min"] = float(np.min(y, initial=np.inf))
+    out["y_max"] = float(np.max(y, initial=-np.inf))
     out["twy_sum"] = float(np.sum(tw * y))
     out["pw_sum"] = float(np.sum(pw))
     out["pwy_sum"] = float(np.sum(pw * y))
@@ -152,13 +162,23 @@ def _check_data(out: dict, missing: str, family) -> None:
 class DaskProblem:
     """The Dask counterpart of :class:`~glmkit.problem.GLMProblem`: a source of partitions,
     the family, the data summary and which design (the model's X or, for the null model,
-    the intercept column). Per-row attributes are lazy dask arrays."""
+    the intercept column). Per-row attributes are lazy dask arrays.
 
-    def __init__(self, source: RowSource, family: Family, stats: DataStats, design: str = "X"):
+    ``weight_unit``: the solver's weight unit (:func:`glmkit.solvers.solve`): every
+    partition divides its prior weights by it. ``executor`` runs the passes; ``shared``
+    holds what the sweeps of a fit learnt about their per-row values (the range of the
+    means, the Pearson chi2), keyed by the lazy means' names, for the model and results.
+    """
+
+    def __init__(self, source: RowSource, family: Family, stats: DataStats, design: str = "X",
+                 executor=None, weight_unit: float = 1.0, shared: dict | None = None):
         self.source = source
         self.family = family
         self.stats = stats
         self.design = design
+        self.executor = executor
+        self.weight_unit = float(weight_unit)
+        self.shared = shared if shared is not None else {"extremes": {}, "pearson": {}}
         if design == "X":
             self.col_const = stats.col_const
             self.col_value = stats.col_value
@@ -202,6 +222,45 @@ class DaskProblem:
     def total_weights(self):
         return self._rows("total_weights")
 
+    # ------------------------------------------------ what the solvers ask (solve())
+    def weight_top(self) -> float | None:
+        """The largest total weight, or None for unweighted data."""
+        return self.stats.tw_max if self.stats.weighted else None
+
+    def rescaled(self, unit: float) -> "DaskProblem":
+        """The problem with prior weights divided by ``unit``."""
+        return DaskProblem(self.source, self.family, self.stats, self.design, self.executor,
+                           self.weight_unit * unit, self.shared)
+
+    def sweeper(self, fused: bool = True, label: str = "IRLS", executor=None):
+        """A new :class:`~glmkit.solvers.dask_sweeper.DaskSweeper` over this problem."""
+        from ..solvers.dask_sweeper import DaskSweeper
+
+        return DaskSweeper(self, executor if executor is not None else self.executor,
+                           fused=fused, label=label)
+
+    def midpoint_eta(self):
+        """g((y + mean y) / 2), statsmodels' starting means, lazily; None when those means
+        are outside the family's range (judged from the range of y)."""
+        st = self.stats
+        ybar = st.twy_sum / st.tw_sum
+        ends = 0.5 * (np.asarray(st.y_range, dtype=float) + ybar)
+        if not (np.all(np.isfinite(ends)) and self.family.valid_mu(ends)):
+            return None
+        return self.source.map_rows(_midpoint_eta_rows, args=(self.family, ybar), need_X=False)
+
+    def mu_range(self, mu) -> tuple[float, float]:
+        """(min, max) over rows with weight of the means of a sweep of this fit."""
+        return self.shared["extremes"].get(str(getattr(mu, "name", "")), (np.nan, np.nan))
+
+    def pearson_chi2(self, mu) -> float | None:
+        """The Pearson chi2 at the means of a sweep of this fit (None if not swept)."""
+        return self.shared["pearson"].get(str(getattr(mu, "name", "")))
+
+
+def _midpoint_eta_rows(b, family, ybar):
+    return family.link(0.5 * (b.y + ybar))
+
 
 def _rows_attr(b, attr):
     return getattr(b, attr)
@@ -243,3 +302,185 @@ def warm_start(stats: DataStats, family, options, sweeper, observed: bool, desig
     return beta if np.isfinite(first.deviance) and first.valid else None
 
 
+
+
+# ------------------------------------------------------------------ the model's data
+class DaskModelData:
+    """What :class:`~glmkit.GLM` holds when its inputs are Dask collections: the lazy,
+    aligned inputs (a :class:`RowSource` of partitions), the data pass's summary, and the
+    passes over the partitions that the model and its results run (:meth:`total`,
+    :meth:`rows`). Per-row attributes are lazy dask arrays.
+
+    ``client``: the ``distributed.Client`` to run on (default: Dask's default scheduler);
+    ``exog_names``/``endog_names`` label unlabelled inputs.
+    """
+
+    lazy = True
+    row_labels = None
+    constant_columns = None
+
+    def __init__(self, endog, exog, family: Family, offset=None, exposure=None,
+                 freq_weights=None, var_weights=None, missing: str = "none", client=None,
+                 exog_names=None, endog_names=None):
+        from dataclasses import replace
+
+        from ..families import links
+        from .dask_inputs import normalize
+        from .partitioned import require_dask
+
+        require_dask()
+        if missing not in ("none", "drop", "raise"):
+            raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
+        self.family = family
+        self.missing = missing
+        inputs = normalize(endog, exog, family, offset, exposure, freq_weights, var_weights)
+        if exog_names is not None:   # labels for unlabelled inputs (read_parquet_design)
+            names = [str(c) for c in exog_names]
+            if len(names) != inputs.raw["X"].shape[1] or len(set(names)) != len(names):
+                raise ValueError(f"exog_names must be {inputs.raw['X'].shape[1]} unique "
+                                 f"names, got {exog_names!r}.")
+            inputs = replace(inputs, exog_names=names, is_pandas=True)
+        if endog_names is not None:
+            inputs = replace(inputs, endog_names=str(endog_names))
+        if inputs.raw["exposure"] is not None and not isinstance(family.link, links.Log):
+            raise ValueError(
+                f"exposure is only meaningful with the log link (log(exposure) is added to "
+                f"the linear predictor); the link is {type(family.link).__name__}. Pass "
+                "offset=np.log(exposure) if you mean it on this link's scale.")
+        self.inputs = inputs
+        self.source = RowSource(inputs.raw, drop_missing=(missing == "drop"))
+        self.client = client
+        self.executor = self._new_executor(client)
+
+    def _new_executor(self, client=None, progress: bool = False, verbose=False):
+        from .partitioned import Executor
+
+        return Executor(client, progress, verbose)
+
+    def use_executor(self, client=None, progress: bool = False, verbose=False):
+        """The executor of a fit (and of the statistics of its results, later)."""
+        self.executor = self._new_executor(client if client is not None else self.client,
+                                           progress, verbose)
+        if "problem" in self.__dict__:
+            self.problem.executor = self.executor
+        return self.executor
+
+    # ------------------------------------------------------------ the data pass
+    @cached_property
+    def stats(self) -> DataStats:
+        """The data pass (run once, when first needed)."""
+        from dask import delayed
+
+        from .partitioned import tree_reduce
+
+        ex, src = self.executor, self.source
+        quota = -(-max(_WARM_ROWS, 100 * src.p) // max(src.nblocks, 1))
+        parts = src.partials(_data_block, args=(self.family, True, quota))
+        counts = [delayed(_counts)(p) for p in parts]
+        (out, sizes), seconds = ex.compute(delayed(_with_counts)(tree_reduce(parts), *counts),
+                                           "data")
+        if not sizes or sum(s[0] for s in sizes) == 0:
+            raise ValueError("exog is empty (no rows); it needs at least one row and column.")
+        _check_data(out, self.missing, self.family)
+        src.set_sizes([s[0] for s in sizes], [s[1] for s in sizes])
+        n = src.n
+        n_dropped = int(sum(src.raw_chunks) - n)
+        if n_dropped:
+            warnings.warn(f"missing='drop' dropped {n_dropped} row(s) with missing values.",
+                          UserWarning, stacklevel=5)
+        xmin, xmax = out["xmin_min"], out["xmax_max"]
+        stats = DataStats(
+            n=n, n_dropped=n_dropped, chunks=src.chunks, wnobs=out["wnobs"],
+            tw_sum=out["tw_sum"], twy_sum=out["twy_sum"],
+            offset_any=out.get("offset_nonzero", 0) > 0, gram01=out["gram01"],
+            col_const=(xmin == xmax) & (xmin != 0), col_value=xmin, constant=out["constant"],
+            nt_not1=bool(out.get("nt_not1_any", False)),
+            start={k: out.get(k) for k in ("pw_sum", "pwy_sum", "y_nonpos_any", "y_zero_any")},
+            sample=out.get("start_sample"), tw_max=float(out.get("tw_max", 1.0)),
+            weighted=bool(out.get("weighted_any", False)),
+            y_range=(out.get("y_min", np.nan), out.get("y_max", np.nan)))
+        ex.report("data", seconds, rows=n)
+        return stats
+
+    # ------------------------------------------------------------ attributes
+    @cached_property
+    def problem(self) -> DaskProblem:
+        return DaskProblem(self.source, self.family, self.stats, executor=self.executor)
+
+    def _attr_rows(self, attr: str):
+        self.stats
+        return self.source.map_rows(_rows_attr, args=(attr,), need_X=False)
+
+    def _optional_rows(self, name: str):
+        if self.inputs.raw[name] is None:
+            return None
+        self.stats
+        return self.source.map_rows(_input_rows, args=(name,), need_X=False)
+
+    y = property(lambda self: self.problem.y)
+    X = property(lambda self: self.source.raw["X"])
+    offset = property(lambda self: self._optional_rows("offset"))
+    exposure = property(lambda self: self._optional_rows("exposure"))
+    freq_weights = property(lambda self: self.problem.freq_weights)
+    var_weights = property(lambda self: self._attr_rows("var_weights"))
+    n_trials = property(lambda self: self._attr_rows("n_trials"))
+    is_pandas = property(lambda self: self.inputs.is_pandas)
+    endog_names = property(lambda self: self.inputs.endog_names)
+    n_dropped = property(lambda self: self.stats.n_dropped)
+    nobs = property(lambda self: self.stats.n)
+    wnobs = property(lambda self: float(self.stats.wnobs))
+    k_constant = property(lambda self: int(np.any(self.stats.col_const)))
+
+    @cached_property
+    def exog_names(self) -> list[str]:
+        from .._data import names_from_constant
+
+        if self.inputs.exog_names is not None:
+            return list(self.inputs.exog_names)
+        const = self.stats.col_const if self.stats.n > 1 else np.zeros(self.source.p, bool)
+        return names_from_constant(const)
+
+    @cached_property
+    def rank(self) -> int:
+        from ..solvers._linalg import find_aliased
+
+        return int(np.sum(~find_aliased(self.stats.gram01)))
+
+    # ------------------------------------------------------------ the passes
+    def total(self, fn, *per_row, args: tuple = (), what: str = "sums",
+              need_X: bool = True) -> dict:
+        """One pass: the sum over partitions of ``fn(block, *per_row_blocks, *args)``."""
+        self.stats
+        tree = self.source.map_reduce(fn, *per_row, args=args, need_X=need_X)
+        out = self.executor.total(self.source, tree, what)
+        self.executor.report(what, out["_seconds"])
+        return out
+
+    def rows(self, fn, *per_row, args: tuple = (), need_X: bool = False,
+             ncols: int | None = None):
+        """Lazy per-row values ``fn(block, *per_row_blocks, *args)`` (no pass)."""
+        self.stats
+        return self.source.map_rows(fn, *per_row, args=args, need_X=need_X, ncols=ncols)
+
+    def intercept_only(self, options):
+        """Coefficient of the intercept-only model with the offset, by IRLS over the
+        partitions (the passes of that fit)."""
+        from ..solvers.irls import irls
+
+        problem = DaskProblem(self.source, self.family, self.stats, design="ones")
+        sweeper = problem.sweeper(True, label="null model", executor=self.executor)
+        start = warm_start(self.stats, self.family, options, sweeper, False, "ones")
+        return irls(problem, start, options, sweeper=sweeper)  # type: ignore[arg-type]
+
+    # what the results ask of the data, answered by the data pass or the fit's sweeps
+    def known_pearson(self, mu) -> float | None:
+        return self.problem.pearson_chi2(mu)
+
+    def offset_any(self) -> bool:
+        return bool(self.stats.offset_any)
+
+    def mean_y(self) -> float:
+        return float(self.stats.twy_sum / self.stats.tw_sum)
+
+    def n_trials_not_one(self) -> bool:
+        return bool(self.stats.nt_not1)

@@ -94,3 +94,27 @@ def _predict_new(model, beta, exog, offset, exposure, which):
                   link, which) for i in range(len(xb))]
     return array_from_delayed(pieces, X.chunks[0], name="glmkit-predict")
 
+
+
+def predict_on_dask(model, b, exog, exposure, offset, which):
+    """Lazy predictions (a dask array, or a dask Series for a dask DataFrame) for the
+    model's Dask rows or Dask ``exog``; None when the in-memory prediction applies (NumPy
+    ``exog`` and no Dask offset or exposure)."""
+    from .partitioned import is_dask_collection
+
+    if exog is not None and not any(is_dask_collection(a) for a in (exog, offset, exposure)):
+        return None
+    link = model.family.link
+    if exog is None:
+        if not model._lazy:
+            raise TypeError("a Dask offset or exposure needs Dask rows: give exog as a dask "
+                            "array.")
+        extras = []
+        if offset is not None or exposure is not None:
+            like = model.problem.y
+            extras = [_aligned(v, like, nm) for v, nm in
+                      ((offset, "offset"), (exposure, "exposure"))]
+        return model.data.rows(_predict_rows, *[e for e in extras if e is not None],
+                               args=(b, link, which, tuple(e is not None for e in extras)),
+                               need_X=True)
+    return _predict_new(model, b, exog, offset, exposure, which)
