@@ -30,7 +30,7 @@ from .models import MNLogit, MNLogitResults, OrderedModel, OrderedResults, multi
 from .negbin import anova_nb, glm_nb
 from .selection import add1, drop1, step
 from .tweedie import tweedie_profile
-from .persistence import load
+from .loading import load
 from .results import GLMResults
 
 __version__ = "0.1.0"
