@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from .families import Binomial, NegativeBinomial, Poisson
+from .model_checks import _positive_count, params_constrained_checked
 
 
 def _beta(model, params) -> np.ndarray:
@@ -217,3 +218,61 @@ def estimate_tweedie_power(model, mu, method: str = "brentq", low: float = 1.01,
         return np.sum(w * (r2 / (phi * v) - 1.0) * logmu) / np.sum(p.freq_weights)
 
     return float(brentq(psi, low, high))
+
+
+# ----------------------------------------------------------------- score tests
+def score_test(model, params_constrained, k_constraints=None, exog_extra=None,
+               observed: bool = True):
+    """Score (Rao) test of added columns ``exog_extra`` at the constrained fit's params.
+
+    Returns (statistic, p-value, df): R's Rao statistic of anova(small, big,
+    test='Rao'), divided, as R does, by the dispersion of the bigger model (which is
+    fitted for that when the family has a free dispersion).
+
+    Without ``exog_extra``, statsmodels' test of ``k_constraints`` restrictions already
+    imposed on ``params_constrained`` in this model: s' (-H)^{-1} s at those params
+    (H observed, or expected with ``observed=False``); the p-value is NaN for 0
+    constraints.
+    """
+    from scipy import stats as _st
+
+    from .inference import rao_statistic
+
+    if exog_extra is None:
+        return _score_test_constrained(model, params_constrained, k_constraints, observed)
+    if model._lazy:
+        raise NotImplementedError("score_test with exog_extra builds the larger design in "
+                                  "memory; on Dask fit the larger model and use "
+                                  "small.anova(big, test='Rao') or give k_constraints.")
+    extra = np.asarray(exog_extra, dtype=float)
+    extra = extra[:, None] if extra.ndim == 1 else extra
+    res = model.fit(start_params=params_constrained)
+    X_big = np.column_stack([model.problem.X.to_dense(), extra])
+    scale = 1.0
+    if model.family.has_free_scale:
+        d = model.data
+        endog = d.y if d.n_trials is None else np.column_stack(
+            [d.y * model.n_trials, (1 - d.y) * model.n_trials])
+        big = type(model)(endog, X_big, family=model.family, offset=d.offset,
+                          exposure=d.exposure, freq_weights=d.freq_weights,
+                          var_weights=d.var_weights)
+        scale = big.fit().scale
+    stat = rao_statistic(res, X_big) / scale
+    df = extra.shape[1] if k_constraints is None else k_constraints
+    return stat, float(_st.chi2.sf(stat, df)), df
+
+def _score_test_constrained(model, params, k_constraints, observed: bool):
+    """statsmodels' score test at ``params`` estimated under ``k_constraints``
+    restrictions of this model: s' (-H)^{-1} s with the score s and the (observed or
+    expected) Hessian H at ``params`` and the model's scale rule."""
+    from scipy import stats as _st
+
+    if k_constraints is None:
+        raise ValueError("score_test without exog_extra tests restrictions already "
+                         "imposed on params_constrained: pass k_constraints.")
+    k = _positive_count(k_constraints)
+    b = np.asarray(params_constrained_checked(params, model.data.X.shape[1]))
+    s = model.score(b)
+    H = model.hessian(b, observed=observed)
+    stat = float(s @ np.linalg.solve(-H, s))
+    return stat, float(_st.chi2.sf(stat, k)) if k > 0 else float("nan"), k

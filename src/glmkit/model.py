@@ -13,9 +13,8 @@ import numpy as np
 
 from . import _data, likelihood
 from .design import DenseDesign, as_design
-from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarning,
-                         PerfectSeparationWarning)
-from .families import Binomial, Family, Gaussian, Poisson
+from .families import Family
+from .model_checks import _input_name, checked_family, fit_warnings
 from .problem import GLMProblem
 from .solvers import solve
 from .solvers._linalg import diagonal_positions, find_aliased
@@ -517,61 +516,7 @@ class GLM:
         return likelihood.get_distribution(self, params, scale, exog, exposure, offset,
                                            var_weights, n_trials)
 
-    def score_test(self, params_constrained, k_constraints=None, exog_extra=None,
-                   observed: bool = True):
-        """Score (Rao) test of added columns ``exog_extra`` at the constrained fit's params.
-
-        Returns (statistic, p-value, df): R's Rao statistic of anova(small, big,
-        test='Rao'), divided, as R does, by the dispersion of the bigger model (which is
-        fitted for that when the family has a free dispersion).
-
-        Without ``exog_extra``, statsmodels' test of ``k_constraints`` restrictions already
-        imposed on ``params_constrained`` in this model: s' (-H)^{-1} s at those params
-        (H observed, or expected with ``observed=False``); the p-value is NaN for 0
-        constraints.
-        """
-        from scipy import stats as _st
-
-        from .inference import rao_statistic
-
-        if exog_extra is None:
-            return self._score_test_constrained(params_constrained, k_constraints, observed)
-        if self._lazy:
-            raise NotImplementedError("score_test with exog_extra builds the larger design in "
-                                      "memory; on Dask fit the larger model and use "
-                                      "small.anova(big, test='Rao') or give k_constraints.")
-        extra = np.asarray(exog_extra, dtype=float)
-        extra = extra[:, None] if extra.ndim == 1 else extra
-        res = self.fit(start_params=params_constrained)
-        X_big = np.column_stack([self.problem.X.to_dense(), extra])
-        scale = 1.0
-        if self.family.has_free_scale:
-            big = GLM(self.data.y if self.data.n_trials is None else
-                      np.column_stack([self.data.y * self.n_trials,
-                                       (1 - self.data.y) * self.n_trials]),
-                      X_big, family=self.family, offset=self.data.offset,
-                      exposure=self.data.exposure, freq_weights=self.data.freq_weights,
-                      var_weights=self.data.var_weights)
-            scale = big.fit().scale
-        stat = rao_statistic(res, X_big) / scale
-        df = extra.shape[1] if k_constraints is None else k_constraints
-        return stat, float(_st.chi2.sf(stat, df)), df
-
-    def _score_test_constrained(self, params, k_constraints, observed: bool):
-        """statsmodels' score test at ``params`` estimated under ``k_constraints``
-        restrictions of this model: s' (-H)^{-1} s with the score s and the (observed or
-        expected) Hessian H at ``params`` and the model's scale rule."""
-        from scipy import stats as _st
-
-        if k_constraints is None:
-            raise ValueError("score_test without exog_extra tests restrictions already "
-                             "imposed on params_constrained: pass k_constraints.")
-        k = _positive_count(k_constraints)
-        b = np.asarray(params_constrained_checked(params, self.data.X.shape[1]))
-        s = self.score(b)
-        H = self.hessian(b, observed=observed)
-        stat = float(s @ np.linalg.solve(-H, s))
-        return stat, float(_st.chi2.sf(stat, k)) if k > 0 else float("nan"), k
+    score_test = likelihood.score_test
 
     # ---------------------------------------------------------- prediction
     def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):
@@ -631,80 +576,3 @@ class GLM:
 
     def __repr__(self):
         return (f"GLM(nobs={self.nobs}, k={self.data.X.shape[1]}, family={self.family!r})")
-
-
-_TEN_EPS = 10 * np.finfo(float).eps
-#: Fitted means this near 0 (or 1) in a fit that did not converge signal separation.
-_DRIFTING = 1e-8
-
-
-def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
-                 stacklevel: int = 4) -> tuple[str, ...]:
-    """Emit and return the warnings a fit deserves (in memory and on Dask): non-convergence,
-    R's boundary, aliased columns, and separation judged from the fitted means' range over
-    the rows with weight."""
-    notes: list[tuple[type[Warning], str]] = []
-    if not result.converged and not result.history.get("evaluated_only"):
-        why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
-        notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
-                      "Try a larger maxiter, start_params, or check the model."))
-    if result.converged and result.history.get("boundary"):
-        notes.append((DomainWarning, "the fit stopped at the boundary of the family's range "
-                      "(the last step was shortened to keep the fitted means valid, as R's "
-                      "glm.fit 'boundary'): the maximum may lie outside the valid region; "
-                      "consider another link."))
-    if result.aliased.any():
-        names = [n for n, a in zip(exog_names, result.aliased) if a]
-        notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
-                      "linear combinations of earlier columns; their coefficients are NaN (as R)."))
-    # R's threshold at a maximum; a fit that found none and drifts with means this close
-    # to the boundary is separated (its coefficients head to infinity)
-    eps = _TEN_EPS if result.converged else _DRIFTING
-    if isinstance(family, Binomial) and (mu_min < eps or mu_max > 1 - eps):
-        notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
-                      "occurred: perfect or quasi-complete separation; coefficients and "
-                      "standard errors of the separating terms are not reliable."))
-    if isinstance(family, Poisson) and mu_min < eps:
-        notes.append((PerfectSeparationWarning, "fitted rates numerically 0 occurred: "
-                      "some coefficients diverge (perfect prediction of zero counts)."))
-    for cls, msg in notes:
-        warnings.warn(msg, cls, stacklevel=stacklevel)
-    return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
-
-
-def _positive_count(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise ValueError(f"k_constraints must be a non-negative integer, got {k!r}.")
-    return int(k)
-
-
-def params_constrained_checked(params, k: int) -> np.ndarray:
-    b = np.asarray(params, dtype=float).ravel()
-    if b.shape != (k,) or not np.all(np.isfinite(b)):
-        raise ValueError(f"params_constrained must be {k} finite numbers, got {params!r}.")
-    return b
-
-
-def _input_name(obj, default: str) -> str | None:
-    """statsmodels' name of an optional input: None when absent, a Series' own name (it
-    may be None), a column name given as a string, else ``default``."""
-    if obj is None:
-        return None
-    if isinstance(obj, str):
-        return obj
-    if hasattr(obj, "name") and hasattr(obj, "to_numpy") and getattr(obj, "ndim", 1) == 1:
-        return obj.name
-    return default
-
-
-def checked_family(family) -> Family:
-    """The model's family: Gaussian when None; a family class or another object is an error
-    that says what to write instead."""
-    if family is None:
-        return Gaussian()
-    if isinstance(family, type):
-        raise TypeError(f"family must be an instance: write families.{family.__name__}() "
-                        "with parentheses.")
-    if not isinstance(family, Family):
-        raise TypeError(f"family must be a glmkit family instance, got {type(family).__name__}.")
-    return family
