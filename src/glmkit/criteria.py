@@ -15,6 +15,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
+from scipy import stats
+
 from .families import (Binomial, Gamma, Gaussian, InverseGaussian, NegativeBinomial, Poisson,
                        Tweedie)
 
@@ -82,3 +85,24 @@ def info_criteria(res, crit: str = "R", scale: float | None = None, dk_params: f
     if isinstance(crit, str) and crit.lower() in ("aic", "bic", "qaic"):
         return statsmodels_criterion(res, crit.lower(), scale, dk_params)
     raise ValueError(f"crit must be 'aic', 'bic', 'qaic', 'R' or 'statsmodels', got {crit!r}.")
+
+
+def exp_params(res, alpha: float = 0.05) -> pd.DataFrame:
+    """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
+    (log link)."""
+    ci = np.asarray(res.conf_int(alpha))
+    return pd.DataFrame({"exp(coef)": np.exp(res._params), "lower": np.exp(ci[:, 0]),
+                         "upper": np.exp(ci[:, 1])}, index=res.model.exog_names)
+
+
+def overdispersion(res) -> pd.Series:
+    """Pearson chi2 / df_resid and deviance / df_resid (about 1 without overdispersion),
+    with the p-value of Pearson chi2 against chi2(df_resid)."""
+    return pd.Series({
+        "pearson_chi2": res.pearson_chi2,
+        "deviance": res.deviance,
+        "df_resid": res.df_resid,
+        "ratio_pearson": res.pearson_chi2 / res.df_resid,
+        "ratio_deviance": res.deviance / res.df_resid,
+        "pvalue": float(stats.chi2.sf(res.pearson_chi2, res.df_resid)),
+    })

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import criteria, hypotheses, influence, margins, predictive, regressionplots
+from . import (criteria, hypotheses, inference, influence, margins, prediction, predictive,
+               regressionplots)
 from . import remove_data as remove_data_
 from . import summary2 as summary2_
 from .fit_sums import ALL as _ALL_SUMS
@@ -542,50 +543,7 @@ class GLMResults:
         t = t_ratio(self._params, self._bse)
         return self._params_like(2.0 * self._dist.sf(np.abs(t)))
 
-    def conf_int(self, alpha: float = 0.05, cols=None, method: str = "wald"):
-        """Confidence intervals: ``method='wald'`` params -/+ q bse (t quantiles when
-        ``use_t``), or ``'profile'``: profile-likelihood intervals as MASS's confint.glm."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
-        if method == "wald":
-            q = self._dist.ppf(1.0 - alpha / 2.0)
-            ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
-        elif method == "profile":
-            self._in_memory_only("conf_int(method='profile')", "the profile refits the model "
-                                 "at many values of each coefficient; use method='wald'.")
-            if self._constraints is not None:
-                raise ValueError("profile intervals are not available for fit_constrained "
-                                 "results; use method='wald', or profile "
-                                 "results_constrained (the free coefficients).")
-            from .profile import profile_conf_int
-
-            ci = profile_conf_int(self, alpha)
-        else:
-            raise ValueError(f"method must be 'wald' or 'profile', got {method!r}.")
-        if cols is not None:
-            ci = ci[np.asarray(cols)]
-        if self.model.data.is_pandas:
-            names = np.asarray(self.model.exog_names)
-            idx = names if cols is None else names[np.asarray(cols)]
-            return pd.DataFrame(ci, index=idx, columns=[0, 1])
-        return ci
-
     # ------------------------------------------------------ prediction
-    def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
-        """Predicted mean, linear predictor ('linear') or variance function at the mean
-        ('var_unscaled', statsmodels'); in-sample with the model's offset/exposure."""
-        if which == "var_unscaled":
-            mu = self.model.predict(self._params, exog=exog, exposure=exposure, offset=offset)
-            out = self.family.variance(np.asarray(mu, dtype=float))
-        else:
-            out = self.model.predict(self._params, exog=exog, exposure=exposure,
-                                     offset=offset, which=which)
-        if exog is None:
-            return self._rows_like(out)
-        if isinstance(exog, pd.DataFrame):
-            return pd.Series(out, index=exog.index)
-        return out
-
     def get_prediction(self, exog=None, exposure=None, offset=None, which: str | None = None):
         """Predictions with delta-method standard errors and intervals (R's predict.glm
         with se.fit); in-sample ones include the model's offset and exposure. ``which``:
@@ -617,26 +575,6 @@ class GLMResults:
                              "a sample of rows fitted in memory.")
         return GLMInfluence(self, observed=observed)
 
-    # ------------------------------------------------- summary statistics
-    def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
-        """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
-        (log link)."""
-        ci = np.asarray(self.conf_int(alpha))
-        return pd.DataFrame({"exp(coef)": np.exp(self._params), "lower": np.exp(ci[:, 0]),
-                             "upper": np.exp(ci[:, 1])}, index=self.model.exog_names)
-
-    def overdispersion(self) -> pd.Series:
-        """Pearson chi2 / df_resid and deviance / df_resid (about 1 without overdispersion),
-        with the p-value of Pearson chi2 against chi2(df_resid)."""
-        return pd.Series({
-            "pearson_chi2": self.pearson_chi2,
-            "deviance": self.deviance,
-            "df_resid": self.df_resid,
-            "ratio_pearson": self.pearson_chi2 / self.df_resid,
-            "ratio_deviance": self.deviance / self.df_resid,
-            "pvalue": float(stats.chi2.sf(self.pearson_chi2, self.df_resid)),
-        })
-
     # ------------------------------------------------------- persistence
     def save(self, path, remove_data: bool = False) -> None:
         """Save the fitted model to ``path``; ``glmkit.load(path)`` reads it back.
@@ -649,6 +587,10 @@ class GLMResults:
     # ---------------------------------------- statsmodels' extras (their own modules)
     # Each is a function of the results, so it is also the method of that name.
     get_distribution = predictive.get_distribution
+    conf_int = inference.conf_int
+    predict = prediction.predict
+    exp_params = criteria.exp_params
+    overdispersion = criteria.overdispersion
     get_hat_matrix_diag = influence.get_hat_matrix_diag
     info_criteria = criteria.info_criteria
     summary2 = summary2_.summary2
