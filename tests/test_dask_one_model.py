@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import glmkit
 import glmkit.api as sm
 from glmkit.model import GLM
 from glmkit.results import GLMResults

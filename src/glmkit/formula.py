@@ -409,11 +409,3 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
         warnings.warn(f"missing='drop' dropped {n_dropped} row(s) with missing values.",
                       UserWarning, stacklevel=stacklevel)
     return model
-
-
-def glm(formula: str, data, family=None, **kwargs: Any):
-    """statsmodels.formula.api.glm: the GLM *model* of a formula (call ``.fit()``)."""
-    from .model import GLM
-
-    kwargs.setdefault("_stacklevel", 4)
-    return model_from_formula(GLM, formula, data, family=family, **kwargs)

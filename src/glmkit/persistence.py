@@ -66,7 +66,7 @@ _STATS = ("deviance", "null_deviance", "pearson_chi2", "llf", "llnull", "aic", "
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 

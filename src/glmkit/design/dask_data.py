@@ -270,38 +270,6 @@ def _input_rows(b, name):
     return b.inputs[name]
 
 
-def warm_start(stats: DataStats, family, options, sweeper, observed: bool, design: str):
-    """Coefficients fitted on the data pass's row sample when the data are large (as the
-    in-memory IRLS does, :mod:`glmkit.solvers.warm_start`), if they are a valid point for
-    all the data; else None (R's starting means). The check's sweep is the first sweep of
-    the fit (the sweeper reuses it), so it costs no pass. ``design``: the model's X or the
-    null model's intercept ('ones')."""
-    from dataclasses import replace as _replace
-
-    from ..problem import GLMProblem
-    from ..solvers.irls import irls
-    from ..solvers.warm_start import MIN_RATIO, MIN_ROWS
-    from .dense import DenseDesign
-
-    S = stats.sample
-    p = (S.shape[1] - 4) if (S is not None and design == "X") else 1
-    if S is None or stats.n < MIN_ROWS or stats.n < MIN_RATIO * p or S.shape[0] < 10 * p:
-        return None
-    X = np.ascontiguousarray(S[:, 4:]) if design == "X" else np.ones((S.shape[0], 1))
-    sub = GLMProblem(X=DenseDesign(X), y=S[:, 0], family=family, prior_weights=S[:, 2],
-                     freq_weights=S[:, 3], offset=S[:, 1])
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        res = irls(sub, None, _replace(options, tol=1e-6, refine_iter=0, maxiter=25,
-                                       subsample=False))
-    beta = np.asarray(res.params)
-    if not res.converged or not np.all(np.isfinite(beta[~np.asarray(res.aliased)])):
-        return None
-    beta = np.nan_to_num(beta)
-    first = sweeper.sweep(beta, None, observed)
-    return beta if np.isfinite(first.deviance) and first.valid else None
-
-
 
 
 # ------------------------------------------------------------------ the model's data
@@ -469,7 +437,7 @@ class DaskModelData:
 
         problem = DaskProblem(self.source, self.family, self.stats, design="ones")
         sweeper = problem.sweeper(True, label="null model", executor=self.executor)
-        start = warm_start(self.stats, self.family, options, sweeper, False, "ones")
+        start = sweeper.warm_start(options, False)
         return irls(problem, start, options, sweeper=sweeper)  # type: ignore[arg-type]
 
     # what the results ask of the data, answered by the data pass or the fit's sweeps

@@ -13,6 +13,8 @@ from the in-memory one only in the order in which partial sums are added.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..design import DenseDesign
@@ -99,6 +101,36 @@ def _gram_block(b, w, design):
     return {"gram": block_design(b, design).sandwich(w)}
 
 
+def sample_start(stats, family, options, sweeper, observed: bool, design: str):
+    """Coefficients fitted on the data pass's row sample when the data are large (as the
+    in-memory IRLS does, :mod:`glmkit.solvers.warm_start`), if they are a valid point for
+    all the data; else None (R's starting means). The check's sweep is the first sweep of
+    the fit (the sweeper reuses it), so it costs no pass. ``design``: the model's X or the
+    null model's intercept ('ones')."""
+    from dataclasses import replace as _replace
+
+    from .irls import irls
+    from .warm_start import MIN_RATIO, MIN_ROWS
+
+    S = stats.sample
+    p = (S.shape[1] - 4) if (S is not None and design == "X") else 1
+    if S is None or stats.n < MIN_ROWS or stats.n < MIN_RATIO * p or S.shape[0] < 10 * p:
+        return None
+    X = np.ascontiguousarray(S[:, 4:]) if design == "X" else np.ones((S.shape[0], 1))
+    sub = GLMProblem(X=DenseDesign(X), y=S[:, 0], family=family, prior_weights=S[:, 2],
+                     freq_weights=S[:, 3], offset=S[:, 1])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        res = irls(sub, None, _replace(options, tol=1e-6, refine_iter=0, maxiter=25,
+                                       subsample=False))
+    beta = np.asarray(res.params)
+    if not res.converged or not np.all(np.isfinite(beta[~np.asarray(res.aliased)])):
+        return None
+    beta = np.nan_to_num(beta)
+    first = sweeper.sweep(beta, None, observed)
+    return beta if np.isfinite(first.deviance) and first.valid else None
+
+
 # -------------------------------------------------------------------- the sweeper
 class DaskSweeper:
     """The sweeper interface of :func:`~glmkit.solvers.irls.irls` over a Dask data set.
@@ -132,10 +164,8 @@ class DaskSweeper:
 
     def warm_start(self, options, observed: bool):
         """Coefficients fitted on the data pass's row sample, when the data are large and
-        they are a valid point (see :func:`glmkit.design.dask_data.warm_start`)."""
-        from ..design.dask_data import warm_start
-
-        return warm_start(self.problem.stats, self.family, options, self, observed,
+        they are a valid point (see :func:`sample_start`)."""
+        return sample_start(self.problem.stats, self.family, options, self, observed,
                           self.problem.design)
 
     @staticmethod

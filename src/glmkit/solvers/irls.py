@@ -134,7 +134,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         if warm is not None:   # checked valid by that sweep (the sweeper keeps it: no pass)
             cur = _State(warm, sw.sweep(warm, None, observed))
     if cur is None and start is None and options.subsample and sweeper is None:
-        warm_start = subsample_start(problem, options)
+        warm_start = subsample_start(problem, options, irls)
         if warm_start is not None:
             warm, pivot = warm_start
             if low_ok and pivot < LOW_PRECISION_MIN_PIVOT:
