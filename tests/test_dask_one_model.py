@@ -313,3 +313,12 @@ def test_pass_counts_fit_then_summary():
             after_fit = len(log)
             res.summary()
             assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
+        # the HC0 meat asked in fit() comes from the fit's last sweep
+        ref = GLM(y, X, family=sm.families.Poisson()).fit(cov_type="HC1")
+        log = []
+        res = GLM(dask_array(y), dask_array(X), family=sm.families.Poisson()).fit(
+            cov_type="HC1", verbose=log.append)
+        after_fit = len(log)
+        res.summary()
+        assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
+        close(res.bse, ref.bse)

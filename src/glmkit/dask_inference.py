@@ -33,8 +33,15 @@ def robust_meat_cov(res) -> np.ndarray:
     """The kept columns' sandwich covariance of ``res`` (cov_type HC0-HC3 or cluster)."""
     keep = res._keep
     bread = res._normalized_cov[np.ix_(keep, keep)]
+    known = res.model.problem.shared.get("meat", {}).get(str(res._mu.name)) \
+        if res.cov_type in ("HC0", "HC1") else None
     if res.cov_type == "cluster":
         meat = _cluster_meat(res, keep)
+    elif known is not None:   # summed by the fit's last sweep (cov_type asked in fit())
+        meat = known[0][np.ix_(keep, keep)]
+        if res.cov_type == "HC1":
+            n, kk = known[1], int(keep.sum())
+            meat = meat * (n / (n - kk))
     else:
         out = res._passes.total(_hc_block, res._eta, res._mu, res._result.working_weights,
                                 args=(res.family, keep, res.cov_type, bread),

@@ -402,6 +402,8 @@ class GLM:
                 "methods need the rows in memory).")
         check_cov_on_dask(spec.cov_type, spec.cov_kwds)
         self.data.stats   # the data pass (checks the inputs), on the fit's executor
+        # the sweeps also sum the HC0 meat when the fit's covariance needs it
+        self.problem.shared["want_meat"] = spec.cov_type in ("HC0", "HC1")
         if spec.cov_type == "cluster":
             self._check_groups_shape(spec.cov_kwds["groups"])
 

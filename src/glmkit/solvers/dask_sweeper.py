@@ -39,7 +39,7 @@ def block_problem(b, family, design: str, unit: float = 1.0) -> GLMProblem:
                       prior_weights=pw, freq_weights=b.freq_weights, offset=b.offset)
 
 
-def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0):
+def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=False):
     # one thread: Dask runs partitions side by side already
     problem = block_problem(b, family, design, unit)
     sw = InMemorySweeper(problem, fused=fused, threads=1)
@@ -53,6 +53,11 @@ def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0):
             b.y, s.eta, problem.total_weights, False)[0]
         r = (b.y - mu) / family.variance.sqrt(mu) * np.sqrt(b.prior_weights)
         out["pearson"] = float(np.sum(b.freq_weights * np.square(r)))
+        if meat:   # the HC0 meat X' diag(fw u^2) X, u the score weights (asked in fit())
+            u = b.prior_weights * family.link.inverse_deriv(s.eta) * (b.y - mu) \
+                / family.variance(mu)
+            out["meat"] = problem.X.sandwich(np.square(u) * b.freq_weights)
+            out["fw_sum"] = float(np.sum(b.freq_weights))
     return out
 
 
@@ -155,6 +160,7 @@ class DaskSweeper:
         self.constant = float(problem.stats.constant) / self.unit   # linear in the weights
         self._extremes: dict[str, tuple[float, float]] = problem.shared["extremes"]
         self._pearson: dict[str, float] = problem.shared["pearson"]
+        self._meat = bool(problem.shared.get("want_meat")) and problem.design == "X"
         self._need_X = problem.design == "X"
         self._last: tuple | None = None
 
@@ -200,14 +206,14 @@ class DaskSweeper:
         if beta is None:
             tree = src.map_reduce(_sweep_block, eta0,
                                   args=(self.family, self.fused, None, observed, design,
-                                        self.unit),
+                                        self.unit, self._meat),
                                   need_X=self._need_X)
             eta = eta0
         else:
             beta = np.asarray(beta, dtype=float)
             tree = src.map_reduce(_sweep_block,
                                   args=(None, self.family, self.fused, beta, observed, design,
-                                        self.unit),
+                                        self.unit, self._meat),
                                   need_X=self._need_X)
             eta = src.map_rows(eta_rows, args=(beta, design), need_X=self._need_X)
         out = self.executor.total(src, tree, self.label)
@@ -224,6 +230,8 @@ class DaskSweeper:
                                    float(out.get("mu_max", -np.inf)))
         if valid and "pearson" in out:
             self._pearson[mu.name] = float(out["pearson"])
+        if valid and "meat" in out:
+            self.problem.shared.setdefault("meat", {})[mu.name] = (out["meat"], out["fw_sum"])
         self.executor.report(self.label, out["_seconds"], deviance=deviance,
                              **({} if valid else {"valid": False}))
         return Sweep(deviance, bool(valid), gram, score, gram_obs, eta, mu, w)
