@@ -86,7 +86,7 @@ class GLM:
             # passes over them) of glmkit.design.dask_data; no pass runs before fit()
             from .design.dask_data import DaskModelData
 
-            self.data = DaskModelData(endog, exog, family, offset, exposure, freq_weights,
+            self.data: Any = DaskModelData(endog, exog, family, offset, exposure, freq_weights,
                                       var_weights, missing, **dask_kw)
             return
         self.data = _data.prepare(endog, exog, family, offset, exposure, freq_weights,
@@ -139,8 +139,9 @@ class GLM:
     @property
     def n_dropped(self) -> int:
         """Rows dropped with ``missing='drop'`` (on Dask, counted by the data pass)."""
-        return self.__dict__.get("_n_dropped", None) if "_n_dropped" in self.__dict__ \
-            else self.data.n_dropped
+        if "_n_dropped" in self.__dict__:
+            return int(self.__dict__["_n_dropped"])
+        return int(self.data.n_dropped)
 
     @n_dropped.setter
     def n_dropped(self, value: int) -> None:
@@ -151,7 +152,7 @@ class GLM:
         return self.data.y
 
     @property
-    def exog(self) -> np.ndarray:
+    def exog(self) -> Any:
         return self.problem.X if self._lazy else self.data.X
 
     @property
@@ -209,7 +210,7 @@ class GLM:
     @cached_property
     def problem(self) -> GLMProblem:
         if self._lazy:   # a DaskProblem: the same questions, answered by passes
-            return self.data.problem
+            return self.data.problem  # type: ignore[no-any-return]
         d = self.data
         # absent weights and offsets are read-only broadcasts: no n-vectors of ones or zeros
         n = self.nobs
@@ -403,7 +404,7 @@ class GLM:
         check_cov_on_dask(spec.cov_type, spec.cov_kwds)
         self.data.stats   # the data pass (checks the inputs), on the fit's executor
         # the sweeps also sum the HC0 meat when the fit's covariance needs it
-        self.problem.shared["want_meat"] = spec.cov_type in ("HC0", "HC1")
+        self.data.problem.shared["want_meat"] = spec.cov_type in ("HC0", "HC1")
         if spec.cov_type == "cluster":
             self._check_groups_shape(spec.cov_kwds["groups"])
 
@@ -460,7 +461,7 @@ class GLM:
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
         if self._lazy:   # the range of the means, from the sums of the last sweep
-            lo, hi = self.problem.mu_range(result.mu)
+            lo, hi = self.problem.mu_range(result.mu)  # type: ignore[attr-defined]
             return fit_warnings(result, self.exog_names, self.family, lo, hi)
         tw = self.problem.total_weights
         mu = result.mu if tw.strides == (0,) else result.mu[tw > 0]   # (equal weights: > 0)

@@ -336,6 +336,7 @@ class GLMResults:
                               "estimated and is NaN.", RuntimeWarning, stacklevel=3)
                 return np.float64("nan")
             stat = chi2 if spec == "X2" else self.deviance
+            assert stat is not None, "the Pearson scale needs the Pearson chi2"
             return np.float64(stat / self.df_resid)
         return np.float64(spec)
 
