@@ -170,6 +170,8 @@ def _results_calls(f):
         "get_distribution": lambda r: r.get_distribution(exog=Xnew).mean(),
         "get_margeff": lambda r: _margeff(r),
         "get_prediction": lambda r: r.get_prediction().se,
+        "get_hat_matrix_diag": lambda r: [as_numpy(r.get_hat_matrix_diag()),
+                                          as_numpy(r.get_hat_matrix_diag(observed=False))],
         "get_robustcov_results": lambda r: r.get_robustcov_results("HC1").bse,
         "info_criteria": lambda r: [r.info_criteria()["aic"], r.info_criteria("bic")],
         "k_constant": lambda r: r.k_constant, "linear_predictor": lambda r: r.linear_predictor,
@@ -223,7 +225,6 @@ def _summary2_numbers(r):
 #: or, for 'constraints', AttributeError as on every unconstrained fit).
 RESULTS_NOT_ON_DASK = {
     "get_influence": "n x p leave-one-out measures in memory",
-    "get_hat_matrix_diag": "part of the influence measures",
     "plot_added_variable": "pictures of every row (matplotlib)",
     "plot_ceres_residuals": "pictures of every row (matplotlib)",
     "plot_partial_residuals": "pictures of every row (matplotlib)",

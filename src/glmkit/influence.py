@@ -314,5 +314,23 @@ class GLMInfluence:
 
 
 def get_hat_matrix_diag(res, observed: bool = True):
-    """statsmodels' hat values of ``res`` from the observed (or expected) Hessian weights."""
+    """statsmodels' hat values of ``res`` from the observed (or expected) Hessian weights.
+
+    On Dask: lazy, from X'FX = -hessian(params, scale=1) (one pass) and each partition's
+    rows."""
+    if res.model._lazy:
+        from .likelihood import _hessian_factor_rows
+
+        keep = res._keep
+        beta = np.where(keep, np.nan_to_num(res._params), 0.0)
+        H = res.model.hessian(beta, scale=1.0, observed=observed)
+        bread = np.linalg.pinv(-np.asarray(H)[np.ix_(keep, keep)])
+        return res.model._passes.rows(_hat_rows, args=(beta, res.family, observed, keep, bread,
+                                                       _hessian_factor_rows), need_X=True)
     return GLMInfluence(res, observed=observed).hat_matrix_diag
+
+
+def _hat_rows(b, beta, family, observed, keep, bread, factor_rows):
+    f = -factor_rows(b, beta, family, 1.0, observed) * b.freq_weights
+    X = b.X[:, keep]
+    return np.einsum("ij,ij->i", X @ bread, X) * f
