@@ -27,7 +27,8 @@ What costs a pass
 - the fit's sweeps also sum the Pearson chi2 at their means, so ``scale`` costs no pass;
   ``null_deviance``, ``llf`` and ``llnull`` come together from one more pass when first
   used (plus an intercept-only IRLS fit when there is an offset, and a pass for the ML
-  scale of Gaussian-identity's llf); a robust covariance is one pass. So ``fit()``
+  scale of Gaussian-identity's llf); a robust covariance is one pass, none when
+  ``fit(cov_type='HC0'/'HC1')`` asked for it (the sweeps sum the meat). So ``fit()``
   followed by ``summary()`` costs one pass more than ``fit()`` without an offset.
 
 Progress: ``fit(verbose=True)`` prints one line per pass (deviance and seconds);
