@@ -314,6 +314,17 @@ def test_pass_counts_fit_then_summary():
             after_fit = len(log)
             res.summary()
             assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
+        # with an offset, the null model of Poisson-log comes in closed form from sums
+        # of the data pass: still one pass
+        off = rng.normal(scale=0.3, size=N)
+        ref = GLM(y, X, family=sm.families.Poisson(), offset=off).fit()
+        log = []
+        res = GLM(dask_array(y), dask_array(X), family=sm.families.Poisson(),
+                  offset=dask_array(off)).fit(verbose=log.append)
+        after_fit = len(log)
+        res.summary()
+        assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
+        close([res.null_deviance, res.llnull], [ref.null_deviance, ref.llnull])
         # the HC0 meat asked in fit() comes from the fit's last sweep
         ref = GLM(y, X, family=sm.families.Poisson()).fit(cov_type="HC1")
         log = []
@@ -323,3 +334,22 @@ def test_pass_counts_fit_then_summary():
         res.summary()
         assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
         close(res.bse, ref.bse)
+
+
+@pytest.mark.parametrize("family", ["poisson", "gamma_log", "gaussian"])
+def test_closed_form_null_model_with_offset_is_the_intercept_only_fit(family):
+    """The null deviance with an offset, from the closed-form intercept (glmkit.fit_sums),
+    equals the deviance of the intercept-only GLM fitted with that offset (R's definition)."""
+    rng = np.random.default_rng(11)
+    n = 500
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    off = rng.normal(scale=0.3, size=n)
+    w = rng.uniform(0.5, 2.0, size=n)
+    fam = {"poisson": sm.families.Poisson(), "gaussian": sm.families.Gaussian(),
+           "gamma_log": sm.families.Gamma(sm.families.links.Log())}[family]
+    mu = np.exp(0.2 + 0.3 * X[:, 1] + off)
+    y = {"poisson": rng.poisson(mu).astype(float), "gaussian": mu + rng.normal(size=n),
+         "gamma_log": rng.gamma(2.0, mu / 2.0)}[family]
+    res = GLM(y, X, family=fam, offset=off, var_weights=w).fit()
+    null = GLM(y, X[:, :1], family=fam, offset=off, var_weights=w).fit(tol=1e-14)
+    assert res.null_deviance == pytest.approx(null.deviance, rel=1e-12)

@@ -24,14 +24,49 @@ def force_trials(res) -> bool:
     return isinstance(res.family, Binomial) and res.model._passes.n_trials_not_one()
 
 
+def offset_sums_block(b) -> dict:
+    """The sums that give the intercept-only fit with an offset in closed form (see
+    :func:`closed_form_intercept`)."""
+    tw, off = b.total_weights, b.offset
+    with np.errstate(all="ignore"):
+        return {"tw_expoff": float(np.sum(tw * np.exp(off))),
+                "twy_expnegoff": float(np.sum(tw * b.y * np.exp(-off))),
+                "tw_off": float(np.sum(tw * off)), "tw": float(np.sum(tw)),
+                "twy": float(np.sum(tw * b.y))}
+
+
+def closed_form_intercept(family, sums: dict) -> float | None:
+    """The intercept-only maximum with an offset where its score equation is explicit:
+    Poisson-log, sum tw (y - e^(b + o)) = 0; Gamma-log, sum tw (y e^-(b + o) - 1) = 0;
+    Gaussian-identity, sum tw (y - b - o) = 0. None for other pairs (or non-finite sums)."""
+    from .families import Gamma, Poisson
+
+    link = family.link
+    with np.errstate(all="ignore"):
+        if type(family) is Poisson and isinstance(link, links.Log):
+            b = np.log(sums["twy"] / sums["tw_expoff"])
+        elif type(family) is Gamma and isinstance(link, links.Log):
+            b = np.log(sums["twy_expnegoff"] / sums["tw"])
+        elif gaussian_ml(family):
+            b = (sums["twy"] - sums["tw_off"]) / sums["tw"]
+        else:
+            return None
+    return float(b) if np.isfinite(b) else None
+
+
 def null_spec(res) -> tuple:
     """How each block forms the null model's means: ('offset',), ('const', mean) or
-    ('beta', coefficient of the intercept-only fit with the offset)."""
+    ('beta', coefficient of the intercept-only fit with the offset: in closed form from
+    sums the data pass made for Poisson-log, Gamma-log and Gaussian-identity, else by IRLS,
+    whose passes are its own)."""
     passes = res.model._passes
     if not res.k_constant:
         return ("offset",)
     if not passes.offset_any():
         return ("const", passes.mean_y())
+    b = closed_form_intercept(res.family, passes.offset_sums())
+    if b is not None:
+        return ("beta", np.array([b]))
     fit = passes.intercept_only(SolverOptions(maxiter=100, tol=1e-12))
     return ("beta", np.where(np.isnan(fit.params), 0.0, np.asarray(fit.params)))
 

@@ -46,6 +46,8 @@ class DataStats:
     weighted: bool = False
     #: the response's range (is the start (y + mean y) / 2 valid?)
     y_range: tuple = (np.nan, np.nan)
+    #: sums that give the null model with an offset in closed form (glmkit.fit_sums)
+    offset_sums: dict | None = None
 
 
 def _rows_with(a, test) -> np.ndarray:
@@ -100,6 +102,10 @@ def _data_block(b, family, fused, quota):
     out["pw_sum"] = float(np.sum(pw))
     out["pwy_sum"] = float(np.sum(pw * y))
     out["offset_nonzero"] = float(np.count_nonzero(b.offset))
+    with np.errstate(all="ignore"):   # the null model with an offset (glmkit.fit_sums)
+        out["off_tw_expoff"] = float(np.sum(tw * np.exp(b.offset)))
+        out["off_twy_expnegoff"] = float(np.sum(tw * y * np.exp(-b.offset)))
+        out["off_tw_off"] = float(np.sum(tw * b.offset))
     out["gram01"] = DenseDesign(X).sandwich((tw > 0).astype(float))
     out["constant"] = float(kernel_for(family, fused=fused).constant(y, tw))
     out["nt_not1_any"] = bool(np.any(b.n_trials != 1.0))
@@ -366,7 +372,11 @@ class DaskModelData:
             start={k: out.get(k) for k in ("pw_sum", "pwy_sum", "y_nonpos_any", "y_zero_any")},
             sample=out.get("start_sample"), tw_max=float(out.get("tw_max", 1.0)),
             weighted=bool(out.get("weighted_any", False)),
-            y_range=(out.get("y_min", np.nan), out.get("y_max", np.nan)))
+            y_range=(out.get("y_min", np.nan), out.get("y_max", np.nan)),
+            offset_sums={"tw_expoff": out.get("off_tw_expoff", np.nan),
+                         "twy_expnegoff": out.get("off_twy_expnegoff", np.nan),
+                         "tw_off": out.get("off_tw_off", np.nan), "tw": out["tw_sum"],
+                         "twy": out["twy_sum"]})
         ex.report("data", seconds, rows=n)
         return stats
 
@@ -446,6 +456,9 @@ class DaskModelData:
 
     def offset_any(self) -> bool:
         return bool(self.stats.offset_any)
+
+    def offset_sums(self) -> dict:
+        return dict(self.stats.offset_sums or {})
 
     def mean_y(self) -> float:
         return float(self.stats.twy_sum / self.stats.tw_sum)

@@ -73,6 +73,11 @@ class MemoryRows:
         tw = p.total_weights
         return float(np.sum(tw * p.y) / np.sum(tw))
 
+    def offset_sums(self) -> dict:
+        from ..fit_sums import offset_sums_block
+
+        return offset_sums_block(self.block)
+
     def n_trials_not_one(self) -> bool:
         return bool(np.any(np.asarray(self._model.n_trials) != 1.0))
 
