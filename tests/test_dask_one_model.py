@@ -297,6 +297,10 @@ def test_not_on_dask_raise_and_say_why(fits):
             fits["model"].estimate_tweedie_power(res.mu)
         with pytest.raises(NotImplementedError, match="Dask"):
             fits["model"].get_distribution(res.params)
+        with pytest.raises(NotImplementedError, match="Dask"):
+            fits["model"].fit_constrained("x1 = 0")
+        with pytest.raises(NotImplementedError, match="Dask"):
+            res.anova()
 
 
 def test_pass_counts_fit_then_summary():
