@@ -232,6 +232,7 @@ RESULTS_NOT_ON_DASK = {
     "save": "saving Dask fits is not available",
 }
 #: Members compared by a call of their own below (other arguments or objects).
+#: (t_test_pairwise needs formula terms: test_formula_terms_on_dask_equal_in_memory.)
 SPECIAL = {"anova", "score_test", "constraints", "t_test_pairwise", "compare_lr_test"}
 
 
@@ -281,6 +282,13 @@ def test_nested_comparisons_equal_in_memory(fits):
               small_ref.anova(f["ref"], test="Chisq").to_numpy(dtype=float))
         with pytest.raises(AttributeError):
             f["res"].constraints
+        # the results' score test of k restrictions at the smaller fit's params, embedded
+        b = np.r_[small_ref.params, 0.0]
+        got = f["res"].score_test(params_constrained=b, k_constraints=1)
+        want = f["ref"].score_test(params_constrained=b, k_constraints=1)
+        close([got.statistic, got.pvalue], [want.statistic, want.pvalue])
+        with pytest.raises(NotImplementedError, match="Dask"):
+            f["res"].score_test(exog_extra=dask_array(X[:, 1] ** 2))
 
 
 def test_not_on_dask_raise_and_say_why(fits):
@@ -357,3 +365,33 @@ def test_closed_form_null_model_with_offset_is_the_intercept_only_fit(family):
     res = GLM(y, X, family=fam, offset=off, var_weights=w).fit()
     null = GLM(y, X[:, :1], family=fam, offset=off, var_weights=w).fit(tol=1e-14)
     assert res.null_deviance == pytest.approx(null.deviance, rel=1e-12)
+
+
+def test_formula_terms_on_dask_equal_in_memory():
+    """Term-wise tests of a formula fitted on a dask DataFrame (t_test_pairwise,
+    wald_test_terms, anova of nested formula fits) equal the in-memory ones."""
+    import dask
+    dd = pytest.importorskip("dask.dataframe")
+    pytest.importorskip("formulaic")
+    import glmkit
+
+    rng = np.random.default_rng(5)
+    n = 1200
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(list("abcd"), size=n)})
+    df["y"] = rng.poisson(np.exp(0.3 + 0.2 * df.x + 0.3 * (df.g == "b"))).astype(float)
+    ddf = dd.from_pandas(df, npartitions=3)
+    fam = sm.families.Poisson()
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = glmkit.glm("y ~ x + C(g)", df, family=fam).fit()
+        res = GLM.from_formula("y ~ x + C(g)", ddf, family=fam).fit()
+        assert type(res.model) is GLM
+        close(res.params, ref.params)
+        close(res.t_test_pairwise("C(g)").result_frame["coef"],
+              ref.t_test_pairwise("C(g)").result_frame["coef"])
+        close(res.wald_test_terms(scalar=True).statistic,
+              ref.wald_test_terms(scalar=True).statistic)
+        small_ref = glmkit.glm("y ~ x", df, family=fam).fit()
+        small = GLM.from_formula("y ~ x", ddf, family=fam).fit()
+        close(small.anova(res, test="Chisq").to_numpy(dtype=float),
+              small_ref.anova(ref, test="Chisq").to_numpy(dtype=float))
