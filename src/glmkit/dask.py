@@ -28,7 +28,9 @@ What costs a pass
   ``null_deviance``, ``llf`` and ``llnull`` come together from one more pass when first
   used (plus an intercept-only IRLS fit when there is an offset, and a pass for the ML
   scale of Gaussian-identity's llf); a robust covariance is one pass, none when
-  ``fit(cov_type='HC0'/'HC1')`` asked for it (the sweeps sum the meat). So ``fit()``
+  ``fit(cov_type='HC0'/'HC1')`` asked for it (every sweep then also sums the meat, a
+  second p x p product per partition: on persisted arrays a sweep takes ~1.8x as long,
+  on data read from storage the reading dominates). So ``fit()``
   followed by ``summary()`` costs one pass more than ``fit()`` without an offset.
 
 Progress: ``fit(verbose=True)`` prints one line per pass (deviance and seconds);
