@@ -26,12 +26,14 @@ What costs a pass
   (n >= 200,000) start from a fit on the row sample, which saves passes;
 - the fit's sweeps also sum the Pearson chi2 at their means, so ``scale`` costs no pass;
   ``null_deviance``, ``llf`` and ``llnull`` come together from one more pass when first
-  used (plus an intercept-only IRLS fit when there is an offset, and a pass for the ML
-  scale of Gaussian-identity's llf); a robust covariance is one pass, none when
+  used (with an offset the intercept-only fit is in closed form from the data pass's
+  sums for Poisson-log, Gamma-log and Gaussian-identity, and runs its own IRLS passes for
+  other pairs; Gaussian-identity's llf takes one more pass for its ML scale); a robust
+  covariance is one pass, none when
   ``fit(cov_type='HC0'/'HC1')`` asked for it (every sweep then also sums the meat, a
   second p x p product per partition: on persisted arrays a sweep takes ~1.8x as long,
-  on data read from storage the reading dominates). So ``fit()``
-  followed by ``summary()`` costs one pass more than ``fit()`` without an offset.
+  on data read from storage the reading dominates). So ``fit()`` followed by
+  ``summary()`` costs one pass more than ``fit()`` (with an offset, for those three pairs).
 
 Progress: ``fit(verbose=True)`` prints one line per pass (deviance and seconds);
 ``fit(progress=True)`` shows Dask's progress bar; ``verbose=callable`` receives a dict per pass.
