@@ -95,7 +95,7 @@ def test_save_then_predict_equals_r(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.glmkit", "p.csv"]
     # the saved model loads in Python, without its data by default
     res = glmkit.load(model)
-    assert isinstance(res, glmkit.persistence.GLMResultsWithoutData)
+    assert isinstance(res, glmkit.loading.GLMResultsWithoutData)
 
 
 def test_missing_rows_are_dropped_and_reported(capsys, tmp_path):

@@ -182,7 +182,7 @@ def test_subsample_warm_start_reaches_the_full_data_mle(monkeypatch):
     assert warm.converged and cold.converged
     np.testing.assert_allclose(warm.params, cold.params, rtol=1e-8)
     assert warm.deviance == pytest.approx(cold.deviance, rel=1e-13)
-    assert warm_start.subsample_start(problem, SolverOptions()) is not None
+    assert warm_start.subsample_start(problem, SolverOptions(), irls) is not None
 
 
 @pytest.mark.parametrize("family", [sm.families.Gamma(L.Log()), sm.families.Tweedie(var_power=1.5)],

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import glmkit
-from glmkit.negbin import NegativeBinomialResults, anova_nb, glm_nb, theta_ml
+from glmkit import glm_nb
+from glmkit.negbin import NegativeBinomialResults, anova_nb, theta_ml
 
 REF_DIR = Path(__file__).parent / "reference" / "negbin"
 REF = json.loads((REF_DIR / "ref_glm_nb.json").read_text())

@@ -22,7 +22,8 @@ from scipy import stats
 import glmkit
 import glmkit.api as sm
 from glmkit import ModelFileError, ModelVersionError
-from glmkit.persistence import GLMResultsWithoutData, family_from_dict, family_to_dict
+from glmkit.loading import GLMResultsWithoutData
+from glmkit.persistence import family_from_dict, family_to_dict
 
 REF = Path(__file__).parent / "reference" / "formula"
 FORMULA = "y ~ C(region, Treatment('b')) * x + np.log(z) + offset(np.log(t))"

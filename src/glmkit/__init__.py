@@ -24,16 +24,16 @@ from .anova import anova
 from .bootstrap import bootstrap
 from .grouped import glm_by
 from .inference import lr_test
-from .formula import glm
+from .formula_api import glm, glm_nb
 from .model import GLM
 from .models import MNLogit, MNLogitResults, OrderedModel, OrderedResults, multinom, polr
-from .negbin import anova_nb, glm_nb
+from .negbin import anova_nb
 from .selection import add1, drop1, step
 from .tweedie import tweedie_profile
-from .persistence import load
+from .loading import load
 from .results import GLMResults
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "multinom", "polr", "MNLogit", "OrderedModel",

@@ -10,13 +10,9 @@ import numpy as np
 
 def sweeper_for(model):
     """The sweeper of the model's rows: in memory, or over Dask partitions."""
-    if hasattr(model, "_summarize"):   # glmkit.dask.DaskGLM
-        from .design.partitioned import Executor
-        from .solvers.dask_sweeper import DaskSweeper
-
-        ex = Executor(getattr(model, "_client", None), False, False)
-        model._summarize(ex)
-        return DaskSweeper(model.problem, ex)
+    if model._lazy:   # rows in Dask partitions
+        problem = model.problem
+        return problem.sweeper(True, executor=model.data.executor)
     from .solvers.sweeper import InMemorySweeper
 
     return InMemorySweeper(model.problem)

@@ -5,7 +5,7 @@ from . import families
 from ._data import add_constant
 from .model import GLM
 from .models import MNLogit, OrderedModel
-from .persistence import load
+from .loading import load
 
 #: statsmodels.api's ``genmod`` package, for its GLM names: ``sm.genmod.families.Poisson()``.
 genmod = SimpleNamespace(families=families, GLM=GLM)

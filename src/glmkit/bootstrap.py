@@ -44,6 +44,7 @@ class _Fit:
     scale: float
     keep: np.ndarray
     names: list
+    model_class: Any = None   # the fitted model's class (GLM), for the ordinary refits
 
 
 def _check_resamplable(res) -> None:
@@ -75,7 +76,8 @@ def _fit_of(res) -> _Fit:
                 freq_weights=np.array(np.broadcast_to(prob.freq_weights, (n,)), dtype=float),
                 offset=np.array(np.broadcast_to(prob.offset, (n,)), dtype=float),
                 mu=np.asarray(res.mu, dtype=float), family=res.model.family,
-                scale=float(res.scale), keep=keep, names=list(res.model.exog_names))
+                scale=float(res.scale), keep=keep, names=list(res.model.exog_names),
+                model_class=type(res.model))
 
 
 def _refit(fit: _Fit, y: np.ndarray, tw: np.ndarray, start: np.ndarray):
@@ -100,8 +102,7 @@ def _refit(fit: _Fit, y: np.ndarray, tw: np.ndarray, start: np.ndarray):
 def _ordinary(fit: _Fit, y, tw):
     import warnings
 
-    from .model import GLM
-
+    GLM = fit.model_class   # noqa: N806 (the model's class, not imported: no cycle)
     fw = np.where(fit.prior_weights > 0, tw / np.where(fit.prior_weights > 0,
                                                         fit.prior_weights, 1.0), 0.0)
     rows = fw > 0

@@ -252,7 +252,7 @@ def _predict_frame(res, chunk: pd.DataFrame, se: bool, which: str, alpha: float,
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .persistence import load
+    from .loading import load
 
     check_file(args.model, "MODEL")
     res = load(args.model)

@@ -228,8 +228,7 @@ def _columns(X, T: np.ndarray, b0: np.ndarray, free: np.ndarray):
 
 def _reduced_model(model, lc: LinearConstraints):
     """The GLM on the reduced design, with the model's response, weights, offset, exposure."""
-    from .model import GLM
-
+    GLM = type(model)   # (the model's own class: no import of glmkit.model)
     d = model.data
     Xr, extra = _columns(d.X, lc.transf_mat, lc.constant, lc.free)
     offset = d.offset

@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from .families import (Binomial, Gamma, Gaussian, InverseGaussian, NegativeBinomial, Poisson,
@@ -22,32 +23,35 @@ from .families import (Binomial, Gamma, Gaussian, InverseGaussian, NegativeBinom
 
 
 def r_info_criteria(res) -> dict:
-    """R's logLik, AIC, BIC and their parameter count ``df`` for glm results."""
-    p, m = res._problem, res.model
-    vw, fw = m.var_weights, p.freq_weights
-    good = p.prior_weights > 0
-    n = float(np.sum(fw[good]))
+    """R's logLik, AIC, BIC and their parameter count ``df`` for glm results (sums over
+    the rows by the model's passes: the same on Dask)."""
+    from .row_sums import _r_ll_block, _tw_block
+
+    passes, mu = res.model._passes, res._mu
+    n = float(res.wnobs)
     df = float(res.rank)
     fam = res.family
+
+    def total(*args) -> dict:
+        return passes.total(_r_ll_block, mu, args=(*args, fam), what="R llf", need_X=False)
+
     if isinstance(fam, Gaussian):
-        ll = (-0.5 * n * (np.log(2 * np.pi * res.deviance / n) + 1.0)
-              + 0.5 * float(np.sum((fw * np.log(np.where(good, vw, 1.0)))[good])))
+        ll = -0.5 * n * (np.log(2 * np.pi * res.deviance / n) + 1.0) + 0.5 * total(
+            "gaussian", None)["s"]
         df += 1
     elif isinstance(fam, Gamma):
-        tw = fw * vw
-        disp = res.deviance / np.sum(tw)
-        ll = float(np.sum(tw * stats.gamma.logpdf(p.y, 1.0 / disp, scale=res._mu * disp)))
+        tw = passes.total(_tw_block, what="sum of weights", need_X=False)["tw"]
+        ll = total("gamma", res.deviance / tw)["s"]
         df += 1
     elif isinstance(fam, InverseGaussian):
-        tw = fw * vw
-        disp = res.deviance / np.sum(tw)
-        ll = -0.5 * float(np.sum(tw) * (np.log(disp * 2 * np.pi) + 1.0)
-                          + 3.0 * np.sum(tw * np.log(p.y)))
+        out = total("invgauss", None)
+        disp = res.deviance / out["tw"]
+        ll = -0.5 * float(out["tw"] * (np.log(disp * 2 * np.pi) + 1.0) + 3.0 * out["s"])
         df += 1
     elif isinstance(fam, Tweedie):
         ll = float("nan")  # R's tweedie family has no AIC
     else:
-        ll = res._llf_at(res._mu, 1.0)
+        ll = res._llf_at(mu, 1.0)
     return {"llf": ll, "aic": -2 * ll + 2 * df, "bic": -2 * ll + np.log(n) * df, "df": df}
 
 
@@ -81,3 +85,24 @@ def info_criteria(res, crit: str = "R", scale: float | None = None, dk_params: f
     if isinstance(crit, str) and crit.lower() in ("aic", "bic", "qaic"):
         return statsmodels_criterion(res, crit.lower(), scale, dk_params)
     raise ValueError(f"crit must be 'aic', 'bic', 'qaic', 'R' or 'statsmodels', got {crit!r}.")
+
+
+def exp_params(res, alpha: float = 0.05) -> pd.DataFrame:
+    """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
+    (log link)."""
+    ci = np.asarray(res.conf_int(alpha))
+    return pd.DataFrame({"exp(coef)": np.exp(res._params), "lower": np.exp(ci[:, 0]),
+                         "upper": np.exp(ci[:, 1])}, index=res.model.exog_names)
+
+
+def overdispersion(res) -> pd.Series:
+    """Pearson chi2 / df_resid and deviance / df_resid (about 1 without overdispersion),
+    with the p-value of Pearson chi2 against chi2(df_resid)."""
+    return pd.Series({
+        "pearson_chi2": res.pearson_chi2,
+        "deviance": res.deviance,
+        "df_resid": res.df_resid,
+        "ratio_pearson": res.pearson_chi2 / res.df_resid,
+        "ratio_deviance": res.deviance / res.df_resid,
+        "pvalue": float(stats.chi2.sf(res.pearson_chi2, res.df_resid)),
+    })

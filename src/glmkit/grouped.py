@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ._parallel import map_chunks
-from .formula import glm as _glm
+from .formula_api import glm as _glm
 from .solvers import concave
 from .solvers.batched import (
     CONVERGED,

@@ -394,3 +394,38 @@ def check_robust_options(cov_type: str, kwds: dict) -> tuple[str, dict]:
     from .fit_args import check_cov
 
     return check_cov(cov_type, kwds)
+
+
+def conf_int(res, alpha: float = 0.05, cols=None, method: str = "wald"):
+    """Confidence intervals: ``method='wald'`` params -/+ q bse (t quantiles when
+    ``use_t``), or ``'profile'``: profile-likelihood intervals as MASS's confint.glm (for a
+    ``method='firth'`` fit: the profile penalized likelihood, logistf's intervals)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
+    if method == "wald":
+        q = res._dist.ppf(1.0 - alpha / 2.0)
+        ci = np.column_stack([res._params - q * res._bse, res._params + q * res._bse])
+    elif method == "profile":
+        res._in_memory_only("conf_int(method='profile')", "the profile refits the model "
+                             "at many values of each coefficient; use method='wald'.")
+        if res._constraints is not None:
+            raise ValueError("profile intervals are not available for fit_constrained "
+                             "results; use method='wald', or profile "
+                             "results_constrained (the free coefficients).")
+        if res._result.method == "firth":   # the Jeffreys-penalized likelihood
+            from .firth_profile import firth_profile_conf_int
+
+            ci = firth_profile_conf_int(res, alpha)
+        else:
+            from .profile import profile_conf_int
+
+            ci = profile_conf_int(res, alpha)
+    else:
+        raise ValueError(f"method must be 'wald' or 'profile', got {method!r}.")
+    if cols is not None:
+        ci = ci[np.asarray(cols)]
+    if res.model.data.is_pandas:
+        names = np.asarray(res.model.exog_names)
+        idx = names if cols is None else names[np.asarray(cols)]
+        return pd.DataFrame(ci, index=idx, columns=[0, 1])
+    return ci

@@ -307,14 +307,16 @@ class GLMInfluence:
     def plot_influence(self, id_n: int = 3, ax=None, **kwargs):
         """statsmodels' ``influence.plot_influence()``: residuals against leverage, point
         areas by Cook's distance (:func:`glmkit.plotting.plot_influence`)."""
-        from .plotting import plot_influence
-
-        return plot_influence(self.results, id_n=id_n, ax=ax)
+        return self.results.plot_influence(id_n=id_n, ax=ax)
 
     def plot_index(self, y_var: str = "cooks", threshold=None, ax=None, **kwargs):
         """statsmodels' ``influence.plot_index()``: one measure against the row index;
         ``y_var`` 'cooks', 'resid' (studentized), 'hat' or 'dfbeta' (with ``idx``)."""
-        from .plotting import _figure_and_axes
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError("glmkit's plots need matplotlib: pip install 'glmkit[plot]' "
+                              "(or pip install matplotlib)") from None
 
         values = {"cooks": lambda: np.asarray(self.cooks_distance[0]),
                   "resid": lambda: np.asarray(self.resid_studentized),
@@ -323,7 +325,10 @@ class GLMInfluence:
         if y_var not in values:
             raise ValueError(f"y_var must be one of {sorted(values)}, got {y_var!r}.")
         y = values[y_var]()
-        fig, (axis,) = _figure_and_axes(ax)
+        if ax is None:
+            fig, axis = plt.subplots(figsize=(4.8, 4.2))
+        else:
+            fig, axis = ax.figure, ax
         axis.plot(np.arange(len(y)), y, "o", ms=3)
         if threshold is not None:
             big = np.flatnonzero(np.abs(y) > threshold)
@@ -343,5 +348,23 @@ class GLMInfluence:
 
 
 def get_hat_matrix_diag(res, observed: bool = True):
-    """statsmodels' hat values of ``res`` from the observed (or expected) Hessian weights."""
+    """statsmodels' hat values of ``res`` from the observed (or expected) Hessian weights.
+
+    On Dask: lazy, from X'FX = -hessian(params, scale=1) (one pass) and each partition's
+    rows."""
+    if res.model._lazy:
+        from .likelihood import _hessian_factor_rows
+
+        keep = res._keep
+        beta = np.where(keep, np.nan_to_num(res._params), 0.0)
+        H = res.model.hessian(beta, scale=1.0, observed=observed)
+        bread = np.linalg.pinv(-np.asarray(H)[np.ix_(keep, keep)])
+        return res.model._passes.rows(_hat_rows, args=(beta, res.family, observed, keep, bread,
+                                                       _hessian_factor_rows), need_X=True)
     return GLMInfluence(res, observed=observed).hat_matrix_diag
+
+
+def _hat_rows(b, beta, family, observed, keep, bread, factor_rows):
+    f = -factor_rows(b, beta, family, 1.0, observed) * b.freq_weights
+    X = b.X[:, keep]
+    return np.einsum("ij,ij->i", X @ bread, X) * f

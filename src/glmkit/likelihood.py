@@ -12,21 +12,80 @@ from __future__ import annotations
 
 import numpy as np
 from .families import Binomial, NegativeBinomial, Poisson
+from .model_checks import _positive_count, params_constrained_checked
 
 
-def _eta_mu(model, params):
+def _beta(model, params) -> np.ndarray:
     params = np.asarray(params, dtype=float)
     k = model.data.X.shape[1]
     if params.shape != (k,):
         raise ValueError(f"params must have {k} values, got shape {params.shape}.")
-    eta = model.problem.X.matvec(np.nan_to_num(params)) + model.problem.offset
-    return eta, model.family.link.inverse(eta)
+    return np.nan_to_num(params)
+
+
+# ----------------------------------------------------- block functions (rows of one block)
+def _eta_rows(b, beta):
+    return b.design.matvec(beta) + b.offset
+
+
+def _mu_rows(b, beta, link):
+    return link.inverse(_eta_rows(b, beta))
+
+
+def _scale_block(b, mu, family, kind):
+    if kind == "dev":
+        return {"s": family.deviance(b.y, mu, var_weights=b.prior_weights,
+                                     freq_weights=b.freq_weights)}
+    return {"s": float(np.sum(b.total_weights * np.square(b.y - mu) / family.variance(mu)))}
+
+
+def _score_factor_rows(b, beta, family, scale):
+    eta = _eta_rows(b, beta)
+    mu = family.link.inverse(eta)
+    return (b.prior_weights * family.link.inverse_deriv(eta) * (b.y - mu)
+            / family.variance(mu) / scale)
+
+
+def _hessian_factor_rows(b, beta, family, scale, observed):
+    eta = _eta_rows(b, beta)
+    link = family.link
+    mu = link.inverse(eta)
+    d1, var = link.inverse_deriv(eta), family.variance(mu)
+    h = -b.prior_weights * d1**2 / var
+    if observed is None or observed:   # statsmodels: None means observed
+        d2 = link.inverse_deriv2(eta)
+        h = h + b.prior_weights * (b.y - mu) * (d2 / var - d1**2 * family.variance.deriv(mu)
+                                                / var**2)
+    return h / scale
+
+
+def _score_obs_rows(b, beta, family, scale):
+    return b.X * _score_factor_rows(b, beta, family, scale)[:, None]
+
+
+def _score_block(b, beta, family, scale):
+    sf = _score_factor_rows(b, beta, family, scale)
+    return {"score": b.design.rmatvec(b.freq_weights * sf)}
+
+
+def _hessian_block(b, beta, family, scale, observed):
+    hf = _hessian_factor_rows(b, beta, family, scale, observed)
+    return {"hessian": b.design.sandwich(b.freq_weights * hf)}
+
+
+# ------------------------------------------------------------- the model's functions
+def _mu(model, beta):
+    return model._passes.rows(_mu_rows, args=(beta, model.family.link), need_X=True)
+
+
+def _scale_at(model, beta, scale):
+    return estimate_scale(model, _mu(model, beta)) if scale is None else scale
 
 
 def estimate_scale(model, mu) -> float:
     """The scale by ``model.scaletype`` (statsmodels): None, Pearson chi2 / df_resid for
     families with a dispersion, else 1; 'X2' Pearson chi2 / df_resid; 'dev' deviance /
-    df_resid; a number, that number."""
+    df_resid; a number, that number. (One pass over the rows where it sums them.)"""
     kind = getattr(model, "scaletype", None)
     if kind is None:
         if not model.family.has_free_scale:
@@ -36,58 +95,60 @@ def estimate_scale(model, mu) -> float:
         return float(kind)
     if not isinstance(kind, str) or kind.lower() not in ("x2", "dev"):
         raise ValueError(f"model.scaletype must be None, 'X2', 'dev' or a number, got {kind!r}.")
-    p = model.problem
-    if kind.lower() == "dev":
-        return float(p.deviance(mu) / model.df_resid)
-    chi2 = np.sum(p.total_weights * np.square(p.y - mu) / model.family.variance(mu))
-    return float(chi2 / model.df_resid)
+    out = model._passes.total(_scale_block, mu, args=(model.family, kind.lower()),
+                              what="scale", need_X=False)
+    return float(out.get("s", 0.0) / model.df_resid)
 
 
 def loglike_mu(model, mu, scale=None) -> float:
     if scale is None:
         scale = estimate_scale(model, mu)
-    p = model.problem
-    return model.family.loglike(p.y, mu, var_weights=model.var_weights,
-                                freq_weights=p.freq_weights, scale=scale,
-                                n_trials=model.n_trials)
+    from .row_sums import _llf_block
+
+    trials = isinstance(model.family, Binomial) and model._passes.n_trials_not_one()
+    out = model._passes.total(_llf_block, mu, args=(model.family, scale, trials),
+                              what="loglike", need_X=False)
+    return float(out.get("llf", 0.0))
 
 
 def loglike(model, params, scale=None) -> float:
-    return loglike_mu(model, _eta_mu(model, params)[1], scale)
+    return loglike_mu(model, _mu(model, _beta(model, params)), scale)
 
 
 def score_factor(model, params, scale=None):
-    eta, mu = _eta_mu(model, params)
-    if scale is None:
-        scale = estimate_scale(model, mu)
-    p, fam = model.problem, model.family
-    return p.prior_weights * fam.link.inverse_deriv(eta) * (p.y - mu) / fam.variance(mu) / scale
+    beta = _beta(model, params)
+    scale = _scale_at(model, beta, scale)
+    return model._passes.rows(_score_factor_rows, args=(beta, model.family, scale), need_X=True)
 
 
 def hessian_factor(model, params, scale=None, observed: bool | None = True):
-    eta, mu = _eta_mu(model, params)
-    if scale is None:
-        scale = estimate_scale(model, mu)
-    p, fam, link = model.problem, model.family, model.family.link
-    d1, var = link.inverse_deriv(eta), fam.variance(mu)
-    h = -p.prior_weights * d1**2 / var
-    if observed is None or observed:   # statsmodels: None means observed
-        d2 = link.inverse_deriv2(eta)
-        h = h + p.prior_weights * (p.y - mu) * (d2 / var - d1**2 * fam.variance.deriv(mu) / var**2)
-    return h / scale
+    beta = _beta(model, params)
+    scale = _scale_at(model, beta, scale)
+    return model._passes.rows(_hessian_factor_rows, args=(beta, model.family, scale, observed),
+                              need_X=True)
 
 
 def score_obs(model, params, scale=None):
-    return model.problem.X.to_dense() * score_factor(model, params, scale)[:, None]
+    beta = _beta(model, params)
+    scale = _scale_at(model, beta, scale)
+    return model._passes.rows(_score_obs_rows, args=(beta, model.family, scale), need_X=True,
+                              ncols=beta.shape[0])
 
 
 def score(model, params, scale=None):
-    return model.problem.X.rmatvec(model.problem.freq_weights * score_factor(model, params, scale))
+    beta = _beta(model, params)
+    scale = _scale_at(model, beta, scale)
+    out = model._passes.total(_score_block, args=(beta, model.family, scale), what="score")
+    return out.get("score", np.zeros(beta.shape[0]))
 
 
 def hessian(model, params, scale=None, observed: bool | None = True):
-    hf = hessian_factor(model, params, scale, observed)
-    return model.problem.X.sandwich(model.problem.freq_weights * hf)
+    beta = _beta(model, params)
+    scale = _scale_at(model, beta, scale)
+    out = model._passes.total(_hessian_block, args=(beta, model.family, scale, observed),
+                              what="hessian")
+    k = beta.shape[0]
+    return out.get("hessian", np.zeros((k, k)))
 
 
 def information(model, params, scale=None):
@@ -110,12 +171,16 @@ def get_distribution(model, params, scale=None, exog=None, exposure=None, offset
     The discrete families (Binomial, Poisson, NegativeBinomial) use scale 1; the others
     the given scale, or when it is None the Pearson scale at ``params``.
     """
+    if exog is None and getattr(model, "_lazy", False):
+        raise NotImplementedError("get_distribution holds the means of every row in a scipy "
+                                  "distribution; on Dask give the rows to evaluate as exog "
+                                  "(NumPy or pandas).")
     mu = np.asarray(model.predict(params, exog=exog, exposure=exposure, offset=offset))
     fam = model.family
     if isinstance(fam, (Binomial, Poisson, NegativeBinomial)):
         scale = 1.0
     elif scale is None:
-        scale = estimate_scale(model, _eta_mu(model, params)[1])
+        scale = estimate_scale(model, _mu(model, _beta(model, params)))
     if isinstance(fam, Binomial):
         return fam.get_distribution(mu, scale, var_weights=var_weights, n_trials=n_trials)
     return fam.get_distribution(mu, scale, var_weights=var_weights)
@@ -135,6 +200,9 @@ def estimate_tweedie_power(model, mu, method: str = "brentq", low: float = 1.01,
         raise NotImplementedError(f"only method='brentq' is available, got {method!r}.")
     if not (np.isfinite(low) and np.isfinite(high) and 0 <= low < high):
         raise ValueError(f"need finite 0 <= low < high, got low={low!r}, high={high!r}.")
+    if getattr(model, "_lazy", False):
+        raise NotImplementedError("estimate_tweedie_power solves for the power with many "
+                                  "evaluations over the rows; on Dask fit a sample in memory.")
     mu = np.asarray(mu, dtype=float)
     p = model.problem
     if mu.shape != p.y.shape or not np.all(np.isfinite(mu)) or np.any(mu <= 0):
@@ -150,3 +218,61 @@ def estimate_tweedie_power(model, mu, method: str = "brentq", low: float = 1.01,
         return np.sum(w * (r2 / (phi * v) - 1.0) * logmu) / np.sum(p.freq_weights)
 
     return float(brentq(psi, low, high))
+
+
+# ----------------------------------------------------------------- score tests
+def score_test(model, params_constrained, k_constraints=None, exog_extra=None,
+               observed: bool = True):
+    """Score (Rao) test of added columns ``exog_extra`` at the constrained fit's params.
+
+    Returns (statistic, p-value, df): R's Rao statistic of anova(small, big,
+    test='Rao'), divided, as R does, by the dispersion of the bigger model (which is
+    fitted for that when the family has a free dispersion).
+
+    Without ``exog_extra``, statsmodels' test of ``k_constraints`` restrictions already
+    imposed on ``params_constrained`` in this model: s' (-H)^{-1} s at those params
+    (H observed, or expected with ``observed=False``); the p-value is NaN for 0
+    constraints.
+    """
+    from scipy import stats as _st
+
+    from .inference import rao_statistic
+
+    if exog_extra is None:
+        return _score_test_constrained(model, params_constrained, k_constraints, observed)
+    if model._lazy:
+        raise NotImplementedError("score_test with exog_extra builds the larger design in "
+                                  "memory; on Dask fit the larger model and use "
+                                  "small.anova(big, test='Rao') or give k_constraints.")
+    extra = np.asarray(exog_extra, dtype=float)
+    extra = extra[:, None] if extra.ndim == 1 else extra
+    res = model.fit(start_params=params_constrained)
+    X_big = np.column_stack([model.problem.X.to_dense(), extra])
+    scale = 1.0
+    if model.family.has_free_scale:
+        d = model.data
+        endog = d.y if d.n_trials is None else np.column_stack(
+            [d.y * model.n_trials, (1 - d.y) * model.n_trials])
+        big = type(model)(endog, X_big, family=model.family, offset=d.offset,
+                          exposure=d.exposure, freq_weights=d.freq_weights,
+                          var_weights=d.var_weights)
+        scale = big.fit().scale
+    stat = rao_statistic(res, X_big) / scale
+    df = extra.shape[1] if k_constraints is None else k_constraints
+    return stat, float(_st.chi2.sf(stat, df)), df
+
+def _score_test_constrained(model, params, k_constraints, observed: bool):
+    """statsmodels' score test at ``params`` estimated under ``k_constraints``
+    restrictions of this model: s' (-H)^{-1} s with the score s and the (observed or
+    expected) Hessian H at ``params`` and the model's scale rule."""
+    from scipy import stats as _st
+
+    if k_constraints is None:
+        raise ValueError("score_test without exog_extra tests restrictions already "
+                         "imposed on params_constrained: pass k_constraints.")
+    k = _positive_count(k_constraints)
+    b = np.asarray(params_constrained_checked(params, model.data.X.shape[1]))
+    s = model.score(b)
+    H = model.hessian(b, observed=observed)
+    stat = float(s @ np.linalg.solve(-H, s))
+    return stat, float(_st.chi2.sf(stat, k)) if k > 0 else float("nan"), k

@@ -35,6 +35,26 @@ def _effects(link, params, exog, method: str) -> np.ndarray:
     return out
 
 
+def _column_block(b) -> dict:
+    X = b.X
+    return {"n": float(X.shape[0]), "sum": X.sum(0),
+            "col_min": np.min(X, axis=0, initial=np.inf),
+            "col_max": np.max(X, axis=0, initial=-np.inf)}
+
+
+def _varies(col: dict) -> np.ndarray:
+    """Which columns are not constant."""
+    return np.asarray(col["col_min"] != col["col_max"], dtype=bool)
+
+
+def _effects_block(b, link, steps, method) -> dict:
+    return {"effects": np.array([_effects(link, p, b.X, method).sum(0) for p in steps])}
+
+
+def _effect_rows(b, link, params, method, keep):
+    return _effects(link, params, b.X, method)[:, keep]
+
+
 class GLMMargins:
     """Marginal effects with delta-method standard errors (statsmodels' DiscreteMargins).
 
@@ -66,30 +86,48 @@ class GLMMargins:
                           stacklevel=3)
         self.results = results
         self.margeff_options = {"method": method, "at": at}
-        exog = np.asarray(model.problem.X.to_dense(), dtype=float)
-        keep = np.var(exog, axis=0) != 0
-        self._names = [n for n, k in zip(model.exog_names, keep) if k]
-        if at == "mean":
-            exog = exog.mean(0, keepdims=True)
-        elif at == "median":
-            exog = np.median(exog, axis=0, keepdims=True)
-        elif at == "zero":
-            exog = np.where(keep, 0.0, 1.0)[None, :]
         link = results.family.link
         params = np.nan_to_num(np.asarray(results._params, dtype=float))
-        eff = _effects(link, params, exog, method)
+        passes = model._passes
+        # one pass: column sums and squares (which columns vary, their means)
+        col = passes.total(_column_block, what="column sums")
+        n = col["n"]
+        keep = _varies(col)
+        self._names = [nm for nm, k in zip(model.exog_names, keep) if k]
         if at == "all":
-            self.margeff = eff[:, keep]
+            self.margeff = passes.rows(_effect_rows, args=(link, params, method, keep),
+                                       need_X=True, ncols=int(keep.sum()))
             return
-        self.margeff = eff.mean(0)[keep]
-        jac = np.empty((params.size, params.size))
+        if at == "median":
+            if model._lazy:
+                raise NotImplementedError("at='median' needs every row's value of each "
+                                          "column; on Dask use 'overall', 'mean' or 'zero'.")
+            exog = np.median(np.asarray(model.problem.X.to_dense(), dtype=float), axis=0,
+                             keepdims=True)
+        elif at == "mean":
+            exog = (col["sum"] / n)[None, :]
+        elif at == "zero":
+            exog = np.where(keep, 0.0, 1.0)[None, :]
+        else:
+            exog = None   # every row: sums over the rows, in one more pass
+        steps = [params]
         for j in range(params.size):
             h = 1e-6 * max(abs(params[j]), 1.0)
             up, dn = params.copy(), params.copy()
             up[j] += h
             dn[j] -= h
-            jac[:, j] = (_effects(link, up, exog, method).mean(0)
-                         - _effects(link, dn, exog, method).mean(0)) / (2 * h)
+            steps += [up, dn]
+        if exog is None:
+            sums = passes.total(_effects_block, args=(link, steps, method),
+                                what="marginal effects")["effects"]
+            means = [sm / n for sm in sums]
+        else:
+            means = [_effects(link, b, exog, method).mean(0) for b in steps]
+        self.margeff = means[0][keep]
+        jac = np.empty((params.size, params.size))
+        for j in range(params.size):
+            h = 1e-6 * max(abs(params[j]), 1.0)
+            jac[:, j] = (means[1 + 2 * j] - means[2 + 2 * j]) / (2 * h)
         cov = jac @ np.nan_to_num(np.asarray(results._cov)) @ jac.T
         self.margeff_cov = cov[np.ix_(keep, keep)]
         self.margeff_se = np.sqrt(np.diag(self.margeff_cov))

@@ -13,9 +13,8 @@ import numpy as np
 
 from . import _data, likelihood
 from .design import DenseDesign, as_design
-from .exceptions import (AliasedColumnsWarning, ConvergenceWarning, DomainWarning,
-                         PerfectSeparationWarning)
-from .families import Binomial, Family, Gaussian, Poisson
+from .families import Family
+from .model_checks import _input_name, checked_family, fit_warnings
 from .problem import GLMProblem
 from .solvers import solve
 from .solvers._linalg import diagonal_positions, find_aliased
@@ -50,16 +49,13 @@ class GLM:
     with non-zero prior weight, minus rank(X), as R's ``glm`` counts them.
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        # --- Dask dispatch hook (issue 5): any Dask input builds a glmkit.dask.DaskGLM ---
-        if cls is GLM and any(hasattr(type(a), "__dask_graph__") for a in (*args, *kwargs.values())):
-            from .dask import DaskGLM
-            return super().__new__(DaskGLM)
-        return super().__new__(cls)
-
     def __init__(self, endog, exog, family: Family | None = None, offset=None, exposure=None,
                  freq_weights=None, var_weights=None, missing: str = "none",
                  hasconst: bool | None = None, **kwargs: Any):
+        inputs = (endog, exog, offset, exposure, freq_weights, var_weights)
+        on_dask = any(hasattr(type(a), "__dask_graph__") for a in inputs)
+        dask_kw = {k: kwargs.pop(k) for k in ("client", "exog_names", "endog_names")
+                   if on_dask and k in kwargs}
         if kwargs:
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
                             "accepted: family, offset, exposure, freq_weights, var_weights, "
@@ -85,6 +81,14 @@ class GLM:
         self.terms = None
         #: Set by the formula interface: the data and arguments it was called with.
         self.formula_call = None
+        if on_dask:
+            # the rows live in Dask partitions: the same model, with the data (and the
+            # passes over them) of glmkit.design.dask_data; no pass runs before fit()
+            from .design.dask_data import DaskModelData
+
+            self.data: Any = DaskModelData(endog, exog, family, offset, exposure, freq_weights,
+                                      var_weights, missing, **dask_kw)
+            return
         self.data = _data.prepare(endog, exog, family, offset, exposure, freq_weights,
                                   var_weights, missing)  # type: ignore[arg-type]
         self.n_dropped = self.data.n_dropped
@@ -106,22 +110,50 @@ class GLM:
 
     @classmethod
     def from_formula(cls, formula: str, data, family: Family | None = None, **kwargs: Any):
-        """Build the model from an R-style formula and a data frame (see glmkit.formula)."""
-        if hasattr(type(data), "__dask_graph__"):  # Dask dispatch hook (issue 5)
-            from .dask import glm as dask_glm
-            return dask_glm(formula, data, family=family, **kwargs)
+        """Build the model from an R-style formula and a data frame (see glmkit.formula);
+        a dask DataFrame gives a model on Dask (see glmkit.dask_formula)."""
+        if hasattr(type(data), "__dask_graph__"):
+            from .dask_formula import model_from_dask_formula
+
+            return model_from_dask_formula(cls, formula, data, family=family, **kwargs)
         from .formula import model_from_formula
 
         return model_from_formula(cls, formula, data, family=family, **kwargs)
 
     # ------------------------------------------------------------ attributes
     @property
+    def _lazy(self) -> bool:
+        """Whether the rows live in Dask partitions (per-row values are dask arrays)."""
+        return getattr(self.data, "lazy", False)
+
+    @cached_property
+    def _passes(self):
+        """The passes over the rows (sums and per-row values of block functions): the
+        Dask data themselves, or :class:`~glmkit.design.memory_rows.MemoryRows`."""
+        if self._lazy:
+            return self.data
+        from .design.memory_rows import MemoryRows
+
+        return MemoryRows(self)
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped with ``missing='drop'`` (on Dask, counted by the data pass)."""
+        if "_n_dropped" in self.__dict__:
+            return int(self.__dict__["_n_dropped"])
+        return int(self.data.n_dropped)
+
+    @n_dropped.setter
+    def n_dropped(self, value: int) -> None:
+        self.__dict__["_n_dropped"] = value
+
+    @property
     def endog(self) -> np.ndarray:
         return self.data.y
 
     @property
-    def exog(self) -> np.ndarray:
-        return self.data.X
+    def exog(self) -> Any:
+        return self.problem.X if self._lazy else self.data.X
 
     @property
     def offset(self):
@@ -132,7 +164,7 @@ class GLM:
         return self.data.exposure
 
     @property
-    def freq_weights(self) -> np.ndarray:
+    def freq_weights(self) -> np.ndarray:   # (lazy, never None, on Dask)
         return self.data.freq_weights if self.data.freq_weights is not None else np.ones(self.nobs)
 
     @property
@@ -173,10 +205,12 @@ class GLM:
 
     @property
     def nobs(self) -> int:
-        return int(self.data.X.shape[0])
+        return int(self.data.nobs if self._lazy else self.data.X.shape[0])
 
     @cached_property
     def problem(self) -> GLMProblem:
+        if self._lazy:   # a DaskProblem: the same questions, answered by passes
+            return self.data.problem  # type: ignore[no-any-return]
         d = self.data
         # absent weights and offsets are read-only broadcasts: no n-vectors of ones or zeros
         n = self.nobs
@@ -198,12 +232,16 @@ class GLM:
     @cached_property
     def wnobs(self) -> float:
         """Total frequency weight of the rows with non-zero prior weight (R's n.ok)."""
+        if self._lazy:
+            return self.data.wnobs
         pw = self.problem.prior_weights
         return float(np.sum(self.freq_weights[pw > 0]))
 
     @cached_property
     def rank(self) -> int:
         """Rank of the design over rows that carry weight."""
+        if self._lazy:
+            return self.data.rank
         w = (self.problem.total_weights > 0).astype(float)
         X = self.problem.X
         return int(np.sum(~find_aliased(X.sandwich(w),
@@ -223,6 +261,8 @@ class GLM:
         hasconst = getattr(self, "_hasconst", None)
         if hasconst is not None:
             return int(hasconst)
+        if self._lazy:
+            return self.data.k_constant
         return int(np.any(self.problem.X.column_is_constant()))
 
     # ------------------------------------------------------------------ fit
@@ -270,6 +310,9 @@ class GLM:
         """
         from .fit_args import check_fit_args
 
+        if self._lazy:   # where the passes run: client, progress bar, one line per pass
+            self.data.use_executor(kwargs.pop("client", None), kwargs.pop("progress", False),
+                                   kwargs.pop("verbose", False))
         if getattr(self.family, "alpha", 0.0) is None:   # NegativeBinomial(alpha=None)
             return self._fit_negbin(start_params, maxiter, method, tol, cov_type, cov_kwds,
                                     use_t, kwargs)
@@ -277,6 +320,8 @@ class GLM:
         spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
                               cov_kwds, use_t, kwargs)
         self.scaletype = spec.scale
+        if self._lazy:
+            self._check_dask_fit(spec)
         self._check_fit_data(spec.start, spec.cov_type, spec.cov_kwds)
         if spec.evaluate_only:
             from .solvers.scipy_opt import evaluate_at
@@ -350,27 +395,39 @@ class GLM:
         return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
                         bounds, standardize, tol, max_iter)
 
-    def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
-                        use_t, kwargs):
-        """(options, method, start) for subclasses that run their own solver (DaskGLM):
-        the IRLS, Newton and L-BFGS fits with R's covariance types only."""
-        from .fit_args import check_fit_args
+    def _check_dask_fit(self, spec) -> None:
+        """What a fit on Dask takes: IRLS or Newton steps (the other methods need the rows
+        in memory), maxiter >= 1, R's covariance types."""
+        from .dask_inference import check_cov_on_dask
 
-        spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
-                              cov_kwds, use_t, dict(kwargs))
-        if spec.method not in ("IRLS", "newton", "lbfgs") or spec.evaluate_only \
-                or spec.cov_type == "oim" or set(spec.cov_kwds) - {"groups"}:
+        if spec.method not in ("IRLS", "newton") or spec.evaluate_only:
             raise NotImplementedError(
-                f"{type(self).__name__}.fit takes method 'IRLS' or 'newton', "
-                "maxiter >= 1, and cov_type 'nonrobust', 'HC0'-'HC3' or 'cluster' "
-                "(groups only).")
-        return spec.options, spec.method, spec.start
+                "on Dask, fit takes method 'IRLS' or 'newton' and maxiter >= 1 (the other "
+                "methods need the rows in memory).")
+        check_cov_on_dask(spec.cov_type, spec.cov_kwds)
+        self.data.stats   # the data pass (checks the inputs), on the fit's executor
+        # the sweeps also sum the HC0 meat when the fit's covariance needs it
+        self.data.problem.shared["want_meat"] = spec.cov_type in ("HC0", "HC1")
+        if spec.cov_type == "cluster":
+            self._check_groups_shape(spec.cov_kwds["groups"])
+
+    def _check_groups_shape(self, groups) -> None:
+        """Cluster labels of Dask rows: one per row where their length is known."""
+        shape = getattr(groups, "shape", None)
+        shape = np.shape(groups) if shape is None else shape
+        first = shape[0] if len(shape) else None   # a dask Series has a lazy length
+        if isinstance(first, (int, np.integer)) and int(first) != self.nobs:
+            raise ValueError(f"groups must have one label per row ({self.nobs}), got shape "
+                             f"{tuple(shape)}.")
 
     def _fit_negbin(self, start_params, maxiter, method, tol, cov_type, cov_kwds, use_t,
                     kwargs):
         """alpha = 1 / theta by maximum likelihood, alternating with IRLS (MASS's glm.nb)."""
         from .negbin import fit_negbin
 
+        if self._lazy:
+            raise NotImplementedError("NegativeBinomial(alpha=None) (glm.nb) alternates many "
+                                      "fits; on Dask give alpha (e.g. from a fit on a sample).")
         if start_params is not None or method.lower() != "irls" or kwargs:
             raise ValueError("NegativeBinomial(alpha=None) estimates alpha with IRLS: give "
                              "no start_params, method or optimizer keywords (maxiter, tol, "
@@ -383,6 +440,8 @@ class GLM:
         """What fit() can check against the data before any fitting work: cluster labels
         (one per row, none missing), and that ``start_params`` give valid means (R's
         glm.fit stops there too: 'cannot find valid starting values')."""
+        if self._lazy:   # checked by the data pass and _check_dask_fit
+            return
         if cov_type == "cluster":
             from .inference import _check_groups
 
@@ -404,6 +463,9 @@ class GLM:
 
     def _fit_warnings(self, result) -> tuple[str, ...]:
         """Emit and return the warnings a fit deserves."""
+        if self._lazy:   # the range of the means, from the sums of the last sweep
+            lo, hi = self.problem.mu_range(result.mu)  # type: ignore[attr-defined]
+            return fit_warnings(result, self.exog_names, self.family, lo, hi)
         tw = self.problem.total_weights
         mu = result.mu if tw.strides == (0,) else result.mu[tw > 0]   # (equal weights: > 0)
         lo = float(np.minimum.reduce(mu, initial=np.inf))
@@ -416,7 +478,7 @@ class GLM:
         return likelihood.loglike(self, params, scale)
 
     def loglike_mu(self, mu, scale=None) -> float:
-        return likelihood.loglike_mu(self, np.asarray(mu, dtype=float), scale)
+        return likelihood.loglike_mu(self, self._rows_arg(mu), scale)
 
     def score(self, params, scale=None):
         """Gradient of the log-likelihood, +dllf/dparams."""
@@ -448,64 +510,19 @@ class GLM:
         return likelihood.estimate_tweedie_power(self, mu, method, low, high)
 
     def estimate_scale(self, mu) -> float:
-        return likelihood.estimate_scale(self, np.asarray(mu, dtype=float))
+        return likelihood.estimate_scale(self, self._rows_arg(mu))
+
+    def _rows_arg(self, a):
+        """A per-row argument: a float array in memory, a lazy array on Dask as given."""
+        return a if self._lazy and hasattr(type(a), "__dask_graph__") else np.asarray(
+            a, dtype=float)
 
     def get_distribution(self, params, scale=None, exog=None, exposure=None, offset=None,
                          var_weights=1.0, n_trials=1.0):
         return likelihood.get_distribution(self, params, scale, exog, exposure, offset,
                                            var_weights, n_trials)
 
-    def score_test(self, params_constrained, k_constraints=None, exog_extra=None,
-                   observed: bool = True):
-        """Score (Rao) test of added columns ``exog_extra`` at the constrained fit's params.
-
-        Returns (statistic, p-value, df): R's Rao statistic of anova(small, big,
-        test='Rao'), divided, as R does, by the dispersion of the bigger model (which is
-        fitted for that when the family has a free dispersion).
-
-        Without ``exog_extra``, statsmodels' test of ``k_constraints`` restrictions already
-        imposed on ``params_constrained`` in this model: s' (-H)^{-1} s at those params
-        (H observed, or expected with ``observed=False``); the p-value is NaN for 0
-        constraints.
-        """
-        from scipy import stats as _st
-
-        from .inference import rao_statistic
-
-        if exog_extra is None:
-            return self._score_test_constrained(params_constrained, k_constraints, observed)
-        extra = np.asarray(exog_extra, dtype=float)
-        extra = extra[:, None] if extra.ndim == 1 else extra
-        res = self.fit(start_params=params_constrained)
-        X_big = np.column_stack([self.problem.X.to_dense(), extra])
-        scale = 1.0
-        if self.family.has_free_scale:
-            big = GLM(self.data.y if self.data.n_trials is None else
-                      np.column_stack([self.data.y * self.n_trials,
-                                       (1 - self.data.y) * self.n_trials]),
-                      X_big, family=self.family, offset=self.data.offset,
-                      exposure=self.data.exposure, freq_weights=self.data.freq_weights,
-                      var_weights=self.data.var_weights)
-            scale = big.fit().scale
-        stat = rao_statistic(res, X_big) / scale
-        df = extra.shape[1] if k_constraints is None else k_constraints
-        return stat, float(_st.chi2.sf(stat, df)), df
-
-    def _score_test_constrained(self, params, k_constraints, observed: bool):
-        """statsmodels' score test at ``params`` estimated under ``k_constraints``
-        restrictions of this model: s' (-H)^{-1} s with the score s and the (observed or
-        expected) Hessian H at ``params`` and the model's scale rule."""
-        from scipy import stats as _st
-
-        if k_constraints is None:
-            raise ValueError("score_test without exog_extra tests restrictions already "
-                             "imposed on params_constrained: pass k_constraints.")
-        k = _positive_count(k_constraints)
-        b = np.asarray(params_constrained_checked(params, self.data.X.shape[1]))
-        s = self.score(b)
-        H = self.hessian(b, observed=observed)
-        stat = float(s @ np.linalg.solve(-H, s))
-        return stat, float(_st.chi2.sf(stat, k)) if k > 0 else float("nan"), k
+    score_test = likelihood.score_test
 
     # ---------------------------------------------------------- prediction
     def predict(self, params, exog=None, exposure=None, offset=None, which: str = "mean"):
@@ -521,6 +538,12 @@ class GLM:
         if params.shape != (k,):
             raise ValueError(f"params must have {k} values, got shape {params.shape}.")
         b = np.where(np.isnan(params), 0.0, params)  # aliased columns contribute nothing
+        if self._lazy or any(hasattr(type(a), "__dask_graph__") for a in (exog, offset, exposure)):
+            from .design.dask_predict import predict_on_dask
+
+            out = predict_on_dask(self, b, exog, exposure, offset, which)
+            if out is not None:
+                return out
         if exog is None:
             X = self.problem.X
             off = self.problem.offset
@@ -563,6 +586,8 @@ class GLM:
         A model built from a formula re-applies its stored spec to a data frame; otherwise
         ``exog`` must be an array-like with the model's columns.
         """
+        if hasattr(type(exog), "__dask_graph__"):
+            raise TypeError("exog_for_predict builds NumPy rows; for Dask data use predict().")
         return _data.rows_for_prediction(exog, self.data.X.shape[1], self.formula_info)
 
     def _check_exposure(self, exposure, n):
@@ -573,80 +598,3 @@ class GLM:
 
     def __repr__(self):
         return (f"GLM(nobs={self.nobs}, k={self.data.X.shape[1]}, family={self.family!r})")
-
-
-_TEN_EPS = 10 * np.finfo(float).eps
-#: Fitted means this near 0 (or 1) in a fit that did not converge signal separation.
-_DRIFTING = 1e-8
-
-
-def fit_warnings(result, exog_names, family, mu_min: float, mu_max: float,
-                 stacklevel: int = 4) -> tuple[str, ...]:
-    """Emit and return the warnings a fit deserves (in memory and on Dask): non-convergence,
-    R's boundary, aliased columns, and separation judged from the fitted means' range over
-    the rows with weight."""
-    notes: list[tuple[type[Warning], str]] = []
-    if not result.converged and not result.history.get("evaluated_only"):
-        why = "; ".join(result.messages) or f"the tolerance was not met in {result.n_iter} iterations"
-        notes.append((ConvergenceWarning, f"the {result.method} fit did not converge: {why}. "
-                      "Try a larger maxiter, start_params, or check the model."))
-    if result.converged and result.history.get("boundary"):
-        notes.append((DomainWarning, "the fit stopped at the boundary of the family's range "
-                      "(the last step was shortened to keep the fitted means valid, as R's "
-                      "glm.fit 'boundary'): the maximum may lie outside the valid region; "
-                      "consider another link."))
-    if result.aliased.any():
-        names = [n for n, a in zip(exog_names, result.aliased) if a]
-        notes.append((AliasedColumnsWarning, f"the design is rank deficient: {names} are "
-                      "linear combinations of earlier columns; their coefficients are NaN (as R)."))
-    # R's threshold at a maximum; a fit that found none and drifts with means this close
-    # to the boundary is separated (its coefficients head to infinity)
-    eps = _TEN_EPS if result.converged else _DRIFTING
-    if isinstance(family, Binomial) and (mu_min < eps or mu_max > 1 - eps):
-        notes.append((PerfectSeparationWarning, "fitted probabilities numerically 0 or 1 "
-                      "occurred: perfect or quasi-complete separation; coefficients and "
-                      "standard errors of the separating terms are not reliable."))
-    if isinstance(family, Poisson) and mu_min < eps:
-        notes.append((PerfectSeparationWarning, "fitted rates numerically 0 occurred: "
-                      "some coefficients diverge (perfect prediction of zero counts)."))
-    for cls, msg in notes:
-        warnings.warn(msg, cls, stacklevel=stacklevel)
-    return tuple(f"{cls.__name__}: {msg}" for cls, msg in notes)
-
-
-def _positive_count(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise ValueError(f"k_constraints must be a non-negative integer, got {k!r}.")
-    return int(k)
-
-
-def params_constrained_checked(params, k: int) -> np.ndarray:
-    b = np.asarray(params, dtype=float).ravel()
-    if b.shape != (k,) or not np.all(np.isfinite(b)):
-        raise ValueError(f"params_constrained must be {k} finite numbers, got {params!r}.")
-    return b
-
-
-def _input_name(obj, default: str) -> str | None:
-    """statsmodels' name of an optional input: None when absent, a Series' own name (it
-    may be None), a column name given as a string, else ``default``."""
-    if obj is None:
-        return None
-    if isinstance(obj, str):
-        return obj
-    if hasattr(obj, "name") and hasattr(obj, "to_numpy") and getattr(obj, "ndim", 1) == 1:
-        return obj.name
-    return default
-
-
-def checked_family(family) -> Family:
-    """The model's family: Gaussian when None; a family class or another object is an error
-    that says what to write instead."""
-    if family is None:
-        return Gaussian()
-    if isinstance(family, type):
-        raise TypeError(f"family must be an instance: write families.{family.__name__}() "
-                        "with parentheses.")
-    if not isinstance(family, Family):
-        raise TypeError(f"family must be a glmkit family instance, got {type(family).__name__}.")
-    return family

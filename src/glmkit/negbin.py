@@ -31,7 +31,7 @@ from .exceptions import ConvergenceWarning
 from .families import NegativeBinomial, Poisson, links
 from .results import GLMResults
 
-__all__ = ["glm_nb", "theta_ml", "NegativeBinomialResults", "anova_nb"]
+__all__ = ["theta_ml", "NegativeBinomialResults", "anova_nb"]
 
 #: theta beyond this is no overdispersion to speak of: the Poisson model is the limit
 THETA_MAX = 1e8
@@ -124,40 +124,6 @@ class NegativeBinomialResults(GLMResults):
         return -2.0 * self.llf + np.log(self.wnobs) * (self.rank + 1)
 
     bic_llf = bic
-
-
-def glm_nb(formula: str, data, link: str | links.Link = "log", weights=None, offset=None,
-           exposure=None, init_theta: float | None = None, maxiter: int = 25,
-           tol: float = 1e-10, missing: str = "none", **fit_kwds: Any) -> NegativeBinomialResults:
-    """Negative binomial GLM with theta estimated by maximum likelihood (MASS's glm.nb).
-
-    Parameters
-    ----------
-    formula, data : as :func:`glmkit.glm`.
-    link : 'log' (default), 'sqrt', 'identity', or a link instance.
-    weights : prior weights (array or column name), as R's ``weights``.
-    offset, exposure : arrays or column names; ``offset(...)`` terms work in the formula.
-    init_theta : starting theta (default: from a Poisson fit, as MASS).
-    maxiter : most alternations between IRLS and theta.
-    tol : the alternation stops when theta changes by less than ``tol`` relative and the
-        log-likelihood by less than ``tol`` (relative); MASS's default is looser (1e-8 on
-        the log-likelihood), so its coefficients can differ in the 7th digit.
-    fit_kwds : passed to each :meth:`GLM.fit` (e.g. cov_type).
-
-    Returns
-    -------
-    NegativeBinomialResults : the GLM results at the final theta, plus ``theta``,
-        ``theta_se``, ``alpha`` (= 1 / theta) and ``twologlik``.
-    """
-    from .formula import glm as formula_glm
-
-    link_obj = _link(link)
-    kw = {"var_weights": weights, "offset": offset, "exposure": exposure, "missing": missing}
-    kw = {k: v for k, v in kw.items() if v is not None}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)   # no LinkFamilyWarning for the start
-        poisson = formula_glm(formula, data, family=Poisson(link_obj), _stacklevel=4, **kw)
-    return fit_negbin(poisson, link_obj, init_theta, maxiter, tol, **fit_kwds)
 
 
 def fit_negbin(model, link, init_theta=None, maxiter: int = 25, tol: float = 1e-10,

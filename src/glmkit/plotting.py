@@ -200,8 +200,7 @@ def simulate_response(res, rng) -> np.ndarray:
 def plot_halfnormal(res, nsim: int = 19, seed: int = 0, id_n: int = 3, ax=None):
     """Half-normal plot of |standardized deviance residuals| with a simulated envelope
     (the minimum, median and maximum of ``nsim`` refits to simulated responses)."""
-    from .model import GLM
-
+    GLM = type(res.model)   # noqa: N806 (the fitted model's class: no import cycle)
     v = _diagnostic_values(res)
     obs = np.sort(np.abs(v["rs"][np.isfinite(v["rs"])]))
     n = len(obs)

@@ -190,3 +190,19 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
     Xk = X[:, keep]
     var_eta = np.maximum(np.einsum("ij,ij->i", Xk @ V, Xk), 0.0)
     return from_linear(eta, var_eta, var_resid, res, which, index)
+
+
+def predict(res, exog=None, exposure=None, offset=None, which: str = "mean"):
+    """Predicted mean, linear predictor ('linear') or variance function at the mean
+    ('var_unscaled', statsmodels'); in-sample with the model's offset/exposure."""
+    if which == "var_unscaled":
+        mu = res.model.predict(res._params, exog=exog, exposure=exposure, offset=offset)
+        out = res.family.variance(np.asarray(mu, dtype=float))
+    else:
+        out = res.model.predict(res._params, exog=exog, exposure=exposure,
+                                 offset=offset, which=which)
+    if exog is None:
+        return res._rows_like(out)
+    if isinstance(exog, pd.DataFrame):
+        return pd.Series(out, index=exog.index)
+    return out

@@ -95,7 +95,7 @@ def refit_selected(model, params: np.ndarray):
     from .results import GLMResults
 
     keep = np.flatnonzero(np.asarray(params) != 0)
-    if hasattr(model, "_summarize"):   # glmkit.dask.DaskGLM: its rows are not in memory
+    if model._lazy:   # its rows are not in memory
         names = [model.exog_names[j] for j in keep]
         raise NotImplementedError(
             f"refit=True is not available for Dask models yet; the selected columns are "

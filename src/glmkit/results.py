@@ -19,11 +19,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import criteria, hypotheses, influence, margins, predictive, regressionplots
+from . import (criteria, hypotheses, inference, influence, margins, prediction, predictive,
+               regressionplots)
 from . import remove_data as remove_data_
 from . import summary2 as summary2_
-from .families import Gaussian, links
+from .fit_sums import ALL as _ALL_SUMS
+from .fit_sums import fit_sums, null_spec
 from .problem import GLMProblem
+from .row_sums import _llf_block, _null_mu_rows, _resid_rows
 from .solvers import SolverResult
 from .solvers._linalg import diagonal_positions, try_factor
 from .results_workflow import WorkflowMethods
@@ -92,6 +95,8 @@ class GLMResults(WorkflowMethods):
         return a
 
     def _rows_like(self, a: np.ndarray):
+        if self.model._lazy:   # a dask array: labelled by its partitions, not an index
+            return a
         d = self.model.data
         if d.is_pandas:
             index = d.row_labels if d.row_labels is not None else pd.RangeIndex(len(a))
@@ -108,6 +113,19 @@ class GLMResults(WorkflowMethods):
     @property
     def _problem(self) -> GLMProblem:
         return self.model.problem
+
+    @property
+    def _passes(self):
+        """The model's passes over its rows (see glmkit.design.memory_rows)."""
+        return self.model._passes
+
+    def _row_values(self, fn, *per_row, args: tuple = ()):
+        """Per-row values of a block function (lazy on Dask)."""
+        return self._passes.rows(fn, *per_row, args=args)
+
+    def _in_memory_only(self, what: str, why: str) -> None:
+        if self.model._lazy:
+            raise NotImplementedError(f"{what} is not available for a model on Dask: {why}")
 
     @cached_property
     def _params(self) -> np.ndarray:
@@ -183,11 +201,13 @@ class GLMResults(WorkflowMethods):
     # ------------------------------------------------------- per-row values
     @property
     def _mu(self) -> np.ndarray:
-        return np.asarray(self._result.mu)
+        mu = self._result.mu
+        return mu if self.model._lazy else np.asarray(mu)
 
     @property
     def _eta(self) -> np.ndarray:
-        return np.asarray(self._result.eta)
+        eta = self._result.eta
+        return eta if self.model._lazy else np.asarray(eta)
 
     @property
     def mu(self):
@@ -206,7 +226,8 @@ class GLMResults(WorkflowMethods):
     @property
     def weights(self):
         """Working weights of the last iteration, with prior and frequency weights (R's)."""
-        return self._rows_like(np.array(self._result.working_weights))
+        w = self._result.working_weights
+        return w if self.model._lazy else self._rows_like(np.array(w))
 
     # statsmodels' private names, read by its tests and by some user code
     _endog = property(lambda self: self._problem.y)
@@ -215,9 +236,13 @@ class GLMResults(WorkflowMethods):
     _iweights = property(lambda self: self._problem.freq_weights * self.model.var_weights)
     _n_trials = property(lambda self: self.model.n_trials)
 
+    def _resid(self, kind: str, scale: float = 1.0):
+        return self._row_values(_resid_rows, self._mu, self._eta,
+                                args=(self.family, kind, scale))
+
     @cached_property
     def _resid_response(self) -> np.ndarray:
-        return self._problem.y - self._mu
+        return self._resid("response")
 
     @property
     def resid_response(self):
@@ -230,30 +255,23 @@ class GLMResults(WorkflowMethods):
     @cached_property
     def _pearson(self) -> np.ndarray:
         """(y - mu) sqrt(prior_w / V(mu)), formed without V(mu) itself (it can overflow)."""
-        pw = self._problem.prior_weights
-        return self._resid_response / self.family.variance.sqrt(self._mu) * np.sqrt(pw)
+        return self._resid("pearson")
 
     @property
     def resid_deviance(self):
-        r = self.family.resid_dev(self._problem.y, self._mu, var_weights=self._problem.prior_weights)
-        return self._rows_like(r)
+        return self._rows_like(self._resid("deviance"))
 
     @property
     def resid_working(self):
-        r = self._resid_response / self.family.link.inverse_deriv(self._eta)
-        return self._rows_like(r)
+        return self._rows_like(self._resid("working"))
 
     @property
     def resid_anscombe_scaled(self):
-        r = self.family.resid_anscombe(self._problem.y, self._mu,
-                                       var_weights=self._problem.prior_weights, scale=self.scale)
-        return self._rows_like(r)
+        return self._rows_like(self._resid("anscombe", self.scale))
 
     @property
     def resid_anscombe_unscaled(self):
-        r = self.family.resid_anscombe(self._problem.y, self._mu,
-                                       var_weights=self._problem.prior_weights, scale=1.0)
-        return self._rows_like(r)
+        return self._rows_like(self._resid("anscombe", 1.0))
 
     @property
     def resid_anscombe(self):
@@ -266,38 +284,52 @@ class GLMResults(WorkflowMethods):
         return float(self._result.deviance)
 
     @cached_property
+    def _sums(self) -> dict:
+        """Fit statistics summed over the rows, filled by :func:`glmkit.fit_sums.fit_sums`."""
+        return {}
+
+    def _sum(self, name: str) -> float:
+        """A statistic of :data:`glmkit.fit_sums.ALL`; on Dask all of them are gathered in
+        the same passes (what summary() needs), in memory only the one asked for."""
+        if name not in self._sums:
+            want = _ALL_SUMS if self.model._lazy else {name}
+            self._sums.update(fit_sums(self, want - set(self._sums)))
+        return self._sums[name]
+
+    @property
     def pearson_chi2(self) -> float:
-        return float(np.sum(self._problem.freq_weights * np.square(self._pearson)))
+        return self._sum("pearson_chi2")
+
+    @cached_property
+    def _null_spec(self) -> tuple:
+        """How the null model's means are formed (see :func:`glmkit.fit_sums.null_spec`)."""
+        return null_spec(self)
 
     @cached_property
     def _null_mu(self) -> np.ndarray:
         """Fitted means of the null model: intercept only (with the offset) or g^-1(offset)."""
-        p = self._problem
-        if not self.k_constant:
-            return self.family.link.inverse(p.offset)
-        tw = p.total_weights
-        if not np.any(p.offset):
-            return np.full(p.y.shape, np.sum(tw * p.y) / np.sum(tw))
-        from .solvers.null_model import null_mu   # one coefficient: a scalar iteration
-
-        return null_mu(p)
+        return self._row_values(_null_mu_rows, args=(self._null_spec, self.family))
 
     @property
     def null(self):
         return self._rows_like(self._null_mu.copy())
 
-    @cached_property
+    @property
     def null_deviance(self) -> float:
-        return float(self._problem.deviance(self._null_mu))
+        return self._sum("null_deviance")
 
     @property
     def _scale_is_estimated(self) -> bool:
         spec = self._scale_spec
         return (spec is None and self.family.has_free_scale) or spec in ("X2", "dev")
 
-    @cached_property
-    def scale(self) -> float:
-        """The dispersion, a numpy float64 as statsmodels' (``scale=1`` gives 1.0 too)."""
+    @property
+    def _scale_needs_chi2(self) -> bool:
+        spec = self._scale_spec
+        return spec == "X2" or (spec is None and self.family.has_free_scale)
+
+    def _scale_from(self, chi2: float | None) -> float:
+        """The scale, with the Pearson chi2 ``chi2`` (read only when the rule needs it)."""
         spec = self._scale_spec
         if spec is None:
             spec = "X2" if self.family.has_free_scale else 1.0
@@ -306,32 +338,34 @@ class GLMResults(WorkflowMethods):
                 import warnings
 
                 warnings.warn("no residual degrees of freedom: the scale cannot be "
-                              "estimated and is NaN.", RuntimeWarning, stacklevel=2)
+                              "estimated and is NaN.", RuntimeWarning, stacklevel=3)
                 return np.float64("nan")
-            stat = self.pearson_chi2 if spec == "X2" else self.deviance
+            stat = chi2 if spec == "X2" else self.deviance
+            assert stat is not None, "the Pearson scale needs the Pearson chi2"
             return np.float64(stat / self.df_resid)
         return np.float64(spec)
 
+    @cached_property
+    def scale(self) -> float:
+        """The dispersion, a numpy float64 as statsmodels' (``scale=1`` gives 1.0 too)."""
+        return self._scale_from(self.pearson_chi2 if self._scale_needs_chi2 else None)
+
     def _llf_at(self, mu: np.ndarray, scale: float) -> float:
-        p, m = self._problem, self.model
-        return self.family.loglike(p.y, mu, var_weights=m.var_weights, freq_weights=p.freq_weights,
-                                   scale=scale, n_trials=m.n_trials)
+        from .fit_sums import force_trials
 
-    def _ll_scale(self, mu: np.ndarray) -> float:
-        if isinstance(self.family, Gaussian) and isinstance(self.family.link, links.Identity):
-            p = self._problem
-            return float(np.sum(p.total_weights * np.square(p.y - mu)) / self.wnobs)
-        return self.scale
+        out = self._passes.total(_llf_block, mu, args=(self.family, scale, force_trials(self)),
+                                 what="llf", need_X=False)
+        return float(out.get("llf", 0.0))
 
-    @cached_property
+    @property
     def llf(self) -> float:
-        return self._llf_at(self._mu, self._ll_scale(self._mu))
+        return self._sum("llf")
 
-    @cached_property
+    @property
     def llnull(self) -> float:
         """Log-likelihood of the intercept-only model (with the offset) at these results'
         ``scale`` (statsmodels' definition, also for Gaussian identity)."""
-        return self._llf_at(self._null_mu, self.scale)
+        return self._sum("llnull")
 
     def llf_scaled(self, scale: float | None = None) -> float:
         """Log-likelihood at ``scale``; None gives ``llf`` (statsmodels' ``llf_scaled``)."""
@@ -394,11 +428,16 @@ class GLMResults(WorkflowMethods):
             return self._normalized_cov * self.scale
         if self.cov_type == "oim":
             return self._observed_cov()
-        from .inference import robust_cov
-
         k = self._params.shape[0]
         out = np.full((k, k), np.nan)
         keep = self._keep
+        if self.model._lazy:   # the meats as sums over partitions
+            from .dask_inference import robust_meat_cov
+
+            out[np.ix_(keep, keep)] = robust_meat_cov(self)
+            return out
+        from .inference import robust_cov
+
         kw = self.cov_kwds
         out[np.ix_(keep, keep)] = robust_cov(self, self.cov_type, kw.get("groups"),
                                              kw.get("use_correction"), kw.get("maxlags"),
@@ -431,6 +470,12 @@ class GLMResults(WorkflowMethods):
         from .inference import check_robust_options
 
         cov_type, kwds = check_robust_options(cov_type, kwds)
+        if self.model._lazy:
+            from .dask_inference import check_cov_on_dask
+
+            check_cov_on_dask(cov_type, kwds)
+            if cov_type == "cluster":
+                self.model._check_groups_shape(kwds["groups"])
         rc = self.results_constrained
         if rc is not None:
             rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)
@@ -467,6 +512,10 @@ class GLMResults(WorkflowMethods):
 
     def anova(self, *others, test: str | None = None):
         """R's anova.glm: sequential analysis of deviance, or the comparison of nested models."""
+        if self.model._lazy and not others:
+            raise NotImplementedError("the sequential analysis of deviance refits one model "
+                                      "per term; on Dask fit the nested models and compare "
+                                      "them: small.anova(big).")
         from .anova import anova
 
         return anova(self, *others, test=test)
@@ -500,60 +549,25 @@ class GLMResults(WorkflowMethods):
         t = t_ratio(self._params, self._bse)
         return self._params_like(2.0 * self._dist.sf(np.abs(t)))
 
-    def conf_int(self, alpha: float = 0.05, cols=None, method: str = "wald"):
-        """Confidence intervals: ``method='wald'`` params -/+ q bse (t quantiles when
-        ``use_t``), or ``'profile'``: profile-likelihood intervals as MASS's confint.glm (for a
-        ``method='firth'`` fit: the profile penalized likelihood, logistf's intervals)."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
-        if method == "wald":
-            q = self._dist.ppf(1.0 - alpha / 2.0)
-            ci = np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
-        elif method == "profile":
-            if self._constraints is not None:
-                raise ValueError("profile intervals are not available for fit_constrained "
-                                 "results; use method='wald', or profile "
-                                 "results_constrained (the free coefficients).")
-            if self._result.method == "firth":   # the Jeffreys-penalized likelihood
-                from .firth_profile import firth_profile_conf_int
-
-                ci = firth_profile_conf_int(self, alpha)
-            else:
-                from .profile import profile_conf_int
-
-                ci = profile_conf_int(self, alpha)
-        else:
-            raise ValueError(f"method must be 'wald' or 'profile', got {method!r}.")
-        if cols is not None:
-            ci = ci[np.asarray(cols)]
-        if self.model.data.is_pandas:
-            names = np.asarray(self.model.exog_names)
-            idx = names if cols is None else names[np.asarray(cols)]
-            return pd.DataFrame(ci, index=idx, columns=[0, 1])
-        return ci
-
     # ------------------------------------------------------ prediction
-    def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
-        """Predicted mean, linear predictor ('linear') or variance function at the mean
-        ('var_unscaled', statsmodels'); in-sample with the model's offset/exposure."""
-        if which == "var_unscaled":
-            mu = self.model.predict(self._params, exog=exog, exposure=exposure, offset=offset)
-            out = self.family.variance(np.asarray(mu, dtype=float))
-        else:
-            out = self.model.predict(self._params, exog=exog, exposure=exposure,
-                                     offset=offset, which=which)
-        if exog is None:
-            return self._rows_like(out)
-        if isinstance(exog, pd.DataFrame):
-            return pd.Series(out, index=exog.index)
-        return out
-
     def get_prediction(self, exog=None, exposure=None, offset=None, which: str | None = None):
         """Predictions with delta-method standard errors and intervals (R's predict.glm
         with se.fit); in-sample ones include the model's offset and exposure. ``which``:
         None (the mean, statsmodels' default columns), 'mean' or 'linear'."""
         from .prediction import get_prediction
 
+        if self.model._lazy:
+            from .design.partitioned import is_dask_collection
+
+            if which not in (None, "mean", "linear"):
+                raise ValueError(f"which must be None, 'mean' or 'linear', got {which!r}.")
+            if exog is None:
+                from .dask_inference import in_sample_prediction
+
+                return in_sample_prediction(self, exposure, offset, which)
+            if is_dask_collection(exog):
+                raise NotImplementedError("get_prediction on new Dask rows is not available; "
+                                          "use predict(), or give NumPy/pandas rows.")
         return get_prediction(self, exog=exog, exposure=exposure, offset=offset, which=which)
 
     def get_influence(self, observed: bool = True):
@@ -562,27 +576,10 @@ class GLMResults(WorkflowMethods):
         (hatvalues, rstandard, rstudent, dfbeta, dffits, cov_ratio, influence_measures)."""
         from .influence import GLMInfluence
 
+        self._in_memory_only("get_influence()", "the measures (dfbetas, leave-one-out "
+                             "statistics) are n x p arrays held in memory; compute them on "
+                             "a sample of rows fitted in memory.")
         return GLMInfluence(self, observed=observed)
-
-    # ------------------------------------------------- summary statistics
-    def exp_params(self, alpha: float = 0.05) -> pd.DataFrame:
-        """exp(coef) with exponentiated Wald intervals: odds ratios (logit), rate ratios
-        (log link)."""
-        ci = np.asarray(self.conf_int(alpha))
-        return pd.DataFrame({"exp(coef)": np.exp(self._params), "lower": np.exp(ci[:, 0]),
-                             "upper": np.exp(ci[:, 1])}, index=self.model.exog_names)
-
-    def overdispersion(self) -> pd.Series:
-        """Pearson chi2 / df_resid and deviance / df_resid (about 1 without overdispersion),
-        with the p-value of Pearson chi2 against chi2(df_resid)."""
-        return pd.Series({
-            "pearson_chi2": self.pearson_chi2,
-            "deviance": self.deviance,
-            "df_resid": self.df_resid,
-            "ratio_pearson": self.pearson_chi2 / self.df_resid,
-            "ratio_deviance": self.deviance / self.df_resid,
-            "pvalue": float(stats.chi2.sf(self.pearson_chi2, self.df_resid)),
-        })
 
     # ------------------------------------------------------- persistence
     def save(self, path, remove_data: bool = False) -> None:
@@ -590,11 +587,16 @@ class GLMResults(WorkflowMethods):
         ``remove_data=True`` drops the training rows (predictions still work)."""
         from .persistence import save_results
 
+        self._in_memory_only("save()", "save params, cov_params() and the scalars you need.")
         save_results(self, path, remove_data=remove_data)
 
     # ---------------------------------------- statsmodels' extras (their own modules)
     # Each is a function of the results, so it is also the method of that name.
     get_distribution = predictive.get_distribution
+    conf_int = inference.conf_int
+    predict = prediction.predict
+    exp_params = criteria.exp_params
+    overdispersion = criteria.overdispersion
     get_hat_matrix_diag = influence.get_hat_matrix_diag
     info_criteria = criteria.info_criteria
     summary2 = summary2_.summary2

@@ -16,12 +16,14 @@ class WorkflowMethods:
         """A picture of the fit: ``kind`` 'diagnostics' (R's ``plot(glm)`` panels),
         'halfnormal', 'calibration', 'rootogram', 'influence', 'added_variable',
         'partial_residuals' (see :mod:`glmkit.plotting`). Returns the matplotlib Figure."""
+        self._in_memory_only("res.plot()", "pictures of every row (matplotlib)")
         from .plotting import plot
         return plot(self, kind, **kwargs)
 
     def plot_influence(self, id_n: int = 3, ax=None):
         """Residuals against leverage, point areas by Cook's distance (car's
         ``influencePlot``; statsmodels' ``get_influence().plot_influence()``)."""
+        self._in_memory_only("res.plot_influence()", "pictures of every row (matplotlib)")
         from .plotting import plot_influence
         return plot_influence(self, id_n=id_n, ax=ax)
 
@@ -29,6 +31,7 @@ class WorkflowMethods:
                 plots: bool = True) -> str:
         """A self-contained HTML report (:func:`glmkit.report.to_html`); written to
         ``path`` too when one is given."""
+        self._in_memory_only("res.to_html()", "the report draws every row; use summary()")
         from .report import to_html
         html = to_html(self, title=title, alpha=alpha, plots=plots)
         if path is not None:
@@ -38,20 +41,24 @@ class WorkflowMethods:
 
     def drop1(self, scope=None, test: str | None = None, k: float = 2.0):
         """R's ``drop1(fit)``: see :func:`glmkit.drop1`."""
+        self._in_memory_only("drop1", "each candidate model is refitted in memory")
         from .selection import drop1
         return drop1(self, scope=scope, test=test, k=k)
 
     def add1(self, scope, test: str | None = None, k: float = 2.0, data=None):
         """R's ``add1(fit, scope)``: see :func:`glmkit.add1`."""
+        self._in_memory_only("add1", "each candidate model is refitted in memory")
         from .selection import add1
         return add1(self, scope, test=test, k=k, data=data)
 
     def step(self, scope=None, direction: str = "both", k: float = 2.0, **kwargs: Any):
         """R's ``step(fit)``: see :func:`glmkit.step`."""
+        self._in_memory_only("step", "each candidate model is refitted in memory")
         from .selection import step
         return step(self, scope=scope, direction=direction, k=k, **kwargs)
 
     def bootstrap(self, n_boot: int = 1000, method: str = "pairs", seed=None, **kwargs: Any):
         """Bootstrap replicates of the coefficients: see :func:`glmkit.bootstrap`."""
+        self._in_memory_only("bootstrap", "the replicates are refitted in memory")
         from .bootstrap import bootstrap
         return bootstrap(self, n_boot=n_boot, method=method, seed=seed, **kwargs)

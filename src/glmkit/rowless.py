@@ -22,6 +22,7 @@ class _ModelWithoutData:
 
     wnobs: float        # set by remove_data (results keep their statistics); absent after load
     k_constant: int
+    _lazy = False       # its rows were in memory (results ask before predicting)
 
     def __init__(self, meta: dict[str, Any], family, formula_info, terms):
         m = meta["model"]
@@ -37,7 +38,7 @@ class _ModelWithoutData:
 
     def __getattr__(self, name: str):
         if name in ("endog", "exog", "offset", "exposure", "freq_weights", "var_weights",
-                    "n_trials", "problem", "fit"):
+                    "n_trials", "problem", "fit", "_passes"):
             raise AttributeError(_NO_DATA.format(name=f"model.{name}"))
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 

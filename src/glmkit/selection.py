@@ -391,7 +391,6 @@ def _with_rhs(formula: str, terms: list[str], res) -> str:
 def _build(res, formula: str, data):
     """The model of ``formula`` on the same data, family, offsets and weights (R's update)."""
     from .formula import model_from_formula
-    from .model import GLM
 
     call = dict(res.model.formula_call or {})
     frame = data if data is not None else call.pop("data", None)
@@ -399,7 +398,7 @@ def _build(res, formula: str, data):
     if frame is None:
         raise ValueError("pass data= (the frame the model was fitted on).")
     kw = {k: v for k, v in call.items() if v is not None}
-    return model_from_formula(GLM, formula, frame, family=res.model.family, **kw)
+    return model_from_formula(type(res.model), formula, frame, family=res.model.family, **kw)
 
 
 def _refit(res, formula: str, data):

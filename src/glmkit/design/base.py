@@ -40,11 +40,9 @@ class DesignMatrix(ABC):
     def to_dense(self) -> np.ndarray:
         """The n x p array (for small designs and tests)."""
 
+    @abstractmethod
     def take_rows(self, rows: np.ndarray) -> "DesignMatrix":
         """A design of the given rows (sorted integer positions): a small copy."""
-        from .dense import DenseDesign
-
-        return DenseDesign(np.ascontiguousarray(self.to_dense()[rows]))
 
     def add_sandwich(self, d: np.ndarray, out: np.ndarray, low: bool = False) -> None:
         """out += X' diag(d) X, without a p x p temporary where the design can avoid one.

@@ -101,6 +101,13 @@ class Block:
                  "total_weights", "offset", "exposure", "n", "two_col", "n_raw", "raw", "inputs",
                  "index")
 
+    @property
+    def design(self):
+        """The partition's X as a :class:`~glmkit.design.dense.DenseDesign`."""
+        from .dense import DenseDesign
+
+        return DenseDesign(self.X)
+
     @classmethod
     def from_raw(cls, X, y, offset, exposure, fw, vw, drop_missing: bool,
                  expected_rows: int) -> Block:

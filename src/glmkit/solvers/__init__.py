@@ -61,23 +61,33 @@ def solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions,
     c = _weight_unit(problem)
     if c == 1.0:
         return _solve(problem, start, options, method, optimizer)
-    unit = dataclasses.replace(problem, prior_weights=problem.prior_weights / c)
+    rescaled = getattr(problem, "rescaled", None)   # rows elsewhere (Dask): a new problem
+    unit = rescaled(c) if rescaled is not None else dataclasses.replace(
+        problem, prior_weights=problem.prior_weights / c)
     res = _solve(unit, start, options, method, optimizer)
     unit_gram = res.gram
     gram = LazyGram(lambda: c * np.asarray(unit_gram)) if isinstance(unit_gram, LazyGram) \
         else frozen(c * np.asarray(unit_gram))
     history = {**res.history, "deviance": [c * d for d in res.history.get("deviance", [])],
                "weight_unit": c}
+    w = res.working_weights
+    w = c * (w if hasattr(type(w), "__dask_graph__") else np.asarray(w))   # (lazy on Dask)
     return dataclasses.replace(res, deviance=c * res.deviance, gram=gram, history=history,
-                               working_weights=frozen(c * np.asarray(res.working_weights)))
+                               working_weights=frozen(w))
 
 
 def _weight_unit(problem: GLMProblem) -> float:
     """A power of two near the largest total weight, or 1 for unweighted problems."""
-    pw = problem.prior_weights
-    if pw.strides == (0,) and problem.freq_weights.strides == (0,):
-        return 1.0
-    top = float(np.max(problem.total_weights))
+    weight_top = getattr(problem, "weight_top", None)   # known from a data pass (Dask)
+    if weight_top is not None:
+        top = weight_top()
+        if top is None:
+            return 1.0
+    else:
+        pw = problem.prior_weights
+        if pw.strides == (0,) and problem.freq_weights.strides == (0,):
+            return 1.0
+        top = float(np.max(problem.total_weights))
     if not (np.isfinite(top) and top > 0):
         return 1.0
     return float(2.0 ** np.round(np.log2(top)))
@@ -93,7 +103,15 @@ def _solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions
     when the fit from R's starting means fails (R's first step can overshoot on strongly
     skewed responses), and, where the log-likelihood is not concave, always: the better of
     the two maxima is kept (``history['other_maximum']`` records the deviance of the other).
+
+    A problem whose rows live elsewhere (:class:`glmkit.design.dask_data.DaskProblem`)
+    supplies its own sweeper (``problem.sweeper``) and starting points; the steering is
+    the same.
     """
+    make_sweeper = getattr(problem, "sweeper", None)
+    if make_sweeper is not None and method not in ("IRLS", "newton"):
+        raise NotImplementedError(f"method={method!r} needs the rows in memory; on Dask use "
+                                  "'IRLS' (default) or 'newton'.")
     if method == "lbfgs":
         return certify(problem, lbfgs(problem, start, options), options, candidate=True)
     if method in SCIPY_METHODS:   # scipy's verdict, then checked (polished when short)
@@ -102,15 +120,26 @@ def _solve(problem: GLMProblem, start: np.ndarray | None, options: SolverOptions
     if method not in ("IRLS", "newton"):
         raise ValueError(f"unknown method {method!r}")
     hessian = "expected" if method == "IRLS" else "observed"
-    res = certify(problem, irls(problem, start, options, hessian=hessian), options)
+
+    def fit(**starts):
+        sw = None if make_sweeper is None else make_sweeper(options.fused)
+        return certify(problem, irls(problem, start, options, hessian=hessian, sweeper=sw,
+                                     **starts), options, sweeper=sw)
+
+    res = fit()
     if start is not None or (res.converged and concave(problem.family)):
         return res
-    tw = problem.total_weights
-    mid = 0.5 * (problem.y + np.sum(tw * problem.y) / np.sum(tw))
-    if not problem.family.valid_mu(mid):
-        return res
-    retry = certify(problem, irls(problem, None, options, hessian=hessian, start_mu=mid),
-                    options)
+    if make_sweeper is not None:
+        mid_eta = problem.midpoint_eta()   # type: ignore[attr-defined]
+        if mid_eta is None:
+            return res
+        retry = fit(start_eta=mid_eta)
+    else:
+        tw = problem.total_weights
+        mid = 0.5 * (problem.y + np.sum(tw * problem.y) / np.sum(tw))
+        if not problem.family.valid_mu(mid):
+            return res
+        retry = fit(start_mu=mid)
     if not retry.converged:
         return res
     if res.converged:

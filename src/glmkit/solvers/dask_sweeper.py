@@ -13,6 +13,8 @@ from the in-memory one only in the order in which partial sums are added.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..design import DenseDesign
@@ -30,19 +32,33 @@ def block_design(b, design: str) -> DenseDesign:
     return DenseDesign(b.X)
 
 
-def block_problem(b, family, design: str) -> GLMProblem:
+def block_problem(b, family, design: str, unit: float = 1.0) -> GLMProblem:
+    """The partition's rows as an in-memory problem, prior weights divided by ``unit``."""
+    pw = b.prior_weights if unit == 1.0 else b.prior_weights / unit
     return GLMProblem(X=block_design(b, design), y=b.y, family=family,
-                      prior_weights=b.prior_weights, freq_weights=b.freq_weights,
-                      offset=b.offset)
+                      prior_weights=pw, freq_weights=b.freq_weights, offset=b.offset)
 
 
-def _sweep_block(b, eta0, family, fused, beta, observed, design):
+def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=False):
     # one thread: Dask runs partitions side by side already
-    sw = InMemorySweeper(block_problem(b, family, design), fused=fused, threads=1)
+    problem = block_problem(b, family, design, unit)
+    sw = InMemorySweeper(problem, fused=fused, threads=1)
     s = sw.sweep(beta, eta0, observed, track_mu=True)   # mu's range, for the client's checks
-    return {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
-            "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,
-            "mu_min": s.mu_range[0], "mu_max": s.mu_range[1]}
+    out = {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
+           "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,
+           "mu_min": s.mu_range[0], "mu_max": s.mu_range[1]}
+    if s.valid and b.n:
+        # the Pearson chi2 at these means, for the results (no pass of its own)
+        mu = s.mu if s.mu is not None else kernel_for(family, fused=fused).evaluate(
+            b.y, s.eta, problem.total_weights, False)[0]
+        r = (b.y - mu) / family.variance.sqrt(mu) * np.sqrt(b.prior_weights)
+        out["pearson"] = float(np.sum(b.freq_weights * np.square(r)))
+        if meat:   # the HC0 meat X' diag(fw u^2) X, u the score weights (asked in fit())
+            u = b.prior_weights * family.link.inverse_deriv(s.eta) * (b.y - mu) \
+                / family.variance(mu)
+            out["meat"] = problem.X.sandwich(np.square(u) * b.freq_weights)
+            out["fw_sum"] = float(np.sum(b.freq_weights))
+    return out
 
 
 def eta_rows(b, beta, design):
@@ -50,13 +66,14 @@ def eta_rows(b, beta, design):
     return block_design(b, design).matvec(beta) + b.offset
 
 
-def kernel_rows(b, eta, family, fused, what):
+def kernel_rows(b, eta, family, fused, what, unit=1.0):
     """mu or w of the family's kernel at ``eta`` (what the in-memory sweep returns)."""
-    m, _, w, _, _ = kernel_for(family, fused=fused).evaluate(b.y, eta, b.total_weights, False)
+    tw = b.total_weights if unit == 1.0 else b.total_weights / unit
+    m, _, w, _, _ = kernel_for(family, fused=fused).evaluate(b.y, eta, tw, False)
     return m if what == "mu" else w
 
 
-def start_eta_rows(b, family, start_stats):
+def start_eta_rows(b, family, start_stats, unit=1.0):
     """g(starting means), R's initialize, per partition.
 
     Every family's ``starting_mu`` is row by row except Gaussian's, which looks at the whole
@@ -74,15 +91,49 @@ def start_eta_rows(b, family, start_stats):
         else:
             mu = y.copy()
     else:
-        mu = family.starting_mu(b.y, b.prior_weights)
+        mu = family.starting_mu(b.y, b.prior_weights / unit)
     return family.link(mu)
 
 
-def _null_check_block(b, beta, family, design):
+def _null_check_block(b, beta, family, design, unit=1.0):
     eta = eta_rows(b, beta, design)
     mu = family.link.inverse(eta)
-    problem = block_problem(b, family, design)
+    problem = block_problem(b, family, design, unit)
     return {"deviance": problem.deviance(mu), "invalid": 0.0 if problem.is_valid(eta, mu) else 1.0}
+
+
+def _gram_block(b, w, design):
+    return {"gram": block_design(b, design).sandwich(w)}
+
+
+def sample_start(stats, family, options, sweeper, observed: bool, design: str):
+    """Coefficients fitted on the data pass's row sample when the data are large (as the
+    in-memory IRLS does, :mod:`glmkit.solvers.warm_start`), if they are a valid point for
+    all the data; else None (R's starting means). The check's sweep is the first sweep of
+    the fit (the sweeper reuses it), so it costs no pass. ``design``: the model's X or the
+    null model's intercept ('ones')."""
+    from dataclasses import replace as _replace
+
+    from .irls import irls
+    from .warm_start import MIN_RATIO, MIN_ROWS
+
+    S = stats.sample
+    p = (S.shape[1] - 4) if (S is not None and design == "X") else 1
+    if S is None or stats.n < MIN_ROWS or stats.n < MIN_RATIO * p or S.shape[0] < 10 * p:
+        return None
+    X = np.ascontiguousarray(S[:, 4:]) if design == "X" else np.ones((S.shape[0], 1))
+    sub = GLMProblem(X=DenseDesign(X), y=S[:, 0], family=family, prior_weights=S[:, 2],
+                     freq_weights=S[:, 3], offset=S[:, 1])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        res = irls(sub, None, _replace(options, tol=1e-6, refine_iter=0, maxiter=25,
+                                       subsample=False))
+    beta = np.asarray(res.params)
+    if not res.converged or not np.all(np.isfinite(beta[~np.asarray(res.aliased)])):
+        return None
+    beta = np.nan_to_num(beta)
+    first = sweeper.sweep(beta, None, observed)
+    return beta if np.isfinite(first.deviance) and first.valid else None
 
 
 # -------------------------------------------------------------------- the sweeper
@@ -105,14 +156,23 @@ class DaskSweeper:
         self.executor = executor
         self.label = label
         self.n_eff = float(problem.stats.wnobs)
-        self.constant = float(problem.stats.constant)
-        self._extremes: dict[str, tuple[float, float]] = {}
+        self.unit = float(problem.weight_unit)
+        self.constant = float(problem.stats.constant) / self.unit   # linear in the weights
+        self._extremes: dict[str, tuple[float, float]] = problem.shared["extremes"]
+        self._pearson: dict[str, float] = problem.shared["pearson"]
+        self._meat = bool(problem.shared.get("want_meat")) and problem.design == "X"
         self._need_X = problem.design == "X"
         self._last: tuple | None = None
 
     def start_eta(self):
-        return self.source.map_rows(start_eta_rows, args=(self.family, self.problem.stats.start),
-                                    need_X=False)
+        return self.source.map_rows(start_eta_rows, args=(self.family, self.problem.stats.start,
+                                                          self.unit), need_X=False)
+
+    def warm_start(self, options, observed: bool):
+        """Coefficients fitted on the data pass's row sample, when the data are large and
+        they are a valid point (see :func:`sample_start`)."""
+        return sample_start(self.problem.stats, self.family, options, self, observed,
+                          self.problem.design)
 
     @staticmethod
     def midpoint(a, b):
@@ -120,13 +180,18 @@ class DaskSweeper:
 
     def _lazy_rows(self, eta):
         src = self.source
-        mu = src.map_rows(kernel_rows, eta, args=(self.family, self.fused, "mu"), need_X=False)
-        w = src.map_rows(kernel_rows, eta, args=(self.family, self.fused, "w"), need_X=False)
+        args = (self.family, self.fused)
+        mu = src.map_rows(kernel_rows, eta, args=(*args, "mu", self.unit), need_X=False)
+        w = src.map_rows(kernel_rows, eta, args=(*args, "w", self.unit), need_X=False)
         return mu, w
 
-    def sweep(self, beta, eta0=None, observed: bool = False, reuse=None) -> Sweep:
-        """One pass over the partitions (``reuse``, the in-memory sweeper's buffer hint, has
-        no meaning for lazy per-row arrays and is ignored)."""
+    def sweep(self, beta, eta0=None, observed: bool = False, reuse=None, expected: bool = True,
+              grams=None, low: bool = False, track_mu: bool = False) -> Sweep:
+        """One pass over the partitions, as :meth:`InMemorySweeper.sweep`. Each partition
+        forms X'WX whatever ``expected`` says: reading the rows costs far more than the
+        p x p sums, and the fit's last sweep then carries the covariance's X'WX (no pass
+        after the fit). ``reuse``, ``grams`` and ``low`` (the in-memory sweeper's buffer
+        and float32 hints) do not apply to lazy per-row arrays and are ignored."""
         if beta is not None and self._last is not None:
             b, o, sw = self._last
             if o == observed and np.array_equal(b, beta):
@@ -140,13 +205,15 @@ class DaskSweeper:
         src, design = self.source, self.problem.design
         if beta is None:
             tree = src.map_reduce(_sweep_block, eta0,
-                                  args=(self.family, self.fused, None, observed, design),
+                                  args=(self.family, self.fused, None, observed, design,
+                                        self.unit, self._meat),
                                   need_X=self._need_X)
             eta = eta0
         else:
             beta = np.asarray(beta, dtype=float)
             tree = src.map_reduce(_sweep_block,
-                                  args=(None, self.family, self.fused, beta, observed, design),
+                                  args=(None, self.family, self.fused, beta, observed, design,
+                                        self.unit, self._meat),
                                   need_X=self._need_X)
             eta = src.map_rows(eta_rows, args=(beta, design), need_X=self._need_X)
         out = self.executor.total(src, tree, self.label)
@@ -161,9 +228,29 @@ class DaskSweeper:
         mu, w = self._lazy_rows(eta)
         self._extremes[mu.name] = (float(out.get("mu_min", np.inf)),
                                    float(out.get("mu_max", -np.inf)))
+        if valid and "pearson" in out:
+            self._pearson[mu.name] = float(out["pearson"])
+        if valid and "meat" in out:
+            self.problem.shared.setdefault("meat", {})[mu.name] = (out["meat"], out["fw_sum"])
         self.executor.report(self.label, out["_seconds"], deviance=deviance,
                              **({} if valid else {"valid": False}))
         return Sweep(deviance, bool(valid), gram, score, gram_obs, eta, mu, w)
+
+    def at(self, beta) -> Sweep:
+        """The sweep at ``beta`` (in memory a cheaper pass without X'WX; here one pass)."""
+        return self.sweep(beta, None, False)
+
+    def expected_gram(self, sw: Sweep) -> np.ndarray:
+        """X'WX at a sweep's working weights: the sweep's own (every Dask sweep forms it),
+        else one pass."""
+        if sw.gram is not None:
+            return sw.gram
+        tree = self.source.map_reduce(_gram_block, sw.w, args=(self.problem.design,),
+                                      need_X=self._need_X)
+        out = self.executor.total(self.source, tree, "X'WX")
+        self.executor.report("X'WX", out["_seconds"])
+        p = self.problem.X.shape[1]
+        return out.get("gram", np.zeros((p, p)))
 
     def extremes(self, mu) -> tuple[float, float]:
         """(min, max) of the fitted means over rows with weight, of a sweep's ``mu``."""
@@ -200,7 +287,7 @@ class DaskSweeper:
         if beta is None:
             return None
         tree = self.source.map_reduce(_null_check_block, args=(beta, self.family,
-                                                               self.problem.design),
+                                                               self.problem.design, self.unit),
                                       need_X=self._need_X)
         out = self.executor.total(self.source, tree, "null check")
         ok = np.isfinite(out.get("deviance", 0.0)) and out.get("invalid", 0.0) == 0.0

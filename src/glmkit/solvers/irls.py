@@ -95,11 +95,13 @@ class _State:
 
 def irls(problem: GLMProblem, start: np.ndarray | None = None,
          options: SolverOptions = SolverOptions(), hessian: str = "expected",
-         sweeper=None, start_mu=None) -> SolverResult:
+         sweeper=None, start_mu=None, start_eta=None) -> SolverResult:
     """Fit by Fisher scoring (``hessian='expected'``) or Newton (``'observed'``).
 
     ``sweeper`` does the per-row work (default: :class:`InMemorySweeper`); this function
-    only steers: solves, step-halving, stopping. ``start_mu`` replaces R's starting means.
+    only steers: solves, step-halving, stopping. ``start_mu`` replaces R's starting means
+    (``start_eta``: their linear predictor). A sweeper with a ``warm_start(options,
+    observed)`` method supplies the subsample start of large data (Dask).
     """
     sw = _Counted(sweeper if sweeper is not None else InMemorySweeper(problem, fused=options.fused))
     p = problem.X.shape[1]
@@ -124,9 +126,15 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
 
     cur = None
     if start is None and start_mu is not None:
-        cur = _State(None, sw.sweep(None, problem.family.link(start_mu), observed))
+        start_eta = problem.family.link(start_mu)
+    if start is None and start_eta is not None:
+        cur = _State(None, sw.sweep(None, start_eta, observed))
+    if cur is None and start is None and options.subsample and hasattr(sw._sw, "warm_start"):
+        warm = sw._sw.warm_start(options, observed)
+        if warm is not None:   # checked valid by that sweep (the sweeper keeps it: no pass)
+            cur = _State(warm, sw.sweep(warm, None, observed))
     if cur is None and start is None and options.subsample and sweeper is None:
-        warm_start = subsample_start(problem, options)
+        warm_start = subsample_start(problem, options, irls)
         if warm_start is not None:
             warm, pivot = warm_start
             if low_ok and pivot < LOW_PRECISION_MIN_PIVOT:

@@ -37,6 +37,15 @@ def _start(problem: GLMProblem) -> float:
 
 def null_mu(problem: GLMProblem, maxiter: int = 200, step_tol: float = 1e-10) -> np.ndarray:
     """Fitted means of the intercept-only model with the problem's offset and weights."""
+    return _fit(problem, maxiter, step_tol)[1]
+
+
+def null_intercept(problem: GLMProblem, maxiter: int = 200, step_tol: float = 1e-10) -> float:
+    """The intercept of the intercept-only model with the problem's offset and weights."""
+    return _fit(problem, maxiter, step_tol)[0]
+
+
+def _fit(problem: GLMProblem, maxiter: int, step_tol: float) -> tuple[float, np.ndarray]:
     fam, y, tw = problem.family, problem.y, problem.total_weights
     a = _start(problem)
     state = _mean(problem, a)
@@ -64,4 +73,4 @@ def null_mu(problem: GLMProblem, maxiter: int = 200, step_tol: float = 1e-10) ->
         else:
             break
         a, state, dev = a + step, new, new_dev
-    return np.asarray(state[1])
+    return a, np.asarray(state[1])

@@ -25,13 +25,14 @@ MIN_RATIO = 200
 SUBSAMPLE_STEP_TOL = 0.1
 
 
-def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
+def subsample_start(problem: GLMProblem, options: SolverOptions, solver, seed: int = 0):
     """(coefficients fitted on a subsample, smallest Cholesky pivot of its equilibrated
     float64 X'WX, 0 when it has aliased columns), or None when a subsample would not pay.
+    ``solver`` fits the subsample (irls: passed in, so that this module does not import
+    the solver that imports it).
 
     Columns independent on a subset of the rows are independent on all of them, so a
     positive pivot here means the full design has full rank."""
-    from .irls import irls
 
     n, p = problem.X.shape
     if n < MIN_ROWS or n < MIN_RATIO * p:
@@ -42,7 +43,7 @@ def subsample_start(problem: GLMProblem, options: SolverOptions, seed: int = 0):
     sub = GLMProblem(X=problem.X.take_rows(rows), y=problem.y[rows], family=problem.family,
                      prior_weights=problem.prior_weights[rows],
                      freq_weights=problem.freq_weights[rows], offset=problem.offset[rows])
-    res = irls(sub, None, replace(options, tol=1e-6, step_tol=SUBSAMPLE_STEP_TOL,
+    res = solver(sub, None, replace(options, tol=1e-6, step_tol=SUBSAMPLE_STEP_TOL,
                                   maxiter=25, low_precision_gram=False))
     beta = np.asarray(res.params)
     # a subsample can be separated (rare events) or fail where the full data do not: then

@@ -1,0 +1,146 @@
+"""Formulas on a dask DataFrame: levels agreed in one pass, the model spec built on a sample
+that holds every level and applied to each partition in every pass."""
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .design.partitioned import is_dask_collection, require_dask
+
+_BARE = re.compile(r"^\s*`?([A-Za-z_][\w.]*)`?\s*$")
+_CBIND = re.compile(r"^\s*cbind\(\s*`?([A-Za-z_][\w.]*)`?\s*,\s*`?([A-Za-z_][\w.]*)`?\s*\)\s*$")
+_C_OF = re.compile(r"C\(\s*`?([A-Za-z_][\w.]*)`?")
+
+
+def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None,
+                            exposure=None, freq_weights=None, var_weights=None,
+                            missing: str = "none", context=None, client=None,
+                            sample_rows: int = 1000, **kwargs: Any) -> Any:
+    """The model ``cls`` (GLM) of ``formula`` on a dask DataFrame (see glmkit.dask.glm)."""
+    require_dask()
+    import dask
+
+    from .formula import formula_columns, model_from_formula
+
+    kwargs.pop("_stacklevel", None)
+    if kwargs:
+        raise TypeError(f"unexpected keyword argument(s) {sorted(kwargs)}.")
+    if missing not in ("none", "drop", "raise"):
+        raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
+    if not (is_dask_collection(data) and getattr(data, "ndim", 0) == 2):
+        raise TypeError("glmkit.dask.glm needs a dask DataFrame.")
+    extras = {"offset": offset, "exposure": exposure, "freq_weights": freq_weights,
+              "var_weights": var_weights}
+    by_name = {k: v for k, v in extras.items() if isinstance(v, str)}
+    arrays = [k for k, v in extras.items() if v is not None and not isinstance(v, str)]
+    if arrays:
+        raise TypeError(f"on Dask give {arrays} as column names of the data frame (add the "
+                        "values as columns), not as arrays.")
+    for k, v in by_name.items():
+        if v not in data.columns:
+            raise ValueError(f"{k}={v!r}: the data have no column {v!r}.")
+    lhs = formula.split("~", 1)[0] if "~" in formula else ""
+    m = _CBIND.match(lhs) or _BARE.match(lhs)
+    if not m:
+        raise NotImplementedError(f"on Dask the response must be a column or cbind(successes, "
+                                  f"failures) of columns, got {lhs.strip()!r}.")
+    ycols = list(m.groups())
+    try:
+        variables = formula_columns(formula, list(data.columns))   # '.' needs the columns
+    except TypeError:
+        variables = formula_columns(formula)
+    used = set(variables) | set(by_name.values()) | set(ycols)
+    cols = [c for c in data.columns if c in used]
+    frame = data[cols]
+    cat = [c for c in cols if not _is_numeric(frame[c].dtype)]
+    cat += [c for c in set(_C_OF.findall(formula)) if c in cols and c not in cat]
+    complete = frame.dropna() if missing == "drop" else frame
+    levels = dict(zip(cat, dask.compute(*[complete[c].dropna().drop_duplicates() for c in cat])))
+    sample = _formula_sample(frame, levels, sample_rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m0 = model_from_formula(cls, formula, sample, family=family, missing="drop",
+                                context=context, **by_name)
+    info = m0.formula_info
+    if dict(info.spec.transform_state):
+        raise NotImplementedError(
+            f"the formula uses stateful transforms {sorted(dict(info.spec.transform_state))}, "
+            "whose state would be learnt from a sample on Dask; compute those columns first.")
+    kx = len(info.exog_names)
+    ny = len(ycols)
+    wcols = [by_name.get("freq_weights"), by_name.get("var_weights")]
+    width = ny + kx + 1 + sum(c is not None for c in wcols)
+    import pandas as pd
+
+    packed = frame.map_partitions(_formula_part, info, ycols, wcols,
+                                  meta=pd.DataFrame(np.empty((0, width))),
+                                  enforce_metadata=False).to_dask_array()
+    y = packed[:, 0] if ny == 1 else packed[:, :2]
+    X = packed[:, ny:ny + kx]
+    off = packed[:, ny + kx] if info.has_offset else None
+    fw = vw = None
+    pos = ny + kx + 1
+    if wcols[0] is not None:
+        fw, pos = packed[:, pos], pos + 1
+    if wcols[1] is not None:
+        vw = packed[:, pos]
+    model = cls(y, X, family=m0.family, offset=off, freq_weights=fw, var_weights=vw,
+                missing=missing, client=client, exog_names=list(info.exog_names),
+                endog_names=m0.endog_names)
+    model.formula_info = info
+    model.terms = m0.terms
+    return model
+
+
+def _is_numeric(dtype) -> bool:
+    import pandas as pd
+
+    return (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+
+
+def _formula_sample(frame, levels: dict, rows: int):
+    """The first ``rows`` rows (pandas), plus one row per level not among them, so that the
+    model spec learns every level; categorical columns keep their category order."""
+    import pandas as pd
+
+    sample = frame.head(rows, npartitions=-1, compute=True)
+    sample = sample.dropna() if len(sample.dropna()) else sample
+    if not len(sample):
+        raise ValueError("the data frame has no rows.")
+    extra = []
+    for c, lev in levels.items():
+        seen = set(pd.unique(sample[c].dropna()))
+        for v in lev:
+            if v not in seen:
+                row = sample.iloc[[0]].copy()
+                row[c] = v
+                extra.append(row)
+    if extra:
+        sample = pd.concat([sample] + extra, ignore_index=True)
+    for c, lev in levels.items():
+        if isinstance(frame[c].dtype, pd.CategoricalDtype):
+            cats = [v for v in frame[c].dtype.categories if v in set(lev)] \
+                if frame[c].dtype.categories is not None else sorted(lev)
+            sample[c] = pd.Categorical(sample[c], categories=cats)
+    return sample.reset_index(drop=True)
+
+
+def _formula_part(df, info, ycols, wcols):
+    """One partition's [response, design, offset, weights] columns (a float frame)."""
+    import pandas as pd
+
+    return pd.DataFrame(_formula_columns(df, info, ycols, wcols), copy=False)
+
+
+def _formula_columns(df, info, ycols, wcols) -> np.ndarray:
+    X, off = info.design_for(df)
+    n = X.shape[0]
+    cols = [df[c].to_numpy(dtype=float, na_value=np.nan) for c in ycols] + [X]
+    cols.append(np.zeros(n) if off is None else off)
+    cols += [df[c].to_numpy(dtype=float, na_value=np.nan) for c in wcols if c is not None]
+    return np.column_stack(cols) if n else np.empty((0, sum(
+        1 if a.ndim == 1 else a.shape[1] for a in cols)))
+
