@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -53,6 +54,7 @@ __all__ = ["GLMRegressor", "GLMClassifier"]
 _LINKS = {"identity": L.Identity, "log": L.Log, "logit": L.Logit, "probit": L.Probit,
           "cloglog": L.CLogLog, "loglog": L.LogLog, "cauchit": L.Cauchy,
           "inverse": L.InversePower, "1/mu^2": L.InverseSquared, "sqrt": L.Sqrt}
+_SPARSE = ("csr", "csc")
 _FAMILIES = ("normal", "gaussian", "poisson", "gamma", "inverse.gaussian", "tweedie",
              "negative.binomial")
 
@@ -125,16 +127,25 @@ class _GLMEstimator(BaseEstimator):
             names = [stem, *names]
         return names
 
-    def _design(self, X: np.ndarray) -> pd.DataFrame:
+    def _design(self, X):
+        """The design with its names: a DataFrame, or a SparseDesign for sparse X."""
+        names = self._names(X.shape[1])
+        if sp.issparse(X):
+            from .design.sparse import SparseDesign
+
+            ones = sp.csr_matrix(np.ones((X.shape[0], 1)))
+            d = SparseDesign(sp.hstack([ones, X], format="csr") if self.fit_intercept else X)
+            d.column_names = names   # read by GLM for the results' labels
+            return d
         X1 = np.column_stack([np.ones(X.shape[0]), X]) if self.fit_intercept else X
-        return pd.DataFrame(X1, columns=self._names(X.shape[1]), copy=False)
+        return pd.DataFrame(X1, columns=names, copy=False)
 
     def _fit_glm(self, X: np.ndarray, y: np.ndarray, family, sw):
         """The glmkit fit on the design; sets coef_, intercept_, n_iter_, results_."""
         from .model import GLM
 
         _check_rows(X)
-        exog = self._design(X)
+        exog = self._design(X.toarray() if sp.issparse(X) else X)
         model = GLM(pd.Series(y, name="y"), exog, family=family, freq_weights=sw)
         if not self._penalized():
             if self.penalty_weights is not None:
@@ -170,12 +181,12 @@ class _GLMEstimator(BaseEstimator):
 
     def _linear_predictor(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
+        return np.asarray(X @ self.coef_ + self.intercept_, dtype=float)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -229,7 +240,8 @@ class GLMRegressor(RegressorMixin, _GLMEstimator):
         """Fit to X (n x p) and y (n,); ``sample_weight`` are frequency weights."""
         self._check_params()
         family = _regression_family(self.family, self.link, self.power, self.theta)
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, multi_output=False)
+        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
+                             y_numeric=True, multi_output=False)
         sw = None if sample_weight is None else \
             _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         self._fit_glm(X, y, family, sw)
@@ -296,7 +308,8 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         """Fit to X (n x p) and class labels y (n,); ``sample_weight`` frequency weights."""
         self._check_params()
         link = _link(self.link)
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=False)
+        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
+                             multi_output=False)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         K = len(self.classes_)
@@ -329,7 +342,7 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
                 "classes. Use alpha=0 with link='logit' (the multinomial logit), or "
                 "sklearn.multiclass.OneVsRestClassifier(GLMClassifier(...)).")
         _check_rows(X)
-        exog = self._design(X)
+        exog = self._design(X.toarray() if sp.issparse(X) else X)
         kw = {} if self.tol is None else {"tol": float(self.tol)}
         res = MNLogit(codes, exog, weights=sw).fit(maxiter=int(self.max_iter), **kw)
         B = np.asarray(res.params, dtype=float)            # p x (K - 1)
@@ -344,8 +357,8 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
 
     def _linear_predictor(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_.T + self.intercept_
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
+        return np.asarray(X @ self.coef_.T + self.intercept_, dtype=float)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
