@@ -525,6 +525,14 @@ class GLMResults:
             return pd.DataFrame(ci, index=idx, columns=[0, 1])
         return ci
 
+    def checks(self, endog=None, exog=None, offset=None, exposure=None):
+        """Model checks (Brier score, AUC, Hosmer-Lemeshow, dispersion test, rootogram,
+        D^2, ...) on the fit's rows or on new ``endog`` / ``exog``: a
+        :class:`glmkit.checks.ModelChecks`."""
+        from .checks import ModelChecks
+
+        return ModelChecks(self, endog, exog, offset, exposure)
+
     # ------------------------------------------------------ prediction
     def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
         """Predicted mean, linear predictor ('linear') or variance function at the mean
