@@ -183,3 +183,58 @@ def test_bad_inputs_are_clear_errors(rd_fit):
         C.rootogram([1, 2], [1.0, 2.0], glmkit.families.Gamma())
     with pytest.raises(ValueError, match="give both"):
         rd_fit.checks(endog=[1, 2])
+
+
+# ---------------------------------------------------------------- cross_validate
+@pytest.fixture(scope="module")
+def cv_ref():
+    with open(REF / "cv.json", encoding="utf-8") as fh:
+        return json.load(fh), pd.read_csv(REF / "cv_data.csv")
+
+
+def _cv_models(d):
+    X = glmkit.add_constant(d[["x1", "x2", "x3", "x4"]].to_numpy())
+    pois = glmkit.GLM(d["y"].to_numpy(), X, family=glmkit.families.Poisson(),
+                      exposure=d["expo"].to_numpy(), freq_weights=d["w"].to_numpy())
+    binom = glmkit.GLM(d["yb"].to_numpy(), X, family=glmkit.families.Binomial())
+    return pois, binom
+
+
+def test_cross_validate_equals_r_glm_loop(cv_ref):
+    ref, d = cv_ref
+    pois, binom = _cv_models(d)
+    for model, key in ((pois, "poisson"), (binom, "binomial")):
+        cv = glmkit.cross_validate(model, folds=d["foldid"])
+        np.testing.assert_allclose(cv.fold_deviance, ref[key]["fold_deviance"], rtol=1e-9)
+        np.testing.assert_allclose(cv.fold_null_deviance, ref[key]["fold_null"], rtol=1e-9)
+        assert cv.d2 == pytest.approx(1 - np.sum(ref[key]["fold_deviance"]) /
+                                      np.sum(ref[key]["fold_null"]), rel=1e-9)
+
+
+def test_cross_validate_path_equals_cv_glmnet(cv_ref):
+    ref, d = cv_ref
+    pois, binom = _cv_models(d)
+    for model, key, l1 in ((pois, "glmnet_poisson", 0.5), (binom, "glmnet_binomial", 1.0)):
+        r = ref[key]
+        cv = glmkit.cross_validate(model, folds=d["foldid"], alphas=r["lambda"], L1_wt=l1)
+        np.testing.assert_allclose(cv.alphas, r["lambda"], rtol=1e-12)
+        np.testing.assert_allclose(cv.mean_deviance, r["cvm"], rtol=1e-7)
+        np.testing.assert_allclose(cv.se, r["cvsd"], rtol=1e-6)
+        assert cv.alpha_min == pytest.approx(r["lambda_min"], rel=1e-12)
+        assert cv.alpha_1se == pytest.approx(r["lambda_1se"], rel=1e-12)
+
+
+def test_cross_validate_random_folds_and_errors(cv_ref):
+    _, d = cv_ref
+    pois, _ = _cv_models(d)
+    a = glmkit.cross_validate(pois, n_folds=4, seed=7)
+    b = glmkit.cross_validate(pois, n_folds=4, seed=7)
+    np.testing.assert_array_equal(a.folds, b.folds)
+    assert np.bincount(a.folds).tolist() == [60, 60, 60, 60]
+    # the folds given explicitly give the same numbers
+    c = glmkit.cross_validate(pois, folds=a.folds)
+    np.testing.assert_allclose(c.fold_deviance, a.fold_deviance, rtol=1e-14)
+    with pytest.raises(ValueError, match="n_folds must be"):
+        glmkit.cross_validate(pois, n_folds=1)
+    with pytest.raises(ValueError, match="one fold label per row"):
+        glmkit.cross_validate(pois, folds=[0, 1])
