@@ -19,14 +19,19 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import glmkit  # noqa: E402
-from glmkit.sklearn import GLMClassifier, GLMRegressor  # noqa: E402
+from glmkit.sklearn import (  # noqa: E402
+    GLMClassifier,
+    GLMClassifierCV,
+    GLMRegressor,
+    GLMRegressorCV,
+)
 
 _NOT_UNIQUE = ("15 rows, 30 columns and separable classes: the unpenalized maximum "
                "likelihood estimate is not unique, so weighted and repeated fits may differ")
 
 
 def _expected_failures(est):
-    if isinstance(est, GLMClassifier) and est.alpha == 0:
+    if isinstance(est, GLMClassifier) and getattr(est, "alpha", None) == 0:
         return {"check_sample_weight_equivalence_on_dense_data": _NOT_UNIQUE,
                 "check_sample_weight_equivalence_on_sparse_data": _NOT_UNIQUE}
     return {}
@@ -34,7 +39,10 @@ def _expected_failures(est):
 
 @parametrize_with_checks(
     [GLMRegressor(), GLMRegressor(family="poisson"), GLMRegressor(alpha=0.1, l1_ratio=0.5),
-     GLMClassifier(), GLMClassifier(alpha=0.01, l1_ratio=0.3)],
+     GLMClassifier(), GLMClassifier(alpha=0.01, l1_ratio=0.3),
+     # few, large penalties: the checks' 15 x 30 designs make small ones slow to solve
+     GLMRegressorCV(n_alphas=5, alpha_min_ratio=0.1, cv=3),
+     GLMClassifierCV(n_alphas=5, alpha_min_ratio=0.1, cv=3)],
     expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
@@ -217,3 +225,30 @@ def test_sparse_input_from_a_column_transformer():
     np.testing.assert_allclose(pipe[-1].coef_, dense.coef_, rtol=1e-10)
     np.testing.assert_allclose(np.asarray(pipe[-1].results_.bse),
                                np.asarray(dense.results_.bse), rtol=1e-8)
+
+
+def test_classifier_cv_equals_cv_glmnet():
+    import json
+    from pathlib import Path
+
+    from sklearn.model_selection import PredefinedSplit
+
+    ref_dir = Path(__file__).parent / "reference" / "checks"
+    d = pd.read_csv(ref_dir / "cv_data.csv")
+    with open(ref_dir / "cv.json", encoding="utf-8") as fh:
+        r = json.load(fh)["glmnet_binomial"]
+    X = d[["x1", "x2", "x3", "x4"]]
+    for select, key in (("min", "lambda_min"), ("1se", "lambda_1se")):
+        est = GLMClassifierCV(alphas=r["lambda"], cv=PredefinedSplit(d["foldid"] - 1),
+                              select=select).fit(X, d["yb"])
+        assert est.alpha_ == pytest.approx(r[key], rel=1e-12)
+        np.testing.assert_allclose(est.cv_results_.mean_deviance, r["cvm"], rtol=1e-7)
+        single = GLMClassifier(alpha=est.alpha_, l1_ratio=1.0).fit(X, d["yb"])
+        np.testing.assert_allclose(est.coef_, single.coef_, atol=1e-9)
+    assert est.deviance_path_.shape == (len(r["lambda"]), 5)
+    # integer cv: seeded random folds, the same as glmkit.cross_validate's
+    reg = GLMRegressorCV(family="poisson", n_alphas=12, cv=4, random_state=3).fit(X, d["y"])
+    model = glmkit.GLM(d["y"].to_numpy(), glmkit.add_constant(X.to_numpy()),
+                       family=glmkit.families.Poisson())
+    cv = glmkit.cross_validate(model, n_folds=4, seed=3, alphas=reg.alphas_)
+    assert reg.alpha_ == cv.alpha_min

@@ -126,6 +126,9 @@ def cross_validate(model, n_folds: int = 10, seed: Any = None, folds=None, alpha
         Xt = prob.X.take_rows(test)
         yt, off = prob.y[test], prob.offset[test]
         fw, pw = prob.freq_weights[test], prob.prior_weights[test]
+        if not np.sum(fw) > 0:
+            raise ValueError(f"fold {k} has zero total weight: its deviance per unit weight "
+                             "is undefined; choose other folds.")
         if alphas is None:
             res = sub.fit(**fit_kwds)
             family = getattr(res, "family", model.family)

@@ -49,7 +49,7 @@ except ImportError as _e:   # pragma: no cover - depends on the environment
 from . import families
 from .families import links as L
 
-__all__ = ["GLMRegressor", "GLMClassifier"]
+__all__ = ["GLMRegressor", "GLMClassifier", "GLMRegressorCV", "GLMClassifierCV"]
 
 _LINKS = {"identity": L.Identity, "log": L.Log, "logit": L.Logit, "probit": L.Probit,
           "cloglog": L.CLogLog, "loglog": L.LogLog, "cauchit": L.Cauchy,
@@ -96,11 +96,24 @@ def _check_rows(X: np.ndarray) -> None:
         raise ValueError(f"a GLM needs at least 2 samples; got n_samples = {X.shape[0]}.")
 
 
+def _class_weights(sample_weight, X, codes: np.ndarray, K: int):
+    """Checked sample weights of a classifier: every class must keep a positive weight."""
+    if sample_weight is None:
+        return None
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    total = np.bincount(codes, weights=sw, minlength=K)
+    if np.any(total <= 0):
+        raise ValueError(f"the classes {list(np.flatnonzero(total <= 0))} (positions in "
+                         "classes_) have zero total sample_weight: a classifier needs at "
+                         "least two classes with positive weight.")
+    return sw
+
+
 class _GLMEstimator(BaseEstimator):
     """What the regressor and the classifier share: parameter checks, the design, the fit."""
 
     def _check_params(self) -> None:
-        a, r = self.alpha, self.l1_ratio
+        a, r = getattr(self, "alpha", 0.0), self.l1_ratio
         if isinstance(a, bool) or not isinstance(a, numbers.Real) or not (np.isfinite(a)
                                                                           and a >= 0):
             raise ValueError(f"alpha must be a non-negative number, got {a!r}.")
@@ -115,7 +128,7 @@ class _GLMEstimator(BaseEstimator):
             raise ValueError(f"fit_intercept must be True or False, got {self.fit_intercept!r}.")
 
     def _penalized(self) -> bool:
-        return self.alpha > 0 or self.bounds is not None
+        return getattr(self, "alpha", 1.0) > 0 or self.bounds is not None
 
     def _names(self, p: int) -> list[str]:
         names = [str(c) for c in getattr(self, "feature_names_in_", [f"x{j}" for j in
@@ -140,13 +153,15 @@ class _GLMEstimator(BaseEstimator):
         X1 = np.column_stack([np.ones(X.shape[0]), X]) if self.fit_intercept else X
         return pd.DataFrame(X1, columns=names, copy=False)
 
-    def _fit_glm(self, X: np.ndarray, y: np.ndarray, family, sw):
-        """The glmkit fit on the design; sets coef_, intercept_, n_iter_, results_."""
+    def _model(self, X, y: np.ndarray, family, sw):
         from .model import GLM
 
         _check_rows(X)
-        exog = self._design(X.toarray() if sp.issparse(X) else X)
-        model = GLM(pd.Series(y, name="y"), exog, family=family, freq_weights=sw)
+        return GLM(pd.Series(y, name="y"), self._design(X), family=family, freq_weights=sw)
+
+    def _fit_glm(self, X: np.ndarray, y: np.ndarray, family, sw):
+        """The glmkit fit on the design; sets coef_, intercept_, n_iter_, results_."""
+        model = self._model(X, y, family, sw)
         if not self._penalized():
             if self.penalty_weights is not None:
                 raise ValueError("penalty_weights need alpha > 0.")
@@ -155,21 +170,31 @@ class _GLMEstimator(BaseEstimator):
             b = np.asarray(res.params, dtype=float)
             b = np.where(np.isnan(b), 0.0, b)   # aliased columns: R's NA, a 0 in predictions
         else:
-            if getattr(family, "alpha", 0.0) is None:
-                raise ValueError("a penalized negative binomial fit needs a known theta: "
-                                 "give theta=... (or NegativeBinomial(alpha=...)).")
-            kw = {} if self.tol is None else {"tol": float(self.tol)}
-            path = model.fit_path(L1_wt=float(self.l1_ratio), alphas=[float(self.alpha)],
-                                  penalty_weights=self.penalty_weights, bounds=self.bounds,
-                                  max_iter=int(self.max_iter), **kw)
+            path = self._path(model, [float(self.alpha)])
             res = path.fit_at(float(self.alpha))
-            if not res.converged:
-                from .exceptions import ConvergenceWarning
+            b = self._penalized_params(res)
+        self._set_fit(res, b, family)
 
-                warnings.warn(f"the penalized fit did not converge (KKT violation "
-                              f"{res.kkt:.3g}); raise max_iter.", ConvergenceWarning,
-                              stacklevel=3)
-            b = np.asarray(res.params, dtype=float)
+    def _path(self, model, alphas, **path_kwds):
+        """``model.fit_path`` with the estimator's penalty options."""
+        if getattr(model.family, "alpha", 0.0) is None:
+            raise ValueError("a penalized negative binomial fit needs a known theta: "
+                             "give theta=... (or NegativeBinomial(alpha=...)).")
+        kw = {} if self.tol is None else {"tol": float(self.tol)}
+        return model.fit_path(L1_wt=float(self.l1_ratio), alphas=alphas,
+                              penalty_weights=self.penalty_weights, bounds=self.bounds,
+                              max_iter=int(self.max_iter), **kw, **path_kwds)
+
+    @staticmethod
+    def _penalized_params(res) -> np.ndarray:
+        if not res.converged:
+            from .exceptions import ConvergenceWarning
+
+            warnings.warn(f"the penalized fit did not converge (KKT violation "
+                          f"{res.kkt:.3g}); raise max_iter.", ConvergenceWarning, stacklevel=4)
+        return np.asarray(res.params, dtype=float)
+
+    def _set_fit(self, res, b: np.ndarray, family) -> None:
         self.results_ = res
         # a penalty above alpha_max ends at the null fit, whose passes a path counts apart
         self.n_iter_ = max(int(res.n_iter), 1)
@@ -316,8 +341,7 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         if K < 2:
             raise ValueError(f"GLMClassifier needs at least two classes in y; got one "
                              f"class: {self.classes_[0]!r}.")
-        sw = None if sample_weight is None else \
-            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        sw = _class_weights(sample_weight, X, codes, K)
         if K == 2:
             self._fit_glm(X, codes.astype(float), families.Binomial(link), sw)
             self.coef_ = self.coef_[None, :]
@@ -399,3 +423,152 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = self._multinomial_ok()
         return tags
+
+
+# ------------------------------------------------------------ cross-validated penalty
+class _CVFit:
+    """The penalty chosen by K-fold cross-validated deviance over the path (cv.glmnet)."""
+
+    def _folds(self, X, y) -> dict:
+        """cross_validate's fold arguments: an int is n_folds at random (random_state),
+        a splitter or an iterable of (train, test) must give each row one test fold."""
+        from sklearn.model_selection import check_cv
+        from sklearn.utils import check_random_state
+
+        if self.select not in ("min", "1se"):
+            raise ValueError(f"select must be 'min' or '1se', got {self.select!r}.")
+        cv = self.cv
+        if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+            if not 2 <= cv <= X.shape[0]:
+                raise ValueError(f"cv={cv} folds need 2 <= cv <= n_samples = {X.shape[0]}.")
+            rs = self.random_state
+            seed = rs if rs is None or isinstance(rs, numbers.Integral) else \
+                int(check_random_state(rs).randint(2 ** 31 - 1))
+            return {"n_folds": int(cv), "seed": seed}
+        folds = np.full(X.shape[0], -1)
+        for k, (_, test) in enumerate(check_cv(cv).split(X, y)):
+            if np.any(folds[test] >= 0):
+                raise ValueError("cv's test folds overlap: each row must be in one test fold.")
+            folds[test] = k
+        if np.any(folds < 0):
+            raise ValueError("cv's test folds leave rows out: each row must be in one test "
+                             "fold (K-fold splits).")
+        return {"folds": folds}
+
+    def _fit_cv(self, X, y, family, sw) -> None:
+        from .crossval import cross_validate
+
+        folds = self._folds(X, y)
+        model = self._model(X, y, family, sw)
+        alphas = None if self.alphas is None else np.asarray(self.alphas, dtype=float)
+        path = self._path(model, alphas, n_alphas=int(self.n_alphas),
+                          alpha_min_ratio=self.alpha_min_ratio)
+        kw = {} if self.tol is None else {"tol": float(self.tol)}
+        cv = cross_validate(model, **folds, alphas=path.alphas,
+                            L1_wt=float(self.l1_ratio), penalty_weights=self.penalty_weights,
+                            bounds=self.bounds, max_iter=int(self.max_iter), **kw)
+        self.cv_results_ = cv
+        self.alphas_ = cv.alphas
+        self.deviance_path_ = (cv.fold_deviance / cv.fold_weight[:, None]).T
+        self.alpha_ = cv.alpha_min if self.select == "min" else cv.alpha_1se
+        res = path.fit_at(self.alpha_)
+        self._set_fit(res, self._penalized_params(res), family)
+
+
+class GLMRegressorCV(_CVFit, GLMRegressor):
+    """:class:`GLMRegressor` with ``alpha`` chosen by K-fold cross-validated deviance over
+    the penalty path (glmnet's ``cv.glmnet``).
+
+    Parameters
+    ----------
+    alphas : None (``n_alphas`` from alpha_max down by ``alpha_min_ratio``, glmnet's
+        sequence) or the penalties to try.
+    cv : number of folds (assigned at random, seeded by ``random_state``), or a
+        scikit-learn splitter / iterable of (train, test) whose test sets partition the rows.
+    select : 'min' (the smallest mean deviance, glmnet's lambda.min) or '1se' (the
+        largest alpha within one standard error of it, lambda.1se).
+    Others as :class:`GLMRegressor` (``l1_ratio`` default 1: the lasso).
+
+    Attributes
+    ----------
+    alpha_, alphas_, deviance_path_ (n_alphas x cv, mean deviance of each fold),
+    cv_results_ (:class:`glmkit.crossval.CrossValidationResults`), and those of
+    :class:`GLMRegressor` for the fit at ``alpha_``.
+    """
+
+    def __init__(self, family: Any = "normal", link: Any = None, l1_ratio: float = 1.0,
+                 alphas=None, n_alphas: int = 100, alpha_min_ratio: float | None = None,
+                 cv: Any = 5, random_state=None, select: str = "min",
+                 fit_intercept: bool = True, penalty_weights=None, bounds=None,
+                 max_iter: int = 100, tol: float | None = None, power: float | None = None,
+                 theta: float | None = None):
+        self.family = family
+        self.link = link
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.alpha_min_ratio = alpha_min_ratio
+        self.cv = cv
+        self.random_state = random_state
+        self.select = select
+        self.fit_intercept = fit_intercept
+        self.penalty_weights = penalty_weights
+        self.bounds = bounds
+        self.max_iter = max_iter
+        self.tol = tol
+        self.power = power
+        self.theta = theta
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose alpha by cross-validation, then fit at it on all rows."""
+        self._check_params()
+        family = _regression_family(self.family, self.link, self.power, self.theta)
+        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
+                             y_numeric=True, multi_output=False)
+        sw = None if sample_weight is None else \
+            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        self._fit_cv(X, y, family, sw)
+        return self
+
+
+class GLMClassifierCV(_CVFit, GLMClassifier):
+    """:class:`GLMClassifier` (two classes) with ``alpha`` chosen by K-fold
+    cross-validated deviance over the penalty path; parameters and attributes as
+    :class:`GLMRegressorCV`."""
+
+    def __init__(self, link: Any = "logit", l1_ratio: float = 1.0, alphas=None,
+                 n_alphas: int = 100, alpha_min_ratio: float | None = None, cv: Any = 5,
+                 random_state=None, select: str = "min", fit_intercept: bool = True,
+                 penalty_weights=None, bounds=None, max_iter: int = 100,
+                 tol: float | None = None):
+        self.link = link
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.alpha_min_ratio = alpha_min_ratio
+        self.cv = cv
+        self.random_state = random_state
+        self.select = select
+        self.fit_intercept = fit_intercept
+        self.penalty_weights = penalty_weights
+        self.bounds = bounds
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose alpha by cross-validation, then fit at it on all rows."""
+        self._check_params()
+        link = _link(self.link)
+        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
+                             multi_output=False)
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) != 2:
+            raise ValueError(f"Only binary classification is supported by GLMClassifierCV; "
+                             f"y has {len(self.classes_)} classes. Use "
+                             "sklearn.multiclass.OneVsRestClassifier(GLMClassifierCV()).")
+        sw = _class_weights(sample_weight, X, codes, 2)
+        self._fit_cv(X, codes.astype(float), families.Binomial(link), sw)
+        self.coef_ = self.coef_[None, :]
+        self.intercept_ = np.array([self.intercept_])
+        return self
