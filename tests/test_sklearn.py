@@ -41,8 +41,8 @@ def _expected_failures(est):
     [GLMRegressor(), GLMRegressor(family="poisson"), GLMRegressor(alpha=0.1, l1_ratio=0.5),
      GLMClassifier(), GLMClassifier(alpha=0.01, l1_ratio=0.3),
      # few, large penalties: the checks' 15 x 30 designs make small ones slow to solve
-     GLMRegressorCV(n_alphas=5, alpha_min_ratio=0.1, cv=3),
-     GLMClassifierCV(n_alphas=5, alpha_min_ratio=0.1, cv=3)],
+     GLMRegressorCV(n_alphas=3, alpha_min_ratio=0.3, cv=3),
+     GLMClassifierCV(n_alphas=3, alpha_min_ratio=0.3, cv=3)],
     expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
