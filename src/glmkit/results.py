@@ -533,6 +533,13 @@ class GLMResults:
 
         return ModelChecks(self, endog, exog, offset, exposure)
 
+    def to_onnx(self, path=None, offset: bool | None = None):
+        """The prediction as an ONNX model (inputs X and offset; outputs mu and eta);
+        needs ``pip install 'glmkit[onnx]'``. See :func:`glmkit.export_onnx.to_onnx`."""
+        from .export_onnx import to_onnx
+
+        return to_onnx(self, path, offset)
+
     # ------------------------------------------------------ prediction
     def predict(self, exog=None, exposure=None, offset=None, which: str = "mean"):
         """Predicted mean, linear predictor ('linear') or variance function at the mean

@@ -209,6 +209,28 @@ class _GLMEstimator(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
         return np.asarray(X @ self.coef_ + self.intercept_, dtype=float)
 
+    def to_onnx(self, path=None):
+        """``predict`` (the regressor's mean; the classifier's probability of
+        ``classes_[1]``) as an ONNX model: input ``X`` (n x n_features_in_, float64),
+        outputs ``mu`` and ``eta``. Needs ``pip install 'glmkit[onnx]'``; two classes
+        only for the classifier."""
+        from .export_onnx import onnx_model
+
+        check_is_fitted(self, "coef_")
+        coef = np.asarray(self.coef_, dtype=float)
+        if coef.ndim == 2 and coef.shape[0] > 1:
+            raise NotImplementedError("ONNX export of a multi-class GLMClassifier is not "
+                                      "available; two classes only.")
+        names = getattr(self, "feature_names_in_", [f"x{j}" for j in range(coef.size)])
+        proto = onnx_model(coef.ravel(), self.family_.link, list(names), offset=False,
+                           doc=f"glmkit {type(self).__name__}",
+                           intercept=float(np.ravel(self.intercept_)[0]))
+        if path is not None:
+            import onnx
+
+            onnx.save(proto, str(path))
+        return proto
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
