@@ -204,9 +204,18 @@ class _GLMEstimator(BaseEstimator):
             self.intercept_, self.coef_ = 0.0, b.copy()
         self.family_ = family
 
+    def _checked_X(self, X):
+        """validate_data, skipped for a finite float64 ndarray of the right width when
+        the fit saw no feature names (one-row predictions: ~10 us instead of ~100 us)."""
+        if type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2 and \
+                X.shape[1] == self.n_features_in_ and X.shape[0] >= 1 and \
+                not hasattr(self, "feature_names_in_") and np.isfinite(X).all():
+            return X
+        return validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
+
     def _linear_predictor(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
+        X = self._checked_X(X)
         return np.asarray(X @ self.coef_ + self.intercept_, dtype=float)
 
     def to_onnx(self, path=None):
@@ -403,7 +412,7 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
 
     def _linear_predictor(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
+        X = self._checked_X(X)
         return np.asarray(X @ self.coef_.T + self.intercept_, dtype=float)
 
     def predict_proba(self, X) -> np.ndarray:
