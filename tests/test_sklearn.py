@@ -252,3 +252,17 @@ def test_classifier_cv_equals_cv_glmnet():
                        family=glmkit.families.Poisson())
     cv = glmkit.cross_validate(model, n_folds=4, seed=3, alphas=reg.alphas_)
     assert reg.alpha_ == cv.alpha_min
+
+
+def test_negative_binomial_theta_estimated_as_glm_nb():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 2))
+    y = rng.negative_binomial(2, 2 / (2 + np.exp(1 + 0.3 * X[:, 0]))).astype(float)
+    est = GLMRegressor(family="negative.binomial").fit(X, y)
+    nb = glmkit.GLM(y, glmkit.add_constant(X),
+                    family=glmkit.families.NegativeBinomial(alpha=None)).fit()
+    assert est.results_.theta == pytest.approx(nb.theta, rel=1e-10)
+    assert est.family_.alpha == pytest.approx(1 / nb.theta, rel=1e-10)
+    mu = est.predict(X)
+    assert est.score(X, y) == pytest.approx(glmkit.checks.d2_score(
+        y, mu, glmkit.families.NegativeBinomial(alpha=1 / nb.theta)), rel=1e-12)

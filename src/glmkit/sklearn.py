@@ -202,7 +202,8 @@ class _GLMEstimator(BaseEstimator):
             self.intercept_, self.coef_ = float(b[0]), b[1:].copy()
         else:
             self.intercept_, self.coef_ = 0.0, b.copy()
-        self.family_ = family
+        # the fitted family: a negative binomial's theta estimated by the fit
+        self.family_ = getattr(res, "family", family)
 
     def _checked_X(self, X):
         """validate_data, skipped for a finite float64 ndarray of the right width when
