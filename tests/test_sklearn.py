@@ -9,17 +9,17 @@ import scipy.sparse
 
 sklearn = pytest.importorskip("sklearn")
 
-from sklearn.base import clone  # noqa: E402
-from sklearn.compose import ColumnTransformer  # noqa: E402
-from sklearn.linear_model import ElasticNet, LogisticRegression, PoissonRegressor  # noqa: E402
-from sklearn.metrics import accuracy_score, d2_tweedie_score, r2_score  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import ElasticNet, LogisticRegression, PoissonRegressor
+from sklearn.metrics import accuracy_score, d2_tweedie_score, r2_score
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import glmkit  # noqa: E402
-from glmkit.sklearn import (  # noqa: E402
+import glmkit
+from glmkit.sklearn import (
     GLMClassifier,
     GLMClassifierCV,
     GLMRegressor,

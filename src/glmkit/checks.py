@@ -17,16 +17,29 @@ Conventions
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["brier_score", "log_loss", "roc_auc", "calibration_table", "hosmer_lemeshow",
-           "confusion_table", "count_moments", "dispersion_test", "rootogram", "d2_score",
-           "HosmerLemeshowResult", "DispersionTestResult", "ModelChecks"]
+__all__ = [
+    "DispersionTestResult",
+    "HosmerLemeshowResult",
+    "ModelChecks",
+    "brier_score",
+    "calibration_table",
+    "confusion_table",
+    "count_moments",
+    "d2_score",
+    "dispersion_test",
+    "hosmer_lemeshow",
+    "log_loss",
+    "roc_auc",
+    "rootogram",
+]
 
 
 # ------------------------------------------------------------------------- inputs

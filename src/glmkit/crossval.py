@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cross_validate", "CrossValidationResults"]
+__all__ = ["CrossValidationResults", "cross_validate"]
 
 
 class CrossValidationResults:

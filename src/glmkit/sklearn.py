@@ -41,7 +41,11 @@ import scipy.sparse as sp
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_is_fitted,
+        validate_data,
+    )
 except ImportError as _e:   # pragma: no cover - depends on the environment
     raise ImportError("glmkit.sklearn needs scikit-learn >= 1.6: "
                       "pip install 'glmkit[sklearn]'") from _e
@@ -49,7 +53,7 @@ except ImportError as _e:   # pragma: no cover - depends on the environment
 from . import families
 from .families import links as L
 
-__all__ = ["GLMRegressor", "GLMClassifier", "GLMRegressorCV", "GLMClassifierCV"]
+__all__ = ["GLMClassifier", "GLMClassifierCV", "GLMRegressor", "GLMRegressorCV"]
 
 _LINKS = {"identity": L.Identity, "log": L.Log, "logit": L.Logit, "probit": L.Probit,
           "cloglog": L.CLogLog, "loglog": L.LogLog, "cauchit": L.Cauchy,
@@ -165,7 +169,7 @@ class _GLMEstimator(BaseEstimator):
         if not self._penalized():
             if self.penalty_weights is not None:
                 raise ValueError("penalty_weights need alpha > 0.")
-            kw = {} if self.tol is None else {"tol": float(self.tol)}
+            kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
             res = model.fit(maxiter=int(self.max_iter), **kw)
             b = np.asarray(res.params, dtype=float)
             b = np.where(np.isnan(b), 0.0, b)   # aliased columns: R's NA, a 0 in predictions
@@ -180,7 +184,7 @@ class _GLMEstimator(BaseEstimator):
         if getattr(model.family, "alpha", 0.0) is None:
             raise ValueError("a penalized negative binomial fit needs a known theta: "
                              "give theta=... (or NegativeBinomial(alpha=...)).")
-        kw = {} if self.tol is None else {"tol": float(self.tol)}
+        kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
         return model.fit_path(L1_wt=float(self.l1_ratio), alphas=alphas,
                               penalty_weights=self.penalty_weights, bounds=self.bounds,
                               max_iter=int(self.max_iter), **kw, **path_kwds)
@@ -399,7 +403,7 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
                 "sklearn.multiclass.OneVsRestClassifier(GLMClassifier(...)).")
         _check_rows(X)
         exog = self._design(X.toarray() if sp.issparse(X) else X)
-        kw = {} if self.tol is None else {"tol": float(self.tol)}
+        kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
         res = MNLogit(codes, exog, weights=sw).fit(maxiter=int(self.max_iter), **kw)
         B = np.asarray(res.params, dtype=float)            # p x (K - 1)
         B = np.column_stack([np.zeros(B.shape[0]), B]).T   # K x p, reference row 0
@@ -458,8 +462,15 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
 
 
 # ------------------------------------------------------------ cross-validated penalty
-class _CVFit:
+class _CVFit(_GLMEstimator):
     """The penalty chosen by K-fold cross-validated deviance over the path (cv.glmnet)."""
+
+    alphas: Any
+    n_alphas: int
+    alpha_min_ratio: float | None
+    cv: Any
+    random_state: Any
+    select: str
 
     def _folds(self, X, y) -> dict:
         """cross_validate's fold arguments: an int is n_folds at random (random_state),
@@ -495,7 +506,7 @@ class _CVFit:
         alphas = None if self.alphas is None else np.asarray(self.alphas, dtype=float)
         path = self._path(model, alphas, n_alphas=int(self.n_alphas),
                           alpha_min_ratio=self.alpha_min_ratio)
-        kw = {} if self.tol is None else {"tol": float(self.tol)}
+        kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
         cv = cross_validate(model, **folds, alphas=path.alphas,
                             L1_wt=float(self.l1_ratio), penalty_weights=self.penalty_weights,
                             bounds=self.bounds, max_iter=int(self.max_iter), **kw)
