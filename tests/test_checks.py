@@ -238,3 +238,23 @@ def test_cross_validate_random_folds_and_errors(cv_ref):
         glmkit.cross_validate(pois, n_folds=1)
     with pytest.raises(ValueError, match="one fold label per row"):
         glmkit.cross_validate(pois, folds=[0, 1])
+
+
+def test_grouped_binomial_counts_trials_one_by_one():
+    metrics = pytest.importorskip("sklearn.metrics")
+    bw = pd.read_csv(REF / "birthwt.csv")
+    g = bw.groupby(["smoke", "ht"], as_index=False).agg(s=("low", "sum"), n=("low", "size"))
+    g["f"] = g["n"] - g["s"]
+    res = glmkit.glm("cbind(s, f) ~ smoke + ht", g, family=glmkit.families.Binomial()).fit()
+    ch = res.checks()
+    # the same fit on the 0/1 rows
+    p = np.asarray(glmkit.glm("low ~ smoke + ht", bw, family=glmkit.families.Binomial())
+                   .fit().fittedvalues)
+    y = bw["low"].to_numpy()
+    assert ch.brier_score() == pytest.approx(metrics.brier_score_loss(y, p), rel=1e-9)
+    assert ch.log_loss() == pytest.approx(metrics.log_loss(y, p), rel=1e-9)
+    assert ch.roc_auc() == pytest.approx(metrics.roc_auc_score(y, p), rel=1e-9)
+    np.testing.assert_allclose(ch.confusion_table(0.3).to_numpy(),
+                               metrics.confusion_matrix(y, p > 0.3))
+    with pytest.raises(ValueError, match="must be 0 or 1"):
+        ch.hosmer_lemeshow()

@@ -75,6 +75,11 @@ def test_results_are_the_glm_fit():
                                rtol=1e-10)
     np.testing.assert_allclose(est.predict(X), np.asarray(ref.fittedvalues), rtol=1e-10)
     assert list(est.results_.params.index) == ["const", "x0", "x1", "x2", "x3"]
+    np.testing.assert_allclose(np.asarray(est.results_.conf_int()), np.asarray(ref.conf_int()),
+                               rtol=1e-10)
+    assert "x3" in est.results_.summary().as_text()
+    np.testing.assert_allclose(est.results_.get_influence().hat_matrix_diag,
+                               ref.get_influence().hat_matrix_diag, rtol=1e-8)
 
 
 def test_poisson_ridge_equals_sklearn():

@@ -182,6 +182,7 @@ def hosmer_lemeshow(y, p, g: int = 10) -> HosmerLemeshowResult:
     """
     if isinstance(g, bool) or not isinstance(g, (int, np.integer)) or g < 3:
         raise ValueError(f"g must be an integer of at least 3, got {g!r}.")
+    y, p = _binary(y, p)
     tab = calibration_table(y, p, n_bins=int(g), strategy="quantile")
     o1, e1, n = tab["events"].to_numpy(), tab["expected"].to_numpy(), tab["n"].to_numpy()
     o0, e0 = n - o1, n - e1
@@ -330,8 +331,9 @@ class ModelChecks:
 
     Made by ``results.checks(endog=None, exog=None, offset=None, exposure=None)``; for
     new data give ``endog`` and ``exog`` (a data frame for formula fits). Training rows
-    carry their frequency weights; a two-column binomial response is checked as
-    proportions weighted by the number of trials where that is meaningful.
+    carry their frequency weights; a two-column binomial response counts its trials one
+    by one in the Brier score, log loss, AUC and confusion table, as proportions weighted
+    by the trials in the calibration table, and is refused by Hosmer-Lemeshow (0/1 rows).
     """
 
     def __init__(self, results, endog=None, exog=None, offset=None, exposure=None):
@@ -356,14 +358,24 @@ class ModelChecks:
             self.weights = None
         self.scale = float(getattr(results, "scale", 1.0))
 
+    def _events(self):
+        """(y, p, w) as 0/1 outcomes: a binomial proportion with m trials becomes a 1
+        weighted m y and a 0 weighted m (1 - y), as the trials one by one."""
+        y, p, w = self.y, self.mu, self.weights
+        if np.all((y == 0) | (y == 1)):
+            return y, p, w
+        w = np.ones_like(y) if w is None else w
+        return (np.r_[np.ones_like(y), np.zeros_like(y)], np.r_[p, p],
+                np.r_[w * y, w * (1 - y)])
+
     def brier_score(self) -> float:
-        return brier_score(self.y, self.mu, self.weights)
+        return brier_score(*self._events())
 
     def log_loss(self) -> float:
-        return log_loss(self.y, self.mu, self.weights)
+        return log_loss(*self._events())
 
     def roc_auc(self) -> float:
-        return roc_auc(self.y, self.mu, self.weights)
+        return roc_auc(*self._events())
 
     def calibration_table(self, n_bins: int = 10, strategy: str = "quantile") -> pd.DataFrame:
         return calibration_table(self.y, self.mu, n_bins, strategy, self.weights)
@@ -372,7 +384,8 @@ class ModelChecks:
         return hosmer_lemeshow(self.y, self.mu, g)
 
     def confusion_table(self, threshold: float = 0.5) -> pd.DataFrame:
-        return confusion_table(self.y, self.mu, threshold, self.weights)
+        y, p, w = self._events()
+        return confusion_table(y, p, threshold, w)
 
     def count_moments(self) -> pd.DataFrame:
         return count_moments(self.y, self.mu, self.family, self.scale)
