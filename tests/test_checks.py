@@ -258,3 +258,13 @@ def test_grouped_binomial_counts_trials_one_by_one():
                                metrics.confusion_matrix(y, p > 0.3))
     with pytest.raises(ValueError, match="must be 0 or 1"):
         ch.hosmer_lemeshow()
+
+
+def test_hosmer_lemeshow_with_tied_quantiles_equals_r(ref):
+    t = ref["ties"]
+    for g, key in ((10, "hoslem_g10"), (7, "hoslem_g7")):
+        hl = C.hosmer_lemeshow(t["y"], t["p"], g)
+        assert hl.statistic == pytest.approx(t[key]["statistic"], rel=1e-12)
+        assert hl.pvalue == pytest.approx(t[key]["p_value"], rel=1e-10)
+        np.testing.assert_allclose(hl.table["n"], t[key]["n"])
+        assert len(hl.table) < g   # tied quantiles merged groups

@@ -60,5 +60,9 @@ counts <- list(
   root_expected_nb = sapply(k, function(j) sum(dnbinom(j, mu = fitted(nb), size = nb$theta))),
   d2 = 1 - deviance(rd) / rd$null.deviance
 )
-writeLines(toJSON(list(binomial = binom, counts = counts), digits = NA, auto_unbox = TRUE),
-           "checks.json")
+# --- heavily tied probabilities: equal quantiles merged by unique() -----------------------
+set.seed(1); pt <- round(runif(300, 0.05, 0.95), 1); pt[1:100] <- 0.3
+yt <- rbinom(300, 1, pt)
+ties <- list(y = yt, p = pt, hoslem_g10 = hoslem(yt, pt, 10), hoslem_g7 = hoslem(yt, pt, 7))
+writeLines(toJSON(list(binomial = binom, counts = counts, ties = ties), digits = NA,
+                  auto_unbox = TRUE), "checks.json")
