@@ -43,6 +43,12 @@ def main() -> None:
 
         est = GLMRegressor(family="poisson").fit(X, y)
         out["GLMRegressor.predict(1 row)"] = _median_us(lambda: est.predict(row))
+        import pandas as pd
+
+        cols = [f"f{j}" for j in range(p)]
+        est_df = GLMRegressor(family="poisson").fit(pd.DataFrame(X, columns=cols), y)
+        row_df = pd.DataFrame(row, columns=cols)
+        out["GLMRegressor.predict(1-row frame)"] = _median_us(lambda: est_df.predict(row_df))
     except ImportError:
         pass
     try:

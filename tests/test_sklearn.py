@@ -271,3 +271,26 @@ def test_negative_binomial_theta_estimated_as_glm_nb():
     mu = est.predict(X)
     assert est.score(X, y) == pytest.approx(glmkit.checks.d2_score(
         y, mu, glmkit.families.NegativeBinomial(alpha=1 / nb.theta)), rel=1e-12)
+
+
+def test_fast_predict_paths_agree_with_validation():
+    df, y = _frame()
+    X = df[["age", "income"]]
+    est = GLMRegressor(family="poisson").fit(X, y)
+    mu = est.predict(X)   # the DataFrame fast path
+    np.testing.assert_allclose(mu, est.family_.link.inverse(
+        X.to_numpy() @ est.coef_ + est.intercept_), rtol=1e-14)
+    # mixed column types: converted to float64 as scikit-learn's validation does
+    np.testing.assert_allclose(est.predict(X.astype({"age": "float32"})), mu, rtol=1e-6)
+    with pytest.raises(ValueError, match="feature names"):
+        est.predict(X[["income", "age"]])
+    bad = X.copy()
+    bad.iloc[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.predict(bad)
+    arr = GLMRegressor(family="poisson").fit(X.to_numpy(), y)
+    np.testing.assert_allclose(arr.predict(X.to_numpy()), mu, rtol=1e-10)
+    with pytest.raises(ValueError, match="features"):
+        arr.predict(X.to_numpy()[:, :1])
+    with pytest.raises(ValueError, match="infinity|NaN"):
+        arr.predict(np.array([[np.inf, 1.0]]))

@@ -210,11 +210,19 @@ class _GLMEstimator(BaseEstimator):
         self.family_ = getattr(res, "family", family)
 
     def _checked_X(self, X):
-        """validate_data, skipped for a finite float64 ndarray of the right width when
-        the fit saw no feature names (one-row predictions: ~10 us instead of ~100 us)."""
-        if type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2 and \
+        """validate_data, skipped for what it would pass unchanged: a finite float64
+        ndarray of the right width (fit without feature names), or a pandas DataFrame of
+        numeric columns named exactly ``feature_names_in_`` (one-row predictions: ~10 us
+        and ~30 us instead of ~130 us)."""
+        names = getattr(self, "feature_names_in_", None)
+        if type(X) is pd.DataFrame and names is not None and X.shape[0] >= 1 and \
+                X.columns.tolist() == names.tolist():
+            A = X.to_numpy()
+            if A.dtype == np.float64 and A.ndim == 2 and np.isfinite(A).all():
+                return A
+        elif type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2 and \
                 X.shape[1] == self.n_features_in_ and X.shape[0] >= 1 and \
-                not hasattr(self, "feature_names_in_") and np.isfinite(X).all():
+                names is None and np.isfinite(X).all():
             return X
         return validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
 
