@@ -152,12 +152,22 @@ def test_every_model_method_equals_in_memory(fits):
 
 
 # -------------------------------------------------------------- results methods
+def _onnx_predict(res, X):
+    ort = pytest.importorskip("onnxruntime")
+    sess = ort.InferenceSession(res.to_onnx().SerializeToString())
+    feeds = {i.name: (X if i.name == "X" else np.zeros(len(X))) for i in sess.get_inputs()}
+    return sess.run(["mu"], feeds)[0]
+
+
 def _results_calls(f):
     Xnew = f["X"][:7] * 1.1
     return {
         "aic": lambda r: r.aic, "bic": lambda r: r.bic, "bic_llf": lambda r: r.bic_llf,
         "bic_deviance": lambda r: r.bic_deviance, "boundary": lambda r: r.boundary,
         "bse": lambda r: r.bse, "conf_int": lambda r: r.conf_int(),
+        # the ONNX graph holds the coefficients (equal to 1e-10, not bit for bit): its
+        # predictions on new rows are compared
+        "to_onnx": lambda r: _onnx_predict(r, np.asarray(Xnew, dtype=float)),
         "cov_params": lambda r: r.cov_params(), "deviance": lambda r: r.deviance,
         "df_model": lambda r: r.df_model, "df_resid": lambda r: r.df_resid,
         "df_resid_inference": lambda r: r.df_resid_inference,
@@ -237,6 +247,7 @@ RESULTS_NOT_ON_DASK = {
     "add1": "candidate models refitted in memory",
     "step": "candidate models refitted in memory",
     "bootstrap": "replicates refitted in memory",
+    "checks": "model checks read every row in memory (new rows: give endog/exog)",
 }
 #: Members compared by a call of their own below (other arguments or objects).
 #: (t_test_pairwise needs formula terms: test_formula_terms_on_dask_equal_in_memory.)

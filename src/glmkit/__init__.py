@@ -22,6 +22,8 @@ from .exceptions import (
 )
 from .anova import anova
 from .bootstrap import bootstrap
+from . import checks
+from .crossval import cross_validate
 from .grouped import glm_by
 from .inference import lr_test
 from .formula_api import glm, glm_nb
@@ -36,7 +38,7 @@ from .results import GLMResults
 from ._version import __version__
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "multinom", "polr", "MNLogit", "OrderedModel",
+    "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "cross_validate", "checks", "multinom", "polr", "MNLogit", "OrderedModel",
     "MNLogitResults", "OrderedResults", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile",
     "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",

@@ -76,6 +76,12 @@ class RegularizedResults:
         return self.model.predict(np.asarray(self._res.params), exog=exog, exposure=exposure,
                                   offset=offset, which=which)
 
+    def to_onnx(self, path=None, offset: bool | None = None):
+        """The prediction as an ONNX model (see :func:`glmkit.export_onnx.to_onnx`)."""
+        from .export_onnx import to_onnx
+
+        return to_onnx(self, path, offset)
+
     @property
     def bse(self):
         raise AttributeError("standard errors are not offered for penalized coefficients "

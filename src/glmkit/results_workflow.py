@@ -1,5 +1,6 @@
-"""The results' shortcuts to the rest of R's workflow: ``res.plot()``, ``res.to_html()``,
-``res.drop1()``, ``res.add1()``, ``res.step()``, ``res.bootstrap()``.
+"""The results' shortcuts to the rest of the workflow: ``res.plot()``, ``res.to_html()``,
+``res.drop1()``, ``res.add1()``, ``res.step()``, ``res.bootstrap()``, ``res.checks()``,
+``res.to_onnx()``.
 
 Each is the module-level function of the same name with the results as first argument; the
 modules are imported when called (matplotlib only for a picture).
@@ -62,3 +63,18 @@ class WorkflowMethods:
         self._in_memory_only("bootstrap", "the replicates are refitted in memory")
         from .bootstrap import bootstrap
         return bootstrap(self, n_boot=n_boot, method=method, seed=seed, **kwargs)
+
+    def checks(self, endog=None, exog=None, offset=None, exposure=None):
+        """Model checks (Brier score, AUC, Hosmer-Lemeshow, dispersion test, rootogram,
+        D^2, ...) on the fit's rows or on new ``endog`` / ``exog``: a
+        :class:`glmkit.checks.ModelChecks`."""
+        if endog is None:
+            self._in_memory_only("checks()", "the checks read every row; pass new endog/exog")
+        from .checks import ModelChecks
+        return ModelChecks(self, endog, exog, offset, exposure)
+
+    def to_onnx(self, path=None, offset: bool | None = None):
+        """The prediction as an ONNX model (inputs X and offset; outputs mu and eta);
+        needs ``pip install 'glmkit[onnx]'``. See :func:`glmkit.export_onnx.to_onnx`."""
+        from .export_onnx import to_onnx
+        return to_onnx(self, path, offset)

@@ -103,6 +103,11 @@ class LazyGram:
     def shape(self):
         return self.value().shape
 
+    def __getstate__(self) -> dict:
+        """Pickled formed: the closure that forms it cannot be pickled (and a loaded fit
+        may no longer have its rows)."""
+        return {"_form": None, "_value": self.value()}
+
 
 def frozen(a: np.ndarray) -> np.ndarray:
     if isinstance(a, LazyGram):
