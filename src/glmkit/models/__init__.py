@@ -5,5 +5,7 @@ from .multinomial import MNLogit, multinom
 from .multinomial_results import MNLogitResults
 from .ordinal import OrderedModel, polr
 from .ordinal_results import OrderedResults
+from .zeroinfl import hurdle, zeroinfl
+from .zeroinfl_results import CountModelResults
 
-__all__ = ["MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
+__all__ = ["CountModelResults", "hurdle", "zeroinfl", "MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
