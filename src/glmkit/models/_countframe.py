@@ -155,7 +155,7 @@ def from_formula(formula: str, data: Any, weights: Any = None,
     w = check_weights(_numeric(frame, weights, "weights", n), n) if weights is not None \
         else None
     off = _numeric(frame, offset, "offset", n)
-    complete = frame[[yname] + variables].notna().all(axis=1).to_numpy()
+    complete = np.array(frame[[yname] + variables].notna().all(axis=1), dtype=bool)
     if off is not None:
         complete &= np.isfinite(off)
     if not complete.all():
