@@ -28,7 +28,7 @@ from .formula import glm
 from .model import GLM
 from .models import (
     CountModelResults, MNLogit, MNLogitResults, OrderedModel, OrderedResults, hurdle, multinom,
-    polr, zeroinfl,
+    polr, vuong, zeroinfl,
 )
 from .negbin import anova_nb, glm_nb
 from .selection import add1, drop1, step
@@ -40,7 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "multinom", "polr", "MNLogit", "OrderedModel",
-    "zeroinfl", "hurdle", "CountModelResults",
+    "zeroinfl", "hurdle", "CountModelResults", "vuong",
     "MNLogitResults", "OrderedResults", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile",
     "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",

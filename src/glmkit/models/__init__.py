@@ -7,5 +7,6 @@ from .ordinal import OrderedModel, polr
 from .ordinal_results import OrderedResults
 from .zeroinfl import hurdle, zeroinfl
 from .zeroinfl_results import CountModelResults
+from .vuong import vuong
 
-__all__ = ["CountModelResults", "hurdle", "zeroinfl", "MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
+__all__ = ["CountModelResults", "hurdle", "vuong", "zeroinfl", "MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
