@@ -92,16 +92,32 @@ def truncated_kernel(y: np.ndarray, dist: str):
 
 
 def binary_kernel(event: np.ndarray, link: str):
-    """l = log pi if event else log(1 - pi), pi = linkinv(zeta): block (Z)."""
+    """l = e log pi + (1 - e) log(1 - pi), pi = linkinv(zeta), e the event (0/1, or a
+    fraction in EM): block (Z)."""
+    e_all = np.asarray(event, dtype=float)
+
     def kernel(sl, coords):
-        ev = event[sl]
+        e = e_all[sl]
         z = zero_terms(link, coords[0])
         g1 = z.pi1 * np.exp(-z.log_pi)
         h1 = z.pi2 * np.exp(-z.log_pi) - g1 * g1
         g0 = -z.pi1 * np.exp(-z.log1m)
         h0 = -z.pi2 * np.exp(-z.log1m) - g0 * g0
-        l = np.where(ev, z.log_pi, z.log1m)
-        return l, [np.where(ev, g1, g0)], [[np.where(ev, h1, h0)]]
+        l = np.where(e > 0, e * z.log_pi, 0.0) + np.where(e < 1, (1 - e) * z.log1m, 0.0)
+        return l, [np.where(e > 0, e * g1, 0.0) + np.where(e < 1, (1 - e) * g0, 0.0)], \
+            [[np.where(e > 0, e * h1, 0.0) + np.where(e < 1, (1 - e) * h0, 0.0)]]
+
+    return kernel
+
+
+def count_kernel(y: np.ndarray, dist: str):
+    """The plain count likelihood log f(y): blocks (X[, lt])."""
+    theta = dist == "negbin"
+
+    def kernel(sl, coords):
+        c = count_terms(dist, y[sl], coords[0], coords[1] if theta else None)
+        g, h = _count_lists(c, theta)
+        return c.L, g, h
 
     return kernel
 

@@ -30,6 +30,7 @@ from ._countframe import CountInputs, from_formula
 from ._countkernels import binary_kernel, truncated_kernel, zero_count_kernel, zeroinfl_kernel
 from ._multieta import Block, evaluate
 from ._newton import NewtonResult, maximize
+from ._zi_em import em_start
 from .zeroinfl_results import CountFit, CountModelResults
 
 __all__ = ["hurdle", "zeroinfl"]
@@ -117,21 +118,57 @@ def fit_zeroinfl(inp: CountInputs, dist: str, link: str, maxiter: int = 200,
     y, w = inp.y, inp.weights
     kx, kz = inp.X.shape[1], inp.Z.shape[1]
     nb = dist == "negbin"
-    if start is None:
-        pos = np.nonzero(y > 0)[0]
-        tr = fit_truncated(_subset(inp.X, pos), _subset(inp.x_offset, pos), y[pos],
-                           _subset(w, pos), dist, maxiter, tol)
-        zr = fit_binary(inp.Z, inp.z_offset, y == 0, w, link, maxiter, tol)
-        lt = [min(max(tr.params[-1], -5.0), 5.0)] if nb else []
-        start = np.concatenate([tr.params[:kx], zr.params, lt])
     blocks = [Block(inp.X, inp.x_offset), Block(inp.Z, inp.z_offset)]
     blocks += [Block(None)] if nb else []
-    res = _maximize(blocks, zeroinfl_kernel(y, dist, link), inp.n, w, start, maxiter, tol)
+    kernel = zeroinfl_kernel(y, dist, link)
+    starts = [start] if start is not None else _zeroinfl_starts(inp, dist, link, maxiter, tol)
+    res = None
+    # pscl's start; then pscl's fallback (a Poisson GLM's coefficients); then EM from it
+    for s in starts + [None]:
+        if s is None:
+            s = em_start(inp, dist, link, starts[-1])
+        r = _maximize(blocks, kernel, inp.n, w, s, maxiter, tol)
+        if res is None or (r.converged, r.llf) > (res.converged, res.llf):
+            res = r
+        if res.converged:
+            break
     _warn(res, "zeroinfl")
     cov = _information_inverse(res.information)
     return CountFit("zeroinfl", dist, "binomial", link, res.params[:kx], res.params[kx:kx + kz],
                     res.params[kx + kz:], cov, res.llf, res.converged, res.n_iter,
                     res.criterion, nb, False)
+
+
+def _poisson_start(inp: CountInputs) -> np.ndarray:
+    from ..families import Poisson
+    from ..model import GLM
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return np.asarray(GLM(inp.y, inp.X, family=Poisson(), offset=inp.x_offset,
+                                  freq_weights=inp.weights).fit().params, dtype=float)
+        except Exception:  # noqa: BLE001 - a start only
+            return _intercept_start(inp.X, inp.x_offset,
+                                    float(np.log(_wmean(inp.y, inp.weights))))
+
+
+def _zeroinfl_starts(inp: CountInputs, dist, link, maxiter, tol) -> list[np.ndarray]:
+    """pscl's starting values: the zero-truncated count fit of the positive rows (theta
+    from it) and the binary fit of y == 0; if the truncated fit fails, a Poisson GLM of all
+    rows and theta = 1."""
+    y, w = inp.y, inp.weights
+    kx = inp.X.shape[1]
+    nb = dist == "negbin"
+    pos = np.nonzero(y > 0)[0]
+    tr = fit_truncated(_subset(inp.X, pos), _subset(inp.x_offset, pos), y[pos],
+                       _subset(w, pos), dist, maxiter, tol)
+    zr = fit_binary(inp.Z, inp.z_offset, y == 0, w, link, maxiter, tol)
+    fallback = np.concatenate([_poisson_start(inp), zr.params, [0.0] if nb else []])
+    if not tr.converged:
+        return [fallback]
+    lt = [min(max(tr.params[-1], -5.0), 5.0)] if nb else []
+    return [np.concatenate([tr.params[:kx], zr.params, lt]), fallback]
 
 
 def fit_hurdle(inp: CountInputs, dist: str, zero_dist: str, link: str, maxiter: int = 200,

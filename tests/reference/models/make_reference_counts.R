@@ -91,6 +91,10 @@ fits <- list(
                     link = "probit")
 )
 out <- lapply(fits, out_fit, newdata = bnew)
+# a hard start: in the first 500 rows every positive count is 1, so the zero-truncated
+# start runs off (pscl falls back to a Poisson GLM's coefficients)
+hard <- zi(art ~ ment, bioChemists[1:500, ], dist = "poisson")
+out$hard_first500 <- list(coefficients = unname(coef(hard)), logLik = as.numeric(logLik(hard)))
 # pscl's weighted negbin zeroinfl stops short of the maximum: its gradient of log(theta)
 # (gradNegBin's wres_theta) leaves out the weights. The reference for frequency weights is
 # therefore the fit of the expanded rows (weight k = k copies); pscl's weighted fit is kept
