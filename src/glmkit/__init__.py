@@ -27,7 +27,7 @@ from .inference import lr_test
 from .formula import glm
 from .model import GLM
 from .models import (
-    CountModelResults, MNLogit, MNLogitResults, OrderedModel, OrderedResults, hurdle, multinom,
+    CountModelResults, MNLogit, brant, MNLogitResults, OrderedModel, OrderedResults, hurdle, multinom,
     polr, vuong, zeroinfl,
 )
 from .negbin import anova_nb, glm_nb
@@ -40,7 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "multinom", "polr", "MNLogit", "OrderedModel",
-    "zeroinfl", "hurdle", "CountModelResults", "vuong",
+    "zeroinfl", "hurdle", "CountModelResults", "vuong", "brant",
     "MNLogitResults", "OrderedResults", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile",
     "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",

@@ -8,5 +8,6 @@ from .ordinal_results import OrderedResults
 from .zeroinfl import hurdle, zeroinfl
 from .zeroinfl_results import CountModelResults
 from .vuong import vuong
+from .brant import brant
 
-__all__ = ["CountModelResults", "hurdle", "vuong", "zeroinfl", "MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
+__all__ = ["brant", "CountModelResults", "hurdle", "vuong", "zeroinfl", "MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
