@@ -9,5 +9,6 @@ from .zeroinfl import hurdle, zeroinfl
 from .zeroinfl_results import CountModelResults
 from .vuong import vuong
 from .brant import brant
+from .zeroinfl_sm import ZeroInflatedNegativeBinomialP, ZeroInflatedPoisson, ZeroInflatedResults
 
-__all__ = ["brant", "CountModelResults", "hurdle", "vuong", "zeroinfl", "MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
+__all__ = ["ZeroInflatedNegativeBinomialP", "ZeroInflatedPoisson", "ZeroInflatedResults", "brant", "CountModelResults", "hurdle", "vuong", "zeroinfl", "MNLogit", "MNLogitResults", "OrderedModel", "OrderedResults", "multinom", "polr"]
