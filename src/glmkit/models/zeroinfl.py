@@ -121,12 +121,10 @@ def fit_zeroinfl(inp: CountInputs, dist: str, link: str, maxiter: int = 200,
     blocks = [Block(inp.X, inp.x_offset), Block(inp.Z, inp.z_offset)]
     blocks += [Block(None)] if nb else []
     kernel = zeroinfl_kernel(y, dist, link)
-    starts = [start] if start is not None else _zeroinfl_starts(inp, dist, link, maxiter, tol)
+    starts = iter([start]) if start is not None else \
+        _zeroinfl_starts(inp, dist, link, maxiter, tol)
     res = None
-    # pscl's start; then pscl's fallback (a Poisson GLM's coefficients); then EM from it
-    for s in starts + [None]:
-        if s is None:
-            s = em_start(inp, dist, link, starts[-1])
+    for s in starts:
         r = _maximize(blocks, kernel, inp.n, w, s, maxiter, tol)
         if res is None or (r.converged, r.llf) > (res.converged, res.llf):
             res = r
@@ -153,10 +151,10 @@ def _poisson_start(inp: CountInputs) -> np.ndarray:
                                     float(np.log(_wmean(inp.y, inp.weights))))
 
 
-def _zeroinfl_starts(inp: CountInputs, dist, link, maxiter, tol) -> list[np.ndarray]:
+def _zeroinfl_starts(inp: CountInputs, dist, link, maxiter, tol):
     """pscl's starting values: the zero-truncated count fit of the positive rows (theta
-    from it) and the binary fit of y == 0; if the truncated fit fails, a Poisson GLM of all
-    rows and theta = 1."""
+    from it) and the binary fit of y == 0; then (only if needed: a generator) pscl's
+    fallback, a Poisson GLM of all rows and theta = 1, and EM from it."""
     y, w = inp.y, inp.weights
     kx = inp.X.shape[1]
     nb = dist == "negbin"
@@ -164,11 +162,12 @@ def _zeroinfl_starts(inp: CountInputs, dist, link, maxiter, tol) -> list[np.ndar
     tr = fit_truncated(_subset(inp.X, pos), _subset(inp.x_offset, pos), y[pos],
                        _subset(w, pos), dist, maxiter, tol)
     zr = fit_binary(inp.Z, inp.z_offset, y == 0, w, link, maxiter, tol)
+    if tr.converged:
+        lt = [min(max(tr.params[-1], -5.0), 5.0)] if nb else []
+        yield np.concatenate([tr.params[:kx], zr.params, lt])
     fallback = np.concatenate([_poisson_start(inp), zr.params, [0.0] if nb else []])
-    if not tr.converged:
-        return [fallback]
-    lt = [min(max(tr.params[-1], -5.0), 5.0)] if nb else []
-    return [np.concatenate([tr.params[:kx], zr.params, lt]), fallback]
+    yield fallback
+    yield em_start(inp, dist, link, fallback)
 
 
 def fit_hurdle(inp: CountInputs, dist: str, zero_dist: str, link: str, maxiter: int = 200,
