@@ -252,7 +252,7 @@ class OrderedModel:
             method: str = "newton", disp: Any = None, **kwargs: Any) -> OrderedResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for statsmodels'
         scripts; every method gives this maximum)."""
-        check_fit_keywords(method, dict(kwargs))
+        cov_type = check_fit_keywords(method, dict(kwargs))
         p = self.k_vars
         start = None if start_params is None else from_statsmodels(start_params, p)
         res, llnull = fit_ordinal(self.inputs, self.dist, self.offset, "OrderedModel",
@@ -262,7 +262,8 @@ class OrderedModel:
         fit = FitStats(params, self.exog_names, cov, res.llf, llnull, _nobs(self.inputs),
                        self.k_levels - 1, res.converged, res.n_iter, res.criterion,
                        "OrderedModel", self.inputs.endog_name)
-        return OrderedResults(self, fit, res.params, r_style=False)
+        return OrderedResults(self, fit, res.params, r_style=False).get_robustcov_results(
+            cov_type)
 
 
 def _without_intercept(inp: Inputs, required: bool) -> Inputs:

@@ -15,7 +15,8 @@ Conventions
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -127,6 +128,64 @@ class CountModelResults:
         q = stats.norm.ppf(1 - alpha / 2)
         b, s = self.params.to_numpy(), self.bse.to_numpy()
         return pd.DataFrame({0: b - q * s, 1: b + q * s}, index=self.names)
+
+    # ------------------------------------------------------------------ sandwich
+    def _row_scores(self) -> np.ndarray:
+        """(n, k) unweighted per-row scores of the coefficients (sandwich's estfun)."""
+        from ._countkernels import (binary_kernel, truncated_kernel, zero_count_kernel,
+                                    zeroinfl_kernel)
+        from ._multieta import Block, row_scores
+        inp, f = self.inputs, self._fit
+        kx, n = len(f.beta), inp.n
+        if f.kind == "zeroinfl":
+            blocks = [Block(inp.X, inp.x_offset), Block(inp.Z, inp.z_offset)] + \
+                ([Block(None)] if f.count_theta else [])
+            params = np.concatenate([f.beta, f.gamma, f.log_theta])
+            return row_scores(params, blocks, zeroinfl_kernel(inp.y, f.dist, f.link),
+                              n)[:, :self._k]
+        S = np.zeros((n, self._k))
+        pos = np.nonzero(inp.y > 0)[0]
+        xo = None if inp.x_offset is None else inp.x_offset[pos]
+        cl = f.log_theta[:1] if f.count_theta else np.zeros(0)
+        blocks = [Block(np.ascontiguousarray(inp.X[pos]), xo)] + \
+            ([Block(None)] if f.count_theta else [])
+        S[pos, :kx] = row_scores(np.concatenate([f.beta, cl]), blocks,
+                                 truncated_kernel(inp.y[pos], f.dist), len(pos))[:, :kx]
+        zblocks = [Block(inp.Z, inp.z_offset)]
+        if f.zero_dist == "binomial":
+            zk, zp = binary_kernel(inp.y > 0, f.link), f.gamma
+        else:
+            zk = zero_count_kernel(inp.y, f.zero_dist)
+            zp = np.concatenate([f.gamma, f.log_theta[-1:] if f.zero_theta else []])
+            zblocks += [Block(None)] if f.zero_theta else []
+        S[:, kx:] = row_scores(zp, zblocks, zk, n)[:, :len(f.gamma)]
+        return S
+
+    @property
+    def cov_type(self) -> str:
+        return getattr(self, "_cov_type", "nonrobust")
+
+    def get_robustcov_results(self, cov_type: str = "HC0") -> CountModelResults:
+        """A new results object whose ``cov_params()`` is R's ``sandwich::sandwich(fit)``
+        (HC0): V (sum_i w_i s_i s_i') V over the coefficients, V pscl's ``vcov``; theta
+        keeps its model-based ``SE_logtheta`` and the cross terms of ``cov_params_full()``
+        become NaN."""
+        if cov_type == "nonrobust" or self.cov_type == cov_type:
+            return self
+        if cov_type != "HC0":
+            raise NotImplementedError(f"cov_type={cov_type!r} is not available; 'HC0'.")
+        V = self._fit.cov[:self._k, :self._k]
+        S = self._row_scores()
+        w = self.inputs.weights
+        meat = S.T @ (S if w is None else S * w[:, None])
+        cov = self._fit.cov.copy()
+        cov[:self._k, :] = np.nan
+        cov[:, :self._k] = np.nan
+        cov[:self._k, :self._k] = V @ meat @ V
+        new = copy.copy(self)
+        new._fit = replace(self._fit, cov=cov)
+        new._cov_type = "HC0"
+        return new
 
     # --------------------------------------------------------------- likelihood
     @property

@@ -67,7 +67,10 @@ class _ZeroInflated:
             disp: Any = None, tol: float = 1e-8, **kwargs: Any) -> ZeroInflatedResults:
         """Maximum likelihood by Newton's method (statsmodels' optimizer keywords are
         accepted; every method gives this maximum)."""
-        check_fit_keywords(method, dict(kwargs))
+        if check_fit_keywords(method, dict(kwargs)) != "nonrobust":
+            raise NotImplementedError("cov_type='HC0' is not available for the statsmodels "
+                                      "zero-inflated classes; use glmkit.zeroinfl(...)"
+                                      ".get_robustcov_results('HC0') (sandwich's).")
         start = None if start_params is None else self._to_internal(start_params)
         fit = fit_zeroinfl(self.inputs, self._dist, self.inflation, maxiter, tol, start)
         return ZeroInflatedResults(self, CountModelResults(self.inputs, fit))
