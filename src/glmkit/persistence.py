@@ -299,6 +299,11 @@ def save_results(res, path, remove_data: bool = False) -> None:
     notes). ``remove_data=True`` leaves out the training rows: predictions, tests and
     the summary still work after loading; residuals and influence do not."""
     meta, arrays = _describe(res, bool(remove_data))
+    write_archive(path, meta, arrays)
+
+
+def write_archive(path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The zip of ``glmkit.json`` and ``arrays/*.npy``, written atomically."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".glmkit-", suffix=".tmp", dir=folder)
@@ -386,6 +391,10 @@ def load(path):
 
 
 def _build(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
+    if meta.get("kind") is not None:   # the likelihood models of glmkit.models
+        from .models.persist import build_model_results
+
+        return build_model_results(meta, arrays)
     family = family_from_dict(meta["family"])
     m = meta["model"]
     k = len(m["exog_names"])

@@ -84,6 +84,14 @@ class LikelihoodResultsMixin:
     def cov_type(self) -> str:
         return self._fit.cov_type
 
+    def save(self, path, remove_data: bool = False) -> None:
+        """Save the fit to ``path``; ``glmkit.load(path)`` reads it back (a zip of JSON
+        and .npy arrays, no pickle). ``remove_data=True`` leaves out the training rows:
+        predictions on new data still work."""
+        from .persist import save_model_results
+
+        save_model_results(self, path, remove_data)
+
     def get_robustcov_results(self, cov_type: str = "HC0"):
         """A new results object with the sandwich covariance (statsmodels' name):
         ``'HC0'`` = V (sum_i w_i s_i s_i') V with V the inverse observed information, as
