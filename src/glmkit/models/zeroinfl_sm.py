@@ -38,6 +38,10 @@ class _ZeroInflated:
         if missing != "none":
             raise ValueError("only missing='none' is supported: drop incomplete rows first.")
         self.inputs: CountInputs = from_arrays(endog, exog, exog_infl, offset, exposure)
+        #: statsmodels' attributes: the offset as given, log(exposure)
+        self.offset = None if offset is None else np.asarray(offset, dtype=float).ravel()
+        self.exposure = None if exposure is None else \
+            np.log(np.asarray(exposure, dtype=float).ravel())
         self.inflation = inflation
         self._pandas = isinstance(exog, pd.DataFrame)
         self.k_inflate = self.inputs.Z.shape[1]
