@@ -156,7 +156,7 @@ def test_zero_hurdle_negbin_flat_theta():
 # ---------------------------------------------------------------- invariants
 def _num_check(blocks, kernel, n, w, theta):
     f = lambda t: evaluate(t, blocks, kernel, n, w)[0]
-    llf, score, info = evaluate(theta, blocks, kernel, n, w)
+    _, score, info = evaluate(theta, blocks, kernel, n, w)
     num_g = approx_fprime(theta, f, 1e-6)
     np.testing.assert_allclose(score, num_g, rtol=1e-5, atol=1e-4)
     g = lambda t: evaluate(t, blocks, kernel, n, w)[1]

@@ -44,7 +44,7 @@ def count_terms(dist: str, y: np.ndarray, eta: np.ndarray, lt: float | None) -> 
     if dist == "poisson":
         L = y * eta - mu - special.gammaln(y + 1.0)
         return CountTerms(L, y - mu, zero, -mu, zero, zero)
-    th = 1.0 if dist == "geometric" else float(np.exp(lt))
+    th = 1.0 if dist == "geometric" or lt is None else float(np.exp(lt))
     tm = th + mu
     L = (special.gammaln(y + th) - special.gammaln(th) - special.gammaln(y + 1.0)
          - th * np.log1p(mu / th) + y * (eta - np.log(tm)))

@@ -89,7 +89,8 @@ def evaluate(params: np.ndarray, blocks: Sequence[Block], kernel: Kernel, n: int
             if G[a] is None:
                 continue
             g = G[a] if wc is None else wc * G[a]
-            score[starts[a]:starts[a + 1]] += g.sum() if D[a] is None else D[a].T @ g
+            Da = D[a]
+            score[starts[a]:starts[a + 1]] += g.sum() if Da is None else Da.T @ g
             for b in range(a, m):
                 if H[a][b] is None:
                     continue

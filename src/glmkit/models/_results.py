@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,7 @@ class LikelihoodResultsMixin:
     """Scalar statistics from ``self._fit`` (a :class:`FitStats`)."""
 
     _fit: FitStats
+    model: Any
 
     def _row_scores(self) -> np.ndarray:
         """(n, k) unweighted per-row scores in the order of ``_fit.params``."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._countframe import CountInputs
 from ._countdist import count_terms, zero_terms
+from ._countframe import CountInputs
 from ._countkernels import binary_kernel, count_kernel, zeroinfl_kernel
 from ._multieta import Block, evaluate, split_params
 from ._newton import maximize
@@ -40,9 +40,9 @@ def em_start(inp: CountInputs, dist: str, link: str, start: np.ndarray,
             l0 = count_terms(dist, np.zeros(n), eta, None if lt is None else lt[0]).L
             r = np.where(y > 0, 0.0, np.exp(zt.log_pi - np.logaddexp(zt.log_pi, zt.log1m + l0)))
         cstart = np.concatenate([beta] + ([lt] if nb else []))
-        cr = maximize(lambda t: evaluate(t, cblocks, count_kernel(y, dist), n, w * (1 - r)),
-                      cstart, 50)
-        zr = maximize(lambda t: evaluate(t, zblocks, binary_kernel(r, link), n, w), gamma, 50)
+        ck, cw, zk = count_kernel(y, dist), w * (1 - r), binary_kernel(r, link)
+        cr = maximize(lambda t, k=ck, v=cw: evaluate(t, cblocks, k, n, v), cstart, 50)
+        zr = maximize(lambda t, k=zk: evaluate(t, zblocks, k, n, w), gamma, 50)
         new = np.concatenate([cr.params[:kx], zr.params, cr.params[kx:]])
         new_llf = evaluate(new, full, fkernel, n, w)[0]
         if not np.isfinite(new_llf) or new_llf < llf - 1e-9 * abs(llf):

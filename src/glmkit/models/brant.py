@@ -17,6 +17,8 @@ A small probability says the proportional-odds assumption fails.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -35,8 +37,9 @@ def _binary_logits(X1, codes, J, w, offset):
     pi = np.zeros((n, J - 1))
     for k in range(J - 1):
         event = codes > k
-        res = maximize(lambda t: evaluate(t, [Block(X1, offset)], binary_kernel(event, "logit"),
-                                          n, w), np.zeros(X1.shape[1]), 200)
+        kern = binary_kernel(event, "logit")
+        res = maximize(lambda t, k=kern: evaluate(t, [Block(X1, offset)], k, n, w),
+                       np.zeros(X1.shape[1]), 200)
         if not res.converged:
             raise ValueError(f"brant: the binary logit of y > {k} has no finite "
                                      f"maximum ({res.message}); the test needs every cut "
@@ -55,7 +58,7 @@ def brant(results) -> pd.DataFrame:
     DataFrame with rows ``Omnibus`` and one per coefficient, columns ``X2``, ``df`` and
     ``probability`` (the chi-squared upper tail).
     """
-    model = getattr(results, "model", None)
+    model: Any = getattr(results, "model", None)
     inp = getattr(model, "inputs", None)
     if inp is None or not hasattr(results, "zeta"):
         raise TypeError("brant() takes the results of glmkit.polr or OrderedModel.fit().")

@@ -59,11 +59,11 @@ def save_model_results(res, path, remove_data: bool = False) -> None:
 
 
 def build_model_results(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
+    from ._cdfs import DISTRIBUTIONS
     from .multinomial import MNLogit
     from .multinomial_results import MNLogitResults
     from .ordinal import OrderedModel
     from .ordinal_results import OrderedResults
-    from ._cdfs import DISTRIBUTIONS
 
     kind, m = meta["kind"], meta["model"]
     if kind not in ("multinom", "ordinal"):

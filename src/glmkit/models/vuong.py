@@ -27,7 +27,7 @@ __all__ = ["vuong"]
 def _log_prob_and_k(m) -> tuple[np.ndarray, np.ndarray, int]:
     """(y, log P(y_i), number of coefficients) of a fitted count model."""
     if hasattr(m, "loglike_obs") and hasattr(m, "inputs"):   # zeroinfl / hurdle
-        return m.inputs.y, m.loglike_obs(), int(len(m.params))
+        return m.inputs.y, m.loglike_obs(), len(m.params)
     family = getattr(m, "family", None)
     if family is None:
         raise TypeError(f"vuong() needs fitted count models (zeroinfl, hurdle, a Poisson or "

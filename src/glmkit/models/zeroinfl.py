@@ -27,7 +27,12 @@ from ..exceptions import ConvergenceWarning
 from ._cdfs import DISTRIBUTIONS
 from ._countdist import COUNT_DISTS, ZERO_LINKS
 from ._countframe import CountInputs, from_formula
-from ._countkernels import binary_kernel, truncated_kernel, zero_count_kernel, zeroinfl_kernel
+from ._countkernels import (
+    binary_kernel,
+    truncated_kernel,
+    zero_count_kernel,
+    zeroinfl_kernel,
+)
 from ._multieta import Block, evaluate
 from ._newton import NewtonResult, maximize
 from ._zi_em import em_start
@@ -57,7 +62,7 @@ def _maximize(blocks, kernel, n, w, start, maxiter, tol) -> NewtonResult:
     return maximize(lambda t: evaluate(t, blocks, kernel, n, w), start, maxiter, tol)
 
 
-def _intercept_start(D: np.ndarray, off: np.ndarray | None, target: float) -> np.ndarray:
+def _intercept_start(D: Any, off: Any, target: float) -> np.ndarray:
     """Zero coefficients, but the constant column (if any) at ``target`` - mean offset."""
     start = np.zeros(D.shape[1])
     const = [j for j in range(D.shape[1]) if np.all(D[:, j] == 1.0)]
@@ -73,7 +78,7 @@ def _wmean(v: np.ndarray, w: np.ndarray | None) -> float:
 def fit_binary(Z, off, event, w, link, maxiter, tol) -> NewtonResult:
     """The binary model of ``event`` with P(event) = linkinv(Z gamma + off)."""
     p = min(max(_wmean(event.astype(float), w), 1e-3), 1 - 1e-3)
-    target = float(np.log(p)) if link == "log" else float(DISTRIBUTIONS[_LINK_DIST[link]].ppf(p))
+    target = float(np.log(p)) if link == "log" else float(DISTRIBUTIONS[_LINK_DIST[link]].ppf(np.asarray(p)))
     start = _intercept_start(Z, off, target)
     return _maximize([Block(Z, off)], binary_kernel(event, link), Z.shape[0], w, start,
                      maxiter, tol)
@@ -130,6 +135,7 @@ def fit_zeroinfl(inp: CountInputs, dist: str, link: str, maxiter: int = 200,
             res = r
         if res.converged:
             break
+    assert res is not None
     _warn(res, "zeroinfl")
     cov = _information_inverse(res.information)
     return CountFit("zeroinfl", dist, "binomial", link, res.params[:kx], res.params[kx:kx + kz],

@@ -55,6 +55,7 @@ class CountModelResults:
         self.inputs = inputs
         self._fit = fit
         self._has_offset_arg = has_offset_arg
+        self._cov_type = "nonrobust"
         self.names = ([f"count_{n}" for n in inputs.x_names]
                       + [f"zero_{n}" for n in inputs.z_names])
         self._k = len(self.names)
@@ -132,8 +133,12 @@ class CountModelResults:
     # ------------------------------------------------------------------ sandwich
     def _row_scores(self) -> np.ndarray:
         """(n, k) unweighted per-row scores of the coefficients (sandwich's estfun)."""
-        from ._countkernels import (binary_kernel, truncated_kernel, zero_count_kernel,
-                                    zeroinfl_kernel)
+        from ._countkernels import (
+            binary_kernel,
+            truncated_kernel,
+            zero_count_kernel,
+            zeroinfl_kernel,
+        )
         from ._multieta import Block, row_scores
         inp, f = self.inputs, self._fit
         kx, n = len(f.beta), inp.n
@@ -163,7 +168,7 @@ class CountModelResults:
 
     @property
     def cov_type(self) -> str:
-        return getattr(self, "_cov_type", "nonrobust")
+        return self._cov_type
 
     def get_robustcov_results(self, cov_type: str = "HC0") -> CountModelResults:
         """A new results object whose ``cov_params()`` is R's ``sandwich::sandwich(fit)``
@@ -226,7 +231,7 @@ class CountModelResults:
         inp = self.inputs
         if data is None:
             return inp.X, inp.x_offset, inp.Z, inp.z_offset
-        if inp.x_info is None:
+        if inp.x_info is None or inp.z_info is None:
             raise ValueError("this fit was made from arrays; use the statsmodels class's "
                              "predict(exog, exog_infl).")
         X, xo = inp.x_info.design_for(data)
@@ -353,8 +358,9 @@ class CountModelResults:
         title = "Zero-inflated" if f.kind == "zeroinfl" else "Hurdle"
         zlab = (f"binomial with {f.link} link" if f.zero_dist == "binomial"
                 else f"{f.zero_dist} with log link")
-        lines = [f"{title} count model ({self.nobs} observations, response "
-                 f"{self.inputs.endog_name!r})", "=" * 78,
+        head = (f"{title} count model ({self.nobs} observations, response "
+                f"{self.inputs.endog_name!r})")
+        lines = [head, "=" * 78,
                  f"Count model coefficients ({f.dist} with log link"
                  + (", truncated at zero" if f.kind == "hurdle" else "") + "):",
                  format_table(count_t, "count"), "",

@@ -163,6 +163,7 @@ class ZeroInflatedResults:
         """statsmodels' ``predict``: ``which`` = 'mean', 'linear', 'mean-main',
         'prob-main', 'prob-zero', 'mean-nonzero', 'var' or 'prob' (at ``y_values``)."""
         inp, f = self.model.inputs, self.r_results._fit
+        off: Any
         if exog is None:
             X, Z, off = inp.X, inp.Z, inp.x_offset
             off = 0.0 if off is None else off
