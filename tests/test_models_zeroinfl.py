@@ -284,3 +284,14 @@ def test_hard_start_falls_back_like_pscl():
     assert res.converged
     assert res.llf >= R["logLik"] - 1e-12 and res.llf - R["logLik"] < 1e-8
     np.testing.assert_allclose(res.params.to_numpy(), R["coefficients"], rtol=1e-3)
+
+
+def test_vanishing_zero_inflation_is_reported_not_certified():
+    """With an intercept-only zero model the negative binomial needs no excess zeros here:
+    the zero intercept runs off to -infinity and the supremum of the likelihood is MASS's
+    glm.nb fit (its logLik from make_reference_counts.R). Not converged, with a warning."""
+    with pytest.warns(glmkit.ConvergenceWarning, match="separated"):
+        res = glmkit.zeroinfl(FB + " | 1", bio(), dist="negbin")
+    assert not res.converged
+    np.testing.assert_allclose(res.llf, ref()["vuong"]["nb_llf"], rtol=1e-9)
+    np.testing.assert_allclose(res.theta, ref()["vuong"]["nb_theta"], rtol=1e-5)

@@ -19,13 +19,14 @@ Conventions
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 
 from ..exceptions import ConvergenceWarning
 from ._cdfs import DISTRIBUTIONS
-from ._countdist import COUNT_DISTS, ZERO_LINKS
+from ._countdist import COUNT_DISTS, ZERO_LINKS, zero_terms
 from ._countframe import CountInputs, from_formula
 from ._countkernels import (
     binary_kernel,
@@ -120,9 +121,10 @@ def fit_zeroinfl(inp: CountInputs, dist: str, link: str, maxiter: int = 200,
                  tol: float = 1e-8, start: np.ndarray | None = None) -> CountFit:
     """The maximum of the zero-inflated likelihood from pscl's starting values: the
     zero-truncated count fit of the positive rows and the binary fit of y == 0."""
-    y, w = inp.y, inp.weights
+    w = inp.weights
     kx, kz = inp.X.shape[1], inp.Z.shape[1]
     nb = dist == "negbin"
+    y = inp.y
     blocks = [Block(inp.X, inp.x_offset), Block(inp.Z, inp.z_offset)]
     blocks += [Block(None)] if nb else []
     kernel = zeroinfl_kernel(y, dist, link)
@@ -130,7 +132,7 @@ def fit_zeroinfl(inp: CountInputs, dist: str, link: str, maxiter: int = 200,
         _zeroinfl_starts(inp, dist, link, maxiter, tol)
     res = None
     for s in starts:
-        r = _maximize(blocks, kernel, inp.n, w, s, maxiter, tol)
+        r = _boundary(_maximize(blocks, kernel, inp.n, w, s, maxiter, tol), inp, link, kx, kz)
         if res is None or (r.converged, r.llf) > (res.converged, res.llf):
             res = r
         if res.converged:
@@ -141,6 +143,37 @@ def fit_zeroinfl(inp: CountInputs, dist: str, link: str, maxiter: int = 200,
     return CountFit("zeroinfl", dist, "binomial", link, res.params[:kx], res.params[kx:kx + kz],
                     res.params[kx + kz:], cov, res.llf, res.converged, res.n_iter,
                     res.criterion, nb, False)
+
+
+#: separation of the zero model: some excess-zero probability this close to 0 or 1, and
+#: some zero-model coefficient with a standard error beyond SE_RATIO x max(1, |coefficient|)
+PI_BOUNDARY = 1e-14
+SE_RATIO = 1e3
+
+
+def _boundary(res: NewtonResult, inp: CountInputs, link: str, kx: int,
+              kz: int) -> NewtonResult:
+    """Not converged when some excess-zero probability is numerically 0 or 1 and the
+    information along a zero-model coefficient has (all but) vanished: that coefficient
+    runs off to infinity, and the Newton certificate (score and information vanishing
+    together) says nothing, as for a separated logistic GLM. (A finite maximum can have
+    probabilities of 1e-30 with a covariate of a wide range; its standard errors are
+    ordinary.)"""
+    zeta = inp.Z @ res.params[kx:kx + kz] + (0.0 if inp.z_offset is None else inp.z_offset)
+    zt = zero_terms(link, zeta)
+    with np.errstate(divide="ignore"):
+        extreme = np.any(zt.log_pi < np.log(PI_BOUNDARY)) or \
+            np.any(zt.log1m < np.log(PI_BOUNDARY))
+    if not extreme:
+        return res
+    gamma = res.params[kx:kx + kz]
+    se = np.sqrt(np.abs(np.diag(_information_inverse(res.information))))[kx:kx + kz]
+    if not np.any(~np.isfinite(se) | (se > SE_RATIO * np.maximum(1.0, np.abs(gamma)))):
+        return res
+    return replace(res, converged=False, separated=True,
+                   message="excess-zero probabilities numerically 0 or 1 occurred: the zero "
+                           "model is (quasi-)separated and its maximum is at infinity (the "
+                           "plain count model's, where all of them are 0)")
 
 
 def _poisson_start(inp: CountInputs) -> np.ndarray:
