@@ -295,3 +295,15 @@ def test_vanishing_zero_inflation_is_reported_not_certified():
     assert not res.converged
     np.testing.assert_allclose(res.llf, ref()["vuong"]["nb_llf"], rtol=1e-9)
     np.testing.assert_allclose(res.theta, ref()["vuong"]["nb_theta"], rtol=1e-5)
+
+
+def test_lr_test_of_nested_fits_equals_r():
+    with open(REF_DIR / "ref_counts_lr.json", encoding="utf-8") as fh:
+        R = json.load(fh)
+    big = glmkit.zeroinfl(FB + " | ment + fem", bio(), dist="negbin")
+    small = glmkit.zeroinfl(FB + " | ment", bio(), dist="negbin")
+    out = big.lr_test(small)
+    np.testing.assert_allclose([out["LR stat."], out["Df"], out["Pr(Chi)"]],
+                               [R["stat"], R["df"], R["p"]], rtol=1e-6)
+    with pytest.raises(ValueError, match="fewer"):
+        small.lr_test(big)

@@ -226,6 +226,24 @@ class CountModelResults:
     def bic(self) -> float:
         return -2.0 * self.llf + np.log(self.nobs) * self.df
 
+    def compare_lr_test(self, restricted: CountModelResults) -> tuple[float, float, float]:
+        """LR test of a nested fit of the same rows against this one: (statistic,
+        p-value, df), as statsmodels' ``compare_lr_test`` (R: ``lmtest::lrtest``)."""
+        if not isinstance(restricted, CountModelResults):
+            raise TypeError("the LR test needs two zeroinfl/hurdle fits.")
+        if restricted.nobs != self.nobs or not np.array_equal(restricted.inputs.y,
+                                                              self.inputs.y):
+            raise ValueError("the fits are not of the same rows.")
+        df = self.df - restricted.df
+        if df <= 0:
+            raise ValueError("the restricted model must have fewer parameters.")
+        lr = 2.0 * (self.llf - restricted.llf)
+        return float(lr), float(stats.chi2.sf(lr, df)), float(df)
+
+    def lr_test(self, restricted: CountModelResults) -> pd.Series:
+        lr, p, df = self.compare_lr_test(restricted)
+        return pd.Series({"LR stat.": lr, "Df": df, "Pr(Chi)": p})
+
     # --------------------------------------------------------------- prediction
     def _designs(self, data: Any, offset: Any):
         inp = self.inputs

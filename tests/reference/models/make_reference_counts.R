@@ -128,3 +128,11 @@ vuong_out <- list(
 
 write_json(list(biochemists = out, sim = out_sim, vuong = vuong_out), "ref_counts.json",
            digits = NA, auto_unbox = TRUE, pretty = TRUE, matrix = "rowmajor")
+
+# LR test of nested fits (lmtest is not installed: the statistic by hand from logLik)
+big <- fits$zinb
+small <- zi(art ~ fem + mar + kid5 + phd + ment | ment, bioChemists, dist = "negbin")
+lr <- list(stat = 2 * (as.numeric(logLik(big)) - as.numeric(logLik(small))),
+           df = attr(logLik(big), "df") - attr(logLik(small), "df"))
+lr$p <- pchisq(lr$stat, lr$df, lower.tail = FALSE)
+write_json(lr, "ref_counts_lr.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
