@@ -190,10 +190,41 @@ def _poisson_start(inp: CountInputs) -> np.ndarray:
                                     float(np.log(_wmean(inp.y, inp.weights))))
 
 
-def _zeroinfl_starts(inp: CountInputs, dist, link, maxiter, tol):
+#: from this many rows, the first start is the fit of a random subsample (fewer passes over
+#: all rows; the certificate on all rows is unchanged)
+SUBSAMPLE_FROM = 200_000
+SUBSAMPLE = 50_000
+
+
+def _subsample_start(inp: CountInputs, dist, link, maxiter) -> np.ndarray | None:
+    rows = np.sort(np.random.default_rng(20150).choice(inp.n, SUBSAMPLE, replace=False))
+    y = inp.y[rows]
+    if not (np.any(y == 0) and np.any(y > 0)):
+        return None
+    sub = replace(inp, y=y, X=np.ascontiguousarray(inp.X[rows]),
+                  Z=np.ascontiguousarray(inp.Z[rows]), x_offset=_subset(inp.x_offset, rows),
+                  z_offset=_subset(inp.z_offset, rows), weights=_subset(inp.weights, rows))
+    blocks = [Block(sub.X, sub.x_offset), Block(sub.Z, sub.z_offset)] + \
+        ([Block(None)] if dist == "negbin" else [])
+    kernel = zeroinfl_kernel(y, dist, link)
+    for s in _zeroinfl_starts(sub, dist, link, maxiter, 1e-6, subsample=False):
+        r = _maximize(blocks, kernel, sub.n, sub.weights, s, maxiter, 1e-6)
+        if r.converged:
+            return r.params
+    return None
+
+
+def _zeroinfl_starts(inp: CountInputs, dist, link, maxiter, tol, subsample=True):
     """pscl's starting values: the zero-truncated count fit of the positive rows (theta
     from it) and the binary fit of y == 0; then (only if needed: a generator) pscl's
-    fallback, a Poisson GLM of all rows and theta = 1, and EM from it."""
+    fallback, a Poisson GLM of all rows and theta = 1, and EM from it. For many rows,
+    first the maximum of a random subsample."""
+    if subsample and inp.n >= SUBSAMPLE_FROM:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = _subsample_start(inp, dist, link, maxiter)
+        if s is not None:
+            yield s
     y, w = inp.y, inp.weights
     kx = inp.X.shape[1]
     nb = dist == "negbin"
