@@ -68,3 +68,30 @@ def test_damaged_file(tmp_path):
     path.write_bytes(bytes(data[: len(data) // 2]))
     with pytest.raises(ModelFileError):
         glmkit.load(path)
+
+
+@pytest.mark.parametrize("remove_data", [False, True])
+def test_save_load_count_models(tmp_path, remove_data):
+    from test_models_zeroinfl import FB, bio, simdata
+    d = simdata()
+    fits = [glmkit.zeroinfl(FB + " | ment", bio(), dist="negbin"),
+            glmkit.hurdle("y ~ x + g + offset(np.log(expo)) | z + x", d, dist="negbin",
+                          link="cloglog", weights="w").get_robustcov_results(),
+            glmkit.zeroinfl("y ~ x + g | z", d.assign(le=np.log(d["expo"])), offset="le")]
+    news = [bio().iloc[:7], d.iloc[:7], d.assign(le=np.log(d["expo"])).iloc[:7]]
+    for res, new in zip(fits, news):
+        res.save(tmp_path / "c.glmkit", remove_data=remove_data)
+        back = glmkit.load(tmp_path / "c.glmkit")
+        for name in ("params", "bse"):
+            pd.testing.assert_series_equal(getattr(res, name), getattr(back, name))
+        pd.testing.assert_frame_equal(res.cov_params(), back.cov_params())
+        assert (res.llf, res.aic, res.bic, res.nobs, res.cov_type) == \
+            (back.llf, back.aic, back.bic, back.nobs, back.cov_type)
+        assert res.theta is None or np.all(np.asarray(res.theta) == np.asarray(back.theta))
+        for which in ("response", "zero", "count"):
+            pd.testing.assert_series_equal(res.predict(new, which=which),
+                                           back.predict(new, which=which))
+        pd.testing.assert_frame_equal(res.predict(new, which="prob"),
+                                      back.predict(new, which="prob"))
+        if not remove_data:
+            np.testing.assert_array_equal(res.loglike_obs(), back.loglike_obs())

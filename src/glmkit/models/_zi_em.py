@@ -9,6 +9,8 @@ with weights w, each maximized by Newton.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ._countdist import count_terms, zero_terms
@@ -40,9 +42,10 @@ def em_start(inp: CountInputs, dist: str, link: str, start: np.ndarray,
             l0 = count_terms(dist, np.zeros(n), eta, None if lt is None else lt[0]).L
             r = np.where(y > 0, 0.0, np.exp(zt.log_pi - np.logaddexp(zt.log_pi, zt.log1m + l0)))
         cstart = np.concatenate([beta] + ([lt] if nb else []))
-        ck, cw, zk = count_kernel(y, dist), w * (1 - r), binary_kernel(r, link)
-        cr = maximize(lambda t, k=ck, v=cw: evaluate(t, cblocks, k, n, v), cstart, 50)
-        zr = maximize(lambda t, k=zk: evaluate(t, zblocks, k, n, w), gamma, 50)
+        cr = maximize(partial(evaluate, blocks=cblocks, kernel=count_kernel(y, dist), n=n,
+                              w=w * (1 - r)), cstart, 50)
+        zr = maximize(partial(evaluate, blocks=zblocks, kernel=binary_kernel(r, link), n=n,
+                              w=w), gamma, 50)
         new = np.concatenate([cr.params[:kx], zr.params, cr.params[kx:]])
         new_llf = evaluate(new, full, fkernel, n, w)[0]
         if not np.isfinite(new_llf) or new_llf < llf - 1e-9 * abs(llf):

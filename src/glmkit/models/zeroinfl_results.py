@@ -56,6 +56,7 @@ class CountModelResults:
         self._fit = fit
         self._has_offset_arg = has_offset_arg
         self._cov_type = "nonrobust"
+        self._nobs = int(inputs.n)   # kept by a saved fit without its rows
         self.names = ([f"count_{n}" for n in inputs.x_names]
                       + [f"zero_{n}" for n in inputs.z_names])
         self._k = len(self.names)
@@ -129,6 +130,13 @@ class CountModelResults:
         q = stats.norm.ppf(1 - alpha / 2)
         b, s = self.params.to_numpy(), self.bse.to_numpy()
         return pd.DataFrame({0: b - q * s, 1: b + q * s}, index=self.names)
+
+    def save(self, path, remove_data: bool = False) -> None:
+        """Save the fit to ``path``; ``glmkit.load(path)`` reads it back.
+        ``remove_data=True`` leaves out the training rows (predictions on new data work)."""
+        from .persist import save_model_results
+
+        save_model_results(self, path, remove_data)
 
     # ------------------------------------------------------------------ sandwich
     def _row_scores(self) -> np.ndarray:
@@ -207,7 +215,7 @@ class CountModelResults:
 
     @property
     def nobs(self) -> int:
-        return int(self.inputs.n)
+        return self._nobs
 
     @property
     def df(self) -> int:
