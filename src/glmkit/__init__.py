@@ -28,7 +28,10 @@ from .grouped import glm_by
 from .inference import lr_test
 from .formula_api import glm, glm_nb
 from .model import GLM
-from .models import MNLogit, MNLogitResults, OrderedModel, OrderedResults, multinom, polr
+from .models import (
+    CountModelResults, MNLogit, MNLogitResults, OrderedModel, OrderedResults, brant, hurdle,
+    multinom, polr, vuong, zeroinfl,
+)
 from .negbin import anova_nb
 from .selection import add1, drop1, step
 from .tweedie import tweedie_profile
@@ -38,7 +41,8 @@ from .results import GLMResults
 from ._version import __version__
 
 __all__ = [
-    "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "cross_validate", "checks", "multinom", "polr", "MNLogit", "OrderedModel",
+    "GLM", "GLMResults", "glm", "glm_by", "bootstrap", "cross_validate", "checks", "multinom",
+    "polr", "MNLogit", "OrderedModel", "zeroinfl", "hurdle", "CountModelResults", "vuong", "brant",
     "MNLogitResults", "OrderedResults", "glm_nb", "anova_nb", "drop1", "add1", "step", "tweedie_profile",
     "load", "anova", "lr_test", "families", "add_constant",
     "ConvergenceWarning", "PerfectSeparationWarning", "AliasedColumnsWarning", "MissingDataError",

@@ -86,6 +86,10 @@ def load(path):
 
 
 def _build(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
+    if meta.get("kind") is not None:   # the likelihood models of glmkit.models
+        from .models.persist_load import build_model_results
+
+        return build_model_results(meta, arrays)
     family = family_from_dict(meta["family"])
     m = meta["model"]
     k = len(m["exog_names"])

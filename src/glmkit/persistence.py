@@ -298,6 +298,11 @@ def save_results(res, path, remove_data: bool = False) -> None:
     notes). ``remove_data=True`` leaves out the training rows: predictions, tests and
     the summary still work after loading; residuals and influence do not."""
     meta, arrays = _describe(res, bool(remove_data))
+    write_archive(path, meta, arrays)
+
+
+def write_archive(path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The zip of ``glmkit.json`` and ``arrays/*.npy``, written atomically."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".glmkit-", suffix=".tmp", dir=folder)

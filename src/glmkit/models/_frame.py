@@ -199,16 +199,18 @@ _METHODS = {"newton", "bfgs", "lbfgs", "nm", "cg", "ncg", "powell", "basinhoppin
             "minimize"}
 
 
-def check_fit_keywords(method: str, kwargs: dict[str, Any]) -> None:
+def check_fit_keywords(method: str, kwargs: dict[str, Any]) -> str:
     """statsmodels' fit keywords: optimizer settings are accepted (Newton reaches the
-    maximum whatever they say); a robust covariance or an unknown keyword is an error."""
+    maximum whatever they say); returns ``cov_type`` ('nonrobust' or 'HC0'); another
+    covariance or an unknown keyword is an error."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}.")
     cov_type = kwargs.pop("cov_type", "nonrobust")
     kwargs.pop("cov_kwds", None)
-    if cov_type != "nonrobust":
-        raise NotImplementedError(f"cov_type={cov_type!r} is not available for this model "
-                                  "yet; only 'nonrobust'.")
+    if cov_type not in ("nonrobust", "HC0"):
+        raise NotImplementedError(f"cov_type={cov_type!r} is not available for this model; "
+                                  "'nonrobust' or 'HC0' (the sandwich).")
     unknown = sorted(set(kwargs) - _OPTIMIZER_KEYWORDS)
     if unknown:
         raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}.")
+    return cov_type

@@ -11,8 +11,10 @@ Conventions
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,7 @@ class FitStats:
     criterion: float        # sqrt(delta' H delta) of the last Newton step
     model_name: str
     endog_name: str
+    cov_type: str = "nonrobust"
 
     @property
     def bse(self) -> np.ndarray:
@@ -62,10 +65,50 @@ class FitStats:
                              f"{1 - alpha / 2:g}]": ci[:, 1]}, index=self.names)
 
 
+def sandwich(cov: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """HC0: cov (sum_i w_i s_i s_i') cov, s_i the row's unweighted score, w_i its frequency
+    weight (weight k = k repeated rows)."""
+    S = scores.T @ (scores if w is None else scores * w[:, None])
+    return cov @ S @ cov
+
+
 class LikelihoodResultsMixin:
     """Scalar statistics from ``self._fit`` (a :class:`FitStats`)."""
 
     _fit: FitStats
+    model: Any
+
+    def _row_scores(self) -> np.ndarray:
+        """(n, k) unweighted per-row scores in the order of ``_fit.params``."""
+        raise NotImplementedError
+
+    @property
+    def cov_type(self) -> str:
+        return self._fit.cov_type
+
+    def save(self, path, remove_data: bool = False) -> None:
+        """Save the fit to ``path``; ``glmkit.load(path)`` reads it back (a zip of JSON
+        and .npy arrays, no pickle). ``remove_data=True`` leaves out the training rows:
+        predictions on new data still work."""
+        from .persist import save_model_results
+
+        save_model_results(self, path, remove_data)
+
+    def get_robustcov_results(self, cov_type: str = "HC0"):
+        """A new results object with the sandwich covariance (statsmodels' name):
+        ``'HC0'`` = V (sum_i w_i s_i s_i') V with V the inverse observed information, as
+        R's ``sandwich::sandwich`` (frequency weights count as repeated rows)."""
+        if cov_type == "nonrobust":
+            return self
+        if cov_type != "HC0":
+            raise NotImplementedError(f"cov_type={cov_type!r} is not available; 'HC0'.")
+        if self._fit.cov_type == "HC0":
+            return self
+        new = copy.copy(self)
+        w = self.model.inputs.weights
+        new._fit = replace(self._fit, cov=sandwich(self._fit.cov, self._row_scores(), w),
+                           cov_type="HC0")
+        return new
 
     @property
     def llf(self) -> float:

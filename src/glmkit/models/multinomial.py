@@ -269,9 +269,9 @@ class MNLogit:
             disp: Any = None, method: str = "newton", **kwargs: Any) -> MNLogitResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for
         statsmodels' scripts; every method gives this maximum)."""
-        check_fit_keywords(method, dict(kwargs))
+        cov_type = check_fit_keywords(method, dict(kwargs))
         fit = fit_inputs(self.inputs, "MNLogit", maxiter, tol, start_params)
-        return MNLogitResults(self, fit, r_style=False)
+        return MNLogitResults(self, fit, r_style=False).get_robustcov_results(cov_type)
 
 
 def _no_offset(inp: Inputs) -> Inputs:

@@ -25,6 +25,8 @@ Which = Literal["prob", "linear"]
 class MNLogitResults(LikelihoodResultsMixin):
     """Immutable results of a multinomial logit fit."""
 
+    _file_kind = "multinom"   # the model file's kind (models/persist.py)
+
     def __init__(self, model, fit: FitStats, r_style: bool):
         self.model = model
         self._fit = fit
@@ -34,6 +36,18 @@ class MNLogitResults(LikelihoodResultsMixin):
         self._p = inp.X.shape[1]
         self._m = len(self.levels) - 1
         self._labelled = r_style or inp.pandas
+
+    def _row_scores(self) -> np.ndarray:
+        """x_i (1{y_i = j} - p_ij) for each non-reference j, equation-major."""
+        X, codes = self.model.inputs.X, self.model.inputs.codes
+        eta = X @ self._fit.params.reshape(self._m, self._p).T
+        eta = np.column_stack([np.zeros(X.shape[0]), eta])
+        P = np.exp(eta - eta.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        R = -P[:, 1:]
+        hit = np.nonzero(codes > 0)[0]
+        R[hit, codes[hit] - 1] += 1.0
+        return (R[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
 
     # ----------------------------------------------------------------- layout
     def _columns(self) -> list:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..exceptions import ConvergenceWarning, PerfectSeparationWarning
-from ._cdfs import DISTRIBUTIONS, LatentDistribution, interval_prob
+from ._cdfs import DISTRIBUTIONS, LatentDistribution
 from ._frame import (
     Inputs,
     check_fit_keywords,
@@ -30,6 +30,7 @@ from ._frame import (
 from ._newton import maximize
 from ._results import FitStats
 from .ordinal_results import OrderedResults
+from .ordinal_terms import _row_terms, to_statsmodels
 
 __all__ = ["OrderedModel", "ordinal_evaluate", "polr"]
 
@@ -37,33 +38,6 @@ Method = Literal["logistic", "probit", "cloglog", "loglog", "cauchit"]
 CHUNK = 65536
 _SM_DISTR = {"logit": "logistic", "probit": "probit", "cloglog": "cloglog",
              "loglog": "loglog", "cauchit": "cauchit"}
-
-
-def _row_terms(theta, X, codes, offset, K, dist: LatentDistribution, bound: float = np.inf):
-    """Per-row log P and the derivatives of log P in a = zeta_y - eta, b = zeta_{y-1} - eta;
-    a and b are clipped to [-bound, bound] (MASS::polr clips at 100)."""
-    p = X.shape[1]
-    eta = X @ theta[:p]
-    if offset is not None:
-        eta = eta + offset
-    zpad = np.concatenate([[-np.inf], theta[p:], [np.inf]])
-    a = np.minimum(zpad[codes + 1] - eta, bound)
-    b = np.maximum(zpad[codes] - eta, -bound)
-    top, bot = a >= bound, b <= -bound
-    af = np.where(top, 0.0, a)
-    bf = np.where(bot, 0.0, b)
-    with np.errstate(all="ignore"):
-        P = interval_prob(dist, a, b)
-        fa = np.where(top, 0.0, dist.pdf(af))
-        fb = np.where(bot, 0.0, dist.pdf(bf))
-        dfa = np.where(top, 0.0, dist.dpdf(af))
-        dfb = np.where(bot, 0.0, dist.dpdf(bf))
-        logP = np.log(P)
-        ga, gb = fa / P, fb / P
-        l_aa = dfa / P - ga * ga
-        l_bb = -dfb / P - gb * gb
-        l_ab = ga * gb
-    return logP, ga, gb, l_aa, l_bb, l_ab
 
 
 def ordinal_evaluate(theta: np.ndarray, X: np.ndarray, codes: np.ndarray,
@@ -164,17 +138,6 @@ def _nobs(inp: Inputs) -> float:
     return float(inp.codes.shape[0] if inp.weights is None else inp.weights.sum())
 
 
-def to_statsmodels(theta: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
-    """statsmodels' parameters of (beta, zeta) and the Jacobian of the map."""
-    zeta = theta[p:]
-    out = np.concatenate([theta[:p], zeta[:1], np.log(np.diff(zeta))])
-    J = np.eye(theta.shape[0])
-    for j in range(1, zeta.shape[0]):
-        d = zeta[j] - zeta[j - 1]
-        J[p + j, p + j], J[p + j, p + j - 1] = 1.0 / d, -1.0 / d
-    return out, J
-
-
 def from_statsmodels(params: np.ndarray, p: int) -> np.ndarray:
     params = np.asarray(params, dtype=float)
     th = params[p:]
@@ -252,7 +215,7 @@ class OrderedModel:
             method: str = "newton", disp: Any = None, **kwargs: Any) -> OrderedResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for statsmodels'
         scripts; every method gives this maximum)."""
-        check_fit_keywords(method, dict(kwargs))
+        cov_type = check_fit_keywords(method, dict(kwargs))
         p = self.k_vars
         start = None if start_params is None else from_statsmodels(start_params, p)
         res, llnull = fit_ordinal(self.inputs, self.dist, self.offset, "OrderedModel",
@@ -262,7 +225,8 @@ class OrderedModel:
         fit = FitStats(params, self.exog_names, cov, res.llf, llnull, _nobs(self.inputs),
                        self.k_levels - 1, res.converged, res.n_iter, res.criterion,
                        "OrderedModel", self.inputs.endog_name)
-        return OrderedResults(self, fit, res.params, r_style=False)
+        return OrderedResults(self, fit, res.params, r_style=False).get_robustcov_results(
+            cov_type)
 
 
 def _without_intercept(inp: Inputs, required: bool) -> Inputs:

@@ -25,6 +25,8 @@ Which = Literal["prob", "linear", "linpred", "cumprob"]
 class OrderedResults(LikelihoodResultsMixin):
     """Immutable results of a cumulative link model."""
 
+    _file_kind = "ordinal"   # the model file's kind (models/persist.py)
+
     def __init__(self, model, fit: FitStats, theta: np.ndarray, r_style: bool):
         self.model = model
         self._fit = fit
@@ -33,6 +35,23 @@ class OrderedResults(LikelihoodResultsMixin):
         self._p = model.inputs.X.shape[1]
         self._labelled = r_style or model.inputs.pandas
         self.levels = list(model.inputs.levels)
+
+    def _row_scores(self) -> np.ndarray:
+        """Per-row scores in (beta, zeta), mapped to statsmodels' parameters if needed."""
+        from .ordinal_terms import _row_terms, to_statsmodels
+        inp, m = self.model.inputs, len(self.levels) - 1
+        _, ga, gb, *_ = _row_terms(self._theta, inp.X, inp.codes, self.model.offset,
+                                   len(self.levels), self.model.dist)
+        n, c = inp.X.shape[0], inp.codes
+        S = np.zeros((n, self._p + m))
+        S[:, :self._p] = -inp.X * (ga - gb)[:, None]
+        up, lo = np.nonzero(c < m)[0], np.nonzero(c > 0)[0]
+        S[up, self._p + c[up]] += ga[up]
+        S[lo, self._p + c[lo] - 1] -= gb[lo]
+        if self._r_style:
+            return S
+        J = to_statsmodels(self._theta, self._p)[1]
+        return S @ np.linalg.inv(J)
 
     def _vec(self, v: np.ndarray):
         return pd.Series(v, index=self._fit.names) if self._labelled else v.copy()
