@@ -37,10 +37,11 @@ def is_quadratic(family) -> bool:
     return isinstance(family, Gaussian) and isinstance(family.link, links.Identity)
 
 
-def column_scales(model, const: np.ndarray) -> np.ndarray:
+def column_scales(model, const: np.ndarray, problem=None) -> np.ndarray:
     """glmnet's standardization: the weighted standard deviation of each column (weights
-    normalized to sum 1; centred only when there is an intercept)."""
-    prob = model.problem
+    normalized to sum 1; centred only when there is an intercept), over the rows and
+    weights of ``problem`` when given (a CV fold), else of the model."""
+    prob = model.problem if problem is None else problem
     if not hasattr(prob.X, "sandwich"):
         raise NotImplementedError("standardize=True is not available for Dask designs yet; "
                                   "scale the columns before building the model.")

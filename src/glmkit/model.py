@@ -347,6 +347,18 @@ class GLM:
         return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
                         bounds, standardize, tol, max_iter)
 
+    def fit_cv(self, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=None,
+               measure: str = "deviance", seed=None, **kwargs: Any):
+        """cv.glmnet: K-fold cross-validation of :meth:`fit_path`; returns
+        :class:`~glmkit.cv.CVResults` (``alpha_min``, ``alpha_1se``, ``cv_mean``, ``cv_se``,
+        ``path``, ``fit_at``). ``measure``: 'deviance', 'mse', 'mae', 'class' or 'auc';
+        other keywords as :meth:`fit_path` (and ``grouped``, ``keep``); see
+        :func:`glmkit.cv.fit_cv`.
+        """
+        from .cv import fit_cv
+
+        return fit_cv(self, L1_wt, n_folds, foldid, alphas, measure, seed, **kwargs)
+
     def _check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds,
                         use_t, kwargs):
         """(options, method, start) for subclasses that run their own solver (DaskGLM):

@@ -35,14 +35,21 @@ class _PathProblem:
     """What every point of the path shares: sweeper, N, penalty shapes, bounds."""
 
     def __init__(self, model, L1_wt: float, penalty_weights, bounds, standardize: bool,
-                 tol: float, max_iter: int):
+                 tol: float, max_iter: int, problem=None):
+        # ``problem``: the model's rows under other frequency weights (a CV fold's training
+        # rows: the held-out ones get weight 0), swept in memory
         self.model = model
-        self.sweeper = sweeper_for(model)
+        if problem is None:
+            self.sweeper = sweeper_for(model)
+        else:
+            from .solvers.sweeper import InMemorySweeper
+
+            self.sweeper = InMemorySweeper(problem)
         self.n = float(self.sweeper.n_eff)
         self.const = constant_columns(model)
         p = self.const.shape[0]
         self.pf = penalty_factors(penalty_weights, self.const)
-        sd = column_scales(model, self.const) if standardize else np.ones(p)
+        sd = column_scales(model, self.const, problem) if standardize else np.ones(p)
         self.f1, self.f2 = self.pf * sd, self.pf * sd ** 2
         self.lower, self.upper = checked_bounds(bounds, self.const)
         self.L1_wt, self.tol, self.max_iter = float(L1_wt), float(tol), int(max_iter)
@@ -126,13 +133,21 @@ def fit_path(model, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
         if seq.size == 0 or np.any(~np.isfinite(seq)) or np.any(seq < 0):
             raise ValueError("alphas must be finite and non-negative.")
         seq = np.sort(seq)[::-1]
+    points = solve_sequence(pp, seq, null, amax)
+    return PathResults(model, pp, seq, points, amax, null)
+
+
+def solve_sequence(pp: _PathProblem, seq: np.ndarray, null: PenalizedResult,
+                   amax: float) -> list[PenalizedResult]:
+    """The fits at the decreasing penalties ``seq``, each warm-started from the last (the
+    first from the null fit, whose alpha is ``amax``)."""
     points: list[PenalizedResult] = []
     prev, prev_alpha = null, max(amax, float(seq[0]))
     for a in seq:
         res = pp.solve(float(a), prev, prev_alpha)
         points.append(res)
         prev, prev_alpha = res, float(a)
-    return PathResults(model, pp, seq, points, amax, null)
+    return points
 
 
 # ----------------------------------------------------------------------- results
