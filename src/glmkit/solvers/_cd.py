@@ -123,6 +123,17 @@ def _solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarra
     # finishes; only when it cannot (a sign or bound would change) must they reach ``tol``
     settle = max(tol, 1e-12 * float(np.max(diag, initial=0.0)))
     cycles = 0
+    tried: set = set()
+
+    def active_known(active: list) -> bool:
+        """True the first time this active set is met (each set is polished once, so a
+        failing polish cannot repeat forever)."""
+        key = tuple(active)
+        if key in tried:
+            return False
+        tried.add(key)
+        return True
+
     while cycles < max_cycles:
         big = _sweep_once(H, per[0], r, b, *per[1:], coords_all)
         cycles += 1
@@ -132,6 +143,14 @@ def _solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarra
         if big < max(tol, floor):
             break
         active = [j for j in coords_all if b[j] != 0.0]
+        if active_known(active):
+            # a warm start along a path usually keeps its active set and signs: the exact
+            # solve on it, then a full cycle to confirm, replaces the cycles that settle it
+            polished = _polish(H, g, b, l1, l2, lo, hi, allowed)
+            if polished is not None:
+                b = polished
+                r = g - H @ b
+                continue
         while cycles < max_cycles:
             big = _sweep_once(H, per[0], r, b, *per[1:], active)
             cycles += 1
