@@ -66,11 +66,15 @@ def _run_glmnet(X, y, family, alphas, foldid, thresh, do_cv, timeout):
 
 
 def _sklearn_path(X, y, alphas, budget):
+    import sklearn
     from sklearn.linear_model import LogisticRegression
 
     n = X.shape[0]
-    clf = LogisticRegression(penalty="l1", solver="saga", warm_start=True, tol=1e-4,
-                             max_iter=1000)
+    major, minor = (int(v) for v in sklearn.__version__.split(".")[:2])
+    # scikit-learn 1.8 deprecates penalty= in favour of l1_ratio=
+    lasso = {"l1_ratio": 1.0} if (major, minor) >= (1, 8) else {"penalty": "l1"}
+    clf = LogisticRegression(solver="saga", warm_start=True, tol=1e-4, max_iter=1000,
+                             **lasso)
     rows, t0 = [], time.perf_counter()
     for a in alphas:
         clf.set_params(C=1.0 / (n * a))

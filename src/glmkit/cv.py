@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _cv_measures as cvm_
+from ._parallel import one_blas_thread
 from .path import PathResults, _alpha_sequence, _PathProblem, fit_path, solve_sequence
 
 __all__ = ["CVResults", "fit_cv"]
@@ -130,14 +131,15 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
     preval = np.full((n, seq.size), np.nan) if keep else None
     fold_ok = np.zeros((k, seq.size), dtype=bool)
     passes = 0
-    for i in range(k):
-        B, ok, used = _fold_path(model, pp_args, fold, i, seq, own)
-        fold_ok[i], passes = ok, passes + used
-        rows = np.flatnonzero(fold == i)
-        eta = _held_out_eta(prob.X, off, rows, B)
-        if preval is not None:
-            preval[rows] = eta
-        scorer.add(i, rows, eta)
+    with one_blas_thread():   # as fit_path: many small products
+        for i in range(k):
+            B, ok, used = _fold_path(model, pp_args, fold, i, seq, own)
+            fold_ok[i], passes = ok, passes + used
+            rows = np.flatnonzero(fold == i)
+            eta = _held_out_eta(prob.X, off, rows, B)
+            if preval is not None:
+                preval[rows] = eta
+            scorer.add(i, rows, eta)
     mean, sd = scorer.summary()
     return CVResults(path, measure, mean, sd, labels, fold_ok, passes, preval,
                      cvm_.measure_name(model.family, measure), grouped)
