@@ -1,8 +1,9 @@
 """Cross-validated paths (model.fit_cv) against R's cv.glmnet with the same foldid.
 
 Reference values: tests/reference/penalized/cv_<case>.json, written by make_cv_reference.R
-there (R 4.2.2, glmnet 4.1.6, thresh = 1e-14, glmnet.control(fdev = 0, devmax = 1) so that
-no path stops early). ``default``: cv.glmnet without a lambda (each fold fits its own
+there (R 4.2.2, glmnet 4.1.6, thresh = 1e-14; glmnet.control(fdev = 0, devmax = 1), so that
+no path stops early, except the ``_early`` cases: glmnet's factory settings, where its own
+sequences end early and so do glmkit's with ``early_stop=True``, the default). ``default``: cv.glmnet without a lambda (each fold fits its own
 sequence, interpolated at the full fit's lambda); ``given``: the full fit's lambda passed
 in. glmnet's coefficients meet the KKT conditions to ~4e-8, so cvm and cvsd agree to 1e-6
 relative, not to rounding.
@@ -22,7 +23,10 @@ from glmkit.cv import lambda_interp
 
 REF = Path(__file__).parent / "reference" / "penalized"
 CASES = ["binomial_lasso_pf", "binomial_enet_bounds", "poisson_offset", "gaussian_lasso_pf",
-         "binomial_standardized_bounds", "binomial_ungrouped"]
+         "binomial_standardized_bounds", "binomial_ungrouped",
+         # glmnet's factory control: its own sequences end early (fit_cv's default too)
+         "binomial_lasso_pf_early", "poisson_offset_early", "gaussian_lasso_pf_early",
+         "binomial_standardized_early"]
 FAMILIES = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson,
             "gaussian": sm.families.Gaussian}
 
@@ -38,11 +42,12 @@ def load_cv_case(case: str):
           "penalty_weights": [0.0] + list(np.atleast_1d(ref["penalty_factor"])),
           "bounds": ([-np.inf] + list(ref["lower"]), [np.inf] + list(ref["upper"])),
           "standardize": ref["standardize"], "grouped": ref["grouped"],
-          "foldid": ref["foldid"]}
+          "foldid": ref["foldid"], "early_stop": case.endswith("_early")}
     return ref, model, kw
 
 
-KEYS = [(c, key) for c in CASES for key in ("default", "given")]
+KEYS = [(c, key) for c in CASES for key in ("default", "given")
+        if json.loads((REF / f"cv_{c}.json").read_text()).get(key)]
 
 
 @functools.lru_cache(maxsize=None)
@@ -246,3 +251,52 @@ def test_plot_marks_both_alphas():
     cv = sm.GLM(y, X, family=sm.families.Binomial()).fit_cv(n_folds=4, seed=1, n_alphas=10)
     ax = cv.plot()
     assert len(ax.lines) >= 2 and ax.get_ylabel() == "Binomial Deviance"
+
+
+def test_var_weights_scale_the_deviance_and_exposure_is_an_offset():
+    """var_weights stay in the likelihood while N counts rows (README's Conventions): a
+    var_weights path at alpha is the freq_weights path at alpha n / sum(w); exposure is
+    log(exposure) added to the offset, in the folds' predictions too."""
+    rng = np.random.default_rng(9)
+    X = sm.add_constant(rng.standard_normal((300, 4)))
+    expo = rng.uniform(0.5, 2.0, 300)
+    y = rng.poisson(expo * np.exp(0.2 + 0.3 * X[:, 1]))
+    w = rng.integers(1, 4, 300).astype(float)
+    fam = sm.families.Poisson
+    vw = sm.GLM(y, X, family=fam(), var_weights=w).fit_path(n_alphas=6)
+    fw = sm.GLM(y, X, family=fam(), freq_weights=w).fit_path(
+        alphas=vw.alphas * 300 / w.sum())
+    np.testing.assert_allclose(vw.params.to_numpy(), fw.params.to_numpy(), atol=1e-9)
+    folds = np.arange(300) % 5
+    a = sm.GLM(y, X, family=fam(), exposure=expo).fit_cv(foldid=folds, n_alphas=6)
+    b = sm.GLM(y, X, family=fam(), offset=np.log(expo)).fit_cv(foldid=folds, n_alphas=6)
+    np.testing.assert_allclose(a.cvm, b.cvm, rtol=1e-12)
+    np.testing.assert_allclose(a.alphas, b.alphas, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["binomial_lasso_pf", "binomial_enet_bounds", "poisson_offset",
+                                  "gaussian_lasso_pf", "gaussian_enet_bounds",
+                                  "binomial_standardized", "binomial_standardized_bounds",
+                                  "binomial_wide"])
+def test_default_path_ends_where_glmnet_ends(case):
+    """ref_<case>.json (make_reference.R, glmnet's factory control): glmnet's own sequences
+    have 55, 100, 55, 69, 100, 50, 100 and 100 lambdas (the 100s: a bound of 0, for which
+    glmnet sets fdev to 0, or no stall); fit_path's default ends at the same alpha."""
+    from test_penalized import load_case
+
+    ref, model, kw = load_case(case)
+    path = model.fit_path(**kw)
+    np.testing.assert_allclose(path.alphas, ref["lambda"], rtol=1e-10)
+    full = model.fit_path(early_stop=False, n_alphas=len(ref["lambda"]) + 3, **kw)
+    assert len(full.alphas) == len(ref["lambda"]) + 3
+
+
+def test_too_many_columns_for_the_gram_is_a_clear_error(monkeypatch):
+    from glmkit import _penalty_inputs
+
+    monkeypatch.setattr(_penalty_inputs, "MAX_GRAM_COLUMNS", 4)
+    X, y = _binomial()
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    for call in (model.fit_path, model.fit_cv, lambda: model.fit_regularized(alpha=0.1)):
+        with pytest.raises(NotImplementedError, match="naive"):
+            call()

@@ -60,8 +60,9 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
                own: tuple | None):
     """The path on the rows outside fold ``i`` at the alphas ``seq`` (alphas x p), KKT
     convergence per alpha and the passes over the rows. ``own`` = (n_alphas, ratio or
-    None): as cv.glmnet without a lambda, the fold fits its own sequence (from its own
-    alpha_max) and its coefficients at ``seq`` are interpolated (glmnet's lambda.interp)."""
+    None, early_stop): as cv.glmnet without a lambda, the fold fits its own sequence (from
+    its own alpha_max, ended early as glmnet ends it) and its coefficients at ``seq`` are
+    interpolated (glmnet's lambda.interp: past its last alpha, its last fit)."""
     prob = model.problem
     train = fold != i
     fw = np.asarray(prob.freq_weights, dtype=float) * train
@@ -69,13 +70,14 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
     pp = _PathProblem(model, *pp_args, problem=sub)
     null = pp.null_fit()
     amax = pp.alpha_max(null)
-    fseq = seq
+    fseq, stop = seq, False
     if own is not None:
-        n_alphas, ratio = own
+        n_alphas, ratio, stop = own
         if ratio is None:   # glmnet: 1e-2 when the fold has fewer rows than columns
             ratio = 1e-2 if int(train.sum()) < int((~pp.const).sum()) else 1e-4
         fseq = _alpha_sequence(amax, n_alphas, ratio)
-    points = solve_sequence(pp, fseq, null, amax)
+    points = solve_sequence(pp, fseq, null, amax, stop)
+    fseq = fseq[:len(points)]   # a fold's own sequence may end early, as glmnet's
     B = np.array([r.params for r in points])
     ok = np.array([r.converged for r in points])
     if own is not None:
@@ -108,7 +110,7 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
            measure: str = "deviance", seed=None, n_alphas: int = 100,
            alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
            standardize: bool = False, grouped: bool = True, keep: bool = False,
-           tol: float = 1e-10, max_iter: int = 100) -> CVResults:
+           tol: float = 1e-10, max_iter: int = 100, early_stop: bool = True) -> CVResults:
     """K-fold cross-validation of the elastic-net path (see :meth:`glmkit.GLM.fit_cv`)."""
     if hasattr(model, "_summarize"):   # glmkit.dask.DaskGLM
         raise NotImplementedError("fit_cv is not available for Dask models yet: its folds "
@@ -120,10 +122,10 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
     k = int(fold.max()) + 1
     measure, grouped = cvm_.resolve(model.family, str(measure), grouped, n, k)
     path = fit_path(model, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights, bounds,
-                    standardize, tol, max_iter)
+                    standardize, tol, max_iter, early_stop)
     seq = path.alphas
     # cv.glmnet: without a given lambda each fold fits its own sequence
-    own = (int(n_alphas), alpha_min_ratio) if alphas is None else None
+    own = (int(n_alphas), alpha_min_ratio, bool(early_stop)) if alphas is None else None
     pp_args = (L1_wt, penalty_weights, bounds, bool(standardize), tol, max_iter)
     y, w = np.asarray(prob.y, dtype=float), np.asarray(prob.total_weights, dtype=float)
     off = np.asarray(prob.offset, dtype=float)

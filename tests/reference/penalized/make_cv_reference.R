@@ -9,7 +9,8 @@ library(jsonlite)
 
 cv_case <- function(name, data, family, alpha, measures, nfolds = 10, seed = 1,
                     pf = NULL, lower = -Inf, upper = Inf, standardize = FALSE,
-                    use_weights = FALSE, use_offset = FALSE, grouped = TRUE) {
+                    use_weights = FALSE, use_offset = FALSE, grouped = TRUE,
+                    keys = c(FALSE, TRUE)) {
   d <- read.csv(sprintf("data_%s.csv", data))
   x <- as.matrix(d[, grep("^x[0-9]+$", names(d))])
   n <- nrow(x)
@@ -28,7 +29,7 @@ cv_case <- function(name, data, family, alpha, measures, nfolds = 10, seed = 1,
                  penalty.factor = pf, lower.limits = lower, upper.limits = upper,
                  standardize = standardize, thresh = 1e-14, maxit = 1e7)
   out$lambda <- full$lambda
-  for (given in c(FALSE, TRUE)) {
+  for (given in keys) {
     # lambda = NULL (cv.glmnet's default): each fold fits its own lambda sequence and is
     # predicted at the full fit's lambda by linear interpolation (alignment = "lambda");
     # lambda given: every fold fits exactly those lambdas
@@ -52,7 +53,7 @@ cv_case <- function(name, data, family, alpha, measures, nfolds = 10, seed = 1,
              sprintf("cv_%s.json", name))
 }
 
-# every path here is fitted in full: glmnet's early stop (fdev, devmax) is switched off so
+# the cases above fit every path in full: glmnet's early stop (fdev, devmax) is switched off so
 # that each fold fits every lambda (otherwise a fold that stops early predicts with its last
 # fit at the remaining lambdas, which an exact solver does not reproduce)
 glmnet.control(fdev = 0, devmax = 1)
@@ -75,3 +76,17 @@ cv_case("binomial_standardized_bounds", "binomial_standardized_bounds", "binomia
         lower = c(-Inf, -Inf, -0.3, 0, -Inf), upper = c(0.2, Inf, Inf, Inf, Inf))
 cv_case("binomial_ungrouped", "binomial_lasso_pf", "binomial", 1, c("deviance", "mse"),
         seed = 16, use_weights = TRUE, grouped = FALSE)
+
+# glmnet's factory settings: its own sequences (the full fit's and each fold's) end early
+# when the deviance ratio stalls; the folds' fits past their last lambda are their last
+# fit (lambda.interp). Only cv.glmnet's default (no lambda given) is affected.
+glmnet.control(factory = TRUE)
+cv_case("binomial_lasso_pf_early", "binomial_lasso_pf", "binomial", 1,
+        c("deviance", "auc"), seed = 21, pf = c(1, 1, 0.5, 2, 1, 1, 0, 1),
+        use_weights = TRUE, keys = FALSE)
+cv_case("poisson_offset_early", "poisson_offset", "poisson", 0.7, c("deviance", "mse"),
+        seed = 22, use_offset = TRUE, keys = FALSE)
+cv_case("gaussian_lasso_pf_early", "gaussian_lasso_pf", "gaussian", 1, c("mse", "mae"),
+        seed = 23, pf = c(1, 1, 1, 1, 0.5, 1, 1, 1, 3, 1), keys = FALSE)
+cv_case("binomial_standardized_early", "binomial_standardized", "binomial", 1,
+        c("deviance", "class"), seed = 24, standardize = TRUE, keys = FALSE)
