@@ -4,8 +4,8 @@ and scikit-learn in one run, at accuracies measured on one yardstick.
     python -m benchmarks.path_bench --problem b --rows 100000 [--no-cv] [--out PATH_RESULTS.md]
 
 Every library fits the same objective, deviance / (2N) + alpha |b|_1 with a free
-intercept, at glmkit's default sequence (alpha_max from the null model, ratio 1e-4, 100
-values; glmnet gets it as its lambda). Accuracy: the largest KKT violation at every 10th
+intercept, at glmkit's default sequence (glmnet's: alpha_max from the null model, ratio
+1e-4, up to 100 values, ended where glmnet ends it; glmnet gets it as its lambda). Accuracy: the largest KKT violation at every 10th
 alpha, from glmkit's score at each library's coefficients. glmnet runs in Rscript and its
 time is measured inside R (proc.time around the fit, after the data is read); the others
 are wall-clock seconds of one run in this process. The CV rows use the same 10 folds
@@ -49,7 +49,13 @@ def _run_glmnet(X, y, family, alphas, foldid, thresh, do_cv, timeout):
         return None, "Rscript not found"
     with tempfile.TemporaryDirectory() as tmp:
         pre = os.path.join(tmp, "d")
-        np.asfortranarray(X).T.tofile(pre + ".X.bin")     # column-major n x p
+        if hasattr(X, "tocoo"):   # scipy.sparse: triplets, 1-based
+            C = X.tocoo()
+            (C.row + 1).astype(np.int32).tofile(pre + ".i.bin")
+            (C.col + 1).astype(np.int32).tofile(pre + ".j.bin")
+            C.data.astype(float).tofile(pre + ".v.bin")
+        else:
+            np.asfortranarray(X).T.tofile(pre + ".X.bin")     # column-major n x p
         np.asarray(y, dtype=float).tofile(pre + ".y.bin")
         np.asarray(alphas, dtype=float).tofile(pre + ".lambda.bin")
         np.asarray(foldid, dtype=np.int32).tofile(pre + ".foldid.bin")
@@ -63,6 +69,21 @@ def _run_glmnet(X, y, family, alphas, foldid, thresh, do_cv, timeout):
     if not lines:
         return None, (out.stderr.strip().splitlines() or ["no output"])[-1]
     return json.loads(lines[-1][2:]), ""
+
+
+def _sparse_problem(n: int, p: int, density: float, seed: int = 7):
+    """A binomial problem on a CSR design with ``density`` non-zeros (standard normal),
+    20 true non-zero coefficients."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csr", random_state=rng,
+                  data_rvs=rng.standard_normal)
+    beta = np.zeros(p)
+    beta[rng.choice(p, 20, replace=False)] = rng.normal(0, 1.0, 20)
+    eta = -0.3 + X @ beta
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    return X, y
 
 
 def _sklearn_path(X, y, alphas, budget):
@@ -87,7 +108,11 @@ def _sklearn_path(X, y, alphas, budget):
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--problem", default="b")
+    ap.add_argument("--problem", default="b",
+                    help="a problem of shared/bench/problems.py, or 'sparse' (binomial, "
+                         "--sparse-cols columns of --density non-zeros)")
+    ap.add_argument("--sparse-cols", type=int, default=2000)
+    ap.add_argument("--density", type=float, default=0.005)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--glum-tol", type=float, nargs="*", default=[1e-4, 1e-8])
     ap.add_argument("--glmnet-thresh", type=float, nargs="*", default=[1e-7, 1e-12])
@@ -100,13 +125,23 @@ def main(argv=None) -> None:
 
     import glmkit.api as sm
 
-    spec = problemdata.problem_spec(args.problem)
-    spec["n"] = min(spec["n"], args.rows)
-    data = problemdata.generate_spec(spec)
-    X, y = data["X"], data["y"]
+    if args.problem == "sparse":
+        spec = {"family": "binomial"}
+        X, y = _sparse_problem(args.rows, args.sparse_cols, args.density)
+    else:
+        spec = problemdata.problem_spec(args.problem)
+        spec["n"] = min(spec["n"], args.rows)
+        data = problemdata.generate_spec(spec)
+        X, y = data["X"], data["y"]
     n, p = X.shape
     fam = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson}[spec["family"]]
-    model = sm.GLM(y, sm.add_constant(X), family=fam())
+    if hasattr(X, "tocsr"):
+        import scipy.sparse as sp
+
+        Xc = sp.hstack([sp.csr_matrix(np.ones((n, 1))), X], format="csr")
+    else:
+        Xc = sm.add_constant(X)
+    model = sm.GLM(y, Xc, family=fam())
     const = np.zeros(p + 1, dtype=bool)
     const[0] = True
     rows: list[tuple] = []   # (library, task, seconds, KKT, note)
@@ -170,15 +205,17 @@ def main(argv=None) -> None:
             note = "" if k == alphas.size else \
                 f"stopped after {k} of {alphas.size} alphas (budget {args.sklearn_budget:g} s)"
             report("scikit-learn saga tol=1e-4", "path", ts, kkt, note)
-    _write(args, spec, n, p, rows)
+    _write(args, spec, n, p, rows, alphas)
 
 
-def _write(args, spec, n, p, rows) -> None:
+def _write(args, spec, n, p, rows, alphas_done) -> None:
     by = {(lib, task): secs for lib, task, secs, _, _ in rows}
     ours = {task: by[("glmkit", task)] for task in ("path", "cv") if ("glmkit", task) in by}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    head = (f"\n## problem {args.problem}: {spec['family']} {n:,} x {p}, lasso, 100 alphas "
-            f"({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores, "
+    kind = f"sparse, {args.density:g} non-zero, " if args.problem == "sparse" else ""
+    head = (f"\n## problem {args.problem}: {spec['family']} {n:,} x {p} ({kind}lasso, "
+            f"{len(alphas_done)} alphas; "
+            f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores, "
             f"load {load:.1f}, {platform.python_version()})\n\n"
             "| library | task | seconds | glmkit / library | largest KKT violation | note |\n"
             "|---|---|---|---|---|---|\n")
@@ -197,7 +234,8 @@ def _write(args, spec, n, p, rows) -> None:
 _PREAMBLE = """# Penalized paths and cross-validation: glmkit beside glmnet, glum, scikit-learn
 
 Written by `python -m benchmarks.path_bench` (see its docstring for the method). Every
-library fits deviance / (2N) + alpha |b|_1 with a free intercept at the same 100 alphas;
+library fits deviance / (2N) + alpha |b|_1 with a free intercept at the same alphas
+(glmkit's default sequence, which is glmnet's);
 "largest KKT violation" is measured with glmkit's score at each library's coefficients
 (every 10th alpha), so rows at different tolerances can be compared. glmkit stops at
 KKT <= 1e-10. glmnet is timed inside R (`proc.time` around `glmnet()` / `cv.glmnet()`).

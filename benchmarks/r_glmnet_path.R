@@ -3,7 +3,8 @@
 #
 #   Rscript r_glmnet_path.R <prefix> <family> <n> <p> <thresh> <do_cv 0|1>
 #
-# Reads <prefix>.X.bin (n x p float64, column-major), <prefix>.y.bin, <prefix>.lambda.bin
+# Reads <prefix>.X.bin (n x p float64, column-major; or a sparse design as 1-based int32
+# <prefix>.i.bin, <prefix>.j.bin and float64 <prefix>.v.bin), <prefix>.y.bin, <prefix>.lambda.bin
 # (the lambda sequence, glmkit's alphas) and <prefix>.foldid.bin (int32, 1..K). Times
 # glmnet(x, y, family, lambda, standardize = FALSE, thresh) and, with do_cv, cv.glmnet with
 # the same lambda and foldid (type.measure = "deviance"). Only the fits are timed (the data
@@ -14,7 +15,15 @@ args <- commandArgs(trailingOnly = TRUE)
 prefix <- args[1]; fam <- args[2]
 n <- as.integer(args[3]); p <- as.integer(args[4])
 thresh <- as.numeric(args[5]); do_cv <- args[6] == "1"
-x <- matrix(readBin(paste0(prefix, ".X.bin"), "double", n * p), nrow = n)
+if (file.exists(paste0(prefix, ".i.bin"))) {   # a sparse design: (row, column, value)
+  nnz <- file.size(paste0(prefix, ".v.bin")) / 8
+  x <- Matrix::sparseMatrix(i = readBin(paste0(prefix, ".i.bin"), "integer", nnz, size = 4),
+                            j = readBin(paste0(prefix, ".j.bin"), "integer", nnz, size = 4),
+                            x = readBin(paste0(prefix, ".v.bin"), "double", nnz),
+                            dims = c(n, p))
+} else {
+  x <- matrix(readBin(paste0(prefix, ".X.bin"), "double", n * p), nrow = n)
+}
 y <- readBin(paste0(prefix, ".y.bin"), "double", n)
 con <- file(paste0(prefix, ".lambda.bin"), "rb")
 lam <- readBin(con, "double", 10000); close(con)
