@@ -115,8 +115,11 @@ def main(argv=None) -> None:
     ap.add_argument("--density", type=float, default=0.005)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--glum-tol", type=float, nargs="*", default=[1e-4, 1e-8])
+    ap.add_argument("--glmkit-tol", type=float, nargs="*", default=[1e-6],
+                    help="extra glmkit paths at these KKT tolerances (the first row: 1e-10)")
     ap.add_argument("--glmnet-thresh", type=float, nargs="*", default=[1e-7, 1e-12])
-    ap.add_argument("--sklearn-budget", type=float, default=120.0)
+    ap.add_argument("--sklearn-budget", type=float, default=120.0,
+                    help="seconds for scikit-learn's path (0: skip it)")
     ap.add_argument("--no-cv", action="store_true")
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--out", default=str(HERE / "PATH_RESULTS.md"))
@@ -157,6 +160,11 @@ def main(argv=None) -> None:
     report("glmkit", "path", tk, float(path.kkt.max()),
            f"{path.n_sweeps.sum()} X'WX sweeps + {path.n_passes.sum() - path.n_sweeps.sum()} "
            "score passes")
+    for tol in args.glmkit_tol:   # looser stops, for comparison with glmnet's default
+        t = time.perf_counter()
+        loose = model.fit_path(alphas=alphas, tol=tol)
+        report(f"glmkit tol={tol:g}", "path", time.perf_counter() - t,
+               float(loose.kkt.max()), f"{loose.n_passes.sum()} passes")
     idx = np.arange(0, alphas.size, 10)
     foldid = np.random.default_rng(0).permutation(np.resize(np.arange(1, args.folds + 1), n))
     cv = None
@@ -194,7 +202,7 @@ def main(argv=None) -> None:
             B = np.column_stack([g.intercept_path_, g.coef_path_])
             kkt = _kkt(model, B[idx], alphas[idx], const, float(n))
             report(f"glum gradient_tol={tol:g}", "path", tg, kkt)
-    if spec["family"] == "binomial":
+    if spec["family"] == "binomial" and args.sklearn_budget > 0:
         try:
             B, ts = _sklearn_path(X, y, alphas, args.sklearn_budget)
         except ImportError:
