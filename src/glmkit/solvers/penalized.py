@@ -292,7 +292,10 @@ def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float) -> np.ndarray:
     """What rounding alone leaves in each gradient entry: 1e-13 (|X'WX| |b|)_j / N. A
     response in the millions has coefficients whose H b carries 1e-10 of rounding, which
     no solver can remove; the KKT test allows for it."""
-    return 1e-13 * (np.abs(gram) @ np.abs(b)) / n
+    nz = np.flatnonzero(b)   # a lasso path's b is mostly zeros: only those columns
+    if nz.size == 0:
+        return np.zeros(b.shape[0])
+    return 1e-13 * (np.abs(gram[:, nz]) @ np.abs(b[nz])) / n
 
 
 def kkt_excess(pt: _Point, n: float, pen: Penalty) -> np.ndarray:
