@@ -125,6 +125,7 @@ MODEL_NOT_ON_DASK = {
     "from_formula": "a classmethod: tested with a dask DataFrame in tests/test_dask.py",
     "problem": "a DaskProblem (lazy rows) by design: compared through fit() below",
     "fit": "compared through every results member below",
+    "fit_cv": "folds refitted in memory (test_cv: a clear error that points to fit_path)",
 }
 
 

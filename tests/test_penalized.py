@@ -504,3 +504,30 @@ def test_large_responses_converge(what):
     assert path.converged.all()
     # 1e-12 of the gradient's own scale, |X'y| / N
     assert path.kkt.max() <= 1e-12 * np.abs(X.T @ y).max() / len(y)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_active_set_rounds_equal_coordinate_descent(seed, monkeypatch):
+    """The quadratic step's active-set rounds and coordinate descent (the rounds switched
+    off) reach the same minimum, which meets the quadratic's KKT conditions."""
+    from glmkit.solvers import _cd
+
+    rng = np.random.default_rng(seed)
+    p = 12
+    A = rng.standard_normal((40, p))
+    H = A.T @ A / 40
+    g = rng.standard_normal(p)
+    l1 = np.abs(rng.standard_normal(p)) * 0.3
+    l1[0] = 0.0
+    l2 = np.full(p, 0.05)
+    inf = np.full(p, np.inf)
+    allowed = np.ones(p, dtype=bool)
+    b0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p) * 0.1, 0.0)
+    fast, cycles = _cd.solve_quadratic(H, g, b0, l1, l2, -inf, inf, allowed)
+    monkeypatch.setattr(_cd, "_active_set", lambda *a, **k: None)
+    slow, _ = _cd.solve_quadratic(H, g, b0, l1, l2, -inf, inf, allowed)
+    np.testing.assert_allclose(fast, slow, atol=1e-10)
+    grad = H @ fast - g + l2 * fast
+    nz = fast != 0
+    np.testing.assert_allclose(grad[nz], -l1[nz] * np.sign(fast[nz]), atol=1e-10)
+    assert np.all(np.abs(grad[~nz]) <= l1[~nz] + 1e-10)

@@ -8,8 +8,20 @@ from __future__ import annotations
 import numpy as np
 
 
+#: the most columns a penalized fit takes: its p x p X'WX (and a copy per thread) must fit
+#: in memory (20,000 columns: 3.2 GB each)
+MAX_GRAM_COLUMNS = 20_000
+
+
 def sweeper_for(model):
     """The sweeper of the model's rows: in memory, or over Dask partitions."""
+    p = len(model.exog_names)
+    if p > MAX_GRAM_COLUMNS:
+        raise NotImplementedError(
+            f"penalized fits form the {p:,} x {p:,} X'WX ({8 * p * p / 1e9:.1f} GB); designs "
+            f"of more than {MAX_GRAM_COLUMNS:,} columns need glmnet's row-wise (naive) "
+            "coordinate descent, which glmkit does not have yet. Screen the columns first "
+            "(e.g. keep those most correlated with the response) or use glmnet.")
     if model._lazy:   # rows in Dask partitions
         problem = model.problem
         return problem.sweeper(True, executor=model.data.executor)
@@ -33,10 +45,11 @@ def is_quadratic(family) -> bool:
     return isinstance(family, Gaussian) and isinstance(family.link, links.Identity)
 
 
-def column_scales(model, const: np.ndarray) -> np.ndarray:
+def column_scales(model, const: np.ndarray, problem=None) -> np.ndarray:
     """glmnet's standardization: the weighted standard deviation of each column (weights
-    normalized to sum 1; centred only when there is an intercept)."""
-    prob = model.problem
+    normalized to sum 1; centred only when there is an intercept), over the rows and
+    weights of ``problem`` when given (a CV fold), else of the model."""
+    prob = model.problem if problem is None else problem
     if not hasattr(prob.X, "sandwich"):
         raise NotImplementedError("standardize=True is not available for Dask designs yet; "
                                   "scale the columns before building the model.")

@@ -106,7 +106,7 @@ def cross_validate(model, n_folds: int = 10, seed: Any = None, folds=None, alpha
     The deviance of a fold is sum freq_w * prior_w * d(y, mu) over its rows, mu from the
     other rows' fit; ``mean_deviance`` divides the total by the total frequency weight.
     """
-    if hasattr(model, "_summarize"):
+    if getattr(model, "_lazy", False):   # rows in Dask partitions
         raise NotImplementedError("cross_validate needs the rows in memory; Dask models "
                                   "are not supported.")
     prob = model.problem

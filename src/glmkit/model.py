@@ -381,19 +381,33 @@ class GLM:
 
     def fit_path(self, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
                  alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
-                 standardize: bool = False, tol: float = 1e-10, max_iter: int = 100):
+                 standardize: bool = False, tol: float = 1e-10, max_iter: int = 100,
+                 early_stop: bool = True):
         """glmnet's elastic-net path; returns :class:`~glmkit.path.PathResults`.
 
         Constant columns are never penalized; ``penalty_weights`` is glmnet's
         penalty.factor (rescaled to sum to the number of penalized columns; one value per
         column, or per non-constant column as glmnet), ``bounds``
         = (lower, upper) its limits, ``standardize`` its standardize. Every point is
-        checked against the KKT conditions to ``tol``; see :func:`glmkit.path.fit_path`.
+        checked against the KKT conditions to ``tol``. ``early_stop``: without ``alphas``,
+        end the sequence where glmnet ends it; see :func:`glmkit.path.fit_path`.
         """
         from .path import fit_path
 
         return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
-                        bounds, standardize, tol, max_iter)
+                        bounds, standardize, tol, max_iter, early_stop)
+
+    def fit_cv(self, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=None,
+               measure: str = "deviance", seed=None, **kwargs: Any):
+        """cv.glmnet: K-fold cross-validation of :meth:`fit_path`; returns
+        :class:`~glmkit.cv.CVResults` (``alpha_min``, ``alpha_1se``, ``cv_mean``, ``cv_se``,
+        ``path``, ``fit_at``). ``measure``: 'deviance', 'mse', 'mae', 'class' or 'auc';
+        other keywords as :meth:`fit_path` (and ``grouped``, ``keep``); see
+        :func:`glmkit.cv.fit_cv`.
+        """
+        from .cv import fit_cv
+
+        return fit_cv(self, L1_wt, n_folds, foldid, alphas, measure, seed, **kwargs)
 
     def _check_dask_fit(self, spec) -> None:
         """What a fit on Dask takes: IRLS or Newton steps (the other methods need the rows

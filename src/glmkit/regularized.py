@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._parallel import one_blas_thread
 from ._penalty_inputs import is_quadratic, sweeper_for
 from .solvers.penalized import PenalizedResult, Penalty, penalized_irls
 
@@ -171,11 +172,12 @@ def fit_regularized(model, method: str = "elastic_net", alpha: Any = 0.0, L1_wt:
     allowed = np.ones(k, dtype=bool)
     quad = is_quadratic(model.family)
     # at least 50 outer steps: statsmodels' maxiter counts cheap cycles, ours passes
-    res = penalized_irls(sweeper, n, pen, start, allowed, tol=float(cnvrg_tol),
-                         maxiter=max(int(maxiter), 50), quadratic=quad)
-    if start is not None and not np.isfinite(res.objective):   # invalid start: R's start
-        res = penalized_irls(sweeper, n, pen, None, allowed, tol=float(cnvrg_tol),
+    with one_blas_thread():   # small products: see glmkit.path.fit_path
+        res = penalized_irls(sweeper, n, pen, start, allowed, tol=float(cnvrg_tol),
                              maxiter=max(int(maxiter), 50), quadratic=quad)
+        if start is not None and not np.isfinite(res.objective):   # invalid start: R's
+            res = penalized_irls(sweeper, n, pen, None, allowed, tol=float(cnvrg_tol),
+                                 maxiter=max(int(maxiter), 50), quadratic=quad)
     params = np.where(np.abs(res.params) < zero_tol, 0.0, res.params)
     res = dataclasses.replace(res, params=params)
     if not res.converged:

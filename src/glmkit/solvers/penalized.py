@@ -60,6 +60,10 @@ class PenalizedResult:
     #: passes over the rows of any kind (``n_sweeps`` counts those that formed X'WX)
     n_passes: int = 0
 
+    def __post_init__(self):
+        if self.point is not None:   # a path keeps every answer: not their n-vectors
+            self.point.sweep = None
+
     @property
     def score(self) -> np.ndarray:
         assert self.point is not None
@@ -97,10 +101,23 @@ class _Point:
     """A point with what the objective and the next step need: the deviance and score at
     ``beta`` and an X'WX, formed at ``beta`` (``fresh``) or carried from an earlier point."""
 
-    def __init__(self, beta, deviance, score, gram, valid=True, fresh=True):
+    def __init__(self, beta, deviance, score, gram, valid=True, fresh=True, sweep=None):
         self.beta, self.deviance, self.score, self.gram = beta, deviance, score, gram
         self.valid, self.fresh = valid, fresh
         self.halvings = 0
+        #: the score pass's sweep (eta, mu, w), while X'WX may still be wanted here
+        self.sweep = sweep
+
+
+def _refresh(sweeper, pt: _Point) -> _Point:
+    """X'WX at ``pt``: from the working weights its score pass left (a pass with no X @ b
+    and no kernel) when it has them and the expected X'WX is the one used; else a sweep."""
+    sw = pt.sweep
+    if sw is not None and sw.w is not None and _hessian_kind(sweeper) == "expected" \
+            and hasattr(sweeper, "expected_gram"):
+        gram = np.asarray(sweeper.expected_gram(sw, **_low(sweeper)), dtype=float)
+        return _Point(pt.beta, pt.deviance, pt.score, gram, pt.valid, True)
+    return _at(sweeper, pt.beta)
 
 
 def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep") -> _Point:
@@ -115,7 +132,7 @@ def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep") -> _Poin
         assert base is not None
         sw = sweeper.at(beta)
         return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), base.gram,
-                      bool(sw.valid), False)
+                      bool(sw.valid), False, sw)
     kind = _hessian_kind(sweeper)
     if kind == "expected":
         sw = sweeper.sweep(beta, None, False, **_low(sweeper))
@@ -236,7 +253,7 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
             return PenalizedResult(cur.beta, cur.deviance, obj, True, kkt, sweeps, cur, msgs,
                                    passes)
         if not cur.fresh and kkt > _SLOW * last_kkt:
-            cur = _at(sweeper, cur.beta)
+            cur = _refresh(sweeper, cur)
             sweeps, passes = sweeps + 1, passes + 1
             continue
         H = cur.gram / n
@@ -249,7 +266,7 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
         passes += used
         sweeps += used if mode == "sweep" else 0
         if not ok and not cur.fresh:
-            cur = _at(sweeper, cur.beta)   # the carried X'WX gave no descent: form it here
+            cur = _refresh(sweeper, cur)   # the carried X'WX gave no descent: form it here
             sweeps, passes = sweeps + 1, passes + 1
             continue
         if not ok:
@@ -259,6 +276,7 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
             msgs.append("no further progress at rounding level")
             cur = nxt
             break
+        cur.sweep = None   # n-vectors: keep only the current point's
         cur, obj, last_kkt = nxt, new_obj, kkt
     kkt, excess = _kkt(cur, n, pen, allowed)
     return PenalizedResult(cur.beta, cur.deviance, obj, excess <= tol, kkt, sweeps, cur, msgs,
@@ -274,7 +292,10 @@ def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float) -> np.ndarray:
     """What rounding alone leaves in each gradient entry: 1e-13 (|X'WX| |b|)_j / N. A
     response in the millions has coefficients whose H b carries 1e-10 of rounding, which
     no solver can remove; the KKT test allows for it."""
-    return 1e-13 * (np.abs(gram) @ np.abs(b)) / n
+    nz = np.flatnonzero(b)   # a lasso path's b is mostly zeros: only those columns
+    if nz.size == 0:
+        return np.zeros(b.shape[0])
+    return 1e-13 * (np.abs(gram[:, nz]) @ np.abs(b[nz])) / n
 
 
 def kkt_excess(pt: _Point, n: float, pen: Penalty) -> np.ndarray:

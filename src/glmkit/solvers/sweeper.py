@@ -227,16 +227,19 @@ class InMemorySweeper:
 
         self._each_block(self._chunks(), block)
 
-    def expected_gram(self, sw: Sweep) -> np.ndarray:
-        """X'WX at a sweep's working weights (one pass, no X @ b)."""
+    def expected_gram(self, sw: Sweep, low: bool = False) -> np.ndarray:
+        """X'WX at a sweep's working weights (one pass, no X @ b); ``low`` as in
+        :meth:`sweep`."""
         X = self.problem.X
-        if sw.w is not None and len(self._chunks()) == 1:
-            return X.sandwich(sw.w)
         p = X.shape[1]
+        if sw.w is not None and len(self._chunks()) == 1:
+            G = np.zeros((p, p))
+            X.add_sandwich(sw.w, G, low=low)
+            return G
         grams = [np.zeros((p, p)) for _ in self._chunks()]
 
         def gram(i, sl, Xb, m, w):
-            Xb.add_sandwich(w, grams[i])
+            Xb.add_sandwich(w, grams[i], low=low)
 
         self._over_blocks(sw, gram)
         G = grams[0]
