@@ -52,55 +52,71 @@ class SparseDesign(DesignMatrix):
             dense = np.zeros(X.shape[1], dtype=bool)
         else:
             dense = np.bincount(X.indices, minlength=X.shape[1]) > float(dense_threshold) * n
-        self._setup(X, np.flatnonzero(dense))
-
-    def _setup(self, X, dense_cols: np.ndarray) -> None:
-        self._X = X
-        p = X.shape[1]
-        is_dense = np.zeros(p, dtype=bool)
-        is_dense[dense_cols] = True
-        self._dense_cols = np.flatnonzero(is_dense)
-        self._sparse_cols = np.flatnonzero(~is_dense)
-        if self._dense_cols.size:
-            self._D = np.ascontiguousarray(X[:, self._dense_cols].toarray())
-            self._S = X[:, self._sparse_cols].tocsr()
-            self._S.sort_indices()
+        dense_cols = np.flatnonzero(dense)
+        sparse_cols = np.flatnonzero(~dense)
+        if dense_cols.size:   # the parts only: no full copy is kept
+            D = np.ascontiguousarray(X[:, dense_cols].toarray())
+            X = X[:, sparse_cols].tocsr()
+            X.sort_indices()
         else:
-            self._D, self._S = None, X
+            D = None
+        self._setup(X, D, sparse_cols, dense_cols)
+
+    def _setup(self, S, D, sparse_cols, dense_cols) -> None:
+        self._S, self._D = S, D
+        self._sparse_cols, self._dense_cols = sparse_cols, dense_cols
+        self._p = sparse_cols.size + dense_cols.size
         self._pairs = None
 
-    @classmethod
-    def _with_split(cls, X, dense_cols) -> "SparseDesign":
-        """A design of a canonical CSR X with the given dense columns (rows of a parent)."""
-        out = object.__new__(cls)
-        out._setup(X, dense_cols)
+    def _with_rows(self, rows) -> "SparseDesign":
+        """The given rows (a slice or sorted positions), the same column split."""
+        out = object.__new__(type(self))
+        D = None if self._D is None else np.ascontiguousarray(self._D[rows])
+        out._setup(self._S[rows], D, self._sparse_cols, self._dense_cols)
         return out
 
     @property
     def shape(self):
-        return self._X.shape
+        return (self._S.shape[0], self._p)
 
     @property
     def csr(self):
-        """The CSR matrix of every column (canonical: sorted indices, no duplicates)."""
-        return self._X
+        """The CSR matrix of every column (built on demand when columns are held dense)."""
+        if self._D is None:
+            return self._S
+        perm = np.argsort(np.concatenate([self._sparse_cols, self._dense_cols]))
+        return sparse.hstack([self._S, sparse.csr_matrix(self._D)]).tocsc()[:, perm].tocsr()
 
     @property
     def dense_columns(self) -> np.ndarray:
         """Positions of the columns held as a dense array."""
         return self._dense_cols.copy()
 
+    def all_finite(self) -> bool:
+        """No NaN or infinity among the values."""
+        return bool(np.all(np.isfinite(self._S.data))
+                    and (self._D is None or np.all(np.isfinite(self._D))))
+
     @property
     def nbytes(self) -> int:
-        mats = [self._X] if self._S is self._X else [self._X, self._S]
-        total = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in mats)
+        S = self._S
+        total = S.data.nbytes + S.indices.nbytes + S.indptr.nbytes
         return int(total + (0 if self._D is None else self._D.nbytes))
 
     def matvec(self, b):
-        return self._X @ np.asarray(b, dtype=float)
+        b = np.asarray(b, dtype=float)
+        if self._D is None:
+            return self._S @ b
+        return self._S @ b[self._sparse_cols] + self._D @ b[self._dense_cols]
 
     def rmatvec(self, v):
-        return self._X.T @ np.asarray(v, dtype=float)
+        v = np.asarray(v, dtype=float)
+        if self._D is None:
+            return self._S.T @ v
+        out = np.empty(self._p)
+        out[self._sparse_cols] = self._S.T @ v
+        out[self._dense_cols] = self._D.T @ v
+        return out
 
     def sandwich(self, d):
         p = self.shape[1]
@@ -112,7 +128,7 @@ class SparseDesign(DesignMatrix):
         if self._pairs is None:
             from ._pairs import PairGram
 
-            self._pairs = PairGram(self._S, self._sparse_cols, self.shape[1])
+            self._pairs = PairGram(self._S, self._sparse_cols, self._p)
         return self._pairs
 
     def add_sandwich(self, d, out, low=False):
@@ -132,7 +148,13 @@ class SparseDesign(DesignMatrix):
 
     def cross_dense(self, B: np.ndarray, d: np.ndarray) -> np.ndarray:
         """X' diag(d) B for a dense n x k B (p x k), without a dense copy of X."""
-        return np.asarray(self._X.T @ (B * d[:, None]))
+        dB = B * d[:, None]
+        if self._D is None:
+            return np.asarray(self._S.T @ dB)
+        out = np.empty((self._p, B.shape[1]))
+        out[self._sparse_cols] = self._S.T @ dB
+        out[self._dense_cols] = self._D.T @ dB
+        return out
 
     # ------------------------------------------------------------ row-wise statistics
     def _row_of_nonzero(self, M) -> np.ndarray:
@@ -160,42 +182,61 @@ class SparseDesign(DesignMatrix):
         return q
 
     def group_sums(self, codes, n_groups, v):
-        """sum over rows of group g of v_i x_i (n_groups x p), from the nonzeros."""
-        X, p = self._X, self.shape[1]
-        rows = self._row_of_nonzero(X)
-        key = np.asarray(codes, dtype=np.int64)[rows] * p + X.indices
-        sums = np.bincount(key, weights=X.data * np.asarray(v, dtype=float)[rows],
-                           minlength=int(n_groups) * p)
-        return sums.reshape(int(n_groups), p)
+        """sum over rows of group g of v_i x_i (n_groups x p): the sparse columns from
+        their nonzeros, the dense ones by one bincount per column."""
+        S, G = self._S, int(n_groups)
+        codes = np.asarray(codes, dtype=np.int64)
+        v = np.asarray(v, dtype=float)
+        out = np.zeros((G, self._p))
+        rows = self._row_of_nonzero(S)
+        key = codes[rows] * S.shape[1] + S.indices
+        out[:, self._sparse_cols] = np.bincount(key, weights=S.data * v[rows],
+                                                minlength=G * S.shape[1]).reshape(G, -1)
+        for j, col in zip(self._dense_cols, () if self._D is None else self._D.T):
+            out[:, j] = np.bincount(codes, weights=col * v, minlength=G)
+        return out
 
     def matmat(self, M):
-        return np.asarray(self._X @ np.asarray(M, dtype=float))
+        M = np.asarray(M, dtype=float)
+        if self._D is None:
+            return np.asarray(self._S @ M)
+        return np.asarray(self._S @ M[self._sparse_cols]) + self._D @ M[self._dense_cols]
 
     def row_dot(self, Y):
-        X = self._X
-        rows = self._row_of_nonzero(X)
-        return np.bincount(rows, weights=X.data * np.asarray(Y)[rows, X.indices],
-                           minlength=X.shape[0])
+        Y = np.asarray(Y)
+        S = self._S
+        rows = self._row_of_nonzero(S)
+        out = np.bincount(rows, weights=S.data * Y[rows, self._sparse_cols[S.indices]],
+                          minlength=S.shape[0])
+        if self._D is not None:
+            out += np.einsum("ij,ij->i", self._D, Y[:, self._dense_cols])
+        return out
 
     # ------------------------------------------------------------ rows and columns
     def rows_slice(self, sl: slice) -> "SparseDesign":
         """The rows ``sl`` (a CSR row slice, the same dense columns)."""
-        return SparseDesign._with_split(self._X[sl], self._dense_cols)
+        return self._with_rows(sl)
 
     def take_rows(self, rows):
-        return SparseDesign._with_split(self._X[rows], self._dense_cols)
+        return self._with_rows(np.asarray(rows))
 
     def to_dense(self):
-        return self._X.toarray()
+        out = np.zeros(self.shape)
+        out[:, self._sparse_cols] = self._S.toarray()
+        if self._D is not None:
+            out[:, self._dense_cols] = self._D
+        return out
 
     def column_is_constant(self):
-        n = self._X.shape[0]
-        Xc = self._X.tocsc()
-        nnz = np.diff(Xc.indptr)
-        out = np.zeros(self._X.shape[1], dtype=bool)
+        n = self._S.shape[0]
+        out = np.zeros(self._p, dtype=bool)
+        Sc = self._S.tocsc()
+        nnz = np.diff(Sc.indptr)
         for j in np.flatnonzero(nnz == n):
-            col = Xc.data[Xc.indptr[j]:Xc.indptr[j + 1]]
-            out[j] = col.size > 0 and np.all(col == col[0])
+            col = Sc.data[Sc.indptr[j]:Sc.indptr[j + 1]]
+            out[self._sparse_cols[j]] = col.size > 0 and np.all(col == col[0])
+        if self._D is not None and n:
+            out[self._dense_cols] = np.all(self._D == self._D[0], axis=0) & (self._D[0] != 0)
         return out
 
     def __getstate__(self):
