@@ -64,21 +64,28 @@ def test_the_input_matrix_is_not_modified_and_the_split_can_be_turned_off():
         SparseDesign(S, dense_threshold=2.0)
 
 
-def test_pair_blocks_and_the_compressed_key_space_give_the_same_gram(monkeypatch):
-    """Many row blocks (threads) and the reduced key space of wide designs."""
+@pytest.mark.parametrize("sort_after", [1, 2, 100])
+def test_pair_blocks_and_the_compressed_key_space_give_the_same_gram(monkeypatch, sort_after):
+    """Many row blocks (threads), the reduced key space of wide designs, pairs in row order
+    and sorted by key (from the pass ``sort_after`` on)."""
+    monkeypatch.setattr(_pairs, "_SORT_AFTER_PASSES", sort_after)
     rng = np.random.default_rng(4)
     S = _random_sparse(rng, 300, 30, "csr")
     A = S.toarray()
     d = rng.uniform(0.1, 2.0, 300)
     want = A.T @ (A * d[:, None])
-    monkeypatch.setattr(_pairs, "_BLOCK_PAIRS", 64)
-    assert _rel(SparseDesign(S, dense_threshold=None).sandwich(d), want) < 1e-12
-    monkeypatch.setattr(_pairs, "_DIRECT_KEYS", 10)
-    D = SparseDesign(S)
-    assert _rel(D.sandwich(d), want) < 1e-12
     B = rng.normal(size=(33, 33))
     B = B + B.T
-    assert _rel(D.row_quadratic(B), np.einsum("ij,ij->i", A @ B, A)) < 1e-12
+    monkeypatch.setattr(_pairs, "_BLOCK_PAIRS", 64)
+    D = SparseDesign(S, dense_threshold=None)
+    for _ in range(3):
+        assert _rel(D.sandwich(d), want) < 1e-12
+        assert _rel(D.row_quadratic(B), np.einsum("ij,ij->i", A @ B, A)) < 1e-12
+    monkeypatch.setattr(_pairs, "_DIRECT_KEYS", 10)
+    D = SparseDesign(S)
+    for _ in range(3):
+        assert _rel(D.sandwich(d), want) < 1e-12
+        assert _rel(D.row_quadratic(B), np.einsum("ij,ij->i", A @ B, A)) < 1e-12
 
 
 def test_empty_rows_and_all_zero_designs():

@@ -27,9 +27,12 @@ from scipy import sparse
 
 #: Pairs per block of P (the build's temporaries are a few times 12 bytes per pair).
 _BLOCK_PAIRS = 1 << 23
-#: Sort the pairs by key (P as CSR) or keep them in row order (Q' as CSC). Sorted, a pass
-#: is 3x faster (writes in order) but the sort costs about as much as 10 passes and a copy
-#: of P while it runs: 1M x 2,000 at 0.5 % (60M pairs), under load, the sort took 10.7 s.
+#: The pairs are kept in row order (Q' as CSC) for the first passes and sorted by key (P as
+#: CSR) from this pass on. Sorted, a pass is 2-3x faster (writes in order), but the sort
+#: costs about as much as six unsorted passes (200k x 2,000 at 0.5 %, 12M pairs, under
+#: load: build 0.4-1.8 s, unsorted pass 0.53 s, sort 1.7 s, sorted pass 0.2-0.26 s), so
+#: short fits never pay for it and long ones (and the statistics after them) get it.
+_SORT_AFTER_PASSES = 4
 _SORT_BY_KEY = False
 #: Triangles (p (p + 1) / 2 keys) up to this size are used whole; larger ones are reduced
 #: to the keys that occur.
@@ -70,6 +73,7 @@ class PairGram:
         self.n_keys = tri
         self.p, self.col_map, self.direct = p, col_map, direct
         self._U = self._mask = None   # the triangle's buffer, made on first use
+        self.passes = 0
         self.J = col_map[j].astype(np.int32 if self.width < 2**31 else np.int64)
         self.K = col_map[k].astype(self.J.dtype)
         self.blocks = blocks
@@ -82,6 +86,9 @@ class PairGram:
 
     def add_gram(self, d: np.ndarray, out: np.ndarray) -> None:
         """out += X' diag(d) X (in the positions ``col_map`` gives)."""
+        self.passes += 1
+        if self.passes == _SORT_AFTER_PASSES:
+            self.blocks = [_sorted(*blk) for blk in self.blocks]
         parts = _on_threads(lambda blk: blk[1] @ d[blk[2]], self.blocks, self.n_pairs)
         acc = np.zeros(self.n_keys)
         for (keys, _, _), g in zip(self.blocks, parts):   # fixed order: the same sum each run
@@ -189,8 +196,18 @@ def _pair_block(X, nnz: np.ndarray, start: int, stop: int, direct: bool):
     del K, V
     if not _SORT_BY_KEY:   # Q' (a CSC view): its product scatters into the triangle
         return (None if occurring is None else occurring), Q.T, rows
-    P = Q.T.tocsr()
-    del Q
+    return _sorted(occurring, Q.T, rows)
+
+
+def _sorted(keys, Mt, rows):
+    """A block with its pairs sorted by key: P = Mt as CSR (a linear-time conversion),
+    without the keys that do not occur when they are few."""
+    if isinstance(Mt, sparse.csr_matrix):
+        return keys, Mt, rows
+    P = Mt.tocsr()
+    del Mt
+    occurring = keys
+    width = P.shape[0]
     nz = np.flatnonzero(np.diff(P.indptr))
     if occurring is None and nz.size >= width // 2:   # mostly occupied: keep every key (a
         return None, P, rows                          # dense add instead of a scatter)
