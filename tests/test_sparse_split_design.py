@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from glmkit.design import CategoricalDesign, DenseDesign, SparseDesign, SplitDesign, as_design
-from glmkit.design import _pairs
+from glmkit.design import (
+    CategoricalDesign,
+    DenseDesign,
+    SparseDesign,
+    SplitDesign,
+    _pairs,
+    as_design,
+)
 
 
 def _random_sparse(rng, n, p, fmt):

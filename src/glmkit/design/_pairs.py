@@ -61,8 +61,12 @@ class PairGram:
         spans = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         tri = p * (p + 1) // 2
         direct = tri <= _DIRECT_KEYS
-        blocks = _on_threads(lambda ab: _pair_block(X, nnz, ab[0], ab[1], direct), spans,
-                             self.n_pairs)
+        k = _threads(len(spans), self.n_pairs)
+        built = _on_threads(lambda part: [_pair_block(X, nnz, a, b, direct) for a, b in part],
+                            [spans[i::k] for i in range(k)])
+        blocks = [None] * len(spans)
+        for i, part in enumerate(built):
+            blocks[i::k] = part
         if direct:   # keys: positions in the whole triangle
             j, k = np.triu_indices(p)
         else:        # keys: positions among the (j, k) that occur, j p + k sorted
@@ -72,7 +76,8 @@ class PairGram:
             tri = occurring.size
         self.n_keys = tri
         self.p, self.col_map, self.direct = p, col_map, direct
-        self._U = self._mask = None   # the triangle's buffer, made on first use
+        self._U: np.ndarray | None = None      # the triangle's buffer, made on first use
+        self._mask: np.ndarray | None = None
         self.passes = 0
         self.J = col_map[j].astype(np.int32 if self.width < 2**31 else np.int64)
         self.K = col_map[k].astype(self.J.dtype)
@@ -88,14 +93,23 @@ class PairGram:
         """out += X' diag(d) X (in the positions ``col_map`` gives)."""
         self.passes += 1
         if self.passes == _SORT_AFTER_PASSES:
-            self.blocks = [_sorted(*blk) for blk in self.blocks]
-        parts = _on_threads(lambda blk: blk[1] @ d[blk[2]], self.blocks, self.n_pairs)
-        acc = np.zeros(self.n_keys)
-        for (keys, _, _), g in zip(self.blocks, parts):   # fixed order: the same sum each run
-            if keys is None:
-                acc += g
-            else:
-                acc[keys] += g
+            for i in range(len(self.blocks)):   # one block's copy at a time
+                self.blocks[i] = _sorted(*self.blocks[i])
+
+        def add(group) -> np.ndarray:
+            acc = np.zeros(self.n_keys)
+            for keys, M, rows in group:   # a fixed order: the same sum on every run
+                if keys is None:
+                    acc += M @ d[rows]
+                else:
+                    acc[keys] += M @ d[rows]
+            return acc
+
+        k = _threads(len(self.blocks), self.n_pairs)
+        accs = _on_threads(add, [self.blocks[i::k] for i in range(k)])
+        acc = accs[0]
+        for other in accs[1:]:
+            acc += other
         if self.direct:
             self._add_triangle(acc, out)
             return
@@ -109,7 +123,7 @@ class PairGram:
         stays zero), then added twice (once transposed) into the columns' places (a slice
         when they are consecutive, as a design's sparse columns usually are)."""
         p = self.p
-        if self._U is None:
+        if self._U is None or self._mask is None:
             self._U = np.zeros((p, p))
             self._mask = np.triu(np.ones((p, p), dtype=bool))
         U = self._U
@@ -134,20 +148,21 @@ class PairGram:
         return q
 
 
-def _on_threads(fn, items: list, work: int) -> list:
-    """[fn(x) for x in items], on glmkit's threads when the work is large and this is not
-    already one of them (a sweep's chunk: its pool must not wait on itself)."""
-    from .._parallel import map_chunks, threads_for
+def _threads(items: int, work: int) -> int:
+    """Threads for ``items`` pieces of ``work`` elements in all: glmkit's count for the work,
+    one inside a thread of glmkit's pool (a sweep's chunk: the pool must not wait on itself)."""
+    from .._parallel import threads_for
 
-    k = min(len(items), threads_for(work))
-    if k <= 1 or threading.current_thread().name.startswith("glmkit"):
-        return [fn(x) for x in items]
-    groups = [items[i::k] for i in range(k)]
-    done = map_chunks(lambda g: [fn(x) for x in g], groups)
-    out: list = [None] * len(items)
-    for i, res in enumerate(done):
-        out[i::k] = res
-    return out
+    if threading.current_thread().name.startswith("glmkit"):
+        return 1
+    return max(1, min(items, threads_for(work)))
+
+
+def _on_threads(fn, items: list) -> list:
+    """[fn(x) for x in items], the items on threads side by side."""
+    from .._parallel import map_chunks
+
+    return [fn(x) for x in items] if len(items) <= 1 else map_chunks(fn, items)
 
 
 def _pair_block(X, nnz: np.ndarray, start: int, stop: int, direct: bool):
