@@ -190,8 +190,12 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
         from .inference import row_quadratic
 
         var_eta = np.maximum(row_quadratic(X, keep, np.asarray(res._cov)), 0.0)
-    else:
+    else:   # new rows: x_i' V x_i in row blocks (no n x k temporaries)
         V = res._cov[np.ix_(keep, keep)]
-        Xk = X[:, keep]
-        var_eta = np.maximum(np.einsum("ij,ij->i", Xk @ V, Xk), 0.0)
+        var_eta = np.empty(X.shape[0])
+        step = max(1, (1 << 16) // max(X.shape[1], 1))
+        for s in range(0, X.shape[0], step):
+            Xb = X[s:s + step] if keep.all() else X[s:s + step][:, keep]
+            var_eta[s:s + step] = np.einsum("ij,ij->i", Xb @ V, Xb)
+        var_eta = np.maximum(var_eta, 0.0)
     return from_linear(eta, var_eta, var_resid, res, which, index)
