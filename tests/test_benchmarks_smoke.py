@@ -61,3 +61,21 @@ def test_merging_a_run_of_some_libraries_keeps_the_other_libraries_rows():
     assert out["rows"] == [{"variant": "glmkit", "median": 1.0}, {"variant": "glum", "median": 3.0}]
     assert out["lower_bound"] == {"x": 2}
     assert harness._merged_problem(None, new) is new
+
+
+def test_sparse_bench_child_runs_both_workloads_small():
+    """benchmarks/sparse_bench.py's child on tiny versions of the issue-17 workloads (glmkit
+    only): the fit agrees with the same fit on the dense array, the statistics are there."""
+    import numpy as np
+
+    import glmkit
+    from benchmarks import sparse_bench
+
+    X, y = sparse_bench.sparse_data(3000, p=60, density=0.05)
+    out = sparse_bench.run_sparse("glmkit", X, y)
+    dense = glmkit.GLM(y, X.toarray(), family=glmkit.families.Poisson()).fit()
+    np.testing.assert_allclose(out["coef"], dense.params, rtol=1e-8, atol=1e-10)
+    out = sparse_bench.child("factor", "glmkit", 3000)
+    assert out["seconds"] > 0 and out["peak_mib"] >= 0
+    assert len(out["hc1"]) == len(out["coef"]) and len(out["pred_se"]) == 20
+    assert np.all(np.isfinite(out["hc1"])) and np.all(np.asarray(out["pred_se"]) > 0)

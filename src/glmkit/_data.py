@@ -325,9 +325,11 @@ def _check_design_finite(X: DesignMatrix) -> None:
 
     parts = X.blocks if isinstance(X, SplitDesign) else [X]
     for b in parts:
-        vals = b.array if isinstance(b, DenseDesign) else (
-            b._X.data if isinstance(b, SparseDesign) else None)
-        if vals is not None and not np.all(np.isfinite(vals)):
+        if isinstance(b, SparseDesign):
+            finite = b.all_finite()
+        else:
+            finite = not isinstance(b, DenseDesign) or bool(np.all(np.isfinite(b.array)))
+        if not finite:
             raise ValueError("exog has NaN or infinite values; glmkit needs finite numbers.")
 
 

@@ -48,29 +48,36 @@ def score_weights(res) -> np.ndarray:
 def hat_values(res) -> np.ndarray:
     """Leverages h_i = w_i x_i' (X'WX)^{-1} x_i with per-copy IRLS weights w_i (R's hatvalues).
 
-    Computed in row blocks: memory linear in n, no n x n matrix.
+    The quadratic forms come from the design (:meth:`DesignMatrix.row_quadratic`): by
+    blocks and level gathers on categorical and split designs, by pairs of nonzeros on
+    sparse ones; no dense copy of X and no n x n matrix.
     """
-    X = res.model.problem.X.to_dense()
-    keep = res._keep
-    bread = res._normalized_cov[np.ix_(keep, keep)]
     fw = res.model.problem.freq_weights
     w = np.divide(np.asarray(res._result.working_weights), fw, out=np.zeros_like(fw), where=fw > 0)
-    h = np.empty(X.shape[0])
-    step = max(1, (1 << 20) // max(X.shape[1], 1))
-    for s in range(0, X.shape[0], step):
-        Xb = X[s:s + step][:, keep]
-        h[s:s + step] = np.einsum("ij,ij->i", Xb @ bread, Xb) * w[s:s + step]
-    return h
+    return row_quadratic(res.model.problem.X, res._keep, res._normalized_cov) * w
 
 
-def _cluster_meat(U: np.ndarray, groups: np.ndarray, fw: np.ndarray,
+def row_quadratic(X, keep: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """x_i' M x_i over the kept columns for every row of the design X (M over all columns;
+    the aliased columns' rows and columns are ignored)."""
+    full = np.zeros_like(M)
+    full[np.ix_(keep, keep)] = M[np.ix_(keep, keep)]
+    return X.row_quadratic(full)
+
+
+def _cluster_sums(X, keep: np.ndarray, codes: np.ndarray, G: int, v: np.ndarray) -> np.ndarray:
+    """sum over the rows of each cluster of v_i x_i (G x kept columns), from the design."""
+    return X.group_sums(codes, G, v)[:, keep]
+
+
+def _cluster_meat(X, keep: np.ndarray, u: np.ndarray, groups: np.ndarray, fw: np.ndarray,
                   cadjust: bool = True) -> np.ndarray:
-    """sum over clusters of (sum of fw * U in the cluster)(...)', times G/(G-1) when
-    ``cadjust``."""
+    """sum over clusters of (sum of fw u x in the cluster)(...)', times G/(G-1) when
+    ``cadjust``; the sums by cluster come from the design (level sums, no dense copy)."""
     _, codes = np.unique(groups, return_inverse=True)
+    codes = codes.ravel()
     G = int(codes.max()) + 1
-    sums = np.zeros((G, U.shape[1]))
-    np.add.at(sums, codes, U * fw[:, None])
+    sums = _cluster_sums(X, keep, codes, G, u * fw)
     adj = G / (G - 1.0) if (G > 1 and cadjust) else 1.0
     return adj * sums.T @ sums
 
@@ -85,7 +92,7 @@ def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = No
     """
     p = res.model.problem
     keep = res._keep
-    X = p.X.to_dense()[:, keep]
+    X = p.X   # the design: HC and cluster meats are its weighted Gram and sums by cluster
     bread = res._normalized_cov[np.ix_(keep, keep)]
     u = score_weights(res)
     fw = p.freq_weights
@@ -95,19 +102,20 @@ def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = No
         if np.any(fw != 1):
             raise ValueError("cov_type='hac' treats rows as consecutive time points; it is "
                              "not defined with freq_weights.")
-        meat = hac_meat(X * u[:, None], int(maxlags or 0), kernel)
+        Xk = X.to_dense()[:, keep]   # lagged products of rows in time order
+        meat = hac_meat(Xk * u[:, None], int(maxlags or 0), kernel)
         if use_correction:
             meat *= n / (n - k)
     elif cov_type == "cluster":
         g = _check_groups(groups, X.shape[0])
-        U = X * u[:, None]
         meat = np.zeros((k, k))
         dims = range(g.shape[1])
         for size in range(1, g.shape[1] + 1):
             sign = (-1.0) ** (size + 1)
             for combo in combinations(dims, size):
                 key = _combine_groups(g[:, list(combo)])
-                meat += sign * _cluster_meat(U, key, fw, cadjust=use_correction is not False)
+                meat += sign * _cluster_meat(X, keep, u, key, fw,
+                                             cadjust=use_correction is not False)
         if use_correction:
             meat *= (n - 1.0) / (n - k)
     else:
@@ -117,7 +125,7 @@ def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = No
         elif cov_type in ("HC2", "HC3"):
             h = hat_values(res)
             omega = omega / (1.0 - h) ** (1 if cov_type == "HC2" else 2)
-        meat = X.T @ (X * omega[:, None])
+        meat = X.sandwich(omega)[np.ix_(keep, keep)]
     cov = bread @ meat @ bread
     return 0.5 * (cov + cov.T)
 

@@ -91,8 +91,7 @@ class GLMInfluence:
     def _sm_bread(self) -> np.ndarray:
         """(X'FX)^{-1}; for fit_constrained results T (T'X'FX T)^{-1} T' with params = T b + b0."""
         keep = self.results._keep
-        X = self.results.model.problem.X.to_dense()[:, keep]
-        gram = (X * self._f[:, None]).T @ X
+        gram = self.results.model.problem.X.sandwich(self._f)[np.ix_(keep, keep)]
         lc = getattr(self.results, "constraints", None)
         if lc is None:
             return np.linalg.pinv(gram)
@@ -101,8 +100,10 @@ class GLMInfluence:
 
     @cached_property
     def _sm_hat(self) -> np.ndarray:
-        X = self.results.model.problem.X.to_dense()[:, self.results._keep]
-        return np.einsum("ij,ij->i", X @ self._sm_bread, X) * self._f
+        keep = self.results._keep
+        bread = np.zeros((keep.size, keep.size))
+        bread[np.ix_(keep, keep)] = self._sm_bread
+        return self.results.model.problem.X.row_quadratic(bread) * self._f
 
     @property
     def hat_matrix_diag(self):

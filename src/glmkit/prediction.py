@@ -177,7 +177,7 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
     eta = np.asarray(model.predict(res._params, exog=exog, exposure=exposure, offset=offset,
                                    which="linear"), dtype=float)
     if exog is None:
-        X = model.problem.X.to_dense()
+        X = model.problem.X   # the design: x_i' V x_i by its blocks, no dense copy
         index = model.data.row_labels if model.data.is_pandas else None
         with np.errstate(divide="ignore"):
             var_resid = res.scale / np.asarray(res._result.working_weights)
@@ -186,9 +186,18 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
         index = exog.index if isinstance(exog, pd.DataFrame) else None
         var_resid = res.scale
     keep = res._keep
-    V = res._cov[np.ix_(keep, keep)]
-    Xk = X[:, keep]
-    var_eta = np.maximum(np.einsum("ij,ij->i", Xk @ V, Xk), 0.0)
+    if exog is None:
+        from .inference import row_quadratic
+
+        var_eta = np.maximum(row_quadratic(X, keep, np.asarray(res._cov)), 0.0)
+    else:   # new rows: x_i' V x_i in row blocks (no n x k temporaries)
+        V = res._cov[np.ix_(keep, keep)]
+        var_eta = np.empty(X.shape[0])
+        step = max(1, (1 << 16) // max(X.shape[1], 1))
+        for s in range(0, X.shape[0], step):
+            Xb = X[s:s + step] if keep.all() else X[s:s + step][:, keep]
+            var_eta[s:s + step] = np.einsum("ij,ij->i", Xb @ V, Xb)
+        var_eta = np.maximum(var_eta, 0.0)
     return from_linear(eta, var_eta, var_resid, res, which, index)
 
 

@@ -72,6 +72,40 @@ class DesignMatrix(ABC):
         levels of one categorical variable), or None. Solvers eliminate that block first."""
         return None
 
+    # ---------------------------------------------- row-wise statistics (inference)
+    # Defaults from the dense rows, in blocks; structured designs override them so that
+    # robust covariances, hat values and prediction SEs never need a dense copy.
+    def _dense_row_blocks(self):
+        X = self.to_dense()
+        step = max(1, (1 << 18) // max(X.shape[1], 1))
+        for s in range(0, X.shape[0], step):
+            yield s, X[s:s + step]
+
+    def row_quadratic(self, B: np.ndarray) -> np.ndarray:
+        """x_i' B x_i for every row i (B a symmetric p x p matrix), an n-vector."""
+        out = np.empty(self.shape[0])
+        for s, Xb in self._dense_row_blocks():
+            out[s:s + Xb.shape[0]] = np.einsum("ij,ij->i", Xb @ B, Xb)
+        return out
+
+    def group_sums(self, codes: np.ndarray, n_groups: int, v: np.ndarray) -> np.ndarray:
+        """sum over rows i of group g of v_i x_i: an n_groups x p array (``codes`` are
+        integers 0 <= g < n_groups, one per row)."""
+        out = np.zeros((self.shape[1], int(n_groups)))
+        for s, Xb in self._dense_row_blocks():
+            g, vb = codes[s:s + Xb.shape[0]], v[s:s + Xb.shape[0]]
+            for j in range(Xb.shape[1]):   # one bincount per column: its sums stay in cache
+                out[j] += np.bincount(g, weights=Xb[:, j] * vb, minlength=int(n_groups))
+        return out.T
+
+    def matmat(self, M: np.ndarray) -> np.ndarray:
+        """X @ M for a p x k array M (n x k)."""
+        return self.to_dense() @ M
+
+    def row_dot(self, Y: np.ndarray) -> np.ndarray:
+        """x_i . y_i for every row of an n x p array Y (an n-vector)."""
+        return np.einsum("ij,ij->i", self.to_dense(), Y)
+
     def column_is_constant(self) -> np.ndarray:
         """Boolean p-vector: which columns hold one non-zero value in every row."""
         dense = self.to_dense()

@@ -72,6 +72,30 @@ class CategoricalDesign(DesignMatrix):
         out[rows[ok], cols[ok]] = 1.0
         return out
 
+    # row-wise statistics: gathers and bincounts on the codes, never a one-hot matrix
+    def _padded(self, M: np.ndarray) -> np.ndarray:
+        """M with a zero first row for the reference level (when it is dropped)."""
+        if not self.drop_first:
+            return M
+        return np.concatenate([np.zeros((1,) + M.shape[1:]), M])
+
+    def row_quadratic(self, B):
+        return self._padded(np.diagonal(np.asarray(B, dtype=float)))[self.codes]
+
+    def group_sums(self, codes, n_groups, v):
+        L = self.n_levels
+        key = np.asarray(codes, dtype=np.int64) * L + self.codes
+        sums = np.bincount(key, weights=v, minlength=int(n_groups) * L)
+        return sums.reshape(int(n_groups), L)[:, int(self.drop_first):]
+
+    def matmat(self, M):
+        return self._padded(np.asarray(M, dtype=float))[self.codes]
+
+    def row_dot(self, Y):
+        col = self.codes.astype(np.intp) - int(self.drop_first)   # -1: the reference level
+        out = np.asarray(Y)[np.arange(col.shape[0]), np.maximum(col, 0)]
+        return np.where(col >= 0, out, 0.0)
+
     @property
     def nbytes(self) -> int:
         return int(self.codes.nbytes)

@@ -6,6 +6,7 @@ import numpy as np
 from .base import DesignMatrix
 from .categorical import CategoricalDesign
 from .dense import DenseDesign, chunk_slices
+from .sparse import SparseDesign
 
 
 #: Rows per sweep block at least (categorical columns cost a code per row, not a column each).
@@ -82,12 +83,16 @@ class SplitDesign(DesignMatrix):
         buffers, categorical codes as views; other blocks (sparse) as row slices."""
         n = self.shape[0]
         rows = self.block_rows()
-        if rows >= n:
+        # a sparse block keeps its pair structure for all its rows: no row blocks
+        if rows >= n or self._has_sparse():
             yield slice(0, n), self
             return
         for start in range(0, n, rows):
             sl = slice(start, min(start + rows, n))
             yield sl, self._rows(sl)
+
+    def _has_sparse(self) -> bool:
+        return any(isinstance(b, SparseDesign) for b in self.blocks)
 
     def _rows(self, sl: slice) -> "SplitDesign":
         """The rows ``sl`` of every block side by side (views where the block allows; dense
@@ -96,7 +101,7 @@ class SplitDesign(DesignMatrix):
         for b in self.blocks:
             if isinstance(b, DenseDesign):
                 parts.append(DenseDesign(b.array[sl], b._buf))
-            elif isinstance(b, CategoricalDesign):
+            elif isinstance(b, (CategoricalDesign, SparseDesign)):
                 parts.append(b.rows_slice(sl))
             else:
                 parts.append(b.take_rows(np.arange(sl.start, sl.stop)))
@@ -115,12 +120,40 @@ class SplitDesign(DesignMatrix):
 
     def row_chunks(self, k):
         if not all(isinstance(b, (DenseDesign, CategoricalDesign)) for b in self.blocks):
-            return [(slice(0, self.shape[0]), self)]   # sparse blocks: rows would be copies
+            # sparse blocks keep one pair structure for all their rows (it runs on threads)
+            return [(slice(0, self.shape[0]), self)]
         cache = self.__dict__.setdefault("_chunks", {})
         if k not in cache:
             cache[k] = [(sl, self._rows(sl))
                         for sl in chunk_slices(self.shape[0], self.block_rows(), k)]
         return cache[k]
+
+    # ---------------------------------------------------- row-wise statistics
+    def row_quadratic(self, B):
+        """x_i' B x_i by blocks: each block's own form plus twice the cross terms of each
+        pair of blocks (level gathers for categorical blocks: no dense design)."""
+        B = np.asarray(B, dtype=float)
+        e, blocks = self._edges, self.blocks
+        q = np.zeros(self.shape[0])
+        for i, A in enumerate(blocks):
+            q += A.row_quadratic(B[e[i]:e[i + 1], e[i]:e[i + 1]])
+            for j in range(i + 1, len(blocks)):
+                q += 2.0 * _cross_quadratic(A, blocks[j], B[e[i]:e[i + 1], e[j]:e[j + 1]])
+        return q
+
+    def group_sums(self, codes, n_groups, v):
+        return np.concatenate([b.group_sums(codes, n_groups, v) for b in self.blocks], axis=1)
+
+    def matmat(self, M):
+        M = np.asarray(M, dtype=float)
+        out = np.zeros((self.shape[0], M.shape[1]))
+        for blk, part in zip(self.blocks, self._parts(M)):
+            out += blk.matmat(part)
+        return out
+
+    def row_dot(self, Y):
+        e = self._edges
+        return sum(b.row_dot(Y[:, e[i]:e[i + 1]]) for i, b in enumerate(self.blocks))
 
     def take_rows(self, rows):
         return SplitDesign([b.take_rows(rows) for b in self.blocks], self._names)
@@ -166,12 +199,53 @@ def _cross(A: DesignMatrix, B: DesignMatrix, d: np.ndarray) -> np.ndarray:
         full = np.bincount(key, weights=d, minlength=A.n_levels * B.n_levels)
         full = full.reshape(A.n_levels, B.n_levels)
         return full[int(A.drop_first):, int(B.drop_first):]
+    if isinstance(A, CategoricalDesign) and isinstance(B, SparseDesign):
+        return B.group_sums(A.codes, A.n_levels, d)[int(A.drop_first):]
     if isinstance(A, CategoricalDesign):
         return _level_sums_of_columns(A, B.to_dense(), d)[int(A.drop_first):]
     if isinstance(B, CategoricalDesign):
         return _cross(B, A, d).T
+    if isinstance(A, SparseDesign) and isinstance(B, SparseDesign):
+        # two sparse blocks side by side (rare: one SparseDesign already splits its dense
+        # columns out): a sparse product, never a dense copy
+        return np.asarray((A.csr.T @ B.csr.multiply(d[:, None]).tocsr()).todense())
+    if isinstance(A, SparseDesign):   # sparse' (d * dense): no dense copy of the sparse block
+        return A.cross_dense(B.to_dense(), d)
+    if isinstance(B, SparseDesign):
+        return B.cross_dense(A.to_dense(), d).T
     Ad, Bd = A.to_dense(), B.to_dense()
     return Ad.T @ (Bd * d[:, None])
+
+
+#: Elements in the n x k temporaries of a cross term of the row-wise statistics.
+_QUAD_ELEMENTS = 1 << 20
+
+
+def _cross_quadratic(A: DesignMatrix, C: DesignMatrix, M: np.ndarray) -> np.ndarray:
+    """x_{A,i}' M x_{C,i} for every row, for two blocks: a gather of M for two categorical
+    blocks, else A.row_dot(C @ M') over row blocks (a categorical block's product is a
+    gather of rows of M)."""
+    if isinstance(A, CategoricalDesign) and isinstance(C, CategoricalDesign):
+        Mp = A._padded(C._padded(M.T).T)
+        return Mp[A.codes, C.codes]
+    n = A.shape[0]
+    rows = max(1, _QUAD_ELEMENTS // max(A.shape[1], C.shape[1], 1))
+    if rows >= n:
+        return A.row_dot(C.matmat(M.T))
+    out = np.empty(n)
+    for s in range(0, n, rows):
+        sl = slice(s, min(n, s + rows))
+        out[sl] = _block_rows(A, sl).row_dot(_block_rows(C, sl).matmat(M.T))
+    return out
+
+
+def _block_rows(b: DesignMatrix, sl: slice) -> DesignMatrix:
+    """The rows ``sl`` of a block, as a view where the block allows one."""
+    if isinstance(b, DenseDesign):
+        return DenseDesign(b.array[sl])
+    if isinstance(b, (CategoricalDesign, SparseDesign)):
+        return b.rows_slice(sl)
+    return b.take_rows(np.arange(sl.start, sl.stop))
 
 
 #: Rows per block of the grouped sums: the block of d * X stays in cache while it is
