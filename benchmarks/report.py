@@ -187,6 +187,8 @@ def _machine_floor(prob: dict, machine: dict | None):
     shape = (prob.get("lower_bound") or {}).get("shape")
     if not (g and g.get("n_iter") and machine and shape) or prob["name"] == "f":
         return None
+    if prob["name"] == "e_small":   # its "glmkit" row fits the dense one-hot design
+        shape = {"n": shape["n"], "p_dense": prob["n_coef"], "levels": 0}
     fl = floor(shape, machine)
     return (fl, g) if fl else None
 
