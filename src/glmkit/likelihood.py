@@ -276,3 +276,20 @@ def _score_test_constrained(model, params, k_constraints, observed: bool):
     H = model.hessian(b, observed=observed)
     stat = float(s @ np.linalg.solve(-H, s))
     return stat, float(_st.chi2.sf(stat, k)) if k > 0 else float("nan"), k
+
+
+def derivative_predict(model, params, exog=None, transform: str = "dydx", offset=None,
+                       exposure=None):
+    """d mean / d params, one row per observation (statsmodels' private
+    ``_derivative_predict``); ``transform`` containing 'ey' divides by the mean."""
+    eta = model.predict(params, exog=exog, offset=offset, exposure=exposure, which="linear")
+    X = model.problem.X.to_dense() if exog is None else model.exog_for_predict(exog)[0]
+    d = np.asarray(X, dtype=float) * model.family.link.inverse_deriv(eta)[:, None]
+    if "ey" in transform:
+        d /= model.family.link.inverse(eta)[:, None]
+    return d
+
+
+def deriv_mean_dparams(model, params):
+    """d mean / d params at the model's own rows (statsmodels' ``_deriv_mean_dparams``)."""
+    return derivative_predict(model, params)

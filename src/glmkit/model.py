@@ -578,21 +578,9 @@ class GLM:
         eta = (X.matvec(b) if exog is None else X @ b) + off
         return eta if which == "linear" else self.family.link.inverse(eta)
 
-    def _derivative_predict(self, params, exog=None, transform: str = "dydx",
-                            offset=None, exposure=None):
-        """d mean / d params, one row per observation (statsmodels' private helper of
-        margins); ``transform`` containing 'ey' divides by the mean."""
-        eta = self.predict(params, exog=exog, offset=offset, exposure=exposure,
-                           which="linear")
-        X = self.problem.X.to_dense() if exog is None else self.exog_for_predict(exog)[0]
-        d = np.asarray(X, dtype=float) * self.family.link.inverse_deriv(eta)[:, None]
-        if "ey" in transform:
-            d /= self.family.link.inverse(eta)[:, None]
-        return d
-
-    def _deriv_mean_dparams(self, params):
-        """d mean / d params at the model's own rows (statsmodels' private helper)."""
-        return self._derivative_predict(params)
+    # statsmodels' private helpers of margins (glmkit.likelihood)
+    _derivative_predict = likelihood.derivative_predict
+    _deriv_mean_dparams = likelihood.deriv_mean_dparams
 
     def exog_for_predict(self, exog):
         """Rows of the design for new data, and the formula's offset for them (or None).
