@@ -236,6 +236,7 @@ def _summary2_numbers(r):
 #: or, for 'constraints', AttributeError as on every unconstrained fit).
 RESULTS_NOT_ON_DASK = {
     "get_influence": "n x p leave-one-out measures in memory",
+    "results_wls": "IRLS's least-squares problem over every row in memory (attach_wls=True)",
     "plot_added_variable": "pictures of every row (matplotlib)",
     "plot_ceres_residuals": "pictures of every row (matplotlib)",
     "plot_partial_residuals": "pictures of every row (matplotlib)",

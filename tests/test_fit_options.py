@@ -168,7 +168,7 @@ def test_maxiter_zero_evaluates_at_start_params():
     ({"not_an_option": 1}, TypeError, "not_an_option"),
     ({"gtol": 1e-3}, TypeError, "gtol"),                  # a bfgs option on IRLS
     ({"wls_method": "svd"}, ValueError, "wls_method"),
-    ({"attach_wls": True}, NotImplementedError, "attach_wls"),
+    ({"attach_wls": True, "method": "lbfgs"}, ValueError, "attach_wls"),
     ({"atol": -1.0}, ValueError, "atol"),
     ({"optim_hessian": "exact", "method": "bfgs"}, ValueError, "optim_hessian"),
     ({"max_start_irls": -1, "method": "bfgs"}, ValueError, "max_start_irls"),

@@ -296,7 +296,7 @@ def test_results_are_immutable():
     with pytest.raises(AttributeError, match="immutable"):
         res.params = np.zeros(3)
     with pytest.raises(ValueError):
-        res._result.params[0] = 1.0  # solver arrays are read-only
+        res._solver_result.params[0] = 1.0  # solver arrays are read-only
 
 
 def test_predict_new_data_and_linear():

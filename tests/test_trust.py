@@ -245,6 +245,6 @@ def test_dask_fits_are_certified_like_in_memory_ones():
     dX, dy = da.from_array(X, chunks=(len(y) // 3 + 1, X.shape[1])), da.from_array(y, chunks=len(y) // 3 + 1)
     dres = sm.GLM(dy, dX, family=_PAIRS["binomial_probit"]()).fit(tol_criterion="params")
     assert mem.converged and dres.converged
-    assert dres._result.history.get("certified") and mem._result.history.get("certified")
+    assert dres._solver_result.history.get("certified") and mem._solver_result.history.get("certified")
     np.testing.assert_allclose(np.asarray(dres.params), np.asarray(mem.params), rtol=1e-9)
     assert newton_distance(mem) < 1e-8

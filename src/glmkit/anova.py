@@ -177,7 +177,7 @@ def _anova_list(results, test) -> pd.DataFrame:
         for a, b in zip(results[:-1], results[1:]):
             small, big = (a, b) if a.df_resid > b.df_resid else (b, a)
             r = np.asarray(small._resid_response) / small.family.link.inverse_deriv(small._eta)
-            w = np.asarray(small._result.working_weights)
+            w = np.asarray(small._solver_result.working_weights)
             s = _rao(big.model.problem.X.to_dense(), r, w, bool(small.k_constant))
             score.append(s if a.df_resid > b.df_resid else -s)
         table["Rao"] = score

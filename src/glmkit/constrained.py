@@ -301,7 +301,7 @@ def _results_in_original(model, lc: LinearConstraints, res_red, fit_kwds: dict):
     """GLMResults of ``model`` at the reduced fit's solution, in the original coefficients."""
     from .results import GLMResults
 
-    r = res_red._result
+    r = res_red._solver_result
     X, w = model.problem.X, r.working_weights
     k = len(lc.variable_names)
     gram: Any = LazyGram(lambda: X.sandwich(np.asarray(w)))   # X'WX, formed when first needed

@@ -43,7 +43,7 @@ def robust_meat_cov(res) -> np.ndarray:
             n, kk = known[1], int(keep.sum())
             meat = meat * (n / (n - kk))
     else:
-        out = res._passes.total(_hc_block, res._eta, res._mu, res._result.working_weights,
+        out = res._passes.total(_hc_block, res._eta, res._mu, res._solver_result.working_weights,
                                 args=(res.family, keep, res.cov_type, bread),
                                 what=f"{res.cov_type} meat")
         meat = out["meat"]

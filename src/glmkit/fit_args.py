@@ -14,7 +14,9 @@ Conventions
   tolerance is not followed, since it would leave the fit short of the maximum.
 - ``wls_method`` ('lstsq', 'pinv', 'qr') is recorded in ``mle_settings``: glmkit solves
   every weighted least-squares step with one Cholesky factor of X'WX and gives aliased
-  columns NaN, so the three give the same coefficients.
+  columns NaN, so the three give the same coefficients. ``attach_wls=True`` (IRLS only)
+  keeps IRLS's weighted least-squares problem at the estimates as ``results.results_wls``,
+  solved by ``wls_method`` (:mod:`glmkit.wls_step`).
 - ``cov_type='eim'`` is the expected-information covariance, glmkit's (and R's)
   ``'nonrobust'`` for every method; ``'oim'`` uses the observed information.
 - ``cov_type='hac'`` (rows in time order) takes statsmodels' ``maxlags`` (required),
@@ -166,9 +168,9 @@ def _check_keywords(method: str, kwargs: dict) -> None:
         warnings.warn(f"fit(scaletype={kwargs['scaletype']!r}) has no effect, as in "
                       "statsmodels: the scale is chosen with fit(scale=...).",
                       SpecificationWarning, stacklevel=4)
-    if kwargs.get("attach_wls"):
-        raise NotImplementedError("attach_wls=True: glmkit does not keep the last weighted "
-                                  "least-squares fit of IRLS (statsmodels' internal use).")
+    if kwargs.get("attach_wls") and method != "IRLS":
+        raise ValueError(f"attach_wls=True keeps IRLS's weighted least-squares problem; "
+                         f"method={method!r} does not solve one. Use method='IRLS'.")
     wls = kwargs.get("wls_method", "lstsq")
     if wls not in WLS_METHODS:
         raise ValueError(f"wls_method must be one of {WLS_METHODS}, got {wls!r}.")
@@ -212,6 +214,8 @@ def check_fit_args(model, start_params, maxiter, method, tol, scale, cov_type, c
     options = SolverOptions(maxiter=max(int(maxiter), 1), tol=rel_tol, tol_criterion=crit)
     settings = {"optimizer": name, "wls_method": kwargs.get("wls_method", "lstsq"),
                 "tol": rel_tol, "tol_criterion": crit, "maxiter": int(maxiter)}
+    if kwargs.get("attach_wls"):
+        settings["attach_wls"] = True
     if name not in ("IRLS", "newton"):
         settings["max_start_irls"] = max_start_irls
         settings["optim_hessian"] = kwargs.get("optim_hessian", "oim")

@@ -7,7 +7,7 @@ import numpy as np
 
 
 class FitRecord:
-    """Mixed into the results classes: needs ``_result``, ``n_iter``, ``converged`` and
+    """Mixed into the results classes: needs ``_solver_result``, ``n_iter``, ``converged`` and
     ``fit_warnings``."""
 
     @property
@@ -15,7 +15,7 @@ class FitRecord:
         """statsmodels' keys: ``'iteration'`` (iterations made), ``'deviance'`` (np.inf,
         then the deviance at the start and after each iteration, as statsmodels lists
         them), ``'params'`` (likewise; IRLS fits); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data)."""
-        h = self._result.history
+        h = self._solver_result.history
         out = {"iteration": self.n_iter, "deviance": [np.inf, *h.get("deviance", [])],
                "step_halvings": list(h.get("step_halvings", []))}
         if "params" in h:   # statsmodels' key: np.inf, the start, then each iteration's
@@ -27,7 +27,7 @@ class FitRecord:
     @property
     def mle_retvals(self) -> dict:
         """The optimizer's report (scipy methods: fopt, iterations, converged, message)."""
-        h = self._result.history
+        h = self._solver_result.history
         out = dict(h.get("mle_retvals", {"converged": self.converged,
                                           "iterations": self.n_iter}))
         if "allvecs" in out:
@@ -35,9 +35,23 @@ class FitRecord:
         return out
 
     @property
+    def results_wls(self):
+        """With ``fit(attach_wls=True)``: IRLS's weighted least-squares problem at the
+        estimates, as statsmodels' WLS results (see :mod:`glmkit.wls_step`)."""
+        if not self.mle_settings.get("attach_wls"):
+            raise AttributeError("results_wls is kept only by fit(attach_wls=True).")
+        cached = self.__dict__.get("_results_wls")
+        if cached is None:
+            from .wls_step import wls_step
+
+            cached = wls_step(self)
+            object.__setattr__(self, "_results_wls", cached)
+        return cached
+
+    @property
     def boundary(self) -> bool:
         """Whether the fit stopped at the boundary of the family's range (R's ``boundary``)."""
-        return bool(self._result.history.get("boundary", False)) and self.converged
+        return bool(self._solver_result.history.get("boundary", False)) and self.converged
 
     @property
     def separation(self) -> bool:

@@ -53,7 +53,7 @@ def hat_values(res) -> np.ndarray:
     sparse ones; no dense copy of X and no n x n matrix.
     """
     fw = res.model.problem.freq_weights
-    w = np.divide(np.asarray(res._result.working_weights), fw, out=np.zeros_like(fw), where=fw > 0)
+    w = np.divide(np.asarray(res._solver_result.working_weights), fw, out=np.zeros_like(fw), where=fw > 0)
     return row_quadratic(res.model.problem.X, res._keep, res._normalized_cov) * w
 
 
@@ -387,7 +387,7 @@ def lr_test(res_small, res_big) -> LikelihoodRatioResults:
 def rao_statistic(res_small, X_big: np.ndarray) -> float:
     """Unscaled score statistic of the small fit against the bigger design (R's Rao):
     r' W X (X'WX)^{-1} X' W r with the working residuals r and IRLS weights W of res_small."""
-    w = np.asarray(res_small._result.working_weights)
+    w = np.asarray(res_small._solver_result.working_weights)
     r = np.asarray(res_small._resid_response) / res_small.family.link.inverse_deriv(res_small._eta)
     Xw = X_big * w[:, None]
     s = Xw.T @ r
@@ -420,7 +420,7 @@ def conf_int(res, alpha: float = 0.05, cols=None, method: str = "wald"):
             raise ValueError("profile intervals are not available for fit_constrained "
                              "results; use method='wald', or profile "
                              "results_constrained (the free coefficients).")
-        if res._result.method == "firth":   # the Jeffreys-penalized likelihood
+        if res._solver_result.method == "firth":   # the Jeffreys-penalized likelihood
             from .firth_profile import firth_profile_conf_int
 
             ci = firth_profile_conf_int(res, alpha)

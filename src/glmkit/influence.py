@@ -271,7 +271,7 @@ class GLMInfluence:
         res = self.results
         keep = res._keep
         X = res.model.problem.X.to_dense()[:, keep]
-        w = np.divide(np.asarray(res._result.working_weights), self._fw,
+        w = np.divide(np.asarray(res._solver_result.working_weights), self._fw,
                       out=np.zeros_like(self._fw), where=self._fw > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             f = np.where(self._hat >= 1.0, 0.0, np.sqrt(w) * self._dev_res / (1.0 - self._hat))

@@ -112,7 +112,49 @@ def loglike_mu(model, mu, scale=None) -> float:
 
 
 def loglike(model, params, scale=None) -> float:
+    if np.iscomplexobj(params):
+        return _loglike_complex(model, params, scale)
     return loglike_mu(model, _mu(model, _beta(model, params)), scale)
+
+
+# ------------------------------------------------ complex-step derivatives (statsmodels)
+def _complex_mu_rows(b, beta, link):
+    return link.inverse(b.X @ beta + b.offset)
+
+
+def _complex_pearson_block(b, mu, family):
+    return {"s": np.sum(b.total_weights * np.square(b.y - mu) / family.variance(mu))}
+
+
+def _complex_llf_block(b, mu, family, scale, trials):
+    from .row_sums import _loglike_obs
+
+    return {"llf": np.sum(_loglike_obs(b, mu, family, scale, trials) * b.freq_weights)}
+
+
+def _loglike_complex(model, params, scale):
+    """The log-likelihood at complex coefficients, for statsmodels' complex-step
+    derivatives (``approx_fprime_cs``, ``approx_hess_cs``): every step from the
+    coefficients to the log density is analytic, so d llf / d b_j = Im llf(b + i h e_j) / h.
+    A scale of None is the Pearson estimate at the same complex coefficients."""
+    beta = np.asarray(params, dtype=complex)
+    k = model.data.X.shape[1]
+    if beta.shape != (k,):
+        raise ValueError(f"params must have {k} values, got shape {beta.shape}.")
+    family = model.family
+    mu = model._passes.rows(_complex_mu_rows, args=(beta, family.link), need_X=True)
+    if scale is None:
+        kind = getattr(model, "scaletype", None)
+        if family.has_free_scale and (kind is None or str(kind).lower() == "x2"):
+            s = model._passes.total(_complex_pearson_block, mu, args=(family,),
+                                    what="scale", need_X=False)
+            scale = s["s"] / model.df_resid
+        else:
+            scale = estimate_scale(model, mu.real)
+    trials = isinstance(family, Binomial) and model._passes.n_trials_not_one()
+    out = model._passes.total(_complex_llf_block, mu, args=(family, scale, trials),
+                              what="loglike", need_X=False)
+    return out["llf"]
 
 
 def score_factor(model, params, scale=None):

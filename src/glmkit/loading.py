@@ -189,7 +189,7 @@ _DATA_ATTRS = frozenset({
     "fittedvalues", "mu", "linear_predictor", "weights", "resid_response", "resid_pearson",
     "resid_deviance", "resid_working", "resid_anscombe", "resid_anscombe_scaled",
     "resid_anscombe_unscaled", "null", "get_influence", "anova", "get_robustcov_results",
-    "compare_lr_test", "_mu", "_eta", "_resid_response", "_problem", "_result"})
+    "compare_lr_test", "_mu", "_eta", "_resid_response", "_problem", "_solver_result"})
 
 
 class GLMResultsWithoutData:

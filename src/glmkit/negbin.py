@@ -101,7 +101,7 @@ class NegativeBinomialResults(GLMResults):
         object.__setattr__(self, "theta_se", float(theta_se))
         object.__setattr__(self, "alpha", 1.0 / float(theta))
         object.__setattr__(self, "n_alternations", int(n_alternations))
-        super().__init__(base.model, base._result, scale=base._scale_spec,
+        super().__init__(base.model, base._solver_result, scale=base._scale_spec,
                          cov_type=base.cov_type, use_t=base.use_t,
                          fit_warnings=base.fit_warnings, cov_kwds=base.cov_kwds)
 

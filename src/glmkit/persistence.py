@@ -216,7 +216,7 @@ def _describe(res, remove_data: bool) -> tuple[dict[str, Any], dict[str, np.ndar
         "formula": None if info is None else info.to_dict(),
         "has_data": not remove_data,
     }
-    r = res._result
+    r = res._solver_result
     meta["fit"] = {
         "method": r.method, "converged": bool(r.converged), "n_iter": int(r.n_iter),
         "deviance": float(r.deviance), "history": _jsonify(dict(r.history)),
@@ -265,7 +265,7 @@ def _header() -> dict[str, Any]:
 
 
 def _data_arrays(res, meta: dict[str, Any]) -> dict[str, np.ndarray]:
-    d, r = res.model.data, res._result
+    d, r = res.model.data, res._solver_result
     X = d.X
     if not isinstance(X, np.ndarray):
         from .design import DenseDesign

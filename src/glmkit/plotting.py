@@ -319,7 +319,7 @@ def plot_added_variable(res, focus_exog, ax=None):
     IRLS weights at the fit), the slope being the focus coefficient."""
     j = _focus(res, focus_exog)
     X = res.model.problem.X.to_dense()
-    w = np.asarray(res._result.working_weights, dtype=float)
+    w = np.asarray(res._solver_result.working_weights, dtype=float)
     rest = np.delete(X, j, axis=1)
     sw = np.sqrt(w)
     z = np.asarray(res.linear_predictor, float) - res.model.problem.offset + \

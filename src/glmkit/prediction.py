@@ -180,7 +180,7 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
         X = model.problem.X   # the design: x_i' V x_i by its blocks, no dense copy
         index = model.data.row_labels if model.data.is_pandas else None
         with np.errstate(divide="ignore"):
-            var_resid = res.scale / np.asarray(res._result.working_weights)
+            var_resid = res.scale / np.asarray(res._solver_result.working_weights)
     else:
         X, _ = model.exog_for_predict(exog)
         index = exog.index if isinstance(exog, pd.DataFrame) else None

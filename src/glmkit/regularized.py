@@ -118,7 +118,7 @@ def refit_selected(model, params: np.ndarray):
     sub = type(model)(endog, sub_X, family=model.family, offset=d.offset, exposure=d.exposure,
               freq_weights=d.freq_weights, var_weights=d.var_weights)
     fit = sub.fit()
-    r = fit._result
+    r = fit._solver_result
     p = X.shape[1]
     b = np.zeros(p)
     b[keep] = np.asarray(r.params)

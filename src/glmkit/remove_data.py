@@ -43,9 +43,9 @@ def remove_data(res) -> None:
     lean.wnobs = model.wnobs
     lean.k_constant = model.k_constant
     empty = np.empty(0)
-    result = dataclasses.replace(res._result, eta=empty, mu=empty, working_weights=empty,
-                                 gram=np.asarray(res._result.gram))
+    result = dataclasses.replace(res._solver_result, eta=empty, mu=empty, working_weights=empty,
+                                 gram=np.asarray(res._solver_result.gram))
     for name in _ROW_CACHES:
         res.__dict__.pop(name, None)
     object.__setattr__(res, "model", lean)
-    object.__setattr__(res, "_result", result)
+    object.__setattr__(res, "_solver_result", result)

@@ -55,7 +55,7 @@ class GLMResults(FitRecord, WorkflowMethods):
         self.k_constr = 0 if constraints is None else int(constraints.k_constr)
         self.results_constrained = results_constrained
         self.family = model.family
-        self._result = result
+        self._solver_result = result
         from .fit_args import check_cov, check_scale
 
         # statsmodels' spellings ('x2', 'hc1', 'eim') mean the same as glmkit's
@@ -130,7 +130,7 @@ class GLMResults(FitRecord, WorkflowMethods):
 
     @cached_property
     def _params(self) -> np.ndarray:
-        return np.array(self._result.params)
+        return np.array(self._solver_result.params)
 
     @property
     def params(self):
@@ -138,7 +138,7 @@ class GLMResults(FitRecord, WorkflowMethods):
 
     @property
     def _keep(self) -> np.ndarray:
-        return ~np.asarray(self._result.aliased)
+        return ~np.asarray(self._solver_result.aliased)
 
     @property
     def rank(self) -> int:
@@ -168,12 +168,12 @@ class GLMResults(FitRecord, WorkflowMethods):
     # ------------------------------------------------------- per-row values
     @property
     def _mu(self) -> np.ndarray:
-        mu = self._result.mu
+        mu = self._solver_result.mu
         return mu if self.model._lazy else np.asarray(mu)
 
     @property
     def _eta(self) -> np.ndarray:
-        eta = self._result.eta
+        eta = self._solver_result.eta
         return eta if self.model._lazy else np.asarray(eta)
 
     @property
@@ -193,7 +193,7 @@ class GLMResults(FitRecord, WorkflowMethods):
     @property
     def weights(self):
         """Working weights of the last iteration, with prior and frequency weights (R's)."""
-        w = self._result.working_weights
+        w = self._solver_result.working_weights
         return w if self.model._lazy else self._rows_like(np.array(w))
 
     # statsmodels' private names, read by its tests and by some user code
@@ -248,7 +248,7 @@ class GLMResults(FitRecord, WorkflowMethods):
     # ----------------------------------------------------- fit statistics
     @property
     def deviance(self) -> float:
-        return float(self._result.deviance)
+        return float(self._solver_result.deviance)
 
     @cached_property
     def _sums(self) -> dict:
@@ -372,14 +372,14 @@ class GLMResults(FitRecord, WorkflowMethods):
         out = np.full((k, k), np.nan)
         if self._constraints is not None:   # T (T' X'WX T)^{-1} T', see glmkit.constrained
             T = self._constraints.transf_mat
-            fac = try_factor(T.T @ np.asarray(self._result.gram) @ T)
+            fac = try_factor(T.T @ np.asarray(self._solver_result.gram) @ T)
             if fac is not None:
                 out = T @ fac.inverse() @ T.T
                 out = 0.5 * (out + out.T)
             return out
         X = self.model.problem.X
         diag = diagonal_positions(getattr(X, "diagonal_columns", lambda: None)(), self._keep)
-        fac = try_factor(np.asarray(self._result.gram), diag)
+        fac = try_factor(np.asarray(self._solver_result.gram), diag)
         if fac is not None:
             keep = self._keep
             out[np.ix_(keep, keep)] = fac.inverse()
@@ -446,7 +446,7 @@ class GLMResults(FitRecord, WorkflowMethods):
         rc = self.results_constrained
         if rc is not None:
             rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)
-        return GLMResults(self.model, self._result, scale=self._scale_spec, cov_type=cov_type,
+        return GLMResults(self.model, self._solver_result, scale=self._scale_spec, cov_type=cov_type,
                           use_t=use_t, fit_warnings=self.fit_warnings, cov_kwds=kwds,
                           mle_settings=self.mle_settings, constraints=self._constraints,
                           results_constrained=rc)

@@ -325,7 +325,8 @@ class Gamma(Family):
     def loglike_obs(self, endog, mu, var_weights=1.0, scale=1.0, n_trials=1.0):
         k = np.asarray(var_weights, dtype=float) / scale
         r = endog / mu
-        return k * np.log(k * r) - k * r - special.gammaln(k) - np.log(endog)
+        lgk = special.loggamma(k) if np.iscomplexobj(k) else special.gammaln(k)
+        return k * np.log(k * r) - k * r - lgk - np.log(endog)
 
     def get_distribution(self, mu, scale=1.0, var_weights=1.0):
         """gamma(shape = var_weights / scale, scale = mu scale / var_weights)."""
@@ -524,7 +525,7 @@ class Tweedie(Family):
                 f"The exact Tweedie log-likelihood is implemented for 1 < var_power < 2 "
                 f"(got {p:g}); use Tweedie(..., eql=True) for the quasi-likelihood."
             )
-        return _tweedie_logpdf(np.asarray(endog, float), np.asarray(mu, float),
+        return _tweedie_logpdf(np.asarray(endog, float), np.asarray(mu),
                                np.broadcast_to(phi, np.shape(endog)), p)
 
     def resid_anscombe(self, endog, mu, var_weights=1.0, scale=1.0):
@@ -558,15 +559,20 @@ def _tweedie_logpdf(y, mu, phi, p):
     theta = np.power(mp, 1.0 - p) / (1.0 - p)
     alpha = (2.0 - p) / (1.0 - p)
     c = -alpha * np.log(yp) + alpha * np.log(p - 1.0) - (1.0 - alpha) * np.log(fp) - np.log(2.0 - p)
-    jmode = np.maximum(np.power(yp, 2.0 - p) / (fp * (2.0 - p)), 1.0)
+    jmode = np.maximum(np.power(yp, 2.0 - p) / (np.real(fp) * (2.0 - p)), 1.0)
     half = np.ceil(10.0 + 8.0 * np.sqrt(jmode))
     lo = np.maximum(1.0, np.floor(jmode - half))
     width = int(np.max(np.ceil(jmode + half) - lo)) + 1
-    logw = np.full(yp.shape, -np.inf)
-    for k in range(width):
-        j = lo + k
-        term = j * c - special.gammaln(j + 1.0) - special.gammaln(-j * alpha)
-        logw = np.logaddexp(logw, term)
+    terms = ((lo + k) * c - special.gammaln(lo + k + 1.0) - special.gammaln(-(lo + k) * alpha)
+             for k in range(width))
+    if np.iscomplexobj(c):   # complex-step derivatives: logaddexp takes real input only
+        t = np.array(list(terms))
+        top = np.max(t.real, axis=0)
+        logw = top + np.log(np.sum(np.exp(t - top), axis=0))
+    else:
+        logw = np.full(yp.shape, -np.inf)
+        for term in terms:
+            logw = np.logaddexp(logw, term)
     out[pos] = (yp * theta - kappa[pos]) / fp - np.log(yp) + logw
     return out
 

@@ -95,7 +95,8 @@ class Identity(Link):
         return np.asarray(mu, dtype=float).copy()
 
     def inverse(self, eta):
-        return np.asarray(eta, dtype=float).copy()
+        eta = np.asarray(eta)
+        return eta.astype(complex if np.iscomplexobj(eta) else float)   # complex steps pass
 
     def deriv(self, mu):
         return np.ones_like(mu, dtype=float)
@@ -152,6 +153,8 @@ class Logit(_ProbabilityLink):
         return np.log(mu) - np.log1p(-mu)
 
     def inverse(self, eta):
+        if np.iscomplexobj(eta):   # complex-step derivatives: expit takes real input only
+            return 1.0 / (1.0 + np.exp(-eta))
         return np.clip(special.expit(eta), EPS, 1.0 - EPS)
 
     def deriv(self, mu):

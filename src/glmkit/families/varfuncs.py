@@ -40,6 +40,8 @@ class Power(VarianceFunction):
     def __call__(self, mu):
         if self.power == 0:
             return np.ones_like(mu, dtype=float)
+        if np.iscomplexobj(mu):   # complex-step derivatives: |mu| is not analytic
+            return np.power(mu, self.power)
         if self.power == 1:
             return np.abs(mu).astype(float, copy=True)
         if self.power == 2:
