@@ -13,6 +13,7 @@ from ._estimators import (
     _SPARSE,
     GLMClassifier,
     GLMRegressor,
+    _check_offset,
     _class_weights,
     _GLMEstimator,
     _link,
@@ -59,11 +60,11 @@ class _CVFit(_GLMEstimator):
                              "fold (K-fold splits).")
         return {"folds": folds}
 
-    def _fit_cv(self, X, y, family, sw) -> None:
+    def _fit_cv(self, X, y, family, sw, offset=None) -> None:
         from ..crossval import cross_validate
 
         folds = self._folds(X, y)
-        model = self._model(X, y, family, sw)
+        model = self._model(X, y, family, sw, offset)   # the folds keep their offsets
         alphas = None if self.alphas is None else np.asarray(self.alphas, dtype=float)
         path = self._path(model, alphas, n_alphas=int(self.n_alphas),
                           alpha_min_ratio=self.alpha_min_ratio)
@@ -123,22 +124,26 @@ class GLMRegressorCV(_CVFit, GLMRegressor):
         self.power = power
         self.theta = theta
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose alpha by cross-validation, then fit at it on all rows."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Choose alpha by cross-validation, then fit at it on all rows (``offset`` as
+        :meth:`GLMRegressor.fit`; each fold keeps its rows' offsets)."""
         self._check_params()
         family = _regression_family(self.family, self.link, self.power, self.theta)
         X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
                              y_numeric=True, multi_output=False)
         sw = None if sample_weight is None else \
             _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        self._fit_cv(X, y, family, sw)
+        off = _check_offset(offset, X.shape[0])
+        self._fit_cv(X, y, family, sw, off)
+        self._offset_fitted = off is not None
         return self
 
 
 class GLMClassifierCV(_CVFit, GLMClassifier):
     """:class:`GLMClassifier` (two classes) with ``alpha`` chosen by K-fold
     cross-validated deviance over the penalty path; parameters and attributes as
-    :class:`GLMRegressorCV`."""
+    :class:`GLMRegressorCV`. More than two classes are refused (``fit_cv`` serves GLMs
+    only): search ``GLMClassifier(alpha=...)`` with ``GridSearchCV``."""
 
     def __init__(self, link: Any = "logit", l1_ratio: float = 1.0, alphas=None,
                  n_alphas: int = 100, alpha_min_ratio: float | None = None, cv: Any = 5,
@@ -159,8 +164,9 @@ class GLMClassifierCV(_CVFit, GLMClassifier):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose alpha by cross-validation, then fit at it on all rows."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Choose alpha by cross-validation, then fit at it on all rows (``offset`` as
+        :meth:`GLMRegressor.fit`; each fold keeps its rows' offsets)."""
         self._check_params()
         link = _link(self.link)
         X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
@@ -168,11 +174,16 @@ class GLMClassifierCV(_CVFit, GLMClassifier):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) != 2:
-            raise ValueError(f"Only binary classification is supported by GLMClassifierCV; "
-                             f"y has {len(self.classes_)} classes. Use "
-                             "sklearn.multiclass.OneVsRestClassifier(GLMClassifierCV()).")
+            raise ValueError(f"GLMClassifierCV supports two classes only; y has "
+                             f"{len(self.classes_)} classes (its cross-validation runs on "
+                             "the binomial GLM's path). Use GridSearchCV over "
+                             "GLMClassifier(alpha=...), which fits the penalized "
+                             "multinomial logit, or sklearn.multiclass.OneVsRestClassifier("
+                             "GLMClassifierCV()).")
         sw = _class_weights(sample_weight, X, codes, 2)
-        self._fit_cv(X, codes.astype(float), families.Binomial(link), sw)
+        off = _check_offset(offset, X.shape[0])
+        self._fit_cv(X, codes.astype(float), families.Binomial(link), sw, off)
+        self._offset_fitted = off is not None
         self.coef_ = self.coef_[None, :]
         self.intercept_ = np.array([self.intercept_])
         return self
