@@ -145,6 +145,9 @@ class GLMClassifierCV(_CVFit, GLMClassifier):
     :class:`GLMRegressorCV`. More than two classes are refused (``fit_cv`` serves GLMs
     only): search ``GLMClassifier(alpha=...)`` with ``GridSearchCV``."""
 
+    def _multinomial_ok(self) -> bool:
+        return False   # two classes only (scikit-learn's multi_class tag)
+
     def __init__(self, link: Any = "logit", l1_ratio: float = 1.0, alphas=None,
                  n_alphas: int = 100, alpha_min_ratio: float | None = None, cv: Any = 5,
                  random_state=None, select: str = "min", fit_intercept: bool = True,
@@ -174,8 +177,8 @@ class GLMClassifierCV(_CVFit, GLMClassifier):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) != 2:
-            raise ValueError(f"GLMClassifierCV supports two classes only; y has "
-                             f"{len(self.classes_)} classes (its cross-validation runs on "
+            raise ValueError("Only binary classification is supported by "
+                             f"GLMClassifierCV; y has {len(self.classes_)} classes (its cross-validation runs on "
                              "the binomial GLM's path). Use GridSearchCV over "
                              "GLMClassifier(alpha=...), which fits the penalized "
                              "multinomial logit, or sklearn.multiclass.OneVsRestClassifier("

@@ -467,7 +467,8 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
     def _fit_multinomial(self, X, codes, sw) -> None:
         if not self._multinomial_ok():
             raise ValueError(
-                f"y has {len(self.classes_)} classes: more than two classes need "
+                f"Only binary classification is supported with bounds or a link other "
+                f"than logit; y has {len(self.classes_)} classes, and more than two need "
                 "link='logit' (the multinomial logit) and no bounds. For another link or "
                 "bounds use sklearn.multiclass.OneVsRestClassifier(GLMClassifier(...)).")
         _check_rows(X)
