@@ -165,7 +165,7 @@ def test_onnx_export_of_an_estimator_fitted_with_an_offset():
     proto = est.to_onnx()
     assert [i.name for i in proto.graph.input] == ["X", "offset"]
     sess = ort.InferenceSession(proto.SerializeToString())
-    mu, eta = sess.run(["mu", "eta"], {"X": X, "offset": off})
+    mu, _ = sess.run(["mu", "eta"], {"X": X, "offset": off})
     np.testing.assert_allclose(mu, est.predict(X, offset=off), rtol=1e-13)
     assert [i.name for i in GLMRegressor(family="poisson").fit(X, y).to_onnx().graph.input] \
         == ["X"]
