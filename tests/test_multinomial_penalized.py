@@ -130,10 +130,37 @@ def test_penalty_weights_zero_leaves_a_column_unpenalized():
     np.testing.assert_allclose(grad, 0, atol=1e-10)
 
 
-def test_cv_estimator_refuses_more_classes_clearly():
-    X, y = _three_classes(n=120)
-    with pytest.raises(ValueError, match="Only binary classification.*GridSearchCV"):
-        GLMClassifierCV(n_alphas=3, cv=3).fit(X, y)
+def test_cv_estimator_equals_cv_glmnet_multinomial():
+    from sklearn.model_selection import PredefinedSplit
+
+    _, d = _ref()
+    with open(REF / "cv.json", encoding="utf-8") as fh:
+        r = json.load(fh)
+    X, y = d[[f"x{j}" for j in range(1, 6)]], d["y"]
+    w = d["weights"].to_numpy(float)
+    split = PredefinedSplit(np.asarray(r["foldid"]) - 1)
+    for select, key in (("min", "lambda_min"), ("1se", "lambda_1se")):
+        est = GLMClassifierCV(l1_ratio=r["l1_ratio"], alphas=r["lambda"], cv=split,
+                              select=select).fit(X, y, sample_weight=w)
+        assert est.alpha_ == pytest.approx(r[key], rel=1e-12)
+        np.testing.assert_allclose(est.cv_results_.mean_deviance, r["cvm"], rtol=1e-7)
+        np.testing.assert_allclose(est.cv_results_.se, r["cvsd"], rtol=1e-6)
+        single = GLMClassifier(alpha=est.alpha_, l1_ratio=r["l1_ratio"]).fit(
+            X, y, sample_weight=w)
+        np.testing.assert_allclose(est.coef_, single.coef_, atol=1e-9)
+    assert est.deviance_path_.shape == (len(r["lambda"]), 5)
+    # its own sequence starts at alpha_max: every penalized coefficient 0 there
+    auto = GLMClassifierCV(l1_ratio=0.5, n_alphas=5, cv=3, random_state=0).fit(X, y)
+    first = fit_multinomial_penalized(glmkit.add_constant(X.to_numpy()),
+                                      pd.Categorical(y).codes, list("abcd"),
+                                      auto.alphas_[0], 0.5)
+    assert np.all(first.coefficients.to_numpy()[:, 1:] == 0)
+    below = fit_multinomial_penalized(glmkit.add_constant(X.to_numpy()),
+                                      pd.Categorical(y).codes, list("abcd"),
+                                      auto.alphas_[0] * 0.99, 0.5)
+    assert np.any(below.coefficients.to_numpy()[:, 1:] != 0)
+    with pytest.raises(ValueError, match="Only binary.*link='logit'"):
+        GLMClassifierCV(link="probit", n_alphas=3, cv=3).fit(X, y)
 
 
 def test_function_interface_and_bad_inputs():

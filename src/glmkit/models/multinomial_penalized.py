@@ -37,7 +37,8 @@ import pandas as pd
 from ..solvers._cd import solve_quadratic
 from ..solvers.penalized import Penalty, kkt_floor, kkt_violations
 
-__all__ = ["PenalizedMNLogitResults", "fit_multinomial_penalized"]
+__all__ = ["PenalizedMNLogitResults", "fit_multinomial_path", "fit_multinomial_penalized",
+           "multinomial_alpha_max"]
 
 #: rows per block of a pass
 CHUNK = 32768
@@ -160,6 +161,63 @@ def _solve(prob: _Problem, b: np.ndarray, max_iter: int, tol: float):
     return b, llf, obj, float(viol.max()), ok, it
 
 
+def _problems(X, codes, K: int, weights, penalty_weights):
+    """(design, codes, weights, penalty factors, constant columns) checked once."""
+    from .._penalty_inputs import penalty_factors
+
+    X = np.ascontiguousarray(X, dtype=float)
+    w = np.ones(X.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    const = np.all(X == X[:1], axis=0) & (X[0] != 0)
+    return X, np.asarray(codes, dtype=np.intp), w, penalty_factors(penalty_weights, const), \
+        const
+
+
+def _problem(X, codes, w, K: int, pf, alpha: float, l1_ratio: float) -> _Problem:
+    p = X.shape[1]
+    l1 = np.tile(alpha * l1_ratio * pf, K)
+    l2 = np.tile(alpha * (1.0 - l1_ratio) * pf, K)
+    inf = np.full(K * p, np.inf)
+    return _Problem(X, codes, w, float(w.sum()), K, Penalty(l1, l2, -inf, inf),
+                    np.tile(pf == 0, K))
+
+
+def multinomial_alpha_max(X, codes, K: int, weights=None, penalty_weights=None,
+                          l1_ratio: float = 1.0) -> float:
+    """The smallest alpha at which every penalized coefficient is 0 (glmnet's
+    lambda_max: the largest |gradient| / (l1_ratio pf) at the intercept-only fit; for
+    l1_ratio < 1e-3 as at 1e-3, as glmnet does)."""
+    X, codes, w, pf, const = _problems(X, codes, K, weights, penalty_weights)
+    prob = _problem(X, codes, w, K, pf, 0.0, 1.0)
+    b = _start(prob, np.flatnonzero(const))
+    score = multinomial_pass(prob._B(b), X, codes, w, False)[1]   # p x K
+    pen = pf > 0
+    g = np.abs(score[pen]).max(axis=1) / prob.N
+    return float(np.max(g / (max(l1_ratio, 1e-3) * pf[pen]), initial=0.0))
+
+
+def fit_multinomial_path(X: np.ndarray, codes: np.ndarray, classes, alphas,
+                         l1_ratio: float, weights: np.ndarray | None = None,
+                         penalty_weights: Any = None, exog_names=None, max_iter: int = 100,
+                         tol: float = 1e-10) -> list[PenalizedMNLogitResults]:
+    """The fits at each of ``alphas`` (in the order given), each warm-started from the
+    previous answer (glmnet's path); arguments as :func:`fit_multinomial_penalized`."""
+    K = len(classes)
+    X, codes, w, pf, const = _problems(X, codes, K, weights, penalty_weights)
+    names = list(exog_names) if exog_names is not None else \
+        [f"x{j}" for j in range(X.shape[1])]
+    b = None
+    out = []
+    for alpha in np.asarray(alphas, dtype=float).ravel():
+        prob = _problem(X, codes, w, K, pf, float(alpha), float(l1_ratio))
+        if b is None:
+            b = _start(prob, np.flatnonzero(const))
+        b, llf, obj, kkt, ok, it = _solve(prob, b, int(max_iter), float(tol))
+        out.append(PenalizedMNLogitResults(b.reshape(K, -1), list(classes), names,
+                                           float(alpha), float(l1_ratio), llf, obj, kkt, ok,
+                                           it, prob.N))
+    return out
+
+
 def fit_multinomial_penalized(X: np.ndarray, codes: np.ndarray, classes, alpha: float,
                               l1_ratio: float, weights: np.ndarray | None = None,
                               penalty_weights: Any = None, exog_names=None,
@@ -178,25 +236,8 @@ def fit_multinomial_penalized(X: np.ndarray, codes: np.ndarray, classes, alpha: 
         rescaled to sum to the number of penalized columns.
     tol : the KKT conditions' tolerance.
     """
-    from .._penalty_inputs import penalty_factors
-
-    X = np.ascontiguousarray(X, dtype=float)
-    n, p = X.shape
-    K = len(classes)
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    const = np.all(X == X[:1], axis=0) & (X[0] != 0)
-    pf = penalty_factors(penalty_weights, const)
-    l1 = np.tile(alpha * l1_ratio * pf, K)
-    l2 = np.tile(alpha * (1.0 - l1_ratio) * pf, K)
-    inf = np.full(K * p, np.inf)
-    pen = Penalty(l1, l2, -inf, inf)
-    prob = _Problem(X, np.asarray(codes, dtype=np.intp), w, float(w.sum()), K, pen,
-                    np.tile(pf == 0, K))
-    b0 = _start(prob, np.flatnonzero(const))
-    b, llf, obj, kkt, ok, it = _solve(prob, b0, int(max_iter), float(tol))
-    names = list(exog_names) if exog_names is not None else [f"x{j}" for j in range(p)]
-    return PenalizedMNLogitResults(b.reshape(K, p), list(classes), names, float(alpha),
-                                   float(l1_ratio), llf, obj, kkt, ok, it, prob.N)
+    return fit_multinomial_path(X, codes, classes, [alpha], l1_ratio, weights,
+                                penalty_weights, exog_names, max_iter, tol)[0]
 
 
 class PenalizedMNLogitResults:
@@ -206,7 +247,7 @@ class PenalizedMNLogitResults:
     def __init__(self, coef: np.ndarray, classes: list, names: list, alpha: float,
                  l1_ratio: float, llf: float, objective: float, kkt: float,
                  converged: bool, n_iter: int, nobs: float):
-        self._coef = coef
+        self._coef = np.array(coef, dtype=float)
         self._coef.setflags(write=False)
         self.classes = classes
         self.exog_names = names

@@ -464,27 +464,35 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         logit = link == "logit" if isinstance(link, str) else isinstance(link, L.Logit)
         return logit and self.bounds is None
 
-    def _fit_multinomial(self, X, codes, sw) -> None:
+    def _check_multiclass(self) -> None:
         if not self._multinomial_ok():
             raise ValueError(
                 f"Only binary classification is supported with bounds or a link other "
                 f"than logit; y has {len(self.classes_)} classes, and more than two need "
                 "link='logit' (the multinomial logit) and no bounds. For another link or "
                 "bounds use sklearn.multiclass.OneVsRestClassifier(GLMClassifier(...)).")
+
+    def _fit_multinomial(self, X, codes, sw) -> None:
+        self._check_multiclass()
         _check_rows(X)
         exog = self._design(X.toarray() if sp.issparse(X) else X)
         if self.alpha > 0:
-            B = self._fit_multinomial_penalized(exog, codes, sw)
+            self._fit_multinomial_penalized(exog, codes, sw)
         else:
-            B = self._fit_mnlogit(exog, codes, sw)
+            self._fit_mnlogit(exog, codes, sw)
+
+    def _set_multinomial(self, B: np.ndarray, res) -> None:
+        """coef_, intercept_ (from the K x p coefficients B), results_, n_iter_."""
+        self.results_ = res
+        self.n_iter_ = max(int(getattr(res, "n_iter", 0) or 0), 1)
         self.family_ = None
         if self.fit_intercept:
             self.intercept_, self.coef_ = B[:, 0].copy(), B[:, 1:].copy()
         else:
             self.intercept_, self.coef_ = np.zeros(B.shape[0]), B
 
-    def _fit_mnlogit(self, exog, codes, sw) -> np.ndarray:
-        """alpha = 0: glmkit's MNLogit (first class the reference); K x p coefficients."""
+    def _fit_mnlogit(self, exog, codes, sw) -> None:
+        """alpha = 0: glmkit's MNLogit (first class the reference)."""
         from ..models import MNLogit
 
         if self.penalty_weights is not None:
@@ -492,13 +500,11 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
         res = MNLogit(codes, exog, weights=sw).fit(maxiter=int(self.max_iter), **kw)
         B = np.asarray(res.params, dtype=float)            # p x (K - 1)
-        self.results_ = res
-        self.n_iter_ = int(getattr(res, "n_iter", getattr(res, "iterations", 0)) or 0)
-        return np.column_stack([np.zeros(B.shape[0]), B]).T   # K x p, reference row 0
+        self._set_multinomial(np.column_stack([np.zeros(B.shape[0]), B]).T, res)
 
-    def _fit_multinomial_penalized(self, exog, codes, sw) -> np.ndarray:
+    def _fit_multinomial_penalized(self, exog, codes, sw) -> None:
         """alpha > 0: glmnet's ungrouped multinomial (one vector per class, intercepts
-        centered); K x p coefficients."""
+        centered)."""
         from ..models.multinomial_penalized import fit_multinomial_penalized
 
         kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
@@ -512,9 +518,7 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
             warnings.warn(f"the penalized multinomial fit did not converge (KKT violation "
                           f"{res.kkt:.3g}); raise max_iter.", ConvergenceWarning,
                           stacklevel=4)
-        self.results_ = res
-        self.n_iter_ = max(int(res.n_iter), 1)
-        return res.coefficients.to_numpy().copy()
+        self._set_multinomial(res.coefficients.to_numpy().copy(), res)
 
     def _linear_predictor(self, X, offset=None) -> np.ndarray:
         check_is_fitted(self, "coef_")

@@ -53,3 +53,17 @@ out <- list(classes = cls, cases = cases, thresh = 1e-16,
             glmnet_version = as.character(packageVersion("glmnet")),
             r_version = R.version.string)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE), "ref.json")
+
+# cv.glmnet on all four classes with the weights, a foldid drawn here and the lambdas
+# above (glmkit's GLMClassifierCV with cv=PredefinedSplit(foldid - 1), alphas=lambda)
+set.seed(7)
+foldid <- sample(rep(1:5, length = n))
+cvfit <- cv.glmnet(x, y, family = "multinomial", type.multinomial = "ungrouped",
+                   alpha = 0.5, lambda = lam, weights = wts, foldid = foldid,
+                   standardize = FALSE, thresh = 1e-16, maxit = 1e7,
+                   type.measure = "deviance", grouped = TRUE)
+cv_out <- list(l1_ratio = 0.5, lambda = cvfit$lambda, foldid = foldid, cvm = cvfit$cvm,
+               cvsd = cvfit$cvsd, lambda_min = cvfit$lambda.min,
+               lambda_1se = cvfit$lambda.1se, weights = TRUE)
+writeLines(toJSON(cv_out, digits = NA, auto_unbox = TRUE, pretty = FALSE), "cv.json")
+cat(sprintf("cv: lambda.min %.6g lambda.1se %.6g\n", cvfit$lambda.min, cvfit$lambda.1se))
