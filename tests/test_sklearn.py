@@ -154,8 +154,12 @@ def test_multiclass_is_mnlogit_and_sklearn_unpenalized():
     assert est.score(X, y) == accuracy_score(y, ref.predict(X))
     mn = glmkit.MNLogit(pd.Categorical(y).codes, glmkit.add_constant(X)).fit()
     np.testing.assert_allclose(np.asarray(est.results_.bse), np.asarray(mn.bse), rtol=1e-10)
-    with pytest.raises(ValueError, match="Only binary classification.*OneVsRest"):
-        GLMClassifier(alpha=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="Only binary.*3 classes.*link='logit'.*OneVsRest"):
+        GLMClassifier(link="probit").fit(X, y)
+    with pytest.raises(ValueError, match="3 classes.*no bounds"):
+        GLMClassifier(alpha=0.1, bounds=(-1, 1)).fit(X, y)
+    with pytest.raises(ValueError, match="penalty_weights need alpha > 0"):
+        GLMClassifier(penalty_weights=[1, 1, 2]).fit(X, y)
 
 
 def test_binary_links_and_decision_function():

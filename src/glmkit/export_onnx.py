@@ -9,6 +9,11 @@ included; for formula fits the rows of the design, not the raw data frame) and, 
 ``offset`` (n; the offset plus log(exposure)); outputs ``mu`` and ``eta``. Aliased
 coefficients count as 0, as in ``predict``. onnxruntime reproduces ``predict`` to
 rounding (tests/test_deployment.py).
+
+Multi-class models (``MNLogitResults``, ``PenalizedMNLogitResults``, a multi-class
+``GLMClassifier``; :func:`softmax_model`) compute eta = X @ B' + intercept (n x K), and
+output ``probabilities`` = softmax(eta) (n x K), ``label`` (the class of the largest
+probability, as ``predict``) and ``eta``.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import numpy as np
 
 from .families import links as L
 
-__all__ = ["to_onnx"]
+__all__ = ["softmax_model", "to_onnx"]
 
 
 def _onnx():
@@ -156,6 +161,73 @@ def to_onnx(results, path=None, offset: bool | None = None):
     params = np.asarray(results.params, dtype=float)
     proto = onnx_model(params, model.family.link, model.exog_names, bool(offset),
                        doc=f"glmkit GLM {model.family.name} prediction")
+    if path is not None:
+        import onnx
+
+        onnx.save(proto, str(path))
+    return proto
+
+
+def _label_tensor(numpy_helper, classes, name: str):
+    """The class labels as a constant: int64, float64 or (text labels) string."""
+    c = np.asarray(classes)
+    if c.dtype.kind in "iub":
+        return numpy_helper.from_array(c.astype(np.int64), name), "int64"
+    if c.dtype.kind == "f":
+        return numpy_helper.from_array(c.astype(np.float64), name), "float64"
+    return numpy_helper.from_array(np.array([str(v).encode() for v in c], dtype=object),
+                                   name), "string"
+
+
+def softmax_model(coef, intercept, classes, input_names, offset: bool = False,
+                  doc: str = ""):
+    """An ONNX ModelProto of a multinomial logit: eta = X @ coef' + intercept (n x K),
+    outputs ``probabilities`` (softmax of eta), ``label`` (classes[argmax]) and ``eta``.
+
+    Parameters
+    ----------
+    coef : (K, k) one row per class (a reference class's row of zeros included).
+    intercept : (K,) added to eta (zeros when X holds the constant column).
+    classes : the K labels (numbers or text; text labels give a string ``label``).
+    input_names : the k columns of X, stored in the metadata ``columns``.
+    """
+    if offset:
+        raise ValueError("a multi-class model has no offset input: one offset per row "
+                         "shifts every class alike and changes no probability.")
+    onnx, TensorProto, helper, numpy_helper = _onnx()
+    B = np.asarray(coef, dtype=np.float64)
+    B = np.where(np.isnan(B), 0.0, B)
+    K, k = B.shape
+    g = _Graph(helper, numpy_helper)
+    eta = g.op("Add", g.op("MatMul", "X", g.const(B.T.copy())),
+               g.const(np.asarray(intercept, dtype=np.float64).reshape(1, K)), out="eta")
+    g.op("Softmax", eta, out="probabilities", axis=1)
+    idx = g.op("ArgMax", eta, axis=1, keepdims=0)
+    labels, kind = _label_tensor(numpy_helper, classes, "classes")
+    g.inits.append(labels)
+    g.op("Gather", "classes", idx, out="label", axis=0)
+    elem = {"int64": TensorProto.INT64, "float64": TensorProto.DOUBLE,
+            "string": TensorProto.STRING}[kind]
+    inputs = [helper.make_tensor_value_info("X", TensorProto.DOUBLE, ["n", k])]
+    outputs = [helper.make_tensor_value_info("probabilities", TensorProto.DOUBLE, ["n", K]),
+               helper.make_tensor_value_info("label", elem, ["n"]),
+               helper.make_tensor_value_info("eta", TensorProto.DOUBLE, ["n", K])]
+    graph = helper.make_graph(g.nodes, "glmkit_multinomial", inputs, outputs,
+                              initializer=g.inits)
+    model = helper.make_model(graph, producer_name="glmkit",
+                              opset_imports=[helper.make_opsetid("", 17)], doc_string=doc)
+    model.ir_version = min(model.ir_version, 8)
+    helper.set_model_props(model, {"columns": ",".join(map(str, input_names)),
+                                   "classes": ",".join(map(str, classes))})
+    onnx.checker.check_model(model)
+    return model
+
+
+def multiclass_to_onnx(coef, classes, input_names, path=None, doc: str = ""):
+    """``softmax_model`` of results whose design holds the constant column; written to
+    ``path`` when given."""
+    proto = softmax_model(coef, np.zeros(np.asarray(coef).shape[0]), classes, input_names,
+                          doc=doc)
     if path is not None:
         import onnx
 

@@ -173,6 +173,17 @@ class MNLogitResults(LikelihoodResultsMixin):
         parts.append(f"Reference category: {self.levels[0]!r}")
         return "\n".join(parts)
 
+    def to_onnx(self, path=None):
+        """The prediction as ONNX (``glmkit[onnx]``): input ``X`` (n x p, the design's
+        columns ``exog_names``, the constant included), outputs ``probabilities`` (n x K,
+        ``predict()``), ``label`` (the most probable category, of ``levels``) and
+        ``eta`` (``predict(which='linear')``)."""
+        from ..export_onnx import multiclass_to_onnx
+
+        B = np.vstack([np.zeros(self._p), self._fit.params.reshape(self._m, self._p)])
+        return multiclass_to_onnx(B, self.levels, self.model.exog_names, path,
+                                  doc="glmkit multinomial logit")
+
     def __repr__(self) -> str:
         return (f"<MNLogitResults: {self._m + 1} categories, {self._p} columns, "
                 f"llf={self.llf:.6g}, converged={self.converged}>")

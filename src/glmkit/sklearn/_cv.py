@@ -5,6 +5,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
@@ -13,9 +14,12 @@ from ._estimators import (
     _SPARSE,
     GLMClassifier,
     GLMRegressor,
+    _check_offset,
+    _check_rows,
     _class_weights,
     _GLMEstimator,
     _link,
+    _no_multiclass_offset,
     _regression_family,
 )
 
@@ -59,11 +63,11 @@ class _CVFit(_GLMEstimator):
                              "fold (K-fold splits).")
         return {"folds": folds}
 
-    def _fit_cv(self, X, y, family, sw) -> None:
+    def _fit_cv(self, X, y, family, sw, offset=None) -> None:
         from ..crossval import cross_validate
 
         folds = self._folds(X, y)
-        model = self._model(X, y, family, sw)
+        model = self._model(X, y, family, sw, offset)   # the folds keep their offsets
         alphas = None if self.alphas is None else np.asarray(self.alphas, dtype=float)
         path = self._path(model, alphas, n_alphas=int(self.n_alphas),
                           alpha_min_ratio=self.alpha_min_ratio)
@@ -123,22 +127,54 @@ class GLMRegressorCV(_CVFit, GLMRegressor):
         self.power = power
         self.theta = theta
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose alpha by cross-validation, then fit at it on all rows."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Choose alpha by cross-validation, then fit at it on all rows (``offset`` as
+        :meth:`GLMRegressor.fit`; each fold keeps its rows' offsets)."""
         self._check_params()
         family = _regression_family(self.family, self.link, self.power, self.theta)
         X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
                              y_numeric=True, multi_output=False)
         sw = None if sample_weight is None else \
             _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        self._fit_cv(X, y, family, sw)
+        off = _check_offset(offset, X.shape[0])
+        self._fit_cv(X, y, family, sw, off)
+        self._offset_fitted = off is not None
         return self
 
 
 class GLMClassifierCV(_CVFit, GLMClassifier):
-    """:class:`GLMClassifier` (two classes) with ``alpha`` chosen by K-fold
-    cross-validated deviance over the penalty path; parameters and attributes as
-    :class:`GLMRegressorCV`."""
+    """:class:`GLMClassifier` with ``alpha`` chosen by K-fold cross-validated deviance
+    over the penalty path; parameters and attributes as :class:`GLMRegressorCV`. Two
+    classes: the binomial GLM's path (``cross_validate``); more: the penalized
+    multinomial logit's (:mod:`glmkit.models.multinomial_cv`, cv.glmnet's
+    ``family='multinomial'``; logit link, no bounds, no offset)."""
+
+    def _fit_cv_multinomial(self, X, codes, sample_weight, offset) -> None:
+        """K > 2: the penalized multinomial logit's path, cross-validated
+        (:func:`glmkit.models.multinomial_cv.cv_multinomial`), then its fit at alpha_."""
+        from ..crossval import _fold_ids
+        from ..models.multinomial_cv import cv_multinomial
+
+        K = len(self.classes_)
+        self._check_multiclass()
+        _no_multiclass_offset(_check_offset(offset, X.shape[0]), K)
+        sw = _class_weights(sample_weight, X, codes, K)
+        _check_rows(X)
+        f = self._folds(X, codes)
+        folds = _fold_ids(X.shape[0], f.get("n_folds", 0), f.get("seed"), f.get("folds"))
+        exog = self._design(X.toarray() if sp.issparse(X) else X)
+        kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
+        cv, path = cv_multinomial(exog.to_numpy(), codes, list(self.classes_), folds,
+                                  float(self.l1_ratio), sw, self.alphas, int(self.n_alphas),
+                                  self.alpha_min_ratio, self.penalty_weights,
+                                  list(exog.columns), int(self.max_iter), **kw)
+        self.cv_results_ = cv
+        self.alphas_ = cv.alphas
+        self.deviance_path_ = (cv.fold_deviance / cv.fold_weight[:, None]).T
+        self.alpha_ = cv.alpha_min if self.select == "min" else cv.alpha_1se
+        res = path[int(np.flatnonzero(cv.alphas == self.alpha_)[0])]
+        self._set_multinomial(res.coefficients.to_numpy().copy(), res)
+        self._offset_fitted = False
 
     def __init__(self, link: Any = "logit", l1_ratio: float = 1.0, alphas=None,
                  n_alphas: int = 100, alpha_min_ratio: float | None = None, cv: Any = 5,
@@ -159,20 +195,22 @@ class GLMClassifierCV(_CVFit, GLMClassifier):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X, y, sample_weight=None):
-        """Choose alpha by cross-validation, then fit at it on all rows."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Choose alpha by cross-validation, then fit at it on all rows (``offset`` as
+        :meth:`GLMRegressor.fit`; each fold keeps its rows' offsets)."""
         self._check_params()
         link = _link(self.link)
         X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
                              multi_output=False)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) != 2:
-            raise ValueError(f"Only binary classification is supported by GLMClassifierCV; "
-                             f"y has {len(self.classes_)} classes. Use "
-                             "sklearn.multiclass.OneVsRestClassifier(GLMClassifierCV()).")
+        if len(self.classes_) > 2:
+            self._fit_cv_multinomial(X, codes, sample_weight, offset)
+            return self
         sw = _class_weights(sample_weight, X, codes, 2)
-        self._fit_cv(X, codes.astype(float), families.Binomial(link), sw)
+        off = _check_offset(offset, X.shape[0])
+        self._fit_cv(X, codes.astype(float), families.Binomial(link), sw, off)
+        self._offset_fitted = off is not None
         self.coef_ = self.coef_[None, :]
         self.intercept_ = np.array([self.intercept_])
         return self

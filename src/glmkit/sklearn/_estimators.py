@@ -25,8 +25,13 @@ Conventions
   family) for the regressor, accuracy for the classifier.
 - The classifier's ``decision_function`` is the log-odds log(p / (1 - p)) of the second class
   (the linear predictor for the logit link), so ``predict`` is ``decision_function > 0``
-  for every link; multi-class (unpenalized, logit): the linear predictors log(P_k / P_0),
-  the first class the reference.
+  for every link; multi-class, alpha = 0: the linear predictors log(P_k / P_0), the first
+  class the reference; alpha > 0: x' b_k of the symmetric parametrization (glmnet's).
+- ``offset`` (``fit``, ``predict``, ``score``, ...; glum's argument) is added to the linear
+  predictor, as ``GLM(..., offset=)``; ``results_`` is that GLM's fit. No ``exposure``:
+  pass ``offset=np.log(exposure)`` (statsmodels' meaning of exposure). With metadata
+  routing enabled, ``set_fit_request(offset=True)`` (and ``set_predict_request``,
+  ``set_score_request``) lets Pipeline, GridSearchCV and cross_validate pass it on.
 """
 from __future__ import annotations
 
@@ -100,6 +105,36 @@ def _check_rows(X: np.ndarray) -> None:
         raise ValueError(f"a GLM needs at least 2 samples; got n_samples = {X.shape[0]}.")
 
 
+def _check_offset(offset, n: int) -> np.ndarray | None:
+    """A finite float64 copy of ``offset`` (n,), or None; the user's array is not kept."""
+    if offset is None:
+        return None
+    if sp.issparse(offset):
+        raise ValueError("offset must be a dense 1-d array of n_samples numbers, got a "
+                         "sparse matrix.")
+    try:
+        off = np.array(offset, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"offset must be an array of n_samples numbers: {e}") from e
+    if off.ndim == 2 and 1 in off.shape:
+        off = off.ravel()
+    if off.ndim != 1 or off.shape[0] != n:
+        raise ValueError(f"offset must have shape (n_samples,) = ({n},), got shape "
+                         f"{off.shape}. For an exposure pass offset=np.log(exposure).")
+    if not np.isfinite(off).all():
+        raise ValueError("offset contains NaN or infinity; an exposure of 0 gives "
+                         "log(0) = -inf: drop those rows or give them sample_weight 0 "
+                         "and a finite offset.")
+    return off
+
+
+def _no_multiclass_offset(off, K: int) -> None:
+    if off is not None and K > 2:
+        raise ValueError(f"offset is supported for two classes only; y has {K} classes "
+                         "(one offset per row shifts every class's linear predictor "
+                         "alike and changes no probability).")
+
+
 def _class_weights(sample_weight, X, codes: np.ndarray, K: int):
     """Checked sample weights of a classifier: every class must keep a positive weight."""
     if sample_weight is None:
@@ -157,15 +192,16 @@ class _GLMEstimator(BaseEstimator):
         X1 = np.column_stack([np.ones(X.shape[0]), X]) if self.fit_intercept else X
         return pd.DataFrame(X1, columns=names, copy=False)
 
-    def _model(self, X, y: np.ndarray, family, sw):
+    def _model(self, X, y: np.ndarray, family, sw, offset=None):
         from ..model import GLM
 
         _check_rows(X)
-        return GLM(pd.Series(y, name="y"), self._design(X), family=family, freq_weights=sw)
+        return GLM(pd.Series(y, name="y"), self._design(X), family=family, freq_weights=sw,
+                   offset=offset)
 
-    def _fit_glm(self, X: np.ndarray, y: np.ndarray, family, sw):
+    def _fit_glm(self, X: np.ndarray, y: np.ndarray, family, sw, offset=None):
         """The glmkit fit on the design; sets coef_, intercept_, n_iter_, results_."""
-        model = self._model(X, y, family, sw)
+        model = self._model(X, y, family, sw, offset)
         if not self._penalized():
             if self.penalty_weights is not None:
                 raise ValueError("penalty_weights need alpha > 0.")
@@ -226,27 +262,38 @@ class _GLMEstimator(BaseEstimator):
             return X
         return validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=_SPARSE)
 
-    def _linear_predictor(self, X) -> np.ndarray:
+    def _linear_predictor(self, X, offset=None) -> np.ndarray:
         check_is_fitted(self, "coef_")
         X = self._checked_X(X)
-        return np.asarray(X @ self.coef_ + self.intercept_, dtype=float)
+        eta = np.asarray(X @ self.coef_ + self.intercept_, dtype=float)
+        off = _check_offset(offset, X.shape[0])
+        return eta if off is None else eta + off
 
-    def to_onnx(self, path=None):
-        """``predict`` (the regressor's mean; the classifier's probability of
-        ``classes_[1]``) as an ONNX model: input ``X`` (n x n_features_in_, float64),
-        outputs ``mu`` and ``eta``. Needs ``pip install 'glmkit[onnx]'``; two classes
-        only for the classifier."""
+    def to_onnx(self, path=None, offset: bool | None = None):
+        """``predict`` as an ONNX model: input ``X`` (n x n_features_in_, float64) and,
+        when ``offset`` (default: when the fit had one), ``offset`` (n,). Outputs: the
+        regressor's and the binary classifier's ``mu`` (the mean; the probability of
+        ``classes_[1]``) and ``eta``; a multi-class classifier's ``probabilities``
+        (n x K, ``predict_proba``), ``label`` (``predict``) and ``eta`` (n x K). Needs
+        ``pip install 'glmkit[onnx]'``."""
         from ..export_onnx import onnx_model
 
         check_is_fitted(self, "coef_")
+        if offset is None:
+            offset = getattr(self, "_offset_fitted", False)
         coef = np.asarray(self.coef_, dtype=float)
+        names = getattr(self, "feature_names_in_",
+                        [f"x{j}" for j in range(self.n_features_in_)])
         if coef.ndim == 2 and coef.shape[0] > 1:
-            raise NotImplementedError("ONNX export of a multi-class GLMClassifier is not "
-                                      "available; two classes only.")
-        names = getattr(self, "feature_names_in_", [f"x{j}" for j in range(coef.size)])
-        proto = onnx_model(coef.ravel(), self.family_.link, list(names), offset=False,
-                           doc=f"glmkit {type(self).__name__}",
-                           intercept=float(np.ravel(self.intercept_)[0]))
+            from ..export_onnx import softmax_model
+
+            proto = softmax_model(coef, np.asarray(self.intercept_, dtype=float),
+                                  self.classes_, list(names), offset=bool(offset),
+                                  doc=f"glmkit {type(self).__name__}")
+        else:
+            proto = onnx_model(coef.ravel(), self.family_.link, list(names),
+                               offset=bool(offset), doc=f"glmkit {type(self).__name__}",
+                               intercept=float(np.ravel(self.intercept_)[0]))
         if path is not None:
             import onnx
 
@@ -305,28 +352,34 @@ class GLMRegressor(RegressorMixin, _GLMEstimator):
         self.power = power
         self.theta = theta
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit to X (n x p) and y (n,); ``sample_weight`` are frequency weights."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit to X (n x p) and y (n,); ``sample_weight`` are frequency weights,
+        ``offset`` (n,) is added to the linear predictor (``GLM(..., offset=)``; for an
+        exposure, ``offset=np.log(exposure)``)."""
         self._check_params()
         family = _regression_family(self.family, self.link, self.power, self.theta)
         X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
                              y_numeric=True, multi_output=False)
         sw = None if sample_weight is None else \
             _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        self._fit_glm(X, y, family, sw)
+        off = _check_offset(offset, X.shape[0])
+        self._fit_glm(X, y, family, sw, off)
+        self._offset_fitted = off is not None
         return self
 
-    def predict(self, X) -> np.ndarray:
-        """The fitted mean E[y | X]."""
+    def predict(self, X, offset=None) -> np.ndarray:
+        """The fitted mean E[y | X] = link^-1(X coef_ + intercept_ + offset) (no offset:
+        0, as glum)."""
         check_is_fitted(self, "coef_")
-        return np.asarray(self.family_.link.inverse(self._linear_predictor(X)), dtype=float)
+        return np.asarray(self.family_.link.inverse(self._linear_predictor(X, offset)),
+                          dtype=float)
 
-    def score(self, X, y, sample_weight=None) -> float:
+    def score(self, X, y, sample_weight=None, offset=None) -> float:
         """D^2: 1 - D(y, mu) / D(y, mean(y)), the family's deviance with ``sample_weight``
-        (``PoissonRegressor.score``; R^2 for the normal family)."""
+        (``PoissonRegressor.score``; R^2 for the normal family); mu with ``offset``."""
         from ..checks import d2_score
 
-        return d2_score(y, self.predict(X), self.family_, sample_weight=sample_weight)
+        return d2_score(y, self.predict(X, offset), self.family_, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -338,7 +391,8 @@ class GLMRegressor(RegressorMixin, _GLMEstimator):
 
 
 class GLMClassifier(ClassifierMixin, _GLMEstimator):
-    """A binomial GLM (or, unpenalized, a multinomial logit) as a scikit-learn classifier.
+    """A binomial GLM (or, for more classes, a multinomial logit) as a scikit-learn
+    classifier.
 
     Parameters
     ----------
@@ -349,16 +403,22 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
     Attributes
     ----------
     classes_ : the sorted classes; the second is the "event" of the binomial fit.
-    coef_ : (1, p) for two classes, (K, p) for K > 2 (the first row, the reference, zeros).
+    coef_ : (1, p) for two classes, (K, p) for K > 2: with alpha = 0 the first row (the
+        reference) is zeros; with alpha > 0 one vector per class (glmnet's symmetric
+        parametrization, intercepts centered to sum 0).
     intercept_ : (1,) or (K,).
-    results_ : ``GLMResults`` (binary, alpha=0), ``RegularizedResults`` (penalized) or
-        ``MNLogitResults`` (multi-class).
+    results_ : ``GLMResults`` (binary, alpha=0), ``RegularizedResults`` (binary,
+        penalized), ``MNLogitResults`` (K > 2, alpha=0) or ``PenalizedMNLogitResults``
+        (K > 2, alpha > 0: ``coefficients``, ``kkt``, ``converged``, ``predict``).
 
     Notes
     -----
-    More than two classes need ``alpha=0``, no bounds and the logit link (glmkit's
-    ``MNLogit``); for a penalized multi-class fit wrap the classifier in scikit-learn's
-    ``OneVsRestClassifier``.
+    More than two classes need the logit link and no bounds. With alpha = 0 they are
+    glmkit's ``MNLogit`` (standard errors and all); with alpha > 0 the elastic-net
+    multinomial of glmnet (``type.multinomial='ungrouped'``) and scikit-learn's
+    multinomial ``LogisticRegression`` (``C = 1 / (alpha N)``), every class's vector
+    penalized, the intercepts not (:mod:`glmkit.models.multinomial_penalized`). An
+    ``offset`` is for two classes only.
     """
 
     def __init__(self, link: Any = "logit", alpha: float = 0.0, l1_ratio: float = 0.0,
@@ -373,8 +433,9 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit to X (n x p) and class labels y (n,); ``sample_weight`` frequency weights."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit to X (n x p) and class labels y (n,); ``sample_weight`` frequency weights;
+        ``offset`` (n,) added to the linear predictor (two classes only)."""
         self._check_params()
         link = _link(self.link)
         X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
@@ -386,52 +447,93 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
             raise ValueError(f"GLMClassifier needs at least two classes in y; got one "
                              f"class: {self.classes_[0]!r}.")
         sw = _class_weights(sample_weight, X, codes, K)
+        off = _check_offset(offset, X.shape[0])
         if K == 2:
-            self._fit_glm(X, codes.astype(float), families.Binomial(link), sw)
+            self._fit_glm(X, codes.astype(float), families.Binomial(link), sw, off)
             self.coef_ = self.coef_[None, :]
             self.intercept_ = np.array([self.intercept_])
         else:
-            self._fit_multinomial(X, codes, link, sw)
+            _no_multiclass_offset(off, K)
+            self._fit_multinomial(X, codes, sw)
+        self._offset_fitted = off is not None
         return self
 
     def _multinomial_ok(self) -> bool:
-        """Whether more than two classes can be fitted (glmkit's MNLogit: no penalty)."""
+        """Whether more than two classes can be fitted: the logit link, no bounds."""
         link = self.link
         logit = link == "logit" if isinstance(link, str) else isinstance(link, L.Logit)
-        return logit and not self._penalized() and self.penalty_weights is None
+        return logit and self.bounds is None
 
-    def _fit_multinomial(self, X, codes, link, sw) -> None:
-        from ..models import MNLogit
-
+    def _check_multiclass(self) -> None:
         if not self._multinomial_ok():
             raise ValueError(
-                f"Only binary classification is supported with alpha > 0, bounds, "
-                f"penalty_weights or a link other than logit; y has {len(self.classes_)} "
-                "classes. Use alpha=0 with link='logit' (the multinomial logit), or "
-                "sklearn.multiclass.OneVsRestClassifier(GLMClassifier(...)).")
+                f"Only binary classification is supported with bounds or a link other "
+                f"than logit; y has {len(self.classes_)} classes, and more than two need "
+                "link='logit' (the multinomial logit) and no bounds. For another link or "
+                "bounds use sklearn.multiclass.OneVsRestClassifier(GLMClassifier(...)).")
+
+    def _fit_multinomial(self, X, codes, sw) -> None:
+        self._check_multiclass()
         _check_rows(X)
         exog = self._design(X.toarray() if sp.issparse(X) else X)
-        kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
-        res = MNLogit(codes, exog, weights=sw).fit(maxiter=int(self.max_iter), **kw)
-        B = np.asarray(res.params, dtype=float)            # p x (K - 1)
-        B = np.column_stack([np.zeros(B.shape[0]), B]).T   # K x p, reference row 0
+        if self.alpha > 0:
+            self._fit_multinomial_penalized(exog, codes, sw)
+        else:
+            self._fit_mnlogit(exog, codes, sw)
+
+    def _set_multinomial(self, B: np.ndarray, res) -> None:
+        """coef_, intercept_ (from the K x p coefficients B), results_, n_iter_."""
         self.results_ = res
-        self.n_iter_ = int(getattr(res, "n_iter", getattr(res, "iterations", 0)) or 0)
+        self.n_iter_ = max(int(getattr(res, "n_iter", 0) or 0), 1)
         self.family_ = None
         if self.fit_intercept:
             self.intercept_, self.coef_ = B[:, 0].copy(), B[:, 1:].copy()
         else:
             self.intercept_, self.coef_ = np.zeros(B.shape[0]), B
 
-    def _linear_predictor(self, X) -> np.ndarray:
+    def _fit_mnlogit(self, exog, codes, sw) -> None:
+        """alpha = 0: glmkit's MNLogit (first class the reference)."""
+        from ..models import MNLogit
+
+        if self.penalty_weights is not None:
+            raise ValueError("penalty_weights need alpha > 0.")
+        kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
+        res = MNLogit(codes, exog, weights=sw).fit(maxiter=int(self.max_iter), **kw)
+        B = np.asarray(res.params, dtype=float)            # p x (K - 1)
+        self._set_multinomial(np.column_stack([np.zeros(B.shape[0]), B]).T, res)
+
+    def _fit_multinomial_penalized(self, exog, codes, sw) -> None:
+        """alpha > 0: glmnet's ungrouped multinomial (one vector per class, intercepts
+        centered)."""
+        from ..models.multinomial_penalized import fit_multinomial_penalized
+
+        kw: dict[str, Any] = {} if self.tol is None else {"tol": float(self.tol)}
+        res = fit_multinomial_penalized(exog.to_numpy(), codes, list(self.classes_),
+                                        float(self.alpha), float(self.l1_ratio), sw,
+                                        self.penalty_weights, list(exog.columns),
+                                        max_iter=int(self.max_iter), **kw)
+        if not res.converged:
+            from ..exceptions import ConvergenceWarning
+
+            warnings.warn(f"the penalized multinomial fit did not converge (KKT violation "
+                          f"{res.kkt:.3g}); raise max_iter.", ConvergenceWarning,
+                          stacklevel=4)
+        self._set_multinomial(res.coefficients.to_numpy().copy(), res)
+
+    def _linear_predictor(self, X, offset=None) -> np.ndarray:
         check_is_fitted(self, "coef_")
         X = self._checked_X(X)
-        return np.asarray(X @ self.coef_.T + self.intercept_, dtype=float)
+        eta = np.asarray(X @ self.coef_.T + self.intercept_, dtype=float)
+        off = _check_offset(offset, X.shape[0])
+        if off is None:
+            return eta
+        _no_multiclass_offset(off, len(self.classes_))
+        return eta + off[:, None]
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X, offset=None) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self, "coef_")
-        eta = self._linear_predictor(X)
+        eta = self._linear_predictor(X, offset)
         if len(self.classes_) == 2:
             p = np.asarray(self.family_.link.inverse(eta[:, 0]), dtype=float)
             return np.column_stack([1.0 - p, p])
@@ -439,15 +541,15 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         ex = np.exp(eta)
         return ex / ex.sum(axis=1, keepdims=True)
 
-    def predict_log_proba(self, X) -> np.ndarray:
+    def predict_log_proba(self, X, offset=None) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return np.log(self.predict_proba(X, offset))
 
-    def decision_function(self, X) -> np.ndarray:
+    def decision_function(self, X, offset=None) -> np.ndarray:
         """Binary: the log-odds of ``classes_[1]`` (the linear predictor for the logit
         link), shape (n,); multi-class: the linear predictors, shape (n, K)."""
         check_is_fitted(self, "coef_")
-        eta = self._linear_predictor(X)
+        eta = self._linear_predictor(X, offset)
         if len(self.classes_) > 2:
             return eta
         if isinstance(self.family_.link, L.Logit):
@@ -456,12 +558,18 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         with np.errstate(divide="ignore"):
             return np.log(p) - np.log1p(-p)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X, offset=None) -> np.ndarray:
         """The most probable class."""
-        d = self.decision_function(X)
+        d = self.decision_function(X, offset)
         if d.ndim == 1:
             return self.classes_[(d > 0).astype(int)]
         return self.classes_[np.argmax(d, axis=1)]
+
+    def score(self, X, y, sample_weight=None, offset=None) -> float:
+        """Accuracy (scikit-learn's), of predictions with ``offset``."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X, offset), sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
