@@ -24,8 +24,8 @@ from ._frame import (
     check_rank,
     check_weights,
     from_arrays,
-    ones_columns,
     from_formula,
+    ones_columns,
 )
 from ._newton import maximize
 from ._results import FitStats

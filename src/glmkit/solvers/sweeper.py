@@ -16,7 +16,6 @@ from .._parallel import map_chunks, one_blas_thread, threads_for
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
 
-
 #: a sweep on one thread holds BLAS at one thread for designs of at most this many columns
 #: (wider ones gain from BLAS threads on each row block's X'WX)
 ONE_THREAD_MAX_COLUMNS = 512
