@@ -210,3 +210,94 @@ def test_two_categories_equal_the_binomial_glm():
     po = glmkit.polr("yb ~ x1 + x2 + g", d)   # P(other) = F(zeta - eta): the same fit
     np.testing.assert_allclose(po.coefficients.to_numpy(), gl.params.to_numpy()[1:], rtol=1e-8)
     np.testing.assert_allclose(po.zeta.to_numpy(), -gl.params.to_numpy()[:1], rtol=1e-8)
+
+
+def _extreme_rows(n=3000, seed=5):
+    """A design whose probabilities run from ~1e-9 to ~1 (1 - P_j by cancellation would
+    lose most digits there)."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 3))])
+    b = np.array([0.3, 4.0, -3.0, 1.0, -0.5, 2.5, 5.0, -1.0, 0.2, 0.0, -4.0, 6.0])
+    codes = rng.integers(0, 4, n).astype(np.intp)
+    w = rng.integers(0, 4, n).astype(float)
+    return X, codes, w, b
+
+
+def test_information_equals_the_per_block_formula():
+    # closed form: block (j, l) = X' diag(w P_j (delta_jl - P_l)) X, one block at a time
+    X, codes, w, b = _extreme_rows()
+    n, p = X.shape
+    eta = np.column_stack([np.zeros(n), X @ b.reshape(3, p).T])
+    P = np.exp(eta - eta.max(axis=1, keepdims=True))
+    P = (P / P.sum(axis=1, keepdims=True))[:, 1:]
+    ref = np.zeros((3 * p, 3 * p))
+    for j in range(3):
+        for k in range(3):
+            d = w * P[:, j] * ((j == k) - P[:, k])
+            ref[j * p:(j + 1) * p, k * p:(k + 1) * p] = X.T @ (X * d[:, None])
+    llf, score, info = mnlogit_evaluate(b, X, codes, w, 4)
+    np.testing.assert_allclose(info, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
+    np.testing.assert_array_equal(info, info.T)
+    llf32, score32, info32 = mnlogit_evaluate(b, X, codes, w, 4, low=True)
+    assert llf32 == llf and np.array_equal(score32, score)   # float64 either way
+    np.testing.assert_allclose(info32, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+    llf0, score0, none = mnlogit_evaluate(b, X, codes, w, 4, info=False)
+    assert none is None and llf0 == llf and np.array_equal(score0, score)
+
+
+def test_float32_steps_and_subsample_information_reach_the_float64_maximum(monkeypatch):
+    from glmkit.models import multinomial
+
+    rng = np.random.default_rng(12)
+    n = 6000
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 3))])
+    eta = np.column_stack([np.zeros(n), X @ rng.normal(scale=0.5, size=(4, 3))])
+    P = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    y = (P.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1)
+    plain = sm.MNLogit(y, X).fit()   # small: float64 passes from the null model
+    calls = []
+    real = multinomial.mnlogit_evaluate
+
+    def spy(params, X_, codes, w, K, low=False, info=True):
+        calls.append((X_.shape[0], low, info))
+        return real(params, X_, codes, w, K, low, info)
+
+    monkeypatch.setattr(multinomial, "LOW_PRECISION_FROM", 0)
+    monkeypatch.setattr(multinomial, "SUBSAMPLE_FROM", 1000)
+    monkeypatch.setattr(multinomial, "SUBSAMPLE", 1500)
+    monkeypatch.setattr(multinomial, "mnlogit_evaluate", spy)
+    fast = sm.MNLogit(y, X).fit()
+    full = [c for c in calls if c[0] == n]
+    assert full[0] == (n, False, False)            # the first step: score only
+    assert any(c[1] for c in full)                 # float32 informations for steps
+    assert full[-1] == (n, False, True)            # certified on the float64 information
+    assert fast.converged and fast._fit.criterion < 1e-8
+    np.testing.assert_allclose(fast.params, plain.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.bse, plain.bse, rtol=1e-9)
+    np.testing.assert_allclose(fast.llf, plain.llf, rtol=1e-14)
+
+
+def test_separation_is_reported_with_float32_steps(monkeypatch):
+    from glmkit.exceptions import PerfectSeparationWarning
+    from glmkit.models import multinomial
+
+    monkeypatch.setattr(multinomial, "LOW_PRECISION_FROM", 0)
+    y = np.array([0.0, 0, 0, 0, 2, 1])
+    x = np.array([0, 4.6875e-05, 0, 0, 4.6875e-05, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.warns(PerfectSeparationWarning, match="separation"):
+            res = sm.MNLogit(y, np.column_stack([np.ones(6), x])).fit()
+    assert not res.converged
+
+
+@pytest.mark.parametrize("values", [np.array([3, 1, 2, 3, 1]),
+                                    np.array([-5, 7, 7, -5, 0], dtype=np.int8),
+                                    np.array([10**12, 1, 1]), np.array([2, 2, 9], np.uint16)])
+def test_integer_responses_are_coded_as_np_unique(values):
+    from glmkit.models._frame import encode_response
+
+    codes, levels = encode_response(values)
+    uniq, inv = np.unique(values, return_inverse=True)
+    assert levels == list(uniq) and [type(v) for v in levels] == [type(v) for v in uniq]
+    np.testing.assert_array_equal(codes, inv.ravel())

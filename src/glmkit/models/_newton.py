@@ -24,6 +24,7 @@ from scipy import linalg
 SEPARATION = 1e-12
 
 Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
+ScoreOnly = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -65,21 +66,61 @@ def _smallest_eigenvalue(info: np.ndarray, d: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(info / np.outer(d, d))[0])
 
 
+#: low-precision informations steer only while the criterion is large: the next pass is
+#: float64 once the criterion it predicts (quadratic convergence, plus the float32 step's
+#: own error of ~LOW_STEP_ERROR of the criterion) is below the tolerance
+LOW_STEP_ERROR = 1e-6
+#: ... and not at all when the scaled information's smallest eigenvalue is below this
+#: (nearly collinear columns: float32 rounding would be a large error along them)
+LOW_MIN_EIGENVALUE = 1e-4
+
+
+def _predicted(crit: float, prev: float | None) -> float:
+    """The criterion a full Newton step from here is expected to leave."""
+    if prev is None or not np.isfinite(prev) or prev <= 0:
+        return crit * min(crit, 1.0) + LOW_STEP_ERROR * crit
+    return crit**3 / prev**2 + LOW_STEP_ERROR * crit
+
+
 def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
-             tol: float = 1e-8, max_halvings: int = 40) -> NewtonResult:
+             tol: float = 1e-8, max_halvings: int = 40,
+             evaluate_low: Evaluate | None = None,
+             start_information: np.ndarray | None = None,
+             evaluate_score: ScoreOnly | None = None) -> NewtonResult:
     """Newton ascent from ``start``; each iteration costs one ``evaluate`` (one pass)
-    unless a step has to be halved."""
+    unless a step has to be halved.
+
+    ``evaluate_low``: the same pass with a cheaper, less exact information (float32
+    blocks), used for the steps while they are large; the certificate, the separation
+    check and the returned information always come from ``evaluate``.
+    ``start_information`` with ``evaluate_score`` (the log-likelihood and score only): an
+    approximation of the information at ``start`` (a subsample's, scaled) for the first
+    step, whose pass then forms no information.
+    """
     params = np.asarray(start, dtype=float).copy()
-    llf, score, info = evaluate(params)
+    low = evaluate_low is not None
+    if start_information is not None and evaluate_score is not None:
+        llf, score = evaluate_score(params)
+        info = np.asarray(start_information, dtype=float)
+        approximate = True
+    else:
+        llf, score, info = (evaluate_low if evaluate_low is not None else evaluate)(params)
+        approximate = low
     if not np.isfinite(llf):
         raise ValueError("the log-likelihood is not finite at the starting values.")
-    crit = np.inf
     d0 = np.sqrt(np.clip(np.diag(info), 1e-300, None))
-    floor = SEPARATION * _smallest_eigenvalue(info, d0)
+    smallest = _smallest_eigenvalue(info, d0)
+    if approximate and smallest < LOW_MIN_EIGENVALUE:
+        low = approximate = False
+        llf, score, info = evaluate(params)
+        smallest = _smallest_eigenvalue(info, d0)
+    floor = SEPARATION * smallest
+    crit, prev = np.inf, None
+    info_low = approximate
     for it in range(maxiter + 1):
         step, pos_def = newton_step(score, info)
         crit = float(np.sqrt(max(float(step @ score), 0.0)))
-        if pos_def and crit < tol:
+        if pos_def and crit < tol and not info_low:
             if _smallest_eigenvalue(info, d0) < floor:
                 # the score and the information both vanish as coefficients run off to
                 # infinity: a certificate there says nothing
@@ -89,17 +130,31 @@ def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
             return NewtonResult(params, llf, score, info, True, it, crit, "converged")
         if it == maxiter:
             break
+        if low and (not pos_def or _predicted(crit, prev) < tol
+                    or (prev is not None and crit > 0.25 * prev)):
+            # float64 from here on: the next pass may be the last, or the steps crawl
+            # (an information losing rank, where float32 rounding is a large error)
+            low = False
+        prev = crit
         t = 1.0
         for _ in range(max_halvings):
             trial = params + t * step
-            new = evaluate(trial)
+            new = (evaluate_low if low else evaluate)(trial)   # type: ignore[misc]
             if np.isfinite(new[0]) and new[0] >= llf - 1e-12 * (1.0 + abs(llf)):
                 break
             t *= 0.5
         else:
-            return NewtonResult(params, llf, score, info, False, it, crit,
-                                "no step increases the log-likelihood")
+            return _unfinished(evaluate, params, info_low, (llf, score, info), it, crit,
+                               "no step increases the log-likelihood")
         params = trial
         llf, score, info = new
-    return NewtonResult(params, llf, score, info, False, maxiter, crit,
-                        f"no maximum within {maxiter} iterations")
+        info_low = low
+    return _unfinished(evaluate, params, info_low, (llf, score, info), maxiter, crit,
+                       f"no maximum within {maxiter} iterations")
+
+
+def _unfinished(evaluate: Evaluate, params: np.ndarray, info_low: bool, last: tuple,
+                n_iter: int, crit: float, message: str) -> NewtonResult:
+    """A result short of the maximum, its information (for a covariance) in float64."""
+    llf, score, info = evaluate(params) if info_low else last
+    return NewtonResult(params, llf, score, info, False, n_iter, crit, message)

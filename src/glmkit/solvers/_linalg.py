@@ -150,6 +150,16 @@ class SPDFactor:
             return np.zeros((0, 0))
         if self.d is not None and len(self.r) == 0:
             return np.diag(self.s ** 2)
+        if len(self.s) > SMALL_ON_ONE_THREAD:
+            return self._inverse()
+        from .._parallel import one_blas_thread
+
+        # a few small BLAS calls: on threads each waits for every BLAS thread to be
+        # scheduled (on a loaded machine, 351 columns: 0.30 s against 0.003 s on one)
+        with one_blas_thread():
+            return self._inverse()
+
+    def _inverse(self) -> np.ndarray:
         inv, info = lapack.dpotri(self.c, lower=1)
         inv = np.tril(inv) + np.tril(inv, -1).T
         if self.d is not None:
@@ -165,6 +175,10 @@ class SPDFactor:
             full[np.ix_(d, d)] = dd
             inv = full
         return self.s[:, None] * inv * self.s[None, :]
+
+
+#: inverses of at most this many columns run with BLAS at one thread
+SMALL_ON_ONE_THREAD = 1500
 
 
 def try_factor(G: np.ndarray, diag=None) -> SPDFactor | None:
