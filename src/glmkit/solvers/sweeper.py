@@ -19,6 +19,9 @@ from ..problem import GLMProblem
 #: a sweep on one thread holds BLAS at one thread for designs of at most this many columns
 #: (wider ones gain from BLAS threads on each row block's X'WX)
 ONE_THREAD_MAX_COLUMNS = 512
+#: ... and of at least this many rows: below it OpenBLAS runs its vector calls on one thread
+#: anyway, and the hold (~50 us of threadpoolctl per sweep) would be the cost of a small fit
+ONE_THREAD_MIN_ROWS = 16384
 
 
 @dataclass
@@ -198,7 +201,9 @@ class InMemorySweeper:
                 for sl, Xb in Xc.row_blocks():
                     block(i, slice(start + sl.start, start + sl.stop), Xb)
 
-        if len(chunks) == 1 and chunks[0][1].shape[1] <= ONE_THREAD_MAX_COLUMNS:
+        n_rows, n_cols = chunks[0][1].shape
+        if (len(chunks) == 1 and n_cols <= ONE_THREAD_MAX_COLUMNS
+                and n_rows >= ONE_THREAD_MIN_ROWS):
             # one chunk: BLAS held at one thread too. Its calls here are thin (row blocks,
             # n-vector dots) and OpenBLAS's threaded ddot and gemv on them wait on thread
             # scheduling: the factor workload's Poisson kernel on 100k rows, loaded machine,
