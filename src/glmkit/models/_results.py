@@ -65,13 +65,6 @@ class FitStats:
                              f"{1 - alpha / 2:g}]": ci[:, 1]}, index=self.names)
 
 
-def sandwich(cov: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """HC0: cov (sum_i w_i s_i s_i') cov, s_i the row's unweighted score, w_i its frequency
-    weight (weight k = k repeated rows)."""
-    S = scores.T @ (scores if w is None else scores * w[:, None])
-    return cov @ S @ cov
-
-
 class LikelihoodResultsMixin:
     """Scalar statistics from ``self._fit`` (a :class:`FitStats`)."""
 
@@ -94,20 +87,25 @@ class LikelihoodResultsMixin:
 
         save_model_results(self, path, remove_data)
 
-    def get_robustcov_results(self, cov_type: str = "HC0"):
-        """A new results object with the sandwich covariance (statsmodels' name):
-        ``'HC0'`` = V (sum_i w_i s_i s_i') V with V the inverse observed information, as
-        R's ``sandwich::sandwich`` (frequency weights count as repeated rows)."""
-        if cov_type == "nonrobust":
-            return self
-        if cov_type != "HC0":
-            raise NotImplementedError(f"cov_type={cov_type!r} is not available; 'HC0'.")
-        if self._fit.cov_type == "HC0":
-            return self
-        new = copy.copy(self)
+    def get_robustcov_results(self, cov_type: str = "HC0", cov_kwds: dict | None = None,
+                              **kwds: Any):
+        """A new results object with a sandwich covariance (statsmodels' name):
+        ``'HC0'`` (R's ``sandwich::sandwich``), ``'HC1'`` (``sandwich(fit, adjust =
+        TRUE)``) or ``'cluster'`` with ``groups=labels`` (R's ``vcovCL``; see
+        :mod:`glmkit.models.robust` for the corrections). The bread is the inverse observed
+        information; frequency weights count as repeated rows."""
+        from .robust import check_robust, robust_cov
+
+        kwds = {**(cov_kwds or {}), **kwds}
+        name, kw = check_robust(cov_type, kwds, self.model.inputs.X.shape[0])
+        if name == "nonrobust":
+            return self._base if hasattr(self, "_base") else self
+        base = getattr(self, "_base", self)
+        new = copy.copy(base)
         w = self.model.inputs.weights
-        new._fit = replace(self._fit, cov=sandwich(self._fit.cov, self._row_scores(), w),
-                           cov_type="HC0")
+        new._fit = replace(base._fit, cov=robust_cov(base._fit.cov, base._row_scores(), w,
+                                                     name, kw), cov_type=name)
+        new._base = base
         return new
 
     @property

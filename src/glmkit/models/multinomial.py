@@ -269,9 +269,10 @@ class MNLogit:
             disp: Any = None, method: str = "newton", **kwargs: Any) -> MNLogitResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for
         statsmodels' scripts; every method gives this maximum)."""
-        cov_type = check_fit_keywords(method, dict(kwargs))
+        cov_type, cov_kwds = check_fit_keywords(method, dict(kwargs))
         fit = fit_inputs(self.inputs, "MNLogit", maxiter, tol, start_params)
-        return MNLogitResults(self, fit, r_style=False).get_robustcov_results(cov_type)
+        res = MNLogitResults(self, fit, r_style=False)
+        return res.get_robustcov_results(cov_type, cov_kwds)
 
 
 def _no_offset(inp: Inputs) -> Inputs:
