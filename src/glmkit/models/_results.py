@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -179,22 +178,24 @@ class LikelihoodResultsMixin:
         lr, p, df = self.compare_lr_test(restricted)
         return pd.Series({"LR stat.": lr, "Df": df, "Pr(Chi)": p})
 
-    def _header(self, method: str) -> str:
-        f = self._fit
-        now = datetime.now()
-        left = [("Dep. Variable:", f.endog_name), ("Model:", f.model_name),
-                ("Method:", method), ("Date:", now.strftime("%a, %d %b %Y")),
-                ("Time:", now.strftime("%H:%M:%S")), ("converged:", str(f.converged))]
-        right = [("No. Observations:", f"{f.nobs:g}"), ("Df Residuals:", f"{self.df_resid:g}"),
-                 ("Df Model:", f"{self.df_model:g}"), ("Pseudo R-squ.:", f"{self.prsquared:.4g}"),
-                 ("Log-Likelihood:", f"{f.llf:.5g}"), ("LL-Null:", f"{f.llnull:.5g}"),
-                 ("LLR p-value:", f"{self.llr_pvalue:.4g}"), ("AIC:", f"{self.aic:.5g}")]
-        lines = [f"{f.model_name + ' Regression Results':^78}", "=" * 78]
-        for i in range(max(len(left), len(right))):
-            a = left[i] if i < len(left) else ("", "")
-            b = right[i] if i < len(right) else ("", "")
-            lines.append(f"{a[0]:<16}{a[1]:>22} {b[0]:<20}{b[1]:>18}")
-        return "\n".join(lines)
+    def _endog_label(self) -> str:
+        return self._fit.endog_name
+
+    def _summary(self, method: str, blocks, alpha: float, notes=()):
+        """statsmodels' Summary object: the header, then the coefficient ``blocks``
+        (title, first row, last row) of ``FitStats.table``."""
+        from .model_summary import CoefBlock, ModelSummary, header_pairs
+
+        tab = self._fit.table(alpha)
+        left, right = header_pairs(self, method, self._fit.model_name)
+        parts = []
+        for title, start, stop, names in blocks:
+            t = tab.iloc[start:stop].copy()
+            if names is not None:
+                t.index = list(names)
+            parts.append(CoefBlock(title, t))
+        return ModelSummary(f"{self._fit.model_name} Regression Results", left, right, parts,
+                            alpha, notes)
 
 
 def format_table(table: pd.DataFrame, title: str = "") -> str:
