@@ -51,7 +51,9 @@ def encode_response(y: Any, name: str = "y") -> tuple[np.ndarray, list]:
         y = y.iloc[:, 0]
     s = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel())
     if s.isna().any():
-        raise ValueError("the response has missing values; drop those rows first.")
+        what = ("missing values in categorical endog" if isinstance(s.dtype, pd.CategoricalDtype)
+                else "NaN in dependent variable")
+        raise ValueError(f"the response has missing values ({what}); drop those rows first.")
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.cat.remove_unused_categories()
         levels = list(s.cat.categories)

@@ -178,6 +178,38 @@ class LikelihoodResultsMixin:
         lr, p, df = self.compare_lr_test(restricted)
         return pd.Series({"LR stat.": lr, "Df": df, "Pr(Chi)": p})
 
+    @property
+    def _results(self):
+        """statsmodels' scripts reach the results through ``res._results``: the same
+        object here (no wrapper)."""
+        return self
+
+    def _contrast_view(self):
+        from types import SimpleNamespace
+
+        f = self._fit
+        return SimpleNamespace(model=SimpleNamespace(exog_names=list(f.names)),
+                               _params=f.params, _cov=f.cov,
+                               _keep=np.ones(f.k_params, dtype=bool), use_t=False,
+                               df_resid=self.df_resid)
+
+    def t_test(self, r_matrix):
+        """One Wald z test per row of R b = q over the flat coefficients (the order of
+        ``cov_params``; a matrix, (R, q), or ``"name = 0, ..."`` with those names), as
+        statsmodels' ``t_test`` of its discrete models (normal reference)."""
+        from ..inference import t_test
+
+        return t_test(self._contrast_view(), r_matrix)
+
+    def wald_test(self, r_matrix, use_f: bool = False, scalar: bool = True):
+        """Joint Wald test of R b = q (chi2; F = chi2 / J on df_resid with ``use_f``)."""
+        from ..inference import wald_test
+
+        return wald_test(self._contrast_view(), r_matrix, use_f=use_f, scalar=scalar)
+
+    def f_test(self, r_matrix):
+        return self.wald_test(r_matrix, use_f=True)
+
     def _endog_label(self) -> str:
         return self._fit.endog_name
 

@@ -28,7 +28,8 @@ class L1Results:
 
     def __init__(self, model: Any, fit: L1Fit, params: np.ndarray, cov: np.ndarray,
                  alpha: np.ndarray, shape: Callable[[np.ndarray], Any],
-                 cov_frame: Callable[[np.ndarray], Any]):
+                 cov_frame: Callable[[np.ndarray], Any],
+                 ci_frame: Callable[[np.ndarray], Any] | None = None):
         self.model = model
         self._l1 = fit
         self._params = params
@@ -36,6 +37,7 @@ class L1Results:
         self.alpha = alpha
         self._shape = shape
         self._cov_frame = cov_frame
+        self._ci_frame = ci_frame
         self.converged = bool(fit.converged)
         self.kkt = float(fit.kkt)
         self.n_iter = int(fit.n_iter)
@@ -67,6 +69,38 @@ class L1Results:
     @property
     def llf(self) -> float:
         return float(self._l1.llf)
+
+    def conf_int(self, alpha: float = 0.05):
+        """Wald intervals from ``bse`` (NaN for the zeros), laid out as the unpenalized
+        results' ``conf_int``."""
+        from scipy import stats
+
+        q = stats.norm.ppf(1 - alpha / 2)
+        se = wald_columns(self._params, self._cov)[0]
+        ci = np.column_stack([self._params - q * se, self._params + q * se])
+        return self._ci_frame(ci) if self._ci_frame is not None else ci
+
+    @property
+    def nobs(self) -> float:
+        inp = self.model.inputs
+        w = inp.weights
+        n = inp.codes.shape[0] if hasattr(inp, "codes") else inp.n
+        return float(n if w is None else w.sum())
+
+    @property
+    def df_model(self) -> float:
+        """Non-zero coefficients minus one per equation (its constant), as statsmodels'
+        L1 ``df_model``."""
+        J = getattr(self.model, "J", 2)
+        return float(self.nnz_params - (J - 1))
+
+    @property
+    def df_resid(self) -> float:
+        return float(self.nobs - self.nnz_params)
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self.llf + np.log(self.nobs) * self.nnz_params
 
     @property
     def aic(self) -> float:

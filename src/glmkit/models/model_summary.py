@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..summary import _fmt
+from ..summary import Summary, _fmt
 from ..tables import SimpleTable, latex_escape
 
 _WIDTH = 78
@@ -52,8 +52,10 @@ def header_pairs(res, method: str, model: str, extra_right: Pairs = ()) -> tuple
     return left, right
 
 
-class ModelSummary:
-    """A fitted model's summary, shaped like statsmodels' ``iolib.summary.Summary``.
+class ModelSummary(Summary):
+    """A fitted model's summary, shaped like statsmodels' ``iolib.summary.Summary`` (a
+    :class:`glmkit.summary.Summary`, built from a header and coefficient blocks rather than
+    from GLM results).
 
     Attributes
     ----------

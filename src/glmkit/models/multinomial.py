@@ -225,6 +225,11 @@ class MNLogit:
     def loglike(self, params: Any) -> float:
         return self.loglike_score_information(params)[0]
 
+    def loglike_and_score(self, params: Any) -> tuple[float, np.ndarray]:
+        """(loglike, score) at params, statsmodels' method (both +, not negated)."""
+        llf, score, _ = self.loglike_score_information(params)
+        return llf, score
+
     def score(self, params: Any) -> np.ndarray:
         """+dllf/dparams, equation-major (statsmodels' ``MNLogit.score``)."""
         return self.loglike_score_information(params)[1]

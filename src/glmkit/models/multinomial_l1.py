@@ -43,4 +43,11 @@ def fit_regularized(model, evaluate, start_params: Any, method: str, maxiter: An
         idx = pd.MultiIndex.from_product([[str(v) for v in inp.levels[1:]], model.exog_names])
         return pd.DataFrame(c, index=idx, columns=idx)
 
-    return L1Results(model, fit, fit.params.copy(), l1_covariance(fit), a, shape, frame)
+    def ci_frame(ci: np.ndarray):
+        if not labelled:
+            return ci.reshape(J - 1, p, 2)
+        idx = pd.MultiIndex.from_product([[str(v) for v in inp.levels[1:]], model.exog_names])
+        return pd.DataFrame(ci, index=idx, columns=["lower", "upper"])
+
+    return L1Results(model, fit, fit.params.copy(), l1_covariance(fit), a, shape, frame,
+                     ci_frame)

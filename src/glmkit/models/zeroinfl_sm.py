@@ -177,8 +177,11 @@ class _ZeroInflated:
         def frame(c):
             return pd.DataFrame(c, index=names, columns=names) if self._pandas else c
 
+        def ci_frame(ci):
+            return pd.DataFrame(ci, index=names) if self._pandas else ci
+
         return L1Results(self, fit, params, cov, np.concatenate([a, [0.0] if nb else []]),
-                         shape, frame)
+                         shape, frame, ci_frame)
 
 
 class ZeroInflatedPoisson(_ZeroInflated):

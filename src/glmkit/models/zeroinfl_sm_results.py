@@ -30,6 +30,12 @@ class ZeroInflatedResults:
         self.cov_type = cov_type
         self.use_t = False
 
+    @property
+    def _results(self):
+        """statsmodels' scripts reach the results through ``res._results``: the same
+        object here (no wrapper)."""
+        return self
+
     # ---------------------------------------------------------------- covariances
     def get_robustcov_results(self, cov_type: str = "HC0", cov_kwds: dict | None = None,
                               **kwds: Any) -> ZeroInflatedResults:
