@@ -226,7 +226,7 @@ def test_mnlogit_fit_regularized_alpha_per_coefficient_and_errors(anes):
     res = model.fit_regularized(alpha=a)
     assert np.all(np.asarray(res.params)[-1] != 0)
     m = model.fit()
-    ll, s, info = model.loglike_score_information(res.params)
+    _, s, info = model.loglike_score_information(res.params)
     flat = model._flat(res.params)
     assert kkt_violation(flat, s, info, a.ravel(order="F")) < 1e-8
     np.testing.assert_allclose(model.fit_regularized(alpha=0).params, m.params, rtol=1e-7,

@@ -98,13 +98,13 @@ class LikelihoodResultsMixin:
         kwds = {**(cov_kwds or {}), **kwds}
         name, kw = check_robust(cov_type, kwds, self.model.inputs.X.shape[0])
         if name == "nonrobust":
-            return self._base if hasattr(self, "_base") else self
+            return getattr(self, "_base", self)
         base = getattr(self, "_base", self)
         new = copy.copy(base)
         w = self.model.inputs.weights
         new._fit = replace(base._fit, cov=robust_cov(base._fit.cov, base._row_scores(), w,
                                                      name, kw), cov_type=name)
-        new._base = base
+        new._base = base  # type: ignore[union-attr]
         return new
 
     @property

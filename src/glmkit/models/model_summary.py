@@ -113,8 +113,8 @@ class ModelSummary(Summary):
         rows = "".join(f"<tr><th>{html.escape(lk)}</th><td>{html.escape(lv)}</td>"
                        f"<th>{html.escape(rk)}</th><td>{html.escape(rv)}</td></tr>"
                        for (lk, lv), (rk, rv) in self._pairs)
-        out = [f'<table class="simpletable"><caption>{html.escape(self.title)}</caption>'
-               f"{rows}</table>"]
+        out = [(f'<table class="simpletable"><caption>{html.escape(self.title)}</caption>'
+                f"{rows}</table>")]
         for b in self._blocks:
             head = "".join(f"<th>{html.escape(h)}</th>" for h in [b.title] + self._headers())
             body = "".join("<tr><th>" + html.escape(str(name)) + "</th>"

@@ -148,7 +148,7 @@ class OrderedResults(LikelihoodResultsMixin):
         """statsmodels' Summary object: a header, the coefficients, the thresholds."""
         k = self._fit.k_params
         notes = [] if self._r_style else ["thresholds: the first, then the logs of the "
-                                          "increments"]
+                                          + "increments"]
         notes.append(f"link: {self.model.method}")
         return self._summary("MLE (Newton)",
                              [("coefficients", 0, self._p, None),

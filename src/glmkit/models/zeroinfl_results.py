@@ -203,7 +203,7 @@ class CountModelResults:
         new = copy.copy(base)
         new._fit = replace(base._fit, cov=cov)
         new._cov_type = name
-        new._base = base
+        new._base = base  # type: ignore[union-attr]
         return new
 
     # --------------------------------------------------------------- likelihood

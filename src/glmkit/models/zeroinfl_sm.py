@@ -133,10 +133,10 @@ class _ZeroInflated:
         value per parameter in ``exog_names`` order, the dispersion's 0). Proximal Newton
         from the maximum-likelihood fit, certified by the KKT conditions (``converged``,
         ``kkt``); statsmodels' trimming keywords are accepted without effect."""
-        from .l1 import IGNORED, check_alpha, check_l1_method, fit_l1, l1_covariance
-        from .l1_results import L1Results
         from ._countkernels import zeroinfl_kernel
         from ._multieta import Block, evaluate
+        from .l1 import IGNORED, check_alpha, check_l1_method, fit_l1, l1_covariance
+        from .l1_results import L1Results
 
         check_l1_method(method)
         unknown = sorted(set(kwargs) - IGNORED)

@@ -218,7 +218,7 @@ class ZeroInflatedResults:
         blocks = [CoefBlock(f"inflation ({self.model.inflation})", tab.iloc[:kz]),
                   CoefBlock("count", tab.iloc[kz:])]
         notes = [] if self.converged else ["The maximum is not certified (see the warning "
-                                           "of the fit)."]
+                                           + "of the fit)."]
         return ModelSummary(f"{name} Regression Results", left, right, blocks, alpha, notes)
 
     def __repr__(self) -> str:
