@@ -100,7 +100,7 @@ def test_mnlogit_equals_statsmodels(pandas):
                                rtol=1e-8)
     if pandas:
         assert list(ours.params.index) == list(ref.params.index)
-    assert "MNLogit Regression Results" in ours.summary()
+    assert "MNLogit Regression Results" in str(ours.summary())
 
 
 def test_frequency_weights_equal_repeated_rows_and_zero_weight_drops():
@@ -148,7 +148,7 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="not a column"):
         glmkit.multinom("yy ~ x1", d)
     with pytest.raises(ValueError, match="which"):
-        glmkit.multinom("y ~ x1", d).predict(NEW, which="mean")
+        glmkit.multinom("y ~ x1", d).predict(NEW, which="bogus")
     with pytest.raises(ValueError, match="level"):
         glmkit.multinom("y ~ g", d).predict(NEW.assign(g=["a", "b", "zz"]))
 

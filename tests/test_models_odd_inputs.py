@@ -90,7 +90,7 @@ def test_fit_keywords():
     res = sm.OrderedModel(d["o"], X, distr="logit").fit(method="bfgs", gtol=1e-10, disp=0)
     assert res.converged
     with pytest.raises(NotImplementedError, match="cov_type"):
-        sm.MNLogit(d["y"], X).fit(cov_type="HC1")
+        sm.MNLogit(d["y"], X).fit(cov_type="HC3")
     with pytest.raises(TypeError, match="unexpected"):
         sm.OrderedModel(d["o"], X).fit(maxiterr=5)
     with pytest.raises(ValueError, match="method"):

@@ -46,7 +46,7 @@ def test_save_load_formula_fits(tmp_path, case, remove_data):
     if not remove_data:
         np.testing.assert_array_equal(np.asarray(res.fittedvalues),
                                       np.asarray(back.fittedvalues))
-    assert back.summary().splitlines()[8:] == res.summary().splitlines()[8:]
+    assert str(back.summary()).splitlines()[8:] == str(res.summary()).splitlines()[8:]
 
 
 def test_save_load_array_models(tmp_path):

@@ -82,5 +82,5 @@ def test_hc0_frequency_weights_equal_repeated_rows():
 def test_unknown_cov_type():
     with pytest.raises(NotImplementedError, match="cov_type"):
         glmkit.polr("o ~ x1", sim()).get_robustcov_results("HC3")
-    with pytest.raises(NotImplementedError, match="HC0"):
-        sm.ZeroInflatedPoisson(bio()["art"], np.ones((915, 1))).fit(cov_type="HC0")
+    with pytest.raises(NotImplementedError, match="HC1"):
+        sm.ZeroInflatedPoisson(bio()["art"], np.ones((915, 1))).fit(cov_type="HC3")

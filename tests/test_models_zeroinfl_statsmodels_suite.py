@@ -14,28 +14,8 @@ _NOT_YET = "not in glmkit's zero-inflated classes"
 
 
 class _Skips:
-    @pytest.mark.skip(reason=_NOT_YET + ": t_test")
-    def test_t(self):
-        pass
-
-    @pytest.mark.skip(reason=_NOT_YET + ": fit_regularized")
-    def test_fit_regularized(self):
-        pass
-
-    @pytest.mark.skip(reason=_NOT_YET + ": fit_regularized")
-    def test_fit_regularized_invalid_method(self):
-        pass
-
     @pytest.mark.skip(reason="statsmodels' private _get_init_kwds")
     def test_init_keys(self):
-        pass
-
-    @pytest.mark.skip(reason=_NOT_YET + ": llnull / res_null")
-    def test_null(self):
-        pass
-
-    @pytest.mark.skip(reason=_NOT_YET + ": statsmodels' Summary (summary is pscl's text)")
-    def test_summary(self):
         pass
 
 

@@ -105,11 +105,11 @@ def _glmkit_names(module: str) -> set[str]:
     return set(getattr(mod, "__all__", ())) | {n for n in dir(mod) if not n.startswith("_")}
 
 
-def _rewrite_from(match: re.Match) -> str:
+def _rewrite_from(match: re.Match, module_map: dict[str, str] | None = None) -> str:
     indent, module, names = match.group(1), match.group(2), match.group(3)
     if module in SHIMS:
         return f"{indent}from {SHIMS[module]} import {names}"
-    target = MODULE_MAP.get(module)
+    target = (module_map or MODULE_MAP).get(module)
     if target is None:
         return match.group(0)
     parts = [p.strip() for p in names.strip("() \n").split(",") if p.strip()]
@@ -124,11 +124,12 @@ def _rewrite_from(match: re.Match) -> str:
     return "\n".join(lines)
 
 
-def rewrite_imports(source: str) -> str:
-    """Swap statsmodels imports for glmkit's where glmkit has the name; nothing else."""
+def rewrite_imports(source: str, module_map: dict[str, str] | None = None) -> str:
+    """Swap statsmodels imports for glmkit's where glmkit has the name; nothing else.
+    ``module_map`` (default ``MODULE_MAP``): statsmodels module -> glmkit module."""
     from_re = re.compile(r"^([ \t]*)from\s+(statsmodels[\w.]*)\s+import\s+(\([^)]*\)|[^\n]+)$",
                          re.M)
-    source = from_re.sub(_rewrite_from, source)
+    source = from_re.sub(lambda m: _rewrite_from(m, module_map), source)
     for module, shim in SHIMS.items():
         source = re.sub(rf"^([ \t]*)import {re.escape(module)} as (\w+)",
                         rf"\1import {shim} as \2", source, flags=re.M)

@@ -51,7 +51,9 @@ def encode_response(y: Any, name: str = "y") -> tuple[np.ndarray, list]:
         y = y.iloc[:, 0]
     s = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel())
     if s.isna().any():
-        raise ValueError("the response has missing values; drop those rows first.")
+        what = ("missing values in categorical endog" if isinstance(s.dtype, pd.CategoricalDtype)
+                else "NaN in dependent variable")
+        raise ValueError(f"the response has missing values ({what}); drop those rows first.")
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.cat.remove_unused_categories()
         levels = list(s.cat.categories)
@@ -225,18 +227,18 @@ _METHODS = {"newton", "bfgs", "lbfgs", "nm", "cg", "ncg", "powell", "basinhoppin
             "minimize"}
 
 
-def check_fit_keywords(method: str, kwargs: dict[str, Any]) -> str:
+def check_fit_keywords(method: str, kwargs: dict[str, Any]) -> tuple[str, dict]:
     """statsmodels' fit keywords: optimizer settings are accepted (Newton reaches the
-    maximum whatever they say); returns ``cov_type`` ('nonrobust' or 'HC0'); another
-    covariance or an unknown keyword is an error."""
+    maximum whatever they say); returns ``(cov_type, cov_kwds)`` for
+    ``get_robustcov_results`` (which checks them against the rows); an unknown keyword
+    is an error."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}.")
     cov_type = kwargs.pop("cov_type", "nonrobust")
-    kwargs.pop("cov_kwds", None)
-    if cov_type not in ("nonrobust", "HC0"):
-        raise NotImplementedError(f"cov_type={cov_type!r} is not available for this model; "
-                                  "'nonrobust' or 'HC0' (the sandwich).")
+    cov_kwds = kwargs.pop("cov_kwds", None)
+    if cov_kwds is not None and not isinstance(cov_kwds, dict):
+        raise TypeError(f"cov_kwds must be a dict, got {type(cov_kwds).__name__}.")
     unknown = sorted(set(kwargs) - _OPTIMIZER_KEYWORDS)
     if unknown:
         raise TypeError(f"fit() got unexpected keyword argument(s) {unknown}.")
-    return cov_type
+    return cov_type, dict(cov_kwds or {})

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -65,13 +64,6 @@ class FitStats:
                              f"{1 - alpha / 2:g}]": ci[:, 1]}, index=self.names)
 
 
-def sandwich(cov: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """HC0: cov (sum_i w_i s_i s_i') cov, s_i the row's unweighted score, w_i its frequency
-    weight (weight k = k repeated rows)."""
-    S = scores.T @ (scores if w is None else scores * w[:, None])
-    return cov @ S @ cov
-
-
 class LikelihoodResultsMixin:
     """Scalar statistics from ``self._fit`` (a :class:`FitStats`)."""
 
@@ -94,20 +86,25 @@ class LikelihoodResultsMixin:
 
         save_model_results(self, path, remove_data)
 
-    def get_robustcov_results(self, cov_type: str = "HC0"):
-        """A new results object with the sandwich covariance (statsmodels' name):
-        ``'HC0'`` = V (sum_i w_i s_i s_i') V with V the inverse observed information, as
-        R's ``sandwich::sandwich`` (frequency weights count as repeated rows)."""
-        if cov_type == "nonrobust":
-            return self
-        if cov_type != "HC0":
-            raise NotImplementedError(f"cov_type={cov_type!r} is not available; 'HC0'.")
-        if self._fit.cov_type == "HC0":
-            return self
-        new = copy.copy(self)
+    def get_robustcov_results(self, cov_type: str = "HC0", cov_kwds: dict | None = None,
+                              **kwds: Any):
+        """A new results object with a sandwich covariance (statsmodels' name):
+        ``'HC0'`` (R's ``sandwich::sandwich``), ``'HC1'`` (``sandwich(fit, adjust =
+        TRUE)``) or ``'cluster'`` with ``groups=labels`` (R's ``vcovCL``; see
+        :mod:`glmkit.models.robust` for the corrections). The bread is the inverse observed
+        information; frequency weights count as repeated rows."""
+        from .robust import check_robust, robust_cov
+
+        kwds = {**(cov_kwds or {}), **kwds}
+        name, kw = check_robust(cov_type, kwds, self.model.inputs.X.shape[0])
+        if name == "nonrobust":
+            return getattr(self, "_base", self)
+        base = getattr(self, "_base", self)
+        new = copy.copy(base)
         w = self.model.inputs.weights
-        new._fit = replace(self._fit, cov=sandwich(self._fit.cov, self._row_scores(), w),
-                           cov_type="HC0")
+        new._fit = replace(base._fit, cov=robust_cov(base._fit.cov, base._row_scores(), w,
+                                                     name, kw), cov_type=name)
+        new._base = base  # type: ignore[union-attr]
         return new
 
     @property
@@ -181,22 +178,56 @@ class LikelihoodResultsMixin:
         lr, p, df = self.compare_lr_test(restricted)
         return pd.Series({"LR stat.": lr, "Df": df, "Pr(Chi)": p})
 
-    def _header(self, method: str) -> str:
+    @property
+    def _results(self):
+        """statsmodels' scripts reach the results through ``res._results``: the same
+        object here (no wrapper)."""
+        return self
+
+    def _contrast_view(self):
+        from types import SimpleNamespace
+
         f = self._fit
-        now = datetime.now()
-        left = [("Dep. Variable:", f.endog_name), ("Model:", f.model_name),
-                ("Method:", method), ("Date:", now.strftime("%a, %d %b %Y")),
-                ("Time:", now.strftime("%H:%M:%S")), ("converged:", str(f.converged))]
-        right = [("No. Observations:", f"{f.nobs:g}"), ("Df Residuals:", f"{self.df_resid:g}"),
-                 ("Df Model:", f"{self.df_model:g}"), ("Pseudo R-squ.:", f"{self.prsquared:.4g}"),
-                 ("Log-Likelihood:", f"{f.llf:.5g}"), ("LL-Null:", f"{f.llnull:.5g}"),
-                 ("LLR p-value:", f"{self.llr_pvalue:.4g}"), ("AIC:", f"{self.aic:.5g}")]
-        lines = [f"{f.model_name + ' Regression Results':^78}", "=" * 78]
-        for i in range(max(len(left), len(right))):
-            a = left[i] if i < len(left) else ("", "")
-            b = right[i] if i < len(right) else ("", "")
-            lines.append(f"{a[0]:<16}{a[1]:>22} {b[0]:<20}{b[1]:>18}")
-        return "\n".join(lines)
+        return SimpleNamespace(model=SimpleNamespace(exog_names=list(f.names)),
+                               _params=f.params, _cov=f.cov,
+                               _keep=np.ones(f.k_params, dtype=bool), use_t=False,
+                               df_resid=self.df_resid)
+
+    def t_test(self, r_matrix):
+        """One Wald z test per row of R b = q over the flat coefficients (the order of
+        ``cov_params``; a matrix, (R, q), or ``"name = 0, ..."`` with those names), as
+        statsmodels' ``t_test`` of its discrete models (normal reference)."""
+        from ..inference import t_test
+
+        return t_test(self._contrast_view(), r_matrix)
+
+    def wald_test(self, r_matrix, use_f: bool = False, scalar: bool = True):
+        """Joint Wald test of R b = q (chi2; F = chi2 / J on df_resid with ``use_f``)."""
+        from ..inference import wald_test
+
+        return wald_test(self._contrast_view(), r_matrix, use_f=use_f, scalar=scalar)
+
+    def f_test(self, r_matrix):
+        return self.wald_test(r_matrix, use_f=True)
+
+    def _endog_label(self) -> str:
+        return self._fit.endog_name
+
+    def _summary(self, method: str, blocks, alpha: float, notes=()):
+        """statsmodels' Summary object: the header, then the coefficient ``blocks``
+        (title, first row, last row) of ``FitStats.table``."""
+        from .model_summary import CoefBlock, ModelSummary, header_pairs
+
+        tab = self._fit.table(alpha)
+        left, right = header_pairs(self, method, self._fit.model_name)
+        parts = []
+        for title, start, stop, names in blocks:
+            t = tab.iloc[start:stop].copy()
+            if names is not None:
+                t.index = list(names)
+            parts.append(CoefBlock(title, t))
+        return ModelSummary(f"{self._fit.model_name} Regression Results", left, right, parts,
+                            alpha, notes)
 
 
 def format_table(table: pd.DataFrame, title: str = "") -> str:

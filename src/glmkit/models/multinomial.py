@@ -290,6 +290,11 @@ class MNLogit:
     def loglike(self, params: Any) -> float:
         return self.loglike_score_information(params)[0]
 
+    def loglike_and_score(self, params: Any) -> tuple[float, np.ndarray]:
+        """(loglike, score) at params, statsmodels' method (both +, not negated)."""
+        llf, score, _ = self.loglike_score_information(params)
+        return llf, score
+
     def score(self, params: Any) -> np.ndarray:
         """+dllf/dparams, equation-major (statsmodels' ``MNLogit.score``)."""
         return self.loglike_score_information(params)[1]
@@ -308,10 +313,19 @@ class MNLogit:
         """Probabilities (n x J; ``which='mean'`` or ``'prob'``) or the linear predictors
         (n x J, the reference's zeros first; ``'linear'``) at ``params``, as statsmodels'
         ``MNLogit.predict``."""
-        if which not in ("mean", "prob", "linear"):
-            raise ValueError(f"which must be 'mean', 'prob' or 'linear', got {which!r}.")
+        if which not in ("mean", "prob", "linear", "var"):
+            raise ValueError(f"which must be 'mean', 'prob', 'var' or 'linear', got {which!r}.")
         P, eta = self._probs(params, exog)
+        if which == "var":
+            return P * (1.0 - P)
         return np.column_stack([np.zeros(eta.shape[0]), eta]) if which == "linear" else P
+
+    def get_distribution(self, params: Any, exog: Any = None):
+        """statsmodels': scipy's ``bernoulli(P)`` of each category's indicator at
+        ``params``."""
+        from scipy import stats
+
+        return stats.bernoulli(self.predict(params, exog))
 
     def loglikeobs(self, params: Any) -> np.ndarray:
         """Each row's (weighted) log-likelihood contribution."""
@@ -334,9 +348,23 @@ class MNLogit:
             disp: Any = None, method: str = "newton", **kwargs: Any) -> MNLogitResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for
         statsmodels' scripts; every method gives this maximum)."""
-        cov_type = check_fit_keywords(method, dict(kwargs))
+        cov_type, cov_kwds = check_fit_keywords(method, dict(kwargs))
         fit = fit_inputs(self.inputs, "MNLogit", maxiter, tol, start_params)
-        return MNLogitResults(self, fit, r_style=False).get_robustcov_results(cov_type)
+        res = MNLogitResults(self, fit, r_style=False)
+        return res.get_robustcov_results(cov_type, cov_kwds)
+
+    def fit_regularized(self, start_params: Any = None, method: str = "l1",
+                        maxiter: Any = "defined_by_method", alpha: Any = 0,
+                        tol: float = 1e-8, **kwargs: Any):
+        """statsmodels' ``fit_regularized``: minimize -loglike + sum alpha |b| (alpha a
+        scalar or one value per coefficient, shaped as ``params``); see
+        :mod:`glmkit.models.multinomial_l1`."""
+        from .multinomial_l1 import fit_regularized
+
+        inp = self.inputs
+        return fit_regularized(self, lambda b: mnlogit_evaluate(b, inp.X, inp.codes,
+                                                                inp.weights, self.J),
+                               start_params, method, maxiter, alpha, tol, kwargs)
 
 
 def _no_offset(inp: Inputs) -> Inputs:

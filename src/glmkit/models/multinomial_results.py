@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ._frame import design_for
-from ._results import FitStats, LikelihoodResultsMixin, format_table
+from ._results import FitStats, LikelihoodResultsMixin
 
-Which = Literal["prob", "linear"]
+Which = Literal["prob", "mean", "linear", "var"]
 
 
 class MNLogitResults(LikelihoodResultsMixin):
@@ -119,12 +119,13 @@ class MNLogitResults(LikelihoodResultsMixin):
         return X
 
     def predict(self, exog: Any = None, which: Which = "prob"):
-        """Probabilities of every category (``which='prob'``, rows sum to one) or the
-        linear predictors log(P_j / P_0) of every category (``'linear'``, the reference's
-        zeros first, as statsmodels) for new data (a data frame for formula fits,
-        rows of exog otherwise); rows with missing values give NaN."""
-        if which not in ("prob", "linear"):
-            raise ValueError(f"which must be 'prob' or 'linear', got {which!r}.")
+        """Probabilities of every category (``which='prob'`` or statsmodels' ``'mean'``,
+        rows sum to one), their variances P (1 - P) (``'var'``) or the linear predictors
+        log(P_j / P_0) of every category (``'linear'``, the reference's zeros first, as
+        statsmodels) for new data (a data frame for formula fits, rows of exog
+        otherwise); rows with missing values give NaN."""
+        if which not in ("prob", "mean", "linear", "var"):
+            raise ValueError(f"which must be 'prob', 'mean', 'var' or 'linear', got {which!r}.")
         X = self._design(exog)
         eta = X @ self._fit.params.reshape(self._m, self._p).T
         full = np.column_stack([np.zeros(eta.shape[0]), eta])
@@ -134,10 +135,27 @@ class MNLogitResults(LikelihoodResultsMixin):
         else:
             ex = np.exp(full - np.max(full, axis=1, keepdims=True))
             out = ex / ex.sum(axis=1, keepdims=True)
+            if which == "var":
+                out = out * (1.0 - out)
         if not self._labelled:
             return out
         index = exog.index if isinstance(exog, pd.DataFrame) else None
         return pd.DataFrame(out, columns=cols, index=index)
+
+    def get_distribution(self, exog: Any = None):
+        """statsmodels': scipy's ``bernoulli(P)``, the indicator of each category in each
+        row (n x K): ``mean()`` is ``predict()``, ``var()`` is ``predict(which='var')``."""
+        from scipy import stats
+
+        return stats.bernoulli(np.asarray(self.predict(exog)))
+
+    def get_margeff(self, at: str = "overall", method: str = "dydx", atexog: Any = None,
+                    dummy: bool = False, count: bool = False):
+        """statsmodels' marginal effects of the columns on the probabilities of every
+        category (:mod:`glmkit.models.multinomial_margins`)."""
+        from .multinomial_margins import get_margeff
+
+        return get_margeff(self, at, method, atexog, dummy, count)
 
     @property
     def fittedvalues(self):
@@ -160,18 +178,14 @@ class MNLogitResults(LikelihoodResultsMixin):
         return (pred != self.model.inputs.codes).astype(float)
 
     # ---------------------------------------------------------------- summary
-    def summary(self, alpha: float = 0.05) -> str:
-        """statsmodels' layout: a header, then one coefficient table per category."""
-        tab = self._fit.table(alpha)
-        tab.index = list(self.model.exog_names) * self._m
-        parts = [self._header("MLE (Newton)"), "=" * 78]
-        for j in range(self._m):
-            block = tab.iloc[j * self._p:(j + 1) * self._p]
-            title = f"{self._fit.endog_name}={self.levels[j + 1]}"
-            parts.append(format_table(block, title))
-        parts.append("=" * 78)
-        parts.append(f"Reference category: {self.levels[0]!r}")
-        return "\n".join(parts)
+    def summary(self, alpha: float = 0.05):
+        """statsmodels' Summary object (``tables``, ``as_text``, ``as_html``,
+        ``as_latex``, ``as_csv``): a header, then one coefficient table per category."""
+        p = self._p
+        blocks = [(f"{self._fit.endog_name}={self.levels[j + 1]}", j * p, (j + 1) * p,
+                   self.model.exog_names) for j in range(self._m)]
+        return self._summary("MLE (Newton)", blocks, alpha,
+                             [f"Reference category: {self.levels[0]!r}"])
 
     def to_onnx(self, path=None):
         """The prediction as ONNX (``glmkit[onnx]``): input ``X`` (n x p, the design's

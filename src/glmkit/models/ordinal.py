@@ -215,7 +215,7 @@ class OrderedModel:
             method: str = "newton", disp: Any = None, **kwargs: Any) -> OrderedResults:
         """Maximum likelihood by Newton's method (``method`` is accepted for statsmodels'
         scripts; every method gives this maximum)."""
-        cov_type = check_fit_keywords(method, dict(kwargs))
+        cov_type, cov_kwds = check_fit_keywords(method, dict(kwargs))
         p = self.k_vars
         start = None if start_params is None else from_statsmodels(start_params, p)
         res, llnull = fit_ordinal(self.inputs, self.dist, self.offset, "OrderedModel",
@@ -226,7 +226,7 @@ class OrderedModel:
                        self.k_levels - 1, res.converged, res.n_iter, res.criterion,
                        "OrderedModel", self.inputs.endog_name)
         return OrderedResults(self, fit, res.params, r_style=False).get_robustcov_results(
-            cov_type)
+            cov_type, cov_kwds)
 
 
 def _without_intercept(inp: Inputs, required: bool) -> Inputs:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ._cdfs import interval_prob
 from ._frame import design_for
-from ._results import FitStats, LikelihoodResultsMixin, format_table
+from ._results import FitStats, LikelihoodResultsMixin
 
 Which = Literal["prob", "linear", "linpred", "cumprob"]
 
@@ -144,15 +144,15 @@ class OrderedResults(LikelihoodResultsMixin):
         """Fitted probabilities of the training rows (R's ``fitted(polr)``)."""
         return self.predict()
 
-    def summary(self, alpha: float = 0.05) -> str:
-        tab = self._fit.table(alpha)
-        method = self.model.method
-        parts = [self._header(f"MLE (Newton), {method}"), "=" * 78,
-                 format_table(tab.iloc[:self._p], "coefficients"),
-                 format_table(tab.iloc[self._p:], "thresholds"), "=" * 78]
-        if not self._r_style:
-            parts.append("thresholds: the first, then the logs of the increments")
-        return "\n".join(parts)
+    def summary(self, alpha: float = 0.05):
+        """statsmodels' Summary object: a header, the coefficients, the thresholds."""
+        k = self._fit.k_params
+        notes = [] if self._r_style else ["thresholds: the first, then the logs of the "
+                                          + "increments"]
+        notes.append(f"link: {self.model.method}")
+        return self._summary("MLE (Newton)",
+                             [("coefficients", 0, self._p, None),
+                              ("thresholds", self._p, k, None)], alpha, notes)
 
     def __repr__(self) -> str:
         return (f"<OrderedResults: {len(self.levels)} categories, {self._p} coefficients, "

@@ -180,26 +180,30 @@ class CountModelResults:
     def cov_type(self) -> str:
         return self._cov_type
 
-    def get_robustcov_results(self, cov_type: str = "HC0") -> CountModelResults:
+    def get_robustcov_results(self, cov_type: str = "HC0", cov_kwds: dict | None = None,
+                              **kwds: Any) -> CountModelResults:
         """A new results object whose ``cov_params()`` is R's ``sandwich::sandwich(fit)``
-        (HC0): V (sum_i w_i s_i s_i') V over the coefficients, V pscl's ``vcov``; theta
-        keeps its model-based ``SE_logtheta`` and the cross terms of ``cov_params_full()``
-        become NaN."""
-        if cov_type == "nonrobust" or self.cov_type == cov_type:
-            return self
-        if cov_type != "HC0":
-            raise NotImplementedError(f"cov_type={cov_type!r} is not available; 'HC0'.")
-        V = self._fit.cov[:self._k, :self._k]
-        S = self._row_scores()
-        w = self.inputs.weights
-        meat = S.T @ (S if w is None else S * w[:, None])
-        cov = self._fit.cov.copy()
+        (``'HC0'``), ``sandwich(fit, adjust = TRUE)`` (``'HC1'``) or ``vcovCL(fit,
+        cluster)`` (``'cluster'`` with ``groups=labels``; :mod:`glmkit.models.robust`):
+        V (sum_i w_i s_i s_i') V over the coefficients, V pscl's ``vcov``; theta keeps its
+        model-based ``SE_logtheta`` and the cross terms of ``cov_params_full()`` become
+        NaN."""
+        from .robust import check_robust, robust_cov
+
+        base = getattr(self, "_base", self)
+        name, kw = check_robust(cov_type, {**(cov_kwds or {}), **kwds}, self.inputs.n)
+        if name == "nonrobust":
+            return base
+        V = base._fit.cov[:self._k, :self._k]
+        cov = base._fit.cov.copy()
         cov[:self._k, :] = np.nan
         cov[:, :self._k] = np.nan
-        cov[:self._k, :self._k] = V @ meat @ V
-        new = copy.copy(self)
-        new._fit = replace(self._fit, cov=cov)
-        new._cov_type = "HC0"
+        cov[:self._k, :self._k] = robust_cov(V, base._row_scores(), self.inputs.weights,
+                                             name, kw)
+        new = copy.copy(base)
+        new._fit = replace(base._fit, cov=cov)
+        new._cov_type = name
+        new._base = base  # type: ignore[union-attr]
         return new
 
     # --------------------------------------------------------------- likelihood

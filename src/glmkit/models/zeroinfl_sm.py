@@ -10,6 +10,14 @@ Conventions
 - ``cov_params()`` is the inverse observed information at the certified maximum (alpha's
   rows by the delta method from log theta); statsmodels' numerical Hessian agrees to ~1e-6.
 - ``aic`` = -2 llf + 2 k and ``bic`` = -2 llf + log(nobs) k, k all parameters (alpha included).
+- ``fit(cov_type='HC0'|'HC1'|'cluster', cov_kwds=)``: the sandwich over every parameter
+  (alpha included, by the delta method from log theta); see :mod:`glmkit.models.robust`.
+- ``fit_regularized``: statsmodels' L1 objective -loglike + sum alpha_j |b_j| over the
+  inflation and count coefficients (alpha, the dispersion, is never penalized); see
+  :mod:`glmkit.models.l1`.
+- ``llnull``: the fit with a constant in both parts (statsmodels' ``res_null``);
+  ``llr_pvalue`` counts the parameters the null model drops in both parts (statsmodels:
+  ``df_model``, the count part's only).
 """
 from __future__ import annotations
 
@@ -17,13 +25,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ._countdist import count_log_pmf, zero_terms
 from ._countframe import CountInputs, from_arrays
 from ._frame import check_fit_keywords
 from .zeroinfl import fit_zeroinfl
 from .zeroinfl_results import CountModelResults
+from .zeroinfl_sm_results import ZeroInflatedResults
 
 __all__ = ["ZeroInflatedNegativeBinomialP", "ZeroInflatedPoisson", "ZeroInflatedResults"]
 
@@ -67,17 +74,114 @@ class _ZeroInflated:
         extra = [-np.log(p[-1])] if self._dist == "negbin" else []
         return np.concatenate([p[kz:kz + kx], p[:kz], extra])
 
+    def _from_internal(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(statsmodels' params, Jacobian d params / d internal) of internal parameters
+        (count, zero, log theta)."""
+        kx, kz = self.k_exog, self.k_inflate
+        k = theta.shape[0]
+        J = np.eye(k)[list(range(kx, kx + kz)) + list(range(kx)) + list(range(kx + kz, k))]
+        params = np.concatenate([theta[kx:kx + kz], theta[:kx]])
+        if k > kx + kz:
+            alpha = float(np.exp(-theta[-1]))
+            params = np.concatenate([params, [alpha]])
+            J[-1, -1] = -alpha
+        return params, J
+
     def fit(self, start_params: Any = None, method: str = "newton", maxiter: int = 200,
             disp: Any = None, tol: float = 1e-8, **kwargs: Any) -> ZeroInflatedResults:
         """Maximum likelihood by Newton's method (statsmodels' optimizer keywords are
-        accepted; every method gives this maximum)."""
-        if check_fit_keywords(method, dict(kwargs)) != "nonrobust":
-            raise NotImplementedError("cov_type='HC0' is not available for the statsmodels "
-                                      "zero-inflated classes; use glmkit.zeroinfl(...)"
-                                      ".get_robustcov_results('HC0') (sandwich's).")
+        accepted; every method gives this maximum). ``cov_type`` 'nonrobust' (default),
+        'HC0', 'HC1' or 'cluster' with ``cov_kwds={'groups': labels}``."""
+        cov_type, cov_kwds = check_fit_keywords(method, dict(kwargs))
         start = None if start_params is None else self._to_internal(start_params)
         fit = fit_zeroinfl(self.inputs, self._dist, self.inflation, maxiter, tol, start)
-        return ZeroInflatedResults(self, CountModelResults(self.inputs, fit))
+        res = ZeroInflatedResults(self, CountModelResults(self.inputs, fit))
+        return res.get_robustcov_results(cov_type, cov_kwds)
+
+    def _fit_null(self) -> ZeroInflatedResults:
+        """The fit with a constant in both parts from pscl's first start only: when the
+        inflation probability runs off to 0 (a count model without excess zeros) its
+        llf is the supremum approached (to ~exp(gamma_0)), with a ConvergenceWarning."""
+        from .zeroinfl import _zeroinfl_starts
+
+        null = self._null_model()
+        inp = null.inputs
+        start = next(_zeroinfl_starts(inp, self._dist, self.inflation, 50, 1e-8,
+                                      subsample=False))
+        fit = fit_zeroinfl(inp, self._dist, self.inflation, 60, 1e-8, start)
+        return ZeroInflatedResults(null, CountModelResults(inp, fit))
+
+    def _null_model(self) -> _ZeroInflated:
+        """The model with a constant in both parts, the same offset and exposure."""
+        ones = np.ones((self.inputs.n, 1))
+        null = type(self).__new__(type(self))
+        null.__dict__.update(self.__dict__)
+        null.inputs = CountInputs(self.inputs.y, ones, ["const"], ones, ["const"],
+                                  self.inputs.x_offset, None, self.inputs.weights,
+                                  self.inputs.endog_name)
+        null._pandas = False
+        null.k_inflate = null.k_exog = 1
+        null.exog_names = ["inflate_const", "const"] + (["alpha"] if self._dist == "negbin"
+                                                        else [])
+        return null
+
+    def fit_regularized(self, start_params: Any = None, method: str = "l1",
+                        maxiter: Any = "defined_by_method", alpha: Any = 0,
+                        tol: float = 1e-8, **kwargs: Any):
+        """statsmodels' ``fit_regularized``: minimize -loglike + sum_j alpha_j |b_j| (a
+        scalar alpha penalizes every inflation and count coefficient; an array holds one
+        value per parameter in ``exog_names`` order, the dispersion's 0). Proximal Newton
+        from the maximum-likelihood fit, certified by the KKT conditions (``converged``,
+        ``kkt``); statsmodels' trimming keywords are accepted without effect."""
+        from ._countkernels import zeroinfl_kernel
+        from ._multieta import Block, evaluate
+        from .l1 import IGNORED, check_alpha, check_l1_method, fit_l1, l1_covariance
+        from .l1_results import L1Results
+
+        check_l1_method(method)
+        unknown = sorted(set(kwargs) - IGNORED)
+        if unknown:
+            raise TypeError(f"fit_regularized() got unexpected keyword argument(s) {unknown}.")
+        nb = self._dist == "negbin"
+        k_sm = self.k_inflate + self.k_exog
+        a = check_alpha(alpha, k_sm) if np.ndim(alpha) == 0 or np.size(alpha) == k_sm \
+            else check_alpha(alpha, k_sm + nb)
+        if a.shape[0] > k_sm:
+            if a[-1] != 0:
+                raise ValueError("the dispersion alpha cannot be penalized: give 0 as its "
+                                 "alpha.")
+            a = a[:k_sm]
+        kz = self.k_inflate
+        a_int = np.concatenate([a[kz:], a[:kz], [0.0] if nb else []])
+        if start_params is None:
+            f = self.fit(maxiter=200).r_results._fit
+            start = np.concatenate([f.beta, f.gamma, f.log_theta])
+        else:
+            start = self._to_internal(start_params)
+        inp = self.inputs
+        blocks = [Block(inp.X, inp.x_offset), Block(inp.Z, inp.z_offset)] + \
+            ([Block(None)] if nb else [])
+        kernel = zeroinfl_kernel(inp.y, self._dist, self.inflation)
+        iters = 200 if maxiter == "defined_by_method" else int(maxiter)
+        fit = fit_l1(lambda t: evaluate(t, blocks, kernel, self.inputs.n, self.inputs.weights),
+                     start, a_int, iters, tol)
+        params, J = self._from_internal(fit.params)
+        cov = J @ l1_covariance(fit, fill=0.0) @ J.T
+        cov[params == 0, :] = np.nan
+        cov[:, params == 0] = np.nan
+        names = self.exog_names
+
+        def shape(v):
+            return pd.Series(v, index=names) if self._pandas else v.copy()
+
+        def frame(c):
+            return pd.DataFrame(c, index=names, columns=names) if self._pandas else c
+
+        def ci_frame(ci):
+            return pd.DataFrame(ci, index=names) if self._pandas else ci
+
+        return L1Results(self, fit, params, cov, np.concatenate([a, [0.0] if nb else []]),
+                         shape, frame, ci_frame)
 
 
 class ZeroInflatedPoisson(_ZeroInflated):
@@ -96,109 +200,4 @@ class ZeroInflatedNegativeBinomialP(_ZeroInflated):
             raise NotImplementedError("only p=2 (NB2: variance mu + alpha mu^2) is available.")
         super().__init__(endog, exog, exog_infl, offset, exposure, inflation, missing)
 
-
-class ZeroInflatedResults:
-    """statsmodels-shaped results of the zero-inflated classes."""
-
-    def __init__(self, model: _ZeroInflated, r: CountModelResults):
-        self.model = model
-        self.r_results = r           # pscl-shaped view of the same fit
-        f = r._fit
-        kx, kz = len(f.beta), len(f.gamma)
-        k = kx + kz + f.log_theta.size
-        J = np.eye(k)[list(range(kx, kx + kz)) + list(range(kx)) + list(range(kx + kz, k))]
-        params = np.concatenate([f.gamma, f.beta])
-        if f.log_theta.size:
-            alpha = float(np.exp(-f.log_theta[0]))
-            params = np.concatenate([params, [alpha]])
-            J[-1, -1] = -alpha
-        self._params = params
-        self._cov = J @ f.cov @ J.T
-
-    def _vec(self, v: np.ndarray):
-        return pd.Series(v, index=self.model.exog_names) if self.model._pandas else v.copy()
-
-    @property
-    def params(self):
-        return self._vec(self._params)
-
-    @property
-    def bse(self):
-        return self._vec(np.sqrt(np.clip(np.diag(self._cov), 0, None)))
-
-    @property
-    def tvalues(self):
-        return self._vec(self._params / np.sqrt(np.diag(self._cov)))
-
-    @property
-    def pvalues(self):
-        z = self._params / np.sqrt(np.diag(self._cov))
-        return self._vec(2 * stats.norm.sf(np.abs(z)))
-
-    def cov_params(self):
-        if not self.model._pandas:
-            return self._cov.copy()
-        names = self.model.exog_names
-        return pd.DataFrame(self._cov, index=names, columns=names)
-
-    def conf_int(self, alpha: float = 0.05):
-        q = stats.norm.ppf(1 - alpha / 2)
-        se = np.sqrt(np.diag(self._cov))
-        ci = np.column_stack([self._params - q * se, self._params + q * se])
-        return pd.DataFrame(ci, index=self.model.exog_names) if self.model._pandas else ci
-
-    llf = property(lambda self: self.r_results.llf)
-    converged = property(lambda self: self.r_results.converged)
-    nobs = property(lambda self: float(self.r_results.nobs))
-    aic = property(lambda self: self.r_results.aic)
-    bic = property(lambda self: self.r_results.bic)
-    df_model = property(lambda self: float(self.model.k_exog - 1))
-    df_resid = property(lambda self: float(self.r_results.nobs - self.r_results.df))
-
-    def loglike_obs(self) -> np.ndarray:
-        return self.r_results.loglike_obs()
-
-    def predict(self, exog: Any = None, exog_infl: Any = None, exposure: Any = None,
-                offset: Any = None, which: str = "mean", y_values: Any = None):
-        """statsmodels' ``predict``: ``which`` = 'mean', 'linear', 'mean-main',
-        'prob-main', 'prob-zero', 'mean-nonzero', 'var' or 'prob' (at ``y_values``)."""
-        inp, f = self.model.inputs, self.r_results._fit
-        off: Any
-        if exog is None:
-            X, Z, off = inp.X, inp.Z, inp.x_offset
-            off = 0.0 if off is None else off
-        else:
-            X = np.atleast_2d(np.asarray(exog, dtype=float))
-            Z = np.ones((X.shape[0], 1)) if exog_infl is None else \
-                np.asarray(exog_infl, dtype=float).reshape(X.shape[0], -1)
-            off = 0.0
-        if exog is None and (exposure is not None or offset is not None):
-            off = 0.0
-        if exposure is not None:
-            off = off + np.log(np.asarray(exposure, dtype=float))
-        if offset is not None:
-            off = off + np.asarray(offset, dtype=float)
-        eta = X @ f.beta + off
-        mu = np.exp(eta)
-        zt = zero_terms(f.link, Z @ f.gamma)
-        keep = np.exp(zt.log1m)
-        th = None if not f.log_theta.size else float(np.exp(f.log_theta[0]))
-        p0 = zt.pi + keep * np.exp(count_log_pmf(f.dist, np.zeros_like(mu), mu, th))
-        out = {"linear": lambda: eta, "mean-main": lambda: mu, "prob-main": lambda: keep,
-               "mean": lambda: keep * mu, "prob-zero": lambda: p0,
-               "mean-nonzero": lambda: keep * mu / (1 - p0),
-               "var": lambda: keep * mu * (1 + mu * (zt.pi + (0 if th is None else 1 / th)))}
-        if which == "prob":
-            ks = np.arange(int(inp.y.max()) + 1) if y_values is None else \
-                np.asarray(y_values, dtype=float).ravel()
-            P = np.column_stack([keep * np.exp(count_log_pmf(f.dist, np.full(mu.shape, k), mu,
-                                                             th)) for k in ks])
-            P[:, ks == 0] += zt.pi[:, None]
-            return P
-        if which not in out:
-            raise ValueError(f"which must be one of {sorted(out) + ['prob']}, got {which!r}.")
-        return out[which]()
-
-    def summary(self) -> str:
-        return self.r_results.summary()
 
