@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..summary import Summary, _fmt
-from ..tables import SimpleTable, latex_escape
+from ..tables import SimpleTable
 
 _WIDTH = 78
 Pairs = Sequence[tuple[str, str]]
@@ -124,23 +124,3 @@ class ModelSummary(Summary):
         notes = "".join(f"<br/>[{i + 1}] {html.escape(m)}"
                         for i, m in enumerate(self.extra_txt or []))
         return "".join(out) + (f"<br/>Notes:{notes}" if notes else "")
-
-    def as_latex(self) -> str:
-        """The tables as LaTeX ``tabular`` environments in a ``table``, notes below."""
-        tabs = "\n".join(t.as_latex_tabular() for t in self.tables)
-        notes = "".join(f"\n[{i + 1}] {latex_escape(m)} \\newline"
-                        for i, m in enumerate(self.extra_txt or []))
-        return ("\\begin{table}\n\\caption{" + latex_escape(self.title) + "}\n\\centering\n"
-                + tabs + "\n\\end{table}" + notes)
-
-    def as_csv(self) -> str:
-        return "\n\n".join(t.as_csv() for t in self.tables)
-
-    def _repr_html_(self) -> str:
-        return self.as_html()
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-    def __repr__(self) -> str:
-        return str(type(self)) + '\n"""\n' + self.as_text() + '\n"""'
