@@ -57,12 +57,14 @@ def _held_out_eta(X, offset: np.ndarray, rows: np.ndarray, B: np.ndarray) -> np.
 
 
 def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
-               own: tuple | None):
-    """The path on the rows outside fold ``i`` at the alphas ``seq`` (alphas x p), KKT
-    convergence per alpha and the passes over the rows. ``own`` = (n_alphas, ratio or
-    None, early_stop): as cv.glmnet without a lambda, the fold fits its own sequence (from
-    its own alpha_max, ended early as glmnet ends it) and its coefficients at ``seq`` are
-    interpolated (glmnet's lambda.interp: past its last alpha, its last fit)."""
+               own: tuple | None, gammas: np.ndarray | None = None):
+    """The path on the rows outside fold ``i`` at the alphas ``seq``: a list of (alphas x
+    p) coefficients (the penalized path; with ``gammas``, then its relaxed blends at each),
+    their KKT convergence per alpha (likewise), and the passes over the rows. ``own`` =
+    (n_alphas, ratio or None, early_stop): as cv.glmnet without a lambda, the fold fits its
+    own sequence (from its own alpha_max, ended early as glmnet ends it) and its
+    coefficients at ``seq`` are interpolated (glmnet's lambda.interp: past its last alpha,
+    its last fit)."""
     prob = model.problem
     train = fold != i
     fw = np.asarray(prob.freq_weights, dtype=float) * train
@@ -80,11 +82,18 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
     fseq = fseq[:len(points)]   # a fold's own sequence may end early, as glmnet's
     B = np.array([r.params for r in points])
     ok = np.array([r.converged for r in points])
-    if own is not None:
+    Bs, oks = [B], [ok]
+    if gammas is not None:
+        from .relax import blend, relaxed_fits
+
+        Br, _, ok_r, _ = relaxed_fits(pp, points, int(train.sum()))
+        Bs += [blend(B, Br, g) for g in gammas]
+        oks += [ok & (ok_r | (g >= 1.0)) for g in gammas]
+    if own is not None:   # blends are linear: interpolating them is blending interpolations
         left, right, frac = lambda_interp(fseq, seq)
-        B = frac[:, None] * B[left] + (1 - frac[:, None]) * B[right]
-        ok = ok[left] & ok[right]
-    return B, ok, sum(r.n_passes for r in points)
+        Bs = [frac[:, None] * b[left] + (1 - frac[:, None]) * b[right] for b in Bs]
+        oks = [o[left] & o[right] for o in oks]
+    return Bs, oks, sum(r.n_passes for r in points)
 
 
 def lambda_interp(lam: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,8 +119,13 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
            measure: str = "deviance", seed=None, n_alphas: int = 100,
            alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
            standardize: bool = False, grouped: bool = True, keep: bool = False,
-           tol: float = 1e-10, max_iter: int = 100, early_stop: bool = True) -> CVResults:
-    """K-fold cross-validation of the elastic-net path (see :meth:`glmkit.GLM.fit_cv`)."""
+           tol: float = 1e-10, max_iter: int = 100, early_stop: bool = True,
+           relax: bool = False, gamma=None) -> CVResults:
+    """K-fold cross-validation of the elastic-net path (see :meth:`glmkit.GLM.fit_cv`).
+
+    ``relax=True``: cv.glmnet's relax, also the relaxed fits blended at each ``gamma``
+    (default 0, 0.25, 0.5, 0.75, 1) are cross-validated (``CVResults.relaxed``, a
+    :class:`glmkit.relax.RelaxedCV`); the main curve stays the penalized path's."""
     if model._lazy:   # rows in Dask partitions
         raise NotImplementedError("fit_cv is not available for Dask models yet: its folds "
                                   "reweight rows in memory. Use fit_path on the Dask model, "
@@ -121,30 +135,48 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
     labels, fold = _fold_ids(foldid, n_folds, seed, n)
     k = int(fold.max()) + 1
     measure, grouped = cvm_.resolve(model.family, str(measure), grouped, n, k)
+    gammas = None
+    if relax:
+        from .relax import GAMMAS, check_gammas
+
+        gammas = check_gammas(GAMMAS if gamma is None else gamma)
+    elif gamma is not None:
+        raise ValueError("gamma is for relaxed fits: pass relax=True too.")
     path = fit_path(model, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights, bounds,
-                    standardize, tol, max_iter, early_stop)
+                    standardize, tol, max_iter, early_stop, relax=bool(relax))
     seq = path.alphas
     # cv.glmnet: without a given lambda each fold fits its own sequence
     own = (int(n_alphas), alpha_min_ratio, bool(early_stop)) if alphas is None else None
     pp_args = (L1_wt, penalty_weights, bounds, bool(standardize), tol, max_iter)
     y, w = np.asarray(prob.y, dtype=float), np.asarray(prob.total_weights, dtype=float)
     off = np.asarray(prob.offset, dtype=float)
-    scorer = cvm_.Scorer(model.family, measure, grouped, y, w, fold, k, seq.size)
+    n_fits = 1 + (0 if gammas is None else gammas.size)
+    scorers = [cvm_.Scorer(model.family, measure, grouped, y, w, fold, k, seq.size)
+               for _ in range(n_fits)]
     preval = np.full((n, seq.size), np.nan) if keep else None
-    fold_ok = np.zeros((k, seq.size), dtype=bool)
+    fold_ok = np.zeros((n_fits, k, seq.size), dtype=bool)
     passes = 0
     with one_blas_thread():   # as fit_path: many small products
         for i in range(k):
-            B, ok, used = _fold_path(model, pp_args, fold, i, seq, own)
-            fold_ok[i], passes = ok, passes + used
+            Bs, oks, used = _fold_path(model, pp_args, fold, i, seq, own, gammas)
+            passes += used
             rows = np.flatnonzero(fold == i)
-            eta = _held_out_eta(prob.X, off, rows, B)
-            if preval is not None:
-                preval[rows] = eta
-            scorer.add(i, rows, eta)
-    mean, sd = scorer.summary()
-    return CVResults(path, measure, mean, sd, labels, fold_ok, passes, preval,
-                     cvm_.measure_name(model.family, measure), grouped)
+            for j, (B, ok) in enumerate(zip(Bs, oks)):
+                fold_ok[j, i] = ok
+                eta = _held_out_eta(prob.X, off, rows, B)
+                if preval is not None and j == 0:
+                    preval[rows] = eta
+                scorers[j].add(i, rows, eta)
+    mean, sd = scorers[0].summary()
+    out = CVResults(path, measure, mean, sd, labels, fold_ok[0], passes, preval,
+                    cvm_.measure_name(model.family, measure), grouped)
+    if gammas is not None:
+        from .relax import RelaxedCV
+
+        stats = [sc.summary() for sc in scorers[1:]]
+        out.relaxed = RelaxedCV(gammas, seq, np.array([s[0] for s in stats]),
+                                np.array([s[1] for s in stats]), measure, fold_ok[1:])
+    return out
 
 
 class CVResults:
@@ -168,6 +200,8 @@ class CVResults:
     fold_converged : (K, m) bool, each fold's fit met the KKT conditions at each alpha.
     fit_preval : (n, m) held-out linear predictors (offset included), with ``keep=True``.
     n_passes : passes over the rows of all the folds' fits.
+    relaxed : with ``fit_cv(relax=True)``, the relaxed fits' cross-validation
+        (:class:`glmkit.relax.RelaxedCV`: ``alpha_min``, ``gamma_min``, ...); else None.
     """
 
     def __init__(self, path: PathResults, measure: str, cvm: np.ndarray, cvsd: np.ndarray,
@@ -188,6 +222,8 @@ class CVResults:
         self.index_min, self.index_1se = cvm_.choose(self.alphas, cvm, cvsd, measure)
         self.alpha_min = float(self.alphas[self.index_min])
         self.alpha_1se = float(self.alphas[self.index_1se])
+        #: with ``fit_cv(relax=True)``: :class:`glmkit.relax.RelaxedCV`; else None
+        self.relaxed = None
 
     def remeasure(self, measure: str, grouped: bool | None = None) -> CVResults:
         """The same folds and fits judged by another measure (needs ``keep=True``: the
@@ -220,11 +256,13 @@ class CVResults:
             raise ValueError(f"alpha must be 'min', '1se' or a number, got {alpha!r}.")
         return float(alpha)
 
-    def fit_at(self, alpha: Any = "1se", refit: bool = False):
+    def fit_at(self, alpha: Any = "1se", refit: bool = False, gamma: float = 1.0):
         """The fit on all rows at ``alpha`` ('1se' as glmnet's default ``s``, 'min', or a
         number): :class:`~glmkit.regularized.RegularizedResults`, or with ``refit=True``
-        the selected columns refitted without a penalty (post-selection inference)."""
-        return self.path.fit_at(self._alpha(alpha), refit=refit)
+        the selected columns refitted without a penalty (post-selection inference).
+        ``gamma`` < 1 (``relax=True`` fits): the relaxed blend, e.g.
+        ``fit_at(cv.relaxed.alpha_min, gamma=cv.relaxed.gamma_min)``."""
+        return self.path.fit_at(self._alpha(alpha), refit=refit, gamma=gamma)
 
     @property
     def results_min(self):

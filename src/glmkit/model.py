@@ -382,7 +382,7 @@ class GLM:
     def fit_path(self, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
                  alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
                  standardize: bool = False, tol: float = 1e-10, max_iter: int = 100,
-                 early_stop: bool = True):
+                 early_stop: bool = True, relax: bool = False):
         """glmnet's elastic-net path; returns :class:`~glmkit.path.PathResults`.
 
         Constant columns are never penalized; ``penalty_weights`` is glmnet's
@@ -390,12 +390,13 @@ class GLM:
         column, or per non-constant column as glmnet), ``bounds``
         = (lower, upper) its limits, ``standardize`` its standardize. Every point is
         checked against the KKT conditions to ``tol``. ``early_stop``: without ``alphas``,
-        end the sequence where glmnet ends it; see :func:`glmkit.path.fit_path`.
+        end the sequence where glmnet ends it; ``relax``: glmnet's relaxed fits too (see
+        :func:`glmkit.path.fit_path`).
         """
         from .path import fit_path
 
         return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
-                        bounds, standardize, tol, max_iter, early_stop)
+                        bounds, standardize, tol, max_iter, early_stop, relax)
 
     def fit_cv(self, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=None,
                measure: str = "deviance", seed=None, **kwargs: Any):
