@@ -65,11 +65,15 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
     own sequence (from its own alpha_max, ended early as glmnet ends it) and its
     coefficients at ``seq`` are interpolated (glmnet's lambda.interp: past its last alpha,
     its last fit)."""
-    prob = model.problem
     train = fold != i
-    fw = np.asarray(prob.freq_weights, dtype=float) * train
-    sub = dataclasses.replace(prob, freq_weights=fw)
-    pp = _PathProblem(model, *pp_args, problem=sub)
+    if model._lazy:   # the same Dask inputs, held-out rows at frequency weight 0
+        from .cv_dask import fold_model
+
+        pp = _PathProblem(fold_model(model, train), *pp_args)
+    else:
+        prob = model.problem
+        fw = np.asarray(prob.freq_weights, dtype=float) * train
+        pp = _PathProblem(model, *pp_args, problem=dataclasses.replace(prob, freq_weights=fw))
     null = pp.null_fit()
     amax = pp.alpha_max(null)
     fseq, stop = seq, False
@@ -94,6 +98,16 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
         Bs = [frac[:, None] * b[left] + (1 - frac[:, None]) * b[right] for b in Bs]
         oks = [o[left] & o[right] for o in oks]
     return Bs, oks, sum(r.n_passes for r in points)
+
+
+def _response_and_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """The response and row weights (prior x frequency) as NumPy vectors."""
+    if model._lazy:
+        from .cv_dask import response_and_weights
+
+        return response_and_weights(model)
+    prob = model.problem
+    return np.asarray(prob.y, dtype=float), np.asarray(prob.total_weights, dtype=float)
 
 
 def lambda_interp(lam: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,13 +140,15 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
     ``relax=True``: cv.glmnet's relax, also the relaxed fits blended at each ``gamma``
     (default 0, 0.25, 0.5, 0.75, 1) are cross-validated (``CVResults.relaxed``, a
     :class:`glmkit.relax.RelaxedCV`); the main curve stays the penalized path's."""
-    if model._lazy:   # rows in Dask partitions
-        raise NotImplementedError("fit_cv is not available for Dask models yet: its folds "
-                                  "reweight rows in memory. Use fit_path on the Dask model, "
-                                  "or fit_cv on an in-memory sample.")
     prob = model.problem
-    n = prob.y.shape[0]
-    labels, fold = _fold_ids(foldid, n_folds, seed, n)
+    if model._lazy:   # rows in Dask partitions: glmkit.cv_dask
+        from . import cv_dask
+
+        labels, fold = cv_dask.fold_ids(model, foldid, n_folds, seed)
+        n = labels.shape[0]
+    else:
+        n = prob.y.shape[0]
+        labels, fold = _fold_ids(foldid, n_folds, seed, n)
     k = int(fold.max()) + 1
     measure, grouped = cvm_.resolve(model.family, str(measure), grouped, n, k)
     gammas = None
@@ -148,8 +164,8 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
     # cv.glmnet: without a given lambda each fold fits its own sequence
     own = (int(n_alphas), alpha_min_ratio, bool(early_stop)) if alphas is None else None
     pp_args = (L1_wt, penalty_weights, bounds, bool(standardize), tol, max_iter)
-    y, w = np.asarray(prob.y, dtype=float), np.asarray(prob.total_weights, dtype=float)
-    off = np.asarray(prob.offset, dtype=float)
+    y, w = _response_and_weights(model)
+    off = None if model._lazy else np.asarray(prob.offset, dtype=float)
     n_fits = 1 + (0 if gammas is None else gammas.size)
     scorers = [cvm_.Scorer(model.family, measure, grouped, y, w, fold, k, seq.size)
                for _ in range(n_fits)]
@@ -163,7 +179,12 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
             rows = np.flatnonzero(fold == i)
             for j, (B, ok) in enumerate(zip(Bs, oks)):
                 fold_ok[j, i] = ok
-                eta = _held_out_eta(prob.X, off, rows, B)
+                if off is None:   # Dask: the partitions predict their held-out rows
+                    from .cv_dask import held_out_eta
+
+                    eta = held_out_eta(model, fold == i, B)
+                else:
+                    eta = _held_out_eta(prob.X, off, rows, B)
                 if preval is not None and j == 0:
                     preval[rows] = eta
                 scorers[j].add(i, rows, eta)
@@ -231,13 +252,12 @@ class CVResults:
         if self.fit_preval is None:
             raise ValueError("remeasure needs the held-out predictions: fit with "
                              "fit_cv(..., keep=True).")
-        model, prob = self.path.model, self.path.model.problem
+        model = self.path.model
         _, fold = np.unique(self.foldid, return_inverse=True)
         k = int(fold.max()) + 1
         grouped = self.grouped if grouped is None else grouped
         measure, grouped = cvm_.resolve(model.family, str(measure), grouped, fold.size, k)
-        y = np.asarray(prob.y, dtype=float)
-        w = np.asarray(prob.total_weights, dtype=float)
+        y, w = _response_and_weights(model)
         scorer = cvm_.Scorer(model.family, measure, grouped, y, w, fold, k, self.alphas.size)
         for i in range(k):
             rows = np.flatnonzero(fold == i)

@@ -162,6 +162,6 @@ class RelaxedCV:
             setattr(self, k, v)
 
     def __repr__(self) -> str:
-        return (f"RelaxedCV(gamma={list(self.gamma)}; min at alpha={self.alpha_min:.4g}, "
+        return (f"RelaxedCV(gamma={[float(g) for g in self.gamma]}; min at alpha={self.alpha_min:.4g}, "
                 f"gamma={self.gamma_min}; 1se at alpha={self.alpha_1se:.4g}, "
                 f"gamma={self.gamma_1se})")
