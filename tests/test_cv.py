@@ -341,3 +341,16 @@ def test_too_many_columns_for_the_gram_is_a_clear_error(monkeypatch):
     for call in (model.fit_path, model.fit_cv, lambda: model.fit_regularized(alpha=0.1)):
         with pytest.raises(NotImplementedError, match="naive"):
             call()
+
+
+def test_parallel_folds_give_the_serial_answer():
+    X, y = _binomial(seed=12)
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    a = model.fit_cv(n_folds=5, seed=2, n_alphas=15, relax=True, keep=True)
+    b = model.fit_cv(n_folds=5, seed=2, n_alphas=15, relax=True, keep=True, n_jobs=3)
+    np.testing.assert_array_equal(a.cvm, b.cvm)
+    np.testing.assert_array_equal(a.fit_preval, b.fit_preval)
+    np.testing.assert_array_equal(a.relaxed.cvm.to_numpy(), b.relaxed.cvm.to_numpy())
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="n_jobs"):
+            model.fit_cv(n_folds=3, n_alphas=3, n_jobs=bad)

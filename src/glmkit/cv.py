@@ -57,7 +57,8 @@ def _held_out_eta(X, offset: np.ndarray, rows: np.ndarray, B: np.ndarray) -> np.
 
 
 def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
-               own: tuple | None, gammas: np.ndarray | None = None):
+               own: tuple | None, gammas: np.ndarray | None = None,
+               threads: int | None = None):
     """The path on the rows outside fold ``i`` at the alphas ``seq``: a list of (alphas x
     p) coefficients (the penalized path; with ``gammas``, then its relaxed blends at each),
     their KKT convergence per alpha (likewise), and the passes over the rows. ``own`` =
@@ -73,7 +74,8 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
     else:
         prob = model.problem
         fw = np.asarray(prob.freq_weights, dtype=float) * train
-        pp = _PathProblem(model, *pp_args, problem=dataclasses.replace(prob, freq_weights=fw))
+        pp = _PathProblem(model, *pp_args, problem=dataclasses.replace(prob, freq_weights=fw),
+                          threads=threads)
     null = pp.null_fit()
     amax = pp.alpha_max(null)
     fseq, stop = seq, False
@@ -98,6 +100,19 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
         Bs = [frac[:, None] * b[left] + (1 - frac[:, None]) * b[right] for b in Bs]
         oks = [o[left] & o[right] for o in oks]
     return Bs, oks, sum(r.n_passes for r in points)
+
+
+def _fold_paths(model, pp_args, fold, k, seq, own, gammas, n_jobs: int):
+    """Every fold's :func:`_fold_path`, in fold order: one after another, or ``n_jobs`` at
+    once on threads (in memory), each fold's sweeps on its own thread."""
+    if n_jobs == 1 or k == 1 or model._lazy:   # Dask folds run on the cluster already
+        return (_fold_path(model, pp_args, fold, i, seq, own, gammas) for i in range(k))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(n_jobs, k), thread_name_prefix="glmkit-fold") as ex:
+        futures = [ex.submit(_fold_path, model, pp_args, fold, i, seq, own, gammas, 1)
+                   for i in range(k)]
+        return [f.result() for f in futures]
 
 
 def _response_and_weights(model) -> tuple[np.ndarray, np.ndarray]:
@@ -134,12 +149,19 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
            alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
            standardize: bool = False, grouped: bool = True, keep: bool = False,
            tol: float = 1e-10, max_iter: int = 100, early_stop: bool = True,
-           relax: bool = False, gamma=None) -> CVResults:
+           relax: bool = False, gamma=None, n_jobs: int = 1) -> CVResults:
     """K-fold cross-validation of the elastic-net path (see :meth:`glmkit.GLM.fit_cv`).
 
     ``relax=True``: cv.glmnet's relax, also the relaxed fits blended at each ``gamma``
     (default 0, 0.25, 0.5, 0.75, 1) are cross-validated (``CVResults.relaxed``, a
-    :class:`glmkit.relax.RelaxedCV`); the main curve stays the penalized path's."""
+    :class:`glmkit.relax.RelaxedCV`); the main curve stays the penalized path's.
+
+    ``n_jobs``: folds fitted at once on threads (in memory; each fold's sweeps then stay on
+    its thread and BLAS at one thread). The default 1 fits them one after another, whose
+    sweeps use glmkit's row threads instead; on the 2-core benchmark machine fold threads
+    did not pay (benchmarks/CV_PARALLEL.md). The answers do not depend on it."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}.")
     prob = model.problem
     if model._lazy:   # rows in Dask partitions: glmkit.cv_dask
         from . import cv_dask
@@ -173,8 +195,8 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
     fold_ok = np.zeros((n_fits, k, seq.size), dtype=bool)
     passes = 0
     with one_blas_thread():   # as fit_path: many small products
-        for i in range(k):
-            Bs, oks, used = _fold_path(model, pp_args, fold, i, seq, own, gammas)
+        for i, (Bs, oks, used) in enumerate(_fold_paths(model, pp_args, fold, k, seq, own,
+                                                         gammas, int(n_jobs))):
             passes += used
             rows = np.flatnonzero(fold == i)
             for j, (B, ok) in enumerate(zip(Bs, oks)):

@@ -36,16 +36,16 @@ class _PathProblem:
     """What every point of the path shares: sweeper, N, penalty shapes, bounds."""
 
     def __init__(self, model, L1_wt: float, penalty_weights, bounds, standardize: bool,
-                 tol: float, max_iter: int, problem=None):
+                 tol: float, max_iter: int, problem=None, threads: int | None = None):
         # ``problem``: the model's rows under other frequency weights (a CV fold's training
-        # rows: the held-out ones get weight 0), swept in memory
+        # rows: the held-out ones get weight 0), swept in memory on ``threads`` threads
         self.model = model
         if problem is None:
             self.sweeper = sweeper_for(model)
         else:
             from .solvers.sweeper import InMemorySweeper
 
-            self.sweeper = InMemorySweeper(problem)
+            self.sweeper = InMemorySweeper(problem, threads=threads)
         self.n = float(self.sweeper.n_eff)
         self.const = constant_columns(model)
         p = self.const.shape[0]
