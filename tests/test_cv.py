@@ -354,3 +354,19 @@ def test_parallel_folds_give_the_serial_answer():
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="n_jobs"):
             model.fit_cv(n_folds=3, n_alphas=3, n_jobs=bad)
+
+
+def test_parallel_folds_on_a_sparse_design():
+    """The folds share the design's pair Gram (glmkit.design._pairs): its kept buffer is
+    used by one thread at a time, so parallel folds give the serial answer."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(4)
+    S = sp.random(600, 40, density=0.1, format="csr", random_state=2)
+    S.data = rng.standard_normal(S.nnz)
+    X = sp.hstack([np.ones((600, 1)), S]).tocsr()
+    y = (rng.random(600) < 1 / (1 + np.exp(-(S @ np.r_[np.ones(5), np.zeros(35)])))) * 1.0
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    a = model.fit_cv(n_folds=4, seed=1, n_alphas=12)
+    b = model.fit_cv(n_folds=4, seed=1, n_alphas=12, n_jobs=4)
+    np.testing.assert_allclose(b.cvm, a.cvm, rtol=1e-12)
