@@ -6,7 +6,7 @@ Usage: python benchmarks/cv_parallel.py [--rounds 3] [--out benchmarks/CV_PARALL
 
 Problems (binomial lasso, 10 folds, glmnet's default sequence): a small design whose fits
 are bound by Python's per-call work (2,000 x 21), a middle one (50,000 x 51) and a large
-one whose sweeps use two row threads in the serial run (200,000 x 101).
+one whose sweeps use two row threads in the serial run (100,000 x 101).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import numpy as np
 import glmkit.api as sm
 
 PROBLEMS = {"small 2,000 x 21": (2_000, 20), "middle 50,000 x 51": (50_000, 50),
-            "large 200,000 x 101": (200_000, 100)}
+            "large 100,000 x 101": (100_000, 100)}
 
 
 def make(n: int, p: int, seed: int = 0):
