@@ -276,11 +276,11 @@ def test_dask_model_with_dropped_rows_says_what_to_do():
     X, y = _binomial()
     X = X.copy()
     X[3, 2] = np.nan
-    with pytest.warns(UserWarning, match="dropped"):
-        model = sm.GLM(da.from_array(y, chunks=100), da.from_array(X, chunks=(100, 6)),
-                       family=sm.families.Binomial(), missing="drop")
-        with pytest.raises(NotImplementedError, match="dropna"):
-            model.fit_cv(n_alphas=5)
+    model = sm.GLM(da.from_array(y, chunks=100), da.from_array(X, chunks=(100, 6)),
+                   family=sm.families.Binomial(), missing="drop")
+    with pytest.warns(UserWarning, match="dropped"), \
+            pytest.raises(NotImplementedError, match="dropna"):
+        model.fit_cv(n_alphas=5)
 
 
 def test_plot_marks_both_alphas():

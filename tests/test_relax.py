@@ -84,7 +84,7 @@ def test_relaxed_cv_equals_cv_glmnet(case):
 
 
 def test_relaxed_fit_is_the_unpenalized_fit_of_the_active_set():
-    ref, model, kw = load("binomial_lasso_pf")
+    _, model, _ = load("binomial_lasso_pf")
     path = model.fit_path(n_alphas=12, relax=True, L1_wt=1.0)
     for i in (3, 8):
         refit = path.fit_at(path.alphas[i], refit=True)   # GLM.fit on the selected columns

@@ -166,8 +166,8 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
     if model._lazy:   # rows in Dask partitions: glmkit.cv_dask
         from . import cv_dask
 
-        labels, fold = cv_dask.fold_ids(model, foldid, n_folds, seed)
-        n = labels.shape[0]
+        n = model.nobs
+        labels, fold = _fold_ids(cv_dask.given_fold_ids(model, foldid), n_folds, seed, n)
     else:
         n = prob.y.shape[0]
         labels, fold = _fold_ids(foldid, n_folds, seed, n)
@@ -266,7 +266,7 @@ class CVResults:
         self.alpha_min = float(self.alphas[self.index_min])
         self.alpha_1se = float(self.alphas[self.index_1se])
         #: with ``fit_cv(relax=True)``: :class:`glmkit.relax.RelaxedCV`; else None
-        self.relaxed = None
+        self.relaxed: Any = None
 
     def remeasure(self, measure: str, grouped: bool | None = None) -> CVResults:
         """The same folds and fits judged by another measure (needs ``keep=True``: the

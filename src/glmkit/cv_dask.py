@@ -3,10 +3,10 @@
 :func:`glmkit.cv.fit_cv` runs the same steps on a model whose rows are in Dask partitions;
 this module supplies the Dask versions of its three row-level pieces:
 
-- the fold ids (:func:`fold_ids`): given (a NumPy vector, or a Dask array / Series with one
-  label per row) or drawn as in memory (numpy, ``seed``); kept on the client as one label
-  per row and given to the partitions as a Dask array with the rows' chunks, so every
-  partition reads the labels of its own rows;
+- the fold ids (:func:`given_fold_ids`): given (a NumPy vector, or a Dask array / Series
+  with one label per row) or drawn as in memory (numpy, ``seed``); kept on the client as
+  one label per row and given to the partitions as a Dask array with the rows' chunks, so
+  every partition reads the labels of its own rows;
 - a fold's training model (:func:`fold_model`): the same lazy inputs with frequency weights
   ``freq_weights * (fold != i)``; its path runs on the partitions like any Dask path;
 - the held-out linear predictors (:func:`held_out_eta`): each partition computes X b +
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fold_ids", "fold_model", "held_out_eta", "response_and_weights"]
+__all__ = ["fold_model", "given_fold_ids", "held_out_eta", "response_and_weights"]
 
 
 def _check_rows(model) -> None:
@@ -32,15 +32,13 @@ def _check_rows(model) -> None:
             "ddf.dropna()), then build the model.")
 
 
-def fold_ids(model, foldid, n_folds, seed) -> tuple[np.ndarray, np.ndarray]:
-    """(labels as given or drawn, fold number 0..K-1 per row), as :func:`glmkit.cv._fold_ids`
-    in memory; a Dask ``foldid`` is computed (one label per row)."""
-    from .cv import _fold_ids
-
+def given_fold_ids(model, foldid):
+    """The given ``foldid`` as NumPy (a Dask one computed: one label per row), or None;
+    checks first that the model dropped no rows."""
     _check_rows(model)
     if foldid is not None and hasattr(type(foldid), "__dask_graph__"):
         foldid, _ = model.data.executor.compute(foldid, "fold ids")
-    return _fold_ids(foldid, n_folds, seed, model.nobs)
+    return foldid
 
 
 def _rows_array(model, values: np.ndarray):
@@ -51,16 +49,16 @@ def _rows_array(model, values: np.ndarray):
 
 
 def fold_model(model, train: np.ndarray):
-    """The model on the same Dask inputs with the held-out rows at frequency weight 0."""
-    from .model import GLM
-
+    """The model on the same Dask inputs with the held-out rows at frequency weight 0 (the
+    model's own class: no import of glmkit.model, no cycle)."""
     raw = model.data.source.raw
     mask = _rows_array(model, train.astype(float))
     fw = mask if raw["freq_weights"] is None else raw["freq_weights"] * mask
-    return GLM(raw["y"], raw["X"], family=model.family, offset=raw["offset"],
-               exposure=raw["exposure"], freq_weights=fw, var_weights=raw["var_weights"],
-               missing=model.missing, client=model.data.client,
-               exog_names=list(model.exog_names), endog_names=model.endog_names)
+    return type(model)(raw["y"], raw["X"], family=model.family, offset=raw["offset"],
+                       exposure=raw["exposure"], freq_weights=fw,
+                       var_weights=raw["var_weights"],
+                       missing=model.missing, client=model.data.client,
+                       exog_names=list(model.exog_names), endog_names=model.endog_names)
 
 
 def _eta_rows(b, held, B):

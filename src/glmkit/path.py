@@ -268,7 +268,7 @@ class PathResults:
         self.n_passes = np.array([r.n_passes for r in points])
         self.alpha_max = float(alpha_max)
         self.L1_wt = problem.L1_wt
-        self.relaxed = None
+        self.relaxed: Any = None
 
     def fit_at(self, alpha: float, refit: bool = False, gamma: float = 1.0) -> Any:
         """The fit at ``alpha``: the path's point when ``alpha`` is on the path, else a fit

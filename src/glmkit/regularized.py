@@ -60,6 +60,8 @@ class RegularizedResults:
         self.nobs_weighted = float(n)
         self.regularized = True
         self.messages = tuple(res.messages)
+        #: statsmodels' ridge shortcut (L1_wt=0): the scale at the answer; else None
+        self.ridge_scale: float | None = None
 
     @property
     def params(self):

@@ -158,8 +158,10 @@ class RelaxedCV:
         self.cvm = pd.DataFrame(cvm, index=idx, columns=alphas)
         self.cvsd = pd.DataFrame(cvsd, index=idx, columns=alphas)
         self.fold_converged = fold_converged
-        for k, v in choose_relaxed(alphas, gammas, cvm, cvsd, measure).items():
-            setattr(self, k, v)
+        c = choose_relaxed(alphas, gammas, cvm, cvsd, measure)
+        self.alpha_min, self.gamma_min = c["alpha_min"], c["gamma_min"]
+        self.alpha_1se, self.gamma_1se = c["alpha_1se"], c["gamma_1se"]
+        self.index_min, self.index_1se = c["index_min"], c["index_1se"]
 
     def __repr__(self) -> str:
         return (f"RelaxedCV(gamma={[float(g) for g in self.gamma]}; min at alpha={self.alpha_min:.4g}, "
