@@ -233,13 +233,54 @@ def test_class_and_auc_need_a_binomial_and_auc_needs_rows():
     assert cv.measure == "deviance"
 
 
-def test_dask_model_says_what_to_do():
+def test_dask_model_equals_in_memory_with_the_same_folds():
+    """fit_cv on Dask partitions (glmkit.cv_dask): the drawn folds are the in-memory draw
+    with the same seed, a Dask foldid is read per row, and every number equals the
+    in-memory fit_cv with the same folds (the same sums, added in another order)."""
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    rng = np.random.default_rng(5)
+    n = 400
+    X = sm.add_constant(rng.standard_normal((n, 5)))
+    off = rng.normal(0, 0.2, n)
+    y = rng.poisson(np.exp(0.2 + X[:, 1:] @ np.r_[0.4, -0.3, 0, 0, 0.2] + off)).astype(float)
+    fw = rng.integers(1, 3, n).astype(float)
+    chunks = (150, 0, 120, 130)   # unequal, one empty partition
+    mem = sm.GLM(y, X, family=sm.families.Poisson(), offset=off, freq_weights=fw)
+    with dask.config.set(scheduler="threads"):
+        dsk = sm.GLM(da.from_array(y, chunks=(chunks,)),
+                     da.from_array(X, chunks=(chunks, 6)), family=sm.families.Poisson(),
+                     offset=da.from_array(off, chunks=(chunks,)),
+                     freq_weights=da.from_array(fw, chunks=(chunks,)))
+        b = dsk.fit_cv(n_folds=4, seed=3, n_alphas=12, relax=True, keep=True)
+        c = dsk.fit_cv(foldid=da.from_array(b.foldid * 10, chunks=(chunks,)), n_alphas=12,
+                       measure="mae", grouped=False)
+    a = mem.fit_cv(n_folds=4, seed=3, n_alphas=12, relax=True, keep=True)
+    d = mem.fit_cv(foldid=a.foldid * 10, n_alphas=12, measure="mae", grouped=False)
+    np.testing.assert_array_equal(a.foldid, b.foldid)
+    for ours, ref in ((b, a), (c, d)):
+        np.testing.assert_allclose(ours.alphas, ref.alphas, rtol=1e-12)
+        np.testing.assert_allclose(ours.cvm, ref.cvm, rtol=1e-10)
+        np.testing.assert_allclose(ours.cvsd, ref.cvsd, rtol=1e-10)
+        assert (ours.index_min, ours.index_1se) == (ref.index_min, ref.index_1se)
+        assert ours.fold_converged.all()
+    np.testing.assert_allclose(b.fit_preval, a.fit_preval, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.relaxed.cvm.to_numpy(), a.relaxed.cvm.to_numpy(), rtol=1e-10)
+    assert (b.relaxed.gamma_min, b.relaxed.gamma_1se) == (a.relaxed.gamma_min,
+                                                          a.relaxed.gamma_1se)
+
+
+def test_dask_model_with_dropped_rows_says_what_to_do():
     da = pytest.importorskip("dask.array")
     X, y = _binomial()
+    X = X.copy()
+    X[3, 2] = np.nan
     model = sm.GLM(da.from_array(y, chunks=100), da.from_array(X, chunks=(100, 6)),
-                   family=sm.families.Binomial())
-    with pytest.raises(NotImplementedError, match="fit_path"):
-        model.fit_cv()
+                   family=sm.families.Binomial(), missing="drop")
+    with pytest.warns(UserWarning, match="dropped"), \
+            pytest.raises(NotImplementedError, match="dropna"):
+        model.fit_cv(n_alphas=5)
 
 
 def test_plot_marks_both_alphas():
@@ -300,3 +341,32 @@ def test_too_many_columns_for_the_gram_is_a_clear_error(monkeypatch):
     for call in (model.fit_path, model.fit_cv, lambda: model.fit_regularized(alpha=0.1)):
         with pytest.raises(NotImplementedError, match="naive"):
             call()
+
+
+def test_parallel_folds_give_the_serial_answer():
+    X, y = _binomial(seed=12)
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    a = model.fit_cv(n_folds=5, seed=2, n_alphas=15, relax=True, keep=True)
+    b = model.fit_cv(n_folds=5, seed=2, n_alphas=15, relax=True, keep=True, n_jobs=3)
+    np.testing.assert_array_equal(a.cvm, b.cvm)
+    np.testing.assert_array_equal(a.fit_preval, b.fit_preval)
+    np.testing.assert_array_equal(a.relaxed.cvm.to_numpy(), b.relaxed.cvm.to_numpy())
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="n_jobs"):
+            model.fit_cv(n_folds=3, n_alphas=3, n_jobs=bad)
+
+
+def test_parallel_folds_on_a_sparse_design():
+    """The folds share the design's pair Gram (glmkit.design._pairs): its kept buffer is
+    used by one thread at a time, so parallel folds give the serial answer."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(4)
+    S = sp.random(600, 40, density=0.1, format="csr", random_state=2)
+    S.data = rng.standard_normal(S.nnz)
+    X = sp.hstack([np.ones((600, 1)), S]).tocsr()
+    y = (rng.random(600) < 1 / (1 + np.exp(-(S @ np.r_[np.ones(5), np.zeros(35)])))) * 1.0
+    model = sm.GLM(y, X, family=sm.families.Binomial())
+    a = model.fit_cv(n_folds=4, seed=1, n_alphas=12)
+    b = model.fit_cv(n_folds=4, seed=1, n_alphas=12, n_jobs=4)
+    np.testing.assert_allclose(b.cvm, a.cvm, rtol=1e-12)

@@ -57,17 +57,25 @@ def _held_out_eta(X, offset: np.ndarray, rows: np.ndarray, B: np.ndarray) -> np.
 
 
 def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
-               own: tuple | None):
-    """The path on the rows outside fold ``i`` at the alphas ``seq`` (alphas x p), KKT
-    convergence per alpha and the passes over the rows. ``own`` = (n_alphas, ratio or
-    None, early_stop): as cv.glmnet without a lambda, the fold fits its own sequence (from
-    its own alpha_max, ended early as glmnet ends it) and its coefficients at ``seq`` are
-    interpolated (glmnet's lambda.interp: past its last alpha, its last fit)."""
-    prob = model.problem
+               own: tuple | None, gammas: np.ndarray | None = None,
+               threads: int | None = None):
+    """The path on the rows outside fold ``i`` at the alphas ``seq``: a list of (alphas x
+    p) coefficients (the penalized path; with ``gammas``, then its relaxed blends at each),
+    their KKT convergence per alpha (likewise), and the passes over the rows. ``own`` =
+    (n_alphas, ratio or None, early_stop): as cv.glmnet without a lambda, the fold fits its
+    own sequence (from its own alpha_max, ended early as glmnet ends it) and its
+    coefficients at ``seq`` are interpolated (glmnet's lambda.interp: past its last alpha,
+    its last fit)."""
     train = fold != i
-    fw = np.asarray(prob.freq_weights, dtype=float) * train
-    sub = dataclasses.replace(prob, freq_weights=fw)
-    pp = _PathProblem(model, *pp_args, problem=sub)
+    if model._lazy:   # the same Dask inputs, held-out rows at frequency weight 0
+        from .cv_dask import fold_model
+
+        pp = _PathProblem(fold_model(model, train), *pp_args)
+    else:
+        prob = model.problem
+        fw = np.asarray(prob.freq_weights, dtype=float) * train
+        pp = _PathProblem(model, *pp_args, problem=dataclasses.replace(prob, freq_weights=fw),
+                          threads=threads)
     null = pp.null_fit()
     amax = pp.alpha_max(null)
     fseq, stop = seq, False
@@ -80,11 +88,41 @@ def _fold_path(model, pp_args: tuple, fold: np.ndarray, i: int, seq: np.ndarray,
     fseq = fseq[:len(points)]   # a fold's own sequence may end early, as glmnet's
     B = np.array([r.params for r in points])
     ok = np.array([r.converged for r in points])
-    if own is not None:
+    Bs, oks = [B], [ok]
+    if gammas is not None:
+        from .relax import blend, relaxed_fits
+
+        Br, _, ok_r, _ = relaxed_fits(pp, points, int(train.sum()))
+        Bs += [blend(B, Br, g) for g in gammas]
+        oks += [ok & (ok_r | (g >= 1.0)) for g in gammas]
+    if own is not None:   # blends are linear: interpolating them is blending interpolations
         left, right, frac = lambda_interp(fseq, seq)
-        B = frac[:, None] * B[left] + (1 - frac[:, None]) * B[right]
-        ok = ok[left] & ok[right]
-    return B, ok, sum(r.n_passes for r in points)
+        Bs = [frac[:, None] * b[left] + (1 - frac[:, None]) * b[right] for b in Bs]
+        oks = [o[left] & o[right] for o in oks]
+    return Bs, oks, sum(r.n_passes for r in points)
+
+
+def _fold_paths(model, pp_args, fold, k, seq, own, gammas, n_jobs: int):
+    """Every fold's :func:`_fold_path`, in fold order: one after another, or ``n_jobs`` at
+    once on threads (in memory), each fold's sweeps on its own thread."""
+    if n_jobs == 1 or k == 1 or model._lazy:   # Dask folds run on the cluster already
+        return (_fold_path(model, pp_args, fold, i, seq, own, gammas) for i in range(k))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(n_jobs, k), thread_name_prefix="glmkit-fold") as ex:
+        futures = [ex.submit(_fold_path, model, pp_args, fold, i, seq, own, gammas, 1)
+                   for i in range(k)]
+        return [f.result() for f in futures]
+
+
+def _response_and_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """The response and row weights (prior x frequency) as NumPy vectors."""
+    if model._lazy:
+        from .cv_dask import response_and_weights
+
+        return response_and_weights(model)
+    prob = model.problem
+    return np.asarray(prob.y, dtype=float), np.asarray(prob.total_weights, dtype=float)
 
 
 def lambda_interp(lam: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,41 +148,78 @@ def fit_cv(model, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=Non
            measure: str = "deviance", seed=None, n_alphas: int = 100,
            alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
            standardize: bool = False, grouped: bool = True, keep: bool = False,
-           tol: float = 1e-10, max_iter: int = 100, early_stop: bool = True) -> CVResults:
-    """K-fold cross-validation of the elastic-net path (see :meth:`glmkit.GLM.fit_cv`)."""
-    if model._lazy:   # rows in Dask partitions
-        raise NotImplementedError("fit_cv is not available for Dask models yet: its folds "
-                                  "reweight rows in memory. Use fit_path on the Dask model, "
-                                  "or fit_cv on an in-memory sample.")
+           tol: float = 1e-10, max_iter: int = 100, early_stop: bool = True,
+           relax: bool = False, gamma=None, n_jobs: int = 1) -> CVResults:
+    """K-fold cross-validation of the elastic-net path (see :meth:`glmkit.GLM.fit_cv`).
+
+    ``relax=True``: cv.glmnet's relax, also the relaxed fits blended at each ``gamma``
+    (default 0, 0.25, 0.5, 0.75, 1) are cross-validated (``CVResults.relaxed``, a
+    :class:`glmkit.relax.RelaxedCV`); the main curve stays the penalized path's.
+
+    ``n_jobs``: folds fitted at once on threads (in memory; each fold's sweeps then stay on
+    its thread and BLAS at one thread). The default 1 fits them one after another, whose
+    sweeps use glmkit's row threads instead; on the 2-core benchmark machine fold threads
+    did not pay (benchmarks/CV_PARALLEL.md). The answers do not depend on it."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}.")
     prob = model.problem
-    n = prob.y.shape[0]
-    labels, fold = _fold_ids(foldid, n_folds, seed, n)
+    if model._lazy:   # rows in Dask partitions: glmkit.cv_dask
+        from . import cv_dask
+
+        n = model.nobs
+        labels, fold = _fold_ids(cv_dask.given_fold_ids(model, foldid), n_folds, seed, n)
+    else:
+        n = prob.y.shape[0]
+        labels, fold = _fold_ids(foldid, n_folds, seed, n)
     k = int(fold.max()) + 1
     measure, grouped = cvm_.resolve(model.family, str(measure), grouped, n, k)
+    gammas = None
+    if relax:
+        from .relax import GAMMAS, check_gammas
+
+        gammas = check_gammas(GAMMAS if gamma is None else gamma)
+    elif gamma is not None:
+        raise ValueError("gamma is for relaxed fits: pass relax=True too.")
     path = fit_path(model, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights, bounds,
-                    standardize, tol, max_iter, early_stop)
+                    standardize, tol, max_iter, early_stop, relax=bool(relax))
     seq = path.alphas
     # cv.glmnet: without a given lambda each fold fits its own sequence
     own = (int(n_alphas), alpha_min_ratio, bool(early_stop)) if alphas is None else None
     pp_args = (L1_wt, penalty_weights, bounds, bool(standardize), tol, max_iter)
-    y, w = np.asarray(prob.y, dtype=float), np.asarray(prob.total_weights, dtype=float)
-    off = np.asarray(prob.offset, dtype=float)
-    scorer = cvm_.Scorer(model.family, measure, grouped, y, w, fold, k, seq.size)
+    y, w = _response_and_weights(model)
+    off = None if model._lazy else np.asarray(prob.offset, dtype=float)
+    n_fits = 1 + (0 if gammas is None else gammas.size)
+    scorers = [cvm_.Scorer(model.family, measure, grouped, y, w, fold, k, seq.size)
+               for _ in range(n_fits)]
     preval = np.full((n, seq.size), np.nan) if keep else None
-    fold_ok = np.zeros((k, seq.size), dtype=bool)
+    fold_ok = np.zeros((n_fits, k, seq.size), dtype=bool)
     passes = 0
     with one_blas_thread():   # as fit_path: many small products
-        for i in range(k):
-            B, ok, used = _fold_path(model, pp_args, fold, i, seq, own)
-            fold_ok[i], passes = ok, passes + used
+        for i, (Bs, oks, used) in enumerate(_fold_paths(model, pp_args, fold, k, seq, own,
+                                                         gammas, int(n_jobs))):
+            passes += used
             rows = np.flatnonzero(fold == i)
-            eta = _held_out_eta(prob.X, off, rows, B)
-            if preval is not None:
-                preval[rows] = eta
-            scorer.add(i, rows, eta)
-    mean, sd = scorer.summary()
-    return CVResults(path, measure, mean, sd, labels, fold_ok, passes, preval,
-                     cvm_.measure_name(model.family, measure), grouped)
+            for j, (B, ok) in enumerate(zip(Bs, oks)):
+                fold_ok[j, i] = ok
+                if off is None:   # Dask: the partitions predict their held-out rows
+                    from .cv_dask import held_out_eta
+
+                    eta = held_out_eta(model, fold == i, B)
+                else:
+                    eta = _held_out_eta(prob.X, off, rows, B)
+                if preval is not None and j == 0:
+                    preval[rows] = eta
+                scorers[j].add(i, rows, eta)
+    mean, sd = scorers[0].summary()
+    out = CVResults(path, measure, mean, sd, labels, fold_ok[0], passes, preval,
+                    cvm_.measure_name(model.family, measure), grouped)
+    if gammas is not None:
+        from .relax import RelaxedCV
+
+        stats = [sc.summary() for sc in scorers[1:]]
+        out.relaxed = RelaxedCV(gammas, seq, np.array([s[0] for s in stats]),
+                                np.array([s[1] for s in stats]), measure, fold_ok[1:])
+    return out
 
 
 class CVResults:
@@ -168,6 +243,8 @@ class CVResults:
     fold_converged : (K, m) bool, each fold's fit met the KKT conditions at each alpha.
     fit_preval : (n, m) held-out linear predictors (offset included), with ``keep=True``.
     n_passes : passes over the rows of all the folds' fits.
+    relaxed : with ``fit_cv(relax=True)``, the relaxed fits' cross-validation
+        (:class:`glmkit.relax.RelaxedCV`: ``alpha_min``, ``gamma_min``, ...); else None.
     """
 
     def __init__(self, path: PathResults, measure: str, cvm: np.ndarray, cvsd: np.ndarray,
@@ -188,6 +265,8 @@ class CVResults:
         self.index_min, self.index_1se = cvm_.choose(self.alphas, cvm, cvsd, measure)
         self.alpha_min = float(self.alphas[self.index_min])
         self.alpha_1se = float(self.alphas[self.index_1se])
+        #: with ``fit_cv(relax=True)``: :class:`glmkit.relax.RelaxedCV`; else None
+        self.relaxed: Any = None
 
     def remeasure(self, measure: str, grouped: bool | None = None) -> CVResults:
         """The same folds and fits judged by another measure (needs ``keep=True``: the
@@ -195,13 +274,12 @@ class CVResults:
         if self.fit_preval is None:
             raise ValueError("remeasure needs the held-out predictions: fit with "
                              "fit_cv(..., keep=True).")
-        model, prob = self.path.model, self.path.model.problem
+        model = self.path.model
         _, fold = np.unique(self.foldid, return_inverse=True)
         k = int(fold.max()) + 1
         grouped = self.grouped if grouped is None else grouped
         measure, grouped = cvm_.resolve(model.family, str(measure), grouped, fold.size, k)
-        y = np.asarray(prob.y, dtype=float)
-        w = np.asarray(prob.total_weights, dtype=float)
+        y, w = _response_and_weights(model)
         scorer = cvm_.Scorer(model.family, measure, grouped, y, w, fold, k, self.alphas.size)
         for i in range(k):
             rows = np.flatnonzero(fold == i)
@@ -220,11 +298,13 @@ class CVResults:
             raise ValueError(f"alpha must be 'min', '1se' or a number, got {alpha!r}.")
         return float(alpha)
 
-    def fit_at(self, alpha: Any = "1se", refit: bool = False):
+    def fit_at(self, alpha: Any = "1se", refit: bool = False, gamma: float = 1.0):
         """The fit on all rows at ``alpha`` ('1se' as glmnet's default ``s``, 'min', or a
         number): :class:`~glmkit.regularized.RegularizedResults`, or with ``refit=True``
-        the selected columns refitted without a penalty (post-selection inference)."""
-        return self.path.fit_at(self._alpha(alpha), refit=refit)
+        the selected columns refitted without a penalty (post-selection inference).
+        ``gamma`` < 1 (``relax=True`` fits): the relaxed blend, e.g.
+        ``fit_at(cv.relaxed.alpha_min, gamma=cv.relaxed.gamma_min)``."""
+        return self.path.fit_at(self._alpha(alpha), refit=refit, gamma=gamma)
 
     @property
     def results_min(self):

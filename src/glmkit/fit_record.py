@@ -14,8 +14,12 @@ class FitRecord:
     def fit_history(self) -> dict:
         """statsmodels' keys: ``'iteration'`` (iterations made), ``'deviance'`` (np.inf,
         then the deviance at the start and after each iteration, as statsmodels lists
-        them), ``'params'`` (likewise; IRLS fits); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data)."""
+        them), ``'params'`` (likewise; IRLS fits); glmkit's ``'step_halvings'`` and ``'passes'`` (passes over the data).
+        A ``fit_regularized(refit=True)`` result has ``{'iteration': n}`` only, n the
+        penalized fit's iterations (statsmodels')."""
         h = self._solver_result.history
+        if "regularized" in h:   # a refit after selection: statsmodels' record of the
+            return {"iteration": h["regularized"]["iteration"]}   # penalized fit
         out = {"iteration": self.n_iter, "deviance": [np.inf, *h.get("deviance", [])],
                "step_halvings": list(h.get("step_halvings", []))}
         if "params" in h:   # statsmodels' key: np.inf, the start, then each iteration's

@@ -361,28 +361,28 @@ class GLM:
         return fit_constrained(self, constraints, start_params=start_params, **fit_kwds)
 
     def fit_regularized(self, method: str = "elastic_net", alpha: Any = 0.0, L1_wt: float = 1.0,
-                        start_params=None, refit: bool = False, maxiter: int = 50,
+                        start_params=None, refit: bool = False, maxiter: int | None = None,
                         cnvrg_tol: float = 1e-10, zero_tol: float = 1e-10,
                         opt_method: str | None = None, **kwargs: Any):
-        """Elastic-net fit with statsmodels' meaning (see :mod:`glmkit.regularized`).
-
-        Minimizes -loglike(params, scale=1) / N + sum_j alpha_j ((1 - L1_wt) / 2 b_j^2 +
-        L1_wt |b_j|), N the total frequency weight. A scalar ``alpha`` penalizes every
-        column, the intercept included (as statsmodels); a vector gives one per column.
-        ``cnvrg_tol`` bounds the KKT violation at the answer. ``refit=True`` refits the
-        selected columns without a penalty (post-selection inference). Returns
-        :class:`~glmkit.regularized.RegularizedResults` (no standard errors) or, with
-        ``refit``, :class:`~glmkit.results.GLMResults`.
+        """Elastic-net fit with statsmodels' meaning: -loglike(params, scale=1) / N + sum_j
+        alpha_j ((1 - L1_wt) / 2 b_j^2 + L1_wt |b_j|), N the total frequency weight; see
+        :func:`glmkit.regularized.fit_regularized` (``L1_wt=0``, ``'l1_slsqp'``, ``refit``).
         """
         from .regularized import fit_regularized
 
         return fit_regularized(self, method, alpha, L1_wt, start_params, refit, maxiter,
                                cnvrg_tol, zero_tol, opt_method, **kwargs)
 
+    def _fit_ridge(self, alpha, start_params, method=None, **kw: Any):
+        """statsmodels' ridge shortcut; see :func:`glmkit.regularized.fit_ridge_results`."""
+        from .regularized import fit_ridge_results
+
+        return fit_ridge_results(self, alpha, start_params, **kw)
+
     def fit_path(self, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
                  alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
                  standardize: bool = False, tol: float = 1e-10, max_iter: int = 100,
-                 early_stop: bool = True):
+                 early_stop: bool = True, relax: bool = False):
         """glmnet's elastic-net path; returns :class:`~glmkit.path.PathResults`.
 
         Constant columns are never penalized; ``penalty_weights`` is glmnet's
@@ -390,12 +390,13 @@ class GLM:
         column, or per non-constant column as glmnet), ``bounds``
         = (lower, upper) its limits, ``standardize`` its standardize. Every point is
         checked against the KKT conditions to ``tol``. ``early_stop``: without ``alphas``,
-        end the sequence where glmnet ends it; see :func:`glmkit.path.fit_path`.
+        end the sequence where glmnet ends it; ``relax``: glmnet's relaxed fits too (see
+        :func:`glmkit.path.fit_path`).
         """
         from .path import fit_path
 
         return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
-                        bounds, standardize, tol, max_iter, early_stop)
+                        bounds, standardize, tol, max_iter, early_stop, relax)
 
     def fit_cv(self, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=None,
                measure: str = "deviance", seed=None, **kwargs: Any):

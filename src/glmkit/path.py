@@ -36,16 +36,16 @@ class _PathProblem:
     """What every point of the path shares: sweeper, N, penalty shapes, bounds."""
 
     def __init__(self, model, L1_wt: float, penalty_weights, bounds, standardize: bool,
-                 tol: float, max_iter: int, problem=None):
+                 tol: float, max_iter: int, problem=None, threads: int | None = None):
         # ``problem``: the model's rows under other frequency weights (a CV fold's training
-        # rows: the held-out ones get weight 0), swept in memory
+        # rows: the held-out ones get weight 0), swept in memory on ``threads`` threads
         self.model = model
         if problem is None:
             self.sweeper = sweeper_for(model)
         else:
             from .solvers.sweeper import InMemorySweeper
 
-            self.sweeper = InMemorySweeper(problem)
+            self.sweeper = InMemorySweeper(problem, threads=threads)
         self.n = float(self.sweeper.n_eff)
         self.const = constant_columns(model)
         p = self.const.shape[0]
@@ -120,8 +120,11 @@ def _alpha_sequence(amax: float, n_alphas: int, ratio: float) -> np.ndarray:
 def fit_path(model, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
              alpha_min_ratio: float | None = None, penalty_weights=None, bounds=None,
              standardize: bool = False, tol: float = 1e-10, max_iter: int = 100,
-             early_stop: bool = True) -> PathResults:
+             early_stop: bool = True, relax: bool = False) -> PathResults:
     """Fit the elastic-net path of ``model`` (see :meth:`glmkit.GLM.fit_path`).
+
+    ``relax=True`` adds glmnet's relaxed fits (``PathResults.relaxed``, a
+    :class:`glmkit.relax.RelaxedPath`: the unpenalized refit on each alpha's active set).
 
     Without ``alphas``, the sequence ends where glmnet ends its own (``early_stop``, the
     default): after the 5th alpha, once the fraction of deviance explained exceeds 0.999
@@ -145,11 +148,11 @@ def fit_path(model, L1_wt: float = 1.0, alphas=None, n_alphas: int = 100,
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
     with one_blas_thread():
         return _fit_path(model, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
-                         bounds, standardize, tol, max_iter, bool(early_stop))
+                         bounds, standardize, tol, max_iter, bool(early_stop), bool(relax))
 
 
 def _fit_path(model, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights, bounds,
-              standardize, tol, max_iter, early_stop) -> PathResults:
+              standardize, tol, max_iter, early_stop, relax=False) -> PathResults:
     pp = _PathProblem(model, L1_wt, penalty_weights, bounds, bool(standardize), tol, max_iter)
     null = pp.null_fit()
     amax = pp.alpha_max(null)
@@ -164,7 +167,12 @@ def _fit_path(model, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights, 
         seq = np.sort(seq)[::-1]
     # glmnet ends its own sequence early (never a given one)
     points = solve_sequence(pp, seq, null, amax, early_stop and alphas is None)
-    return PathResults(model, pp, seq[:len(points)], points, amax, null)
+    out = PathResults(model, pp, seq[:len(points)], points, amax, null)
+    if relax:
+        from .relax import RelaxedPath, relaxed_fits
+
+        out.relaxed = RelaxedPath(out.params, *relaxed_fits(pp, points, model.nobs))
+    return out
 
 
 def solve_sequence(pp: _PathProblem, seq: np.ndarray, null: PenalizedResult,
@@ -230,6 +238,8 @@ class PathResults:
     n_passes : (m,) all passes over the rows at each alpha (the others form only the
         deviance and the score, X b and X'u).
     alpha_max : the smallest penalty that sets every penalized coefficient to 0.
+    relaxed : with ``fit_path(relax=True)``, glmnet's relaxed fits
+        (:class:`glmkit.relax.RelaxedPath`; ``fit_at(alpha, gamma=)`` blends them); else None.
 
     Notes
     -----
@@ -258,17 +268,27 @@ class PathResults:
         self.n_passes = np.array([r.n_passes for r in points])
         self.alpha_max = float(alpha_max)
         self.L1_wt = problem.L1_wt
+        self.relaxed: Any = None
 
-    def fit_at(self, alpha: float, refit: bool = False) -> Any:
+    def fit_at(self, alpha: float, refit: bool = False, gamma: float = 1.0) -> Any:
         """The fit at ``alpha``: the path's point when ``alpha`` is on the path, else a fit
         warm-started from the nearest larger alpha. ``refit=True``: the selected columns
-        refitted without a penalty (:class:`~glmkit.results.GLMResults`)."""
+        refitted without a penalty (:class:`~glmkit.results.GLMResults`). ``gamma`` < 1
+        (paths fitted with ``relax=True``): glmnet's relaxed blend gamma * penalized +
+        (1 - gamma) * the refit on the active set (no KKT point: ``kkt`` is NaN)."""
         alpha = float(alpha)
         if not (np.isfinite(alpha) and alpha >= 0):
             raise ValueError(f"alpha must be a non-negative number, got {alpha!r}.")
+        gamma = float(gamma)
+        if not 0.0 <= gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}.")
+        if gamma < 1.0 and self.relaxed is None:
+            raise ValueError("gamma < 1 needs the relaxed fits: fit the path with "
+                             "relax=True.")
         hit = np.flatnonzero(np.isclose(self.alphas, alpha, rtol=1e-12, atol=0.0))
         if hit.size:
-            res = self._points[int(hit[0])]
+            k = int(hit[0])
+            res = self._points[k]
         else:
             above = np.flatnonzero(self.alphas > alpha)
             k = int(above[-1]) if above.size else 0
@@ -277,8 +297,33 @@ class PathResults:
         if refit:
             return refit_selected(self.model, res.params)
         pen = self._pp.penalty(alpha)
+        if gamma < 1.0:
+            res = self._relaxed_point(res, gamma, k, on_path=bool(hit.size))
         return RegularizedResults(self.model, res, alpha=alpha, L1_wt=self.L1_wt,
-                                  penalty=pen, n=self._pp.n, method="elastic_net path")
+                                  penalty=pen, n=self._pp.n,
+                                  method="elastic_net path" + (" relaxed" if gamma < 1 else ""))
+
+    def _relaxed_point(self, res: PenalizedResult, gamma: float, k: int,
+                       on_path: bool) -> PenalizedResult:
+        """The blend at ``gamma`` of the point ``res`` and the refit on its active set (the
+        path's ``k``-th refit when ``res`` is that point, or when its own active set is too
+        large for one: glmnet's extend)."""
+        import dataclasses
+
+        from .relax import blend, relaxed_fits
+
+        assert self.relaxed is not None
+        with one_blas_thread():
+            Br, _, ok, own = relaxed_fits(self._pp, [] if on_path else [res], self.model.nobs)
+            if on_path or not own[0]:
+                Br = self.relaxed.params.to_numpy()[k:k + 1]
+                ok = self.relaxed.converged[k:k + 1]
+            b = blend(np.asarray(res.params)[None, :], Br, gamma)[0]
+            dev = float(self._pp.sweeper.at(b).deviance) if hasattr(self._pp.sweeper, "at") \
+                else float(self._pp.sweeper.sweep(b).deviance)
+        return dataclasses.replace(res, params=b, deviance=dev, objective=float("nan"),
+                                   kkt=float("nan"), converged=bool(res.converged and ok[0]),
+                                   point=None)
 
     def plot(self, ax=None, xvar: str = "log_alpha"):
         """Coefficients against log(alpha) (or ``xvar='l1_norm'``), glmnet's plot."""

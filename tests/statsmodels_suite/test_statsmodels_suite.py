@@ -46,6 +46,7 @@ MODULE_MAP = {
     "statsmodels.genmod.families.links": "glmkit.families.links",
     "statsmodels.iolib.summary": "glmkit.summary",
     "statsmodels.formula.api": "glmkit.formula_api",
+    "statsmodels.base.elastic_net": "glmkit.regularized",
 }
 
 # A namespace module: every name of the statsmodels module, overridden by glmkit's where

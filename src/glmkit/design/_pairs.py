@@ -37,6 +37,8 @@ _SORT_BY_KEY = False
 #: Triangles (p (p + 1) / 2 keys) up to this size are used whole; larger ones are reduced
 #: to the keys that occur.
 _DIRECT_KEYS = 1 << 25
+#: guards the p x p buffer a PairGram keeps for writing its triangle
+_BUFFER_LOCK = threading.Lock()
 
 
 class PairGram:
@@ -123,21 +125,22 @@ class PairGram:
         stays zero), then added twice (once transposed) into the columns' places (a slice
         when they are consecutive, as a design's sparse columns usually are)."""
         p = self.p
-        if self._U is None or self._mask is None:
-            self._U = np.zeros((p, p))
-            self._mask = np.triu(np.ones((p, p), dtype=bool))
-        U = self._U
-        U[self._mask] = acc
-        cols = self.col_map
-        if p and cols[-1] - cols[0] == p - 1:
-            target = out[cols[0]:cols[-1] + 1, cols[0]:cols[-1] + 1]
-            target += U
-            target += U.T
-            target[np.diag_indices(p)] -= np.diagonal(U)
-        else:
-            G = U + U.T
-            G[np.diag_indices(p)] -= np.diagonal(U)
-            out[np.ix_(cols, cols)] += G
+        with _BUFFER_LOCK:   # the kept buffer: one thread at a time (fit_cv's fold threads)
+            if self._U is None or self._mask is None:
+                self._U = np.zeros((p, p))
+                self._mask = np.triu(np.ones((p, p), dtype=bool))
+            U = self._U
+            U[self._mask] = acc
+            cols = self.col_map
+            if p and cols[-1] - cols[0] == p - 1:
+                target = out[cols[0]:cols[-1] + 1, cols[0]:cols[-1] + 1]
+                target += U
+                target += U.T
+                target[np.diag_indices(p)] -= np.diagonal(U)
+            else:
+                G = U + U.T
+                G[np.diag_indices(p)] -= np.diagonal(U)
+                out[np.ix_(cols, cols)] += G
 
     def row_quadratic(self, B: np.ndarray, n: int) -> np.ndarray:
         """x_i' B x_i for every row (B symmetric, in the positions ``col_map`` gives)."""

@@ -59,6 +59,8 @@ class PenalizedResult:
     messages: list = field(default_factory=list)
     #: passes over the rows of any kind (``n_sweeps`` counts those that formed X'WX)
     n_passes: int = 0
+    #: accepted steps (each solved one quadratic model; at most ``maxiter``)
+    n_steps: int = 0
 
     def __post_init__(self):
         if self.point is not None:   # a path keeps every answer: not their n-vectors
@@ -247,11 +249,14 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     cheap = hasattr(sweeper, "at") and not quadratic
     passes = sweeps
     last_kkt = np.inf
-    for _ in range(maxiter + 1):
+    steps = 0
+    for _ in range(2 * maxiter + 2):   # a refresh of X'WX is not a step
         kkt, excess = _kkt(cur, n, pen, allowed)
         if excess <= tol:
             return PenalizedResult(cur.beta, cur.deviance, obj, True, kkt, sweeps, cur, msgs,
-                                   passes)
+                                   passes, steps)
+        if steps >= maxiter:
+            break
         if not cur.fresh and kkt > _SLOW * last_kkt:
             cur = _refresh(sweeper, cur)
             sweeps, passes = sweeps + 1, passes + 1
@@ -278,9 +283,10 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
             break
         cur.sweep = None   # n-vectors: keep only the current point's
         cur, obj, last_kkt = nxt, new_obj, kkt
+        steps += 1
     kkt, excess = _kkt(cur, n, pen, allowed)
     return PenalizedResult(cur.beta, cur.deviance, obj, excess <= tol, kkt, sweeps, cur, msgs,
-                           passes)
+                           passes, steps)
 
 
 #: a step with a carried X'WX that shrinks the KKT violation by less than this factor asks
