@@ -99,12 +99,11 @@ def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8) -> np.nd
     movable = allowed & (np.diag(H) > 0)
     sign = np.where(b > 0, 1.0, np.where(b < 0, -1.0, 0.0))
     sign[~movable] = 0.0
-    absH = None
     for _ in range(max_rounds):
         free = sign != 0
         if free.any():   # the minimum on the free coordinates, their signs fixed
             F = np.flatnonzero(free)
-            fixed = np.flatnonzero(~free)
+            fixed = np.flatnonzero(~free & (b != 0))   # zeros add nothing to the right side
             rhs = g[F] - l1[F] * sign[F] - H[np.ix_(F, fixed)] @ b[fixed]
             bf = _spd_solve(H[np.ix_(F, F)] + np.diag(l2[F]), rhs)
             if bf is None:
@@ -116,9 +115,8 @@ def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8) -> np.nd
             b[F] = bf
         grad = H @ b - g + l2 * b
         zero = movable & ~free
-        if absH is None:
-            absH = np.abs(H)   # once per call: a p x p temporary
-        slack = 1e-12 * (np.abs(g) + absH @ np.abs(b)) + 1e-300
+        nz = np.flatnonzero(b)   # the rounding slack needs |H| only on b's non-zeros
+        slack = 1e-12 * (np.abs(g) + np.abs(H[:, nz]) @ np.abs(b[nz])) + 1e-300
         up = zero & (-grad > l1 + slack) & (hi > 0)      # would move up from 0
         down = zero & (grad > l1 + slack) & (lo < 0)     # would move down
         if not (up.any() or down.any()):
