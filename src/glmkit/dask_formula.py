@@ -69,13 +69,14 @@ def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None
         raise NotImplementedError(
             f"the formula uses stateful transforms {sorted(dict(info.spec.transform_state))}, "
             "whose state would be learnt from a sample on Dask; compute those columns first.")
-    kx = len(info.exog_names)
+    layout, plan = split_plan(m0.problem.X, info)
+    kx = len(info.exog_names) if layout is None else layout.raw_width
     ny = len(ycols)
     wcols = [by_name.get("freq_weights"), by_name.get("var_weights")]
     width = ny + kx + 1 + sum(c is not None for c in wcols)
     import pandas as pd
 
-    packed = frame.map_partitions(_formula_part, info, ycols, wcols,
+    packed = frame.map_partitions(_formula_part, info, ycols, wcols, plan,
                                   meta=pd.DataFrame(np.empty((0, width))),
                                   enforce_metadata=False).to_dask_array()
     y = packed[:, 0] if ny == 1 else packed[:, :2]
@@ -89,7 +90,7 @@ def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None
         vw = packed[:, pos]
     model = cls(y, X, family=m0.family, offset=off, freq_weights=fw, var_weights=vw,
                 missing=missing, client=client, exog_names=list(info.exog_names),
-                endog_names=m0.endog_names)
+                endog_names=m0.endog_names, design_layout=layout)
     model.formula_info = info
     model.terms = m0.terms
     return model
@@ -128,15 +129,15 @@ def _formula_sample(frame, levels: dict, rows: int):
     return sample.reset_index(drop=True)
 
 
-def _formula_part(df, info, ycols, wcols):
+def _formula_part(df, info, ycols, wcols, plan=None):
     """One partition's [response, design, offset, weights] columns (a float frame)."""
     import pandas as pd
 
-    return pd.DataFrame(_formula_columns(df, info, ycols, wcols), copy=False)
+    return pd.DataFrame(_formula_columns(df, info, ycols, wcols, plan), copy=False)
 
 
-def _formula_columns(df, info, ycols, wcols) -> np.ndarray:
-    X, off = info.design_for(df)
+def _formula_columns(df, info, ycols, wcols, plan=None) -> np.ndarray:
+    X, off = info.design_for(df) if plan is None else split_design_for(df, info, plan)
     n = X.shape[0]
     cols = [df[c].to_numpy(dtype=float, na_value=np.nan) for c in ycols] + [X]
     cols.append(np.zeros(n) if off is None else off)
@@ -144,3 +145,79 @@ def _formula_columns(df, info, ycols, wcols) -> np.ndarray:
     return np.column_stack(cols) if n else np.empty((0, sum(
         1 if a.ndim == 1 else a.shape[1] for a in cols)))
 
+
+
+# ------------------------------------------------------- factors as level codes
+def split_plan(design, info):
+    """(ColumnLayout, plan) when the sample's design has categorical blocks (a factor of
+    many levels, as the in-memory formula makes them), else (None, None). The plan tells
+    each partition which formula columns are dense and which hold a factor's indicators:
+    [("dense", [formula column positions]) | ("cat", [formula column positions])]."""
+    from .design import CategoricalDesign, SplitDesign
+    from .design.partition_layout import ColumnLayout
+
+    if not isinstance(design, SplitDesign) or not any(
+            isinstance(b, CategoricalDesign) for b in design.blocks):
+        return None, None
+    pos = info._design_pos
+    blocks, plan, raw, j = [], [], 0, 0
+    for b in design.blocks:
+        w = b.shape[1]
+        cols = [pos[c] for c in range(j, j + w)]
+        if isinstance(b, CategoricalDesign):
+            blocks.append(("cat", raw, b.n_levels))
+            plan.append(("cat", cols))
+            raw += 1
+        else:
+            blocks.append(("dense", raw, raw + w))
+            plan.append(("dense", cols))
+            raw += w
+        j += w
+    layout = ColumnLayout(tuple(blocks), tuple(info.exog_names))
+    return layout, (tuple(plan), info.spec.update(output="sparse", na_action="ignore"))
+
+
+def split_design_for(df, info, plan) -> tuple[np.ndarray, np.ndarray | None]:
+    """A partition's raw design columns (dense columns and one column of level codes per
+    factor block, see :mod:`glmkit.design.partition_layout`) and its offset, from a sparse
+    model matrix: the factor's indicators are never dense. Rows with a missing value are
+    NaN, as :meth:`FormulaInfo.design_for` makes them."""
+    import pandas as pd
+
+    from .formula import _indicator_codes
+    from .formula_spec import _context, _strings_as_categories, as_pandas
+
+    blocks, spec = plan
+    frame = _strings_as_categories(as_pandas(df, info.required_columns).reset_index(drop=True),
+                                   info.required_columns)
+    info._check_levels(frame)
+    n = frame.shape[0]
+    missing = np.zeros(n, dtype=bool)
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, pd.CategoricalDtype) and len(col.cat.categories):
+            gap = col.isna().to_numpy()
+            if gap.any():   # marked missing below; a known level keeps formulaic quiet
+                missing |= gap
+                frame[c] = col.fillna(col.cat.categories[0])
+    A = spec.get_model_matrix(frame, context=_context(info.context)).tocsc()
+    width = sum(len(cols) if kind == "dense" else 1 for kind, cols in blocks)
+    X = np.empty((n, width))
+    j = 0
+    for kind, cols in blocks:
+        if kind == "dense":
+            X[:, j:j + len(cols)] = A[:, cols].toarray()
+            j += len(cols)
+            continue
+        codes = _indicator_codes(A, cols)
+        if codes is None:
+            raise ValueError(f"the columns {[info.column_names[c] for c in cols[:3]]}... of "
+                             "a factor are not one indicator per row in a partition; this "
+                             "term cannot be held as level codes.")
+        X[:, j] = codes
+        j += 1
+    X[missing] = np.nan
+    off = None
+    if info._offset_pos:
+        off = np.asarray(A[:, info._offset_pos].sum(axis=1), dtype=float).ravel()
+    return X, info.add_column_offsets(frame, off)

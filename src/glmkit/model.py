@@ -54,7 +54,8 @@ class GLM:
                  hasconst: bool | None = None, **kwargs: Any):
         inputs = (endog, exog, offset, exposure, freq_weights, var_weights)
         on_dask = any(hasattr(type(a), "__dask_graph__") for a in inputs)
-        dask_kw = {k: kwargs.pop(k) for k in ("client", "exog_names", "endog_names")
+        dask_kw = {k: kwargs.pop(k) for k in ("client", "exog_names", "endog_names",
+                                              "design_layout")
                    if on_dask and k in kwargs}
         if kwargs:
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "

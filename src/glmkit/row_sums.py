@@ -77,16 +77,25 @@ def _score_weights(b, eta, mu, family):
     return b.prior_weights * family.link.inverse_deriv(eta) * (b.y - mu) / family.variance(mu)
 
 
+def _kept_square(keep, B) -> np.ndarray:
+    """A p x p matrix with ``B`` on the kept rows and columns, zeros elsewhere."""
+    full = np.zeros((keep.shape[0], keep.shape[0]))
+    full[np.ix_(keep, keep)] = B
+    return full
+
+
 def _hc_block(b, eta, mu, w, family, keep, cov_type, bread):
-    X = b.X[:, keep]
+    """The HC meat of the kept columns, X' diag(omega) X from the block's design (level
+    sums for a factor's columns: no dense copy)."""
+    D = b.design
     u = _score_weights(b, eta, mu, family)
     fw = b.freq_weights
     omega = np.square(u) * fw
     if cov_type in ("HC2", "HC3"):
         wc = np.divide(w, fw, out=np.zeros_like(fw), where=fw > 0)
-        h = np.einsum("ij,ij->i", X @ bread, X) * wc
+        h = D.row_quadratic(_kept_square(keep, bread)) * wc
         omega = omega / (1.0 - h) ** (1 if cov_type == "HC2" else 2)
-    return {"meat": X.T @ (X * omega[:, None]), "fw_sum": float(np.sum(fw))}
+    return {"meat": D.sandwich(omega)[np.ix_(keep, keep)], "fw_sum": float(np.sum(fw))}
 
 
 def _cluster_block(b, eta, mu, labels, family, keep, combos, buckets):
@@ -102,14 +111,16 @@ def _cluster_block(b, eta, mu, labels, family, keep, combos, buckets):
         raise ValueError("groups contain NaN; every row needs a cluster label.")
     if labels.dtype == object and pd.isna(labels).any():
         raise ValueError("groups contain missing values; every row needs a cluster label.")
-    X = b.X[:, keep]
-    u = _score_weights(b, eta, mu, family)
-    U = (X * u[:, None]) * b.freq_weights[:, None]
-    frame = pd.DataFrame(U)
+    D = b.design
+    v = _score_weights(b, eta, mu, family) * b.freq_weights
     out = {}
     for ci, combo in enumerate(combos):
         keys = [labels[:, j] for j in combo]
-        sums = frame.groupby(keys, sort=False).sum()
+        codes, groups = pd.factorize(pd.MultiIndex.from_arrays(keys) if len(keys) > 1
+                                     else pd.Index(keys[0]))
+        # per group, sum of v_i x_i: the design's group sums (by level for a factor)
+        S = D.group_sums(codes, len(groups), v)[:, keep] if b.n else np.zeros((0, keep.sum()))
+        sums = pd.DataFrame(S, index=groups)
         h = pd.util.hash_pandas_object(sums.index, index=False).to_numpy() % buckets
         for k in range(buckets):
             out[(ci, k)] = sums[h == k]
@@ -127,8 +138,8 @@ def _group_meat(sums):
 
 
 def _se_rows(b, keep, V):
-    Xk = b.X[:, keep]
-    return np.sqrt(np.maximum(np.einsum("ij,ij->i", Xk @ V, Xk), 0.0))
+    q = b.design.row_quadratic(_kept_square(keep, V))
+    return np.sqrt(np.maximum(q, 0.0))
 
 
 def _r_ll_block(b, mu, kind, disp, family):

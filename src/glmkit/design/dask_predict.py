@@ -37,7 +37,7 @@ def _predict_rows(b, *rest):
             off = off + np.log(exp)
     else:
         off = b.offset
-    eta = b.X @ beta + off
+    eta = b.design.matvec(beta) + off
     return eta if which == "linear" else link.inverse(eta)
 
 

@@ -25,11 +25,12 @@ from .sweeper import InMemorySweeper, Sweep
 
 
 # ------------------------------------------------------------ per-partition functions
-def block_design(b, design: str) -> DenseDesign:
-    """The partition's design: the model's X, or the intercept column of the null model."""
+def block_design(b, design: str):
+    """The partition's design: the model's X (dense, or split into dense and categorical
+    blocks by the source's column layout), or the intercept column of the null model."""
     if design == "ones":
         return DenseDesign(np.ones((b.n, 1)))
-    return DenseDesign(b.X)
+    return b.design
 
 
 def block_problem(b, family, design: str, unit: float = 1.0) -> GLMProblem:
@@ -106,23 +107,30 @@ def _gram_block(b, w, design):
     return {"gram": block_design(b, design).sandwich(w)}
 
 
-def sample_start(stats, family, options, sweeper, observed: bool, design: str):
+def sample_start(stats, family, options, sweeper, observed: bool, design: str, layout=None):
     """Coefficients fitted on the data pass's row sample when the data are large (as the
     in-memory IRLS does, :mod:`glmkit.solvers.warm_start`), if they are a valid point for
     all the data; else None (R's starting means). The check's sweep is the first sweep of
     the fit (the sweeper reuses it), so it costs no pass. ``design``: the model's X or the
-    null model's intercept ('ones')."""
+    null model's intercept ('ones'); ``layout``: the source's column layout (the sample
+    holds raw columns)."""
     from dataclasses import replace as _replace
 
     from .irls import irls
     from .warm_start import MIN_RATIO, MIN_ROWS
 
     S = stats.sample
-    p = (S.shape[1] - 4) if (S is not None and design == "X") else 1
+    p = 1 if design != "X" or S is None else (
+        S.shape[1] - 4 if layout is None else layout.p)
     if S is None or stats.n < MIN_ROWS or stats.n < MIN_RATIO * p or S.shape[0] < 10 * p:
         return None
-    X = np.ascontiguousarray(S[:, 4:]) if design == "X" else np.ones((S.shape[0], 1))
-    sub = GLMProblem(X=DenseDesign(X), y=S[:, 0], family=family, prior_weights=S[:, 2],
+    if design != "X":
+        X = DenseDesign(np.ones((S.shape[0], 1)))
+    elif layout is None:
+        X = DenseDesign(np.ascontiguousarray(S[:, 4:]))
+    else:
+        X = layout.design(S[:, 4:])
+    sub = GLMProblem(X=X, y=S[:, 0], family=family, prior_weights=S[:, 2],
                      freq_weights=S[:, 3], offset=S[:, 1])
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -172,7 +180,7 @@ class DaskSweeper:
         """Coefficients fitted on the data pass's row sample, when the data are large and
         they are a valid point (see :func:`sample_start`)."""
         return sample_start(self.problem.stats, self.family, options, self, observed,
-                          self.problem.design)
+                            self.problem.design, self.source.layout)
 
     @staticmethod
     def midpoint(a, b):

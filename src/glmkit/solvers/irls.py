@@ -35,7 +35,7 @@ import numpy as np
 
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
-from ._linalg import diagonal_positions, find_aliased, try_factor
+from ._linalg import diagonal_mask, diagonal_positions, find_aliased, try_factor
 from .base import LazyGram, SolverOptions, SolverResult, frozen
 from .sweeper import InMemorySweeper, Sweep
 from .warm_start import subsample_start
@@ -159,7 +159,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": [],
                                "params": [_plain(cur.beta, p)]}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
-    diag_mask = getattr(problem.X, "diagonal_columns", lambda: None)()   # Dask: a dask array
+    diag_mask = diagonal_mask(problem)
     # the rank of X: on X'WX, or for Newton-only kernels on the observed X'WX (positive
     # weights too, so the same rank)
     first_gram = cur.sw.gram if cur.sw.gram is not None else cur.sw.gram_observed
