@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .design.partitioned import is_dask_collection, require_dask
 
@@ -69,7 +70,7 @@ def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None
         raise NotImplementedError(
             f"the formula uses stateful transforms {sorted(dict(info.spec.transform_state))}, "
             "whose state would be learnt from a sample on Dask; compute those columns first.")
-    layout, plan = split_plan(m0.problem.X, info)
+    layout, plan = split_plan(m0.problem.X, info, sample)
     kx = len(info.exog_names) if layout is None else layout.raw_width
     ny = len(ycols)
     wcols = [by_name.get("freq_weights"), by_name.get("var_weights")]
@@ -148,76 +149,96 @@ def _formula_columns(df, info, ycols, wcols, plan=None) -> np.ndarray:
 
 
 # ------------------------------------------------------- factors as level codes
-def split_plan(design, info):
+def split_plan(design, info, sample):
     """(ColumnLayout, plan) when the sample's design has categorical blocks (a factor of
-    many levels, as the in-memory formula makes them), else (None, None). The plan tells
-    each partition which formula columns are dense and which hold a factor's indicators:
-    [("dense", [formula column positions]) | ("cat", [formula column positions])]."""
+    many levels, as the in-memory formula makes them), else (None, None).
+
+    The plan, for each partition: the formula spec without the factor terms (their dense
+    columns and the offset() terms), and for each factor block the data column, its
+    categories and the code (0 = reference) of each category, found once here by
+    building the term's indicator columns on one row per category. The model's column
+    order is kept: ``("dense", [columns of the other spec])`` and ``("cat", column,
+    categories, codes)`` in order."""
     from .design import CategoricalDesign, SplitDesign
     from .design.partition_layout import ColumnLayout
+    from .formula import _indicator_codes
+    from .formula_spec import _C_CALL, _context, _NAME
 
     if not isinstance(design, SplitDesign) or not any(
             isinstance(b, CategoricalDesign) for b in design.blocks):
         return None, None
-    pos = info._design_pos
-    blocks, plan, raw, j = [], [], 0, 0
-    for b in design.blocks:
+    spec, pos = info.spec, info._design_pos
+    term_of = {c: t for t, cols in spec.term_indices.items() for c in cols}
+    factor_terms = {id(term_of[pos[j]]) for j, b in _block_starts(design)
+                    if isinstance(b, CategoricalDesign)}
+    rest = [t for t in spec.terms if id(t) not in factor_terms]
+    rest_spec = spec.subset(rest).update(na_action="ignore") if rest else None
+    rest_names = [] if rest_spec is None else [str(c) for c in rest_spec.column_names]
+    blocks, plan, raw = [], [], 0
+    for j, b in _block_starts(design):
         w = b.shape[1]
-        cols = [pos[c] for c in range(j, j + w)]
-        if isinstance(b, CategoricalDesign):
-            blocks.append(("cat", raw, b.n_levels))
-            plan.append(("cat", cols))
-            raw += 1
-        else:
+        names = [info.column_names[pos[c]] for c in range(j, j + w)]
+        if not isinstance(b, CategoricalDesign):
             blocks.append(("dense", raw, raw + w))
-            plan.append(("dense", cols))
+            plan.append(("dense", [rest_names.index(nm) for nm in names]))
             raw += w
-        j += w
-    layout = ColumnLayout(tuple(blocks), tuple(info.exog_names))
-    return layout, (tuple(plan), info.spec.update(output="sparse", na_action="ignore"))
+            continue
+        term = term_of[pos[j]]
+        factor = str(term.factors[0]) if len(term.factors) == 1 else ""
+        state = spec.encoder_state.get(factor, (None, {}))[1]
+        m = _C_CALL.match(factor) or _NAME.match(factor)
+        if m is None or "categories" not in state:   # pragma: no cover - the sample's design
+            raise NotImplementedError(f"the term {term} cannot be held as level codes on "
+                                      "Dask: write the factor as C(column).")
+        col, cats = m.group(1).strip("`"), list(state["categories"])
+        one = sample.iloc[[0] * len(cats)].reset_index(drop=True)
+        one[col] = pd.Categorical(cats, categories=cats)
+        ind = spec.subset([term]).get_model_matrix(one, context=_context(info.context))
+        codes = _indicator_codes(ind, list(range(ind.shape[1])))
+        if codes is None or [str(c) for c in ind.columns] != names:  # pragma: no cover
+            raise NotImplementedError(f"the term {term} cannot be held as level codes on "
+                                      "Dask.")
+        blocks.append(("cat", raw, b.n_levels))
+        plan.append(("cat", col, cats, codes.astype(float)))
+        raw += 1
+    offsets = [rest_names.index(info.column_names[k]) for k in info._offset_pos]
+    return ColumnLayout(blocks), (tuple(plan), rest_spec, offsets)
+
+
+def _block_starts(design):
+    j = 0
+    for b in design.blocks:
+        yield j, b
+        j += b.shape[1]
 
 
 def split_design_for(df, info, plan) -> tuple[np.ndarray, np.ndarray | None]:
     """A partition's raw design columns (dense columns and one column of level codes per
-    factor block, see :mod:`glmkit.design.partition_layout`) and its offset, from a sparse
-    model matrix: the factor's indicators are never dense. Rows with a missing value are
-    NaN, as :meth:`FormulaInfo.design_for` makes them."""
-    import pandas as pd
-
-    from .formula import _indicator_codes
+    factor block, see :mod:`glmkit.design.partition_layout`) and its offset: the factor's
+    indicator columns are never formed. Rows with a missing value are NaN, as
+    :meth:`FormulaInfo.design_for` makes them."""
     from .formula_spec import _context, _strings_as_categories, as_pandas
 
-    blocks, spec = plan
+    blocks, rest_spec, offsets = plan
     frame = _strings_as_categories(as_pandas(df, info.required_columns).reset_index(drop=True),
                                    info.required_columns)
     info._check_levels(frame)
     n = frame.shape[0]
-    missing = np.zeros(n, dtype=bool)
-    for c in frame.columns:
-        col = frame[c]
-        if isinstance(col.dtype, pd.CategoricalDtype) and len(col.cat.categories):
-            gap = col.isna().to_numpy()
-            if gap.any():   # marked missing below; a known level keeps formulaic quiet
-                missing |= gap
-                frame[c] = col.fillna(col.cat.categories[0])
-    A = spec.get_model_matrix(frame, context=_context(info.context)).tocsc()
-    width = sum(len(cols) if kind == "dense" else 1 for kind, cols in blocks)
+    R = None
+    if rest_spec is not None:
+        R = np.asarray(rest_spec.get_model_matrix(frame, context=_context(info.context)),
+                       dtype=float)
+    width = sum(len(b[1]) if b[0] == "dense" else 1 for b in blocks)
     X = np.empty((n, width))
     j = 0
-    for kind, cols in blocks:
-        if kind == "dense":
-            X[:, j:j + len(cols)] = A[:, cols].toarray()
-            j += len(cols)
+    for b in blocks:
+        if b[0] == "dense":
+            X[:, j:j + len(b[1])] = R[:, b[1]]
+            j += len(b[1])
             continue
-        codes = _indicator_codes(A, cols)
-        if codes is None:
-            raise ValueError(f"the columns {[info.column_names[c] for c in cols[:3]]}... of "
-                             "a factor are not one indicator per row in a partition; this "
-                             "term cannot be held as level codes.")
-        X[:, j] = codes
+        _, col, cats, code_of = b
+        k = pd.Categorical(frame[col], categories=cats).codes   # -1: missing
+        X[:, j] = np.where(k >= 0, code_of[np.maximum(k, 0)], np.nan)
         j += 1
-    X[missing] = np.nan
-    off = None
-    if info._offset_pos:
-        off = np.asarray(A[:, info._offset_pos].sum(axis=1), dtype=float).ravel()
+    off = R[:, offsets].sum(axis=1) if offsets else None
     return X, info.add_column_offsets(frame, off)

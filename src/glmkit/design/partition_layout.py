@@ -18,8 +18,6 @@ Conventions
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .base import DesignMatrix
@@ -28,12 +26,25 @@ from .dense import DenseDesign
 from .split import SplitDesign
 
 
-@dataclass(frozen=True)
 class ColumnLayout:
-    """The blocks of a partition's design over its raw columns (see the module notes)."""
+    """The blocks of a partition's design over its raw columns (see the module notes).
 
-    blocks: tuple
-    names: tuple
+    A plain class, not a dataclass: Dask would walk a dataclass's fields in every task's
+    arguments."""
+
+    __slots__ = ("blocks",)
+
+    def __init__(self, blocks):
+        self.blocks = tuple(tuple(b) for b in blocks)
+
+    def __eq__(self, other):
+        return isinstance(other, ColumnLayout) and other.blocks == self.blocks
+
+    def __hash__(self):
+        return hash(self.blocks)
+
+    def __repr__(self):
+        return f"ColumnLayout({self.blocks!r})"
 
     @property
     def raw_width(self) -> int:
@@ -55,7 +66,7 @@ class ColumnLayout:
                 parts.append(CategoricalDesign(codes, b, drop_first=True))
         if len(parts) == 1 and isinstance(parts[0], DenseDesign):
             return parts[0]
-        return SplitDesign(parts, column_names=list(self.names))
+        return SplitDesign(parts)
 
     def diagonal_columns(self) -> np.ndarray | None:
         """The design's diagonal block of X'WX (its widest categorical block), as
