@@ -421,10 +421,14 @@ class GLM:
                 "methods need the rows in memory).")
         check_cov_on_dask(spec.cov_type, spec.cov_kwds)
         self.data.stats   # the data pass (checks the inputs), on the fit's executor
-        # the sweeps also sum the HC0 meat when the fit's covariance needs it
-        self.data.problem.shared["want_meat"] = spec.cov_type in ("HC0", "HC1")
+        # the fit's last sweep also sums the HC0 meat or the cluster sums when the fit's
+        # covariance needs them
+        shared = self.data.problem.shared
+        shared["want_meat"] = spec.cov_type in ("HC0", "HC1")
+        shared["want_cluster"] = None
         if spec.cov_type == "cluster":
             self._check_groups_shape(spec.cov_kwds["groups"])
+            shared["want_cluster"] = self.data.cluster_labels(spec.cov_kwds["groups"])
 
     def _check_groups_shape(self, groups) -> None:
         """Cluster labels of Dask rows: one per row where their length is known."""

@@ -101,40 +101,10 @@ def _hc_block(b, eta, mu, w, family, keep, cov_type, bread):
 def _cluster_block(b, eta, mu, labels, family, keep, combos, buckets):
     """Per combination of clustering dimensions, the partition's score sums per group,
     split into hash buckets of the group key: {(combo, bucket): DataFrame}."""
-    labels = np.asarray(labels)
-    if labels.ndim == 1:
-        labels = labels[:, None]
-    if labels.shape[0] != b.n:
-        raise ValueError(f"groups must have one label per row; a partition has {b.n} rows "
-                         f"and {labels.shape[0]} labels.")
-    if labels.dtype.kind == "f" and np.isnan(labels).any():
-        raise ValueError("groups contain NaN; every row needs a cluster label.")
-    if labels.dtype == object and pd.isna(labels).any():
-        raise ValueError("groups contain missing values; every row needs a cluster label.")
-    D = b.design
+    from .design.cluster_sums import cluster_sums_block
+
     v = _score_weights(b, eta, mu, family) * b.freq_weights
-    out = {}
-    for ci, combo in enumerate(combos):
-        keys = [labels[:, j] for j in combo]
-        codes, groups = pd.factorize(pd.MultiIndex.from_arrays(keys) if len(keys) > 1
-                                     else pd.Index(keys[0]))
-        # per group, sum of v_i x_i: the design's group sums (by level for a factor)
-        S = D.group_sums(codes, len(groups), v)[:, keep] if b.n else np.zeros((0, keep.sum()))
-        sums = pd.DataFrame(S, index=groups)
-        h = pd.util.hash_pandas_object(sums.index, index=False).to_numpy() % buckets
-        for k in range(buckets):
-            out[(ci, k)] = sums[h == k]
-    return out
-
-
-def _merge_group_sums(*frames):
-    both = pd.concat(frames)
-    return both.groupby(level=list(range(both.index.nlevels)), sort=False).sum()
-
-
-def _group_meat(sums):
-    S = sums.to_numpy()
-    return {"meat": S.T @ S, "groups": float(S.shape[0])}
+    return cluster_sums_block(b, v, labels, keep, combos, buckets)
 
 
 def _se_rows(b, keep, V):

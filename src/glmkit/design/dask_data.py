@@ -462,6 +462,17 @@ class DaskModelData:
         start = sweeper.warm_start(options, False)
         return irls(problem, start, options, sweeper=sweeper)  # type: ignore[arg-type]
 
+    def cluster_labels(self, groups) -> tuple:
+        """(groups, their delayed blocks cut like the partitions, combinations of the
+        clustering dimensions, hash buckets): what a sweep needs to sum the scores by
+        cluster (glmkit.design.cluster_sums)."""
+        from .cluster_sums import CLUSTER_BUCKETS, combos_of
+        from .dask_inputs import as_row_blocks
+
+        src = self.source
+        labels = as_row_blocks(groups, src.chunks, "groups")
+        return (groups, labels, combos_of(groups), max(1, min(CLUSTER_BUCKETS, src.nblocks)))
+
     # what the results ask of the data, answered by the data pass or the fit's sweeps
     def known_pearson(self, mu) -> float | None:
         return self.problem.pearson_chi2(mu)
