@@ -171,3 +171,7 @@ def test_factor_reference_level_offset_term_and_interaction():
             _close(res.params, ref.params)
             _close(res.bse, ref.bse)
             _close(res.null_deviance, ref.null_deviance)
+            assert model.data.formula_rows is not None
+            new = _frame(500, 45, seed=9)   # predictions on a new dask frame, by codes too
+            got = res.predict(dd.from_pandas(new, npartitions=2))
+            _close(got.compute().to_numpy(), ref.predict(new))

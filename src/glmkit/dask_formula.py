@@ -94,6 +94,10 @@ def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None
                 endog_names=m0.endog_names, design_layout=layout)
     model.formula_info = info
     model.terms = m0.terms
+    if plan is not None:   # new frames' rows for predict(), as the fit's partitions
+        from functools import partial
+
+        model.data.formula_rows = partial(split_design_for, info=info, plan=plan)
     return model
 
 

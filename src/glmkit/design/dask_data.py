@@ -299,6 +299,9 @@ class DaskModelData:
 
     lazy = True
     row_labels = None
+    #: set by the formula interface when factors travel as level codes: a new frame's raw
+    #: design columns and offset (glmkit.dask_formula.split_design_for), for predict()
+    formula_rows = None
     constant_columns = None
 
     def __init__(self, endog, exog, family: Family, offset=None, exposure=None,
