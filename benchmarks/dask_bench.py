@@ -390,6 +390,10 @@ def main(argv=None):
     ap.add_argument("--daskml-python", default=None)
     ap.add_argument("--rows", type=int, default=ROWS_5M, help="rows of section 1 (smoke tests)")
     ap.add_argument("--out", default=str(HERE / "DASK_RESULTS.md"))
+    ap.add_argument("--note", default=None, help="a sentence for the report (e.g. the "
+                    "machine's load)")
+    ap.add_argument("--report-only", action="store_true", help="write the report again "
+                    "from dask_results.json (with --note)")
     a = ap.parse_args(argv)
     a.data5m = str(Path(a.workdir) / f"p{a.rows}")
     a.databig = str(Path(a.workdir) / "pbig")
@@ -397,8 +401,15 @@ def main(argv=None):
         result = PHASES[a.phase](a)
         Path(a.json).write_text(json.dumps(result))
         return
+    if a.report_only:
+        results = json.loads(Path(a.out).with_name("dask_results.json").read_text())
+        if a.note:
+            results["note"] = a.note
+        Path(a.out).with_name("dask_results.json").write_text(json.dumps(results, indent=1))
+        Path(a.out).write_text(report(results))
+        return
     Path(a.workdir).mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": _machine(), "git": _git_head()}
+    results: dict = {"machine": _machine(), "git": _git_head(), "note": a.note}
     t0 = time.perf_counter()
     write_parquet(Path(a.data5m), a.rows, FILE_ROWS_5M)
     results["gen5m_s"] = time.perf_counter() - t0
@@ -486,8 +497,10 @@ def report(r: dict) -> str:
          f"numpy {version('numpy')}; glmkit at commit {r.get('git', 'unknown')}. "
          f"Command: `python -m benchmarks.dask_bench"
          f"{' --daskml-python ...' if 'daskml' in r else ''}`; raw numbers in "
-         "`benchmarks/dask_results.json`.", "",
-         "## 1. 5,000,000 rows x 20 covariates (+ intercept), Poisson with offset, Parquet", "",
+         "`benchmarks/dask_results.json`.", ""]
+    if r.get("note"):
+        L += [r["note"], ""]
+    L += ["## 1. 5,000,000 rows x 20 covariates (+ intercept), Poisson with offset, Parquet", "",
          "Parquet: 20 files x 250,000 rows, uncompressed, columns y, off, x1..x20 "
          f"(generated in {r.get('gen5m_s', float('nan')):.0f} s). One pass = one sweep over the "
          "rows (X'WX, X'u, deviance). Dask variants re-read the Parquet files in every pass "

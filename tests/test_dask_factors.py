@@ -64,7 +64,7 @@ def factor_fits():
 
 
 def test_factor_is_level_codes_not_indicator_columns(factor_fits):
-    from glmkit.design import CategoricalDesign, SplitDesign
+    from glmkit.design import SplitDesign
 
     model, ref = factor_fits["model"], factor_fits["ref"]
     assert isinstance(ref.model.problem.X, SplitDesign)   # the in-memory formula's design

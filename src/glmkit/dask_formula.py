@@ -166,7 +166,7 @@ def split_plan(design, info, sample):
     from .design import CategoricalDesign, SplitDesign
     from .design.partition_layout import ColumnLayout
     from .formula import _indicator_codes
-    from .formula_spec import _C_CALL, _context, _NAME
+    from .formula_spec import _C_CALL, _NAME, _context
 
     if not isinstance(design, SplitDesign) or not any(
             isinstance(b, CategoricalDesign) for b in design.blocks):

@@ -13,6 +13,7 @@ import numpy as np
 from .design.cluster_sums import CLUSTER_BUCKETS
 from .design.partitioned import DaskFitError, tree_reduce
 from .row_sums import _cluster_block, _hc_block, _se_rows
+
 #: The covariance types computed on Dask.
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
@@ -52,8 +53,12 @@ def robust_meat_cov(res) -> np.ndarray:
 def _cluster_meat(res, keep) -> np.ndarray:
     from dask import delayed
 
-    from .design.cluster_sums import (bucket_trees, combine_buckets, combos_of,
-                                      vcovcl_meat)
+    from .design.cluster_sums import (
+        bucket_trees,
+        combine_buckets,
+        combos_of,
+        vcovcl_meat,
+    )
     from .design.dask_inputs import as_row_blocks
 
     groups = res.cov_kwds.get("groups")

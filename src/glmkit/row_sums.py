@@ -6,7 +6,6 @@ over the blocks they give the statistic, wherever the rows live.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .families._fused import kernel_for
 

@@ -99,11 +99,13 @@ def combine_buckets(per_bucket: list, combos: list, buckets: int) -> list[tuple]
 def vcovcl_meat(per_combo: list[tuple], keep=None) -> np.ndarray:
     """vcovCL's meat (its default cadjust G / (G - 1) per dimension, inclusion-exclusion
     over the combinations) on the ``keep`` rows and columns."""
-    meat = None
+    meat: np.ndarray | None = None
     for combo, G, total in per_combo:
         if keep is not None:
             total = total[np.ix_(keep, keep)]
         adj = G / (G - 1.0) if G > 1 else 1.0
         term = (-1.0) ** (len(combo) + 1) * adj * total
         meat = term if meat is None else meat + term
+    if meat is None:   # pragma: no cover - combos_of gives at least one combination
+        raise ValueError("no clustering dimension")
     return meat

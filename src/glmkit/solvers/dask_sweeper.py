@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ..design import DenseDesign
-from ..design.cluster_sums import bucket_trees, combine_buckets, cluster_sums_block
+from ..design.cluster_sums import bucket_trees, cluster_sums_block, combine_buckets
 from ..families import Gaussian, links
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
