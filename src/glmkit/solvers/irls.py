@@ -241,14 +241,15 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             delta = fac.solve(score)
             stop = _stop_rule(problem, options, delta, prev_step, score, H.diagonal(),
                               cur.sw.deviance, n_eff) if predict_stop else None
-            dec = float(delta @ score) / (options.step_tol ** 2 * _scale(
-                problem, cur.sw.deviance, n_eff))
+            unit = options.step_tol ** 2 * _scale(problem, cur.sw.deviance, n_eff)
+            dec = float(delta @ score) / unit if predict_stop and unit > 0 else np.inf
             # the sweep after this step is likely the last (the stop rule 'here' there):
             # its decrement, extrapolated quadratically from the last two (d^3 / d_prev^2),
             # is below LAST_MARGIN (a wrong guess costs the meat's sums on one more sweep,
             # or one pass after the fit; never a wrong number)
             likely_last = predict_stop and (stop == "after" or (
-                prev_dec is not None and dec > 0 and dec ** 3 < LAST_MARGIN * prev_dec ** 2))
+                prev_dec is not None and dec > 0 and prev_dec > 0
+                and dec < LAST_MARGIN ** (1 / 3) * prev_dec ** (2 / 3)))   # no overflow
             prev_dec, dec_before = dec, prev_dec
             if stop == "here" and newton:
                 # the Newton step from here would change neither the deviance (R's rule)
