@@ -496,7 +496,8 @@ def report(r: dict) -> str:
          f"{m['platform']}. dask {version('dask')}, distributed {version('distributed')}, "
          f"numpy {version('numpy')}; glmkit at commit {r.get('git', 'unknown')}. "
          f"Command: `python -m benchmarks.dask_bench"
-         f"{' --daskml-python ...' if 'daskml' in r else ''}`; raw numbers in "
+         f"{' --daskml-python ...' if 'daskml' in r and not r.get('daskml_git') else ''}"
+         f"{' --skip-big' if r.get('big_git') else ''}`; raw numbers in "
          "`benchmarks/dask_results.json`.", ""]
     if r.get("note"):
         L += [r["note"], ""]
