@@ -465,6 +465,13 @@ class DaskModelData:
         start = sweeper.warm_start(options, False)
         return irls(problem, start, options, sweeper=sweeper)  # type: ignore[arg-type]
 
+    def want_final_sums(self, cov_type: str, groups=None) -> None:
+        """What the fit's last sweep also sums for the covariance asked in fit(): the HC0
+        meat (HC0, HC1) or the cluster sums of ``groups``."""
+        shared = self.problem.shared
+        shared["want_meat"] = cov_type in ("HC0", "HC1")
+        shared["want_cluster"] = self.cluster_labels(groups) if cov_type == "cluster" else None
+
     def cluster_labels(self, groups) -> tuple:
         """(groups, their delayed blocks cut like the partitions, combinations of the
         clustering dimensions, hash buckets): what a sweep needs to sum the scores by
