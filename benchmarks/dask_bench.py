@@ -231,7 +231,9 @@ def _dask_fit(a, mode: str) -> dict:
                    data_pass_s=[p["seconds"] for p in passes if p["what"] == "data"][0])
         t0 = time.perf_counter()
         n0 = len(passes)
-        out["stats"] = collect(res)
+        out["stats"] = collect(res, hc0=False)   # what summary() shows
+        out["summary_passes"] = len(passes) - n0
+        out["stats"]["hc0"] = collect(res)["hc0"]   # HC0 was not asked in fit()
         out["stats_s"] = time.perf_counter() - t0
         out["stats_passes"] = len(passes) - n0
         out["fitted_is_lazy"] = type(res.fittedvalues).__module__.startswith("dask")
@@ -333,10 +335,21 @@ def _printer(store: list):
     return f
 
 
+def _factor_phase(name):
+    def run(a):
+        from benchmarks import dask_factor_bench as fb
+
+        if name == "inmem":
+            return fb.phase_factor_inmem(a)
+        return fb.phase_factor(a, int(name))
+    return run
+
+
 PHASES = {"inmem": phase_inmem, "threads": lambda a: _dask_fit(a, "threads"),
           "cluster": lambda a: _dask_fit(a, "cluster"),
           "persisted": lambda a: _dask_fit(a, "persisted"), "daskml": phase_daskml,
-          "big": phase_big}
+          "big": phase_big, "factor20": _factor_phase("20"),
+          "factor1000": _factor_phase("1000"), "factor_inmem": _factor_phase("inmem")}
 
 
 # ----------------------------------------------------------------------- driver
@@ -371,10 +384,16 @@ def main(argv=None):
     ap.add_argument("--big-null", action="store_true", help="also the null deviance (an "
                     "intercept-only IRLS fit with the offset) on the big data")
     ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--skip-factor", action="store_true", help="without section 4 (a "
+                    "1,000-level factor in a formula on Dask)")
     ap.add_argument("--keep-data", action="store_true")
     ap.add_argument("--daskml-python", default=None)
     ap.add_argument("--rows", type=int, default=ROWS_5M, help="rows of section 1 (smoke tests)")
     ap.add_argument("--out", default=str(HERE / "DASK_RESULTS.md"))
+    ap.add_argument("--note", default=None, help="a sentence for the report (e.g. the "
+                    "machine's load)")
+    ap.add_argument("--report-only", action="store_true", help="write the report again "
+                    "from dask_results.json (with --note)")
     a = ap.parse_args(argv)
     a.data5m = str(Path(a.workdir) / f"p{a.rows}")
     a.databig = str(Path(a.workdir) / "pbig")
@@ -382,16 +401,35 @@ def main(argv=None):
         result = PHASES[a.phase](a)
         Path(a.json).write_text(json.dumps(result))
         return
+    if a.report_only:
+        results = json.loads(Path(a.out).with_name("dask_results.json").read_text())
+        if a.note:
+            results["note"] = a.note
+        Path(a.out).with_name("dask_results.json").write_text(json.dumps(results, indent=1))
+        Path(a.out).write_text(report(results))
+        return
     Path(a.workdir).mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": _machine(), "git": _git_head()}
+    results: dict = {"machine": _machine(), "git": _git_head(), "note": a.note}
     t0 = time.perf_counter()
     write_parquet(Path(a.data5m), a.rows, FILE_ROWS_5M)
     results["gen5m_s"] = time.perf_counter() - t0
     for phase in ("inmem", "threads", "cluster", "persisted"):
         results[phase] = run_child(phase, a)
+    if not a.skip_factor:
+        from benchmarks import dask_factor_bench
+
+        results["factor"] = dask_factor_bench.run(a, run_child)
     if a.daskml_python:
         results["daskml"] = run_child("daskml", a, python=a.daskml_python)
     previous = Path(a.out).with_name("dask_results.json")
+    if not a.daskml_python and previous.exists():   # keep an earlier run's dask-ml section
+        old = json.loads(previous.read_text())
+        if "daskml" in old:
+            results["daskml"] = old["daskml"]
+            results["daskml_git"] = old.get("daskml_git") or old.get("git")
+            results["daskml_inmem"] = old.get("daskml_inmem") or old["inmem"].get("nooffset")
+            results["daskml_threads"] = old.get("daskml_threads") or \
+                old.get("threads", {}).get("nooffset")
     if a.skip_big and previous.exists():   # keep an earlier run's larger-than-memory section
         old = json.loads(previous.read_text())
         for k in ("big", "genbig_s", "big_disk_gib", "genbig_note"):
@@ -458,9 +496,12 @@ def report(r: dict) -> str:
          f"{m['platform']}. dask {version('dask')}, distributed {version('distributed')}, "
          f"numpy {version('numpy')}; glmkit at commit {r.get('git', 'unknown')}. "
          f"Command: `python -m benchmarks.dask_bench"
-         f"{' --daskml-python ...' if 'daskml' in r else ''}`; raw numbers in "
-         "`benchmarks/dask_results.json`.", "",
-         "## 1. 5,000,000 rows x 20 covariates (+ intercept), Poisson with offset, Parquet", "",
+         f"{' --daskml-python ...' if 'daskml' in r and not r.get('daskml_git') else ''}"
+         f"{' --skip-big' if r.get('big_git') else ''}`; raw numbers in "
+         "`benchmarks/dask_results.json`.", ""]
+    if r.get("note"):
+        L += [r["note"], ""]
+    L += ["## 1. 5,000,000 rows x 20 covariates (+ intercept), Poisson with offset, Parquet", "",
          "Parquet: 20 files x 250,000 rows, uncompressed, columns y, off, x1..x20 "
          f"(generated in {r.get('gen5m_s', float('nan')):.0f} s). One pass = one sweep over the "
          "rows (X'WX, X'u, deviance). Dask variants re-read the Parquet files in every pass "
@@ -491,8 +532,11 @@ def report(r: dict) -> str:
           "- *fit* is `GLM(...).fit()` from lazy inputs: for Dask it includes the data pass "
           "(validation, rank, constant columns) and every IRLS pass; s / pass is the median "
           "IRLS pass. In memory, the fit time is divided by its number of sweeps.",
-          "- Statistics after the fit (null deviance: an intercept-only IRLS with the offset; "
-          "llf; Pearson chi2; HC0 meat) cost "
+          "- Statistics after the fit: the summary's (null deviance in closed form from the "
+          "data pass's sums, llf, Pearson chi2 from the last sweep) cost "
+          + ", ".join(f"{r[k].get('summary_passes', '?')} pass(es) ({k})"
+                      for k in ("threads", "cluster", "persisted") if k in r)
+          + "; with the HC0 covariance (not asked in fit(), so its meat is a pass of its own) "
           + ", ".join(f"{r[k]['stats_passes']} passes / {r[k]['stats_s']:.0f} s ({k})"
                       for k in ("threads", "cluster", "persisted")
                       if k in r and "stats_passes" in r[k]) + ".",
@@ -509,6 +553,10 @@ def report(r: dict) -> str:
         L += _report_daskml(r)
     if "big" in r:
         L += _report_big(r)
+    if "factor" in r:
+        from benchmarks import dask_factor_bench
+
+        L += dask_factor_bench.report(r)
     return "\n".join(L) + "\n"
 
 
@@ -517,17 +565,22 @@ def _report_daskml(r) -> list[str]:
     L = ["## 2. dask-ml on the same data (Poisson without offset)", ""]
     if "error" in v:
         return L + [f"dask-ml run failed: {v['error']}", ""]
-    ref = np.asarray(r["inmem"]["nooffset"]["params"])
+    inmem = r.get("daskml_inmem") or r["inmem"]["nooffset"]
+    ref = np.asarray(inmem["params"])
+    if r.get("daskml_git") and r["daskml_git"] != r.get("git"):
+        L += [f"(Measured earlier, with glmkit at commit {r['daskml_git']}: this run had no "
+              "dask-ml venv; the glmkit rows are from that run too.)", ""]
     L += [f"dask-ml {v.get('dask_ml')} (dask-glm solvers) with dask {v.get('dask')}, in its own "
           "venv; `PoissonRegression(solver=..., penalty='l2', C=1e12, tol=1e-8)` (dask-ml "
           "has no offset, weights or standard errors; C=1e12 makes the penalty negligible). "
           "Local threaded scheduler, Parquet read with `to_dask_array(lengths=True)`.", "",
           "| fit | time (s) | largest abs. difference of coefficients from glmkit in memory |",
           "|---|---|---|",
-          f"| glmkit in memory | {r['inmem']['nooffset']['fit_s']:.1f} | 0 |"]
-    if "nooffset" in r.get("threads", {}):
-        g = np.asarray(r["threads"]["nooffset"]["params"])
-        L.append(f"| glmkit on Dask (threads, Parquet) | {r['threads']['nooffset']['fit_s']:.1f} | "
+          f"| glmkit in memory | {inmem['fit_s']:.1f} | 0 |"]
+    threads = r.get("daskml_threads") or r.get("threads", {}).get("nooffset")
+    if threads:
+        g = np.asarray(threads["params"])
+        L.append(f"| glmkit on Dask (threads, Parquet) | {threads['fit_s']:.1f} | "
                  f"{np.max(np.abs(g - ref)):.1e} |")
     for s in ("newton", "lbfgs"):
         e = v.get(s, {})

@@ -357,15 +357,22 @@ def test_pass_counts_fit_then_summary():
         res.summary()
         assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
         close([res.null_deviance, res.llnull], [ref.null_deviance, ref.llnull])
-        # the HC0 meat asked in fit() comes from the fit's last sweep
-        ref = GLM(y, X, family=sm.families.Poisson()).fit(cov_type="HC1")
-        log = []
-        res = GLM(dask_array(y), dask_array(X), family=sm.families.Poisson()).fit(
-            cov_type="HC1", verbose=log.append)
-        after_fit = len(log)
-        res.summary()
-        assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
-        close(res.bse, ref.bse)
+        # the HC0 meat and the cluster sums asked in fit() come from the fit's last sweep
+        # (and are summed only on the sweeps the solver expects to be the last)
+        groups = rng.integers(0, 30, size=N)
+        for cov, kw in (("HC1", {}), ("cluster", {"groups": groups})):
+            ref = GLM(y, X, family=sm.families.Poisson()).fit(cov_type=cov, cov_kwds=kw)
+            log = []
+            dkw = {"groups": dask_array(groups)} if kw else {}
+            res = GLM(dask_array(y), dask_array(X), family=sm.families.Poisson()).fit(
+                cov_type=cov, cov_kwds=dkw, verbose=log.append)
+            after_fit = len(log)
+            sweeps = [e for e in log if e["what"] == "IRLS"]
+            assert sweeps[-1].get("final_sums"), cov
+            assert sum(bool(e.get("final_sums")) for e in sweeps) == 1 < len(sweeps), cov
+            res.summary()
+            assert len(log) - after_fit <= 1, [e["what"] for e in log[after_fit:]]
+            close(res.bse, ref.bse)
 
 
 @pytest.mark.parametrize("family", ["poisson", "gamma_log", "gaussian"])

@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .design.partitioned import is_dask_collection, require_dask
 
@@ -69,13 +70,14 @@ def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None
         raise NotImplementedError(
             f"the formula uses stateful transforms {sorted(dict(info.spec.transform_state))}, "
             "whose state would be learnt from a sample on Dask; compute those columns first.")
-    kx = len(info.exog_names)
+    layout, plan = split_plan(m0.problem.X, info, sample)
+    kx = len(info.exog_names) if layout is None else layout.raw_width
     ny = len(ycols)
     wcols = [by_name.get("freq_weights"), by_name.get("var_weights")]
     width = ny + kx + 1 + sum(c is not None for c in wcols)
     import pandas as pd
 
-    packed = frame.map_partitions(_formula_part, info, ycols, wcols,
+    packed = frame.map_partitions(_formula_part, info, ycols, wcols, plan,
                                   meta=pd.DataFrame(np.empty((0, width))),
                                   enforce_metadata=False).to_dask_array()
     y = packed[:, 0] if ny == 1 else packed[:, :2]
@@ -89,9 +91,13 @@ def model_from_dask_formula(cls, formula: str, data, family=None, *, offset=None
         vw = packed[:, pos]
     model = cls(y, X, family=m0.family, offset=off, freq_weights=fw, var_weights=vw,
                 missing=missing, client=client, exog_names=list(info.exog_names),
-                endog_names=m0.endog_names)
+                endog_names=m0.endog_names, design_layout=layout)
     model.formula_info = info
     model.terms = m0.terms
+    if plan is not None:   # new frames' rows for predict(), as the fit's partitions
+        from functools import partial
+
+        model.data.formula_rows = partial(split_design_for, info=info, plan=plan)
     return model
 
 
@@ -128,15 +134,15 @@ def _formula_sample(frame, levels: dict, rows: int):
     return sample.reset_index(drop=True)
 
 
-def _formula_part(df, info, ycols, wcols):
+def _formula_part(df, info, ycols, wcols, plan=None):
     """One partition's [response, design, offset, weights] columns (a float frame)."""
     import pandas as pd
 
-    return pd.DataFrame(_formula_columns(df, info, ycols, wcols), copy=False)
+    return pd.DataFrame(_formula_columns(df, info, ycols, wcols, plan), copy=False)
 
 
-def _formula_columns(df, info, ycols, wcols) -> np.ndarray:
-    X, off = info.design_for(df)
+def _formula_columns(df, info, ycols, wcols, plan=None) -> np.ndarray:
+    X, off = info.design_for(df) if plan is None else split_design_for(df, info, plan)
     n = X.shape[0]
     cols = [df[c].to_numpy(dtype=float, na_value=np.nan) for c in ycols] + [X]
     cols.append(np.zeros(n) if off is None else off)
@@ -144,3 +150,99 @@ def _formula_columns(df, info, ycols, wcols) -> np.ndarray:
     return np.column_stack(cols) if n else np.empty((0, sum(
         1 if a.ndim == 1 else a.shape[1] for a in cols)))
 
+
+
+# ------------------------------------------------------- factors as level codes
+def split_plan(design, info, sample):
+    """(ColumnLayout, plan) when the sample's design has categorical blocks (a factor of
+    many levels, as the in-memory formula makes them), else (None, None).
+
+    The plan, for each partition: the formula spec without the factor terms (their dense
+    columns and the offset() terms), and for each factor block the data column, its
+    categories and the code (0 = reference) of each category, found once here by
+    building the term's indicator columns on one row per category. The model's column
+    order is kept: ``("dense", [columns of the other spec])`` and ``("cat", column,
+    categories, codes)`` in order."""
+    from .design import CategoricalDesign, SplitDesign
+    from .design.partition_layout import ColumnLayout
+    from .formula import _indicator_codes
+    from .formula_spec import _C_CALL, _NAME, _context
+
+    if not isinstance(design, SplitDesign) or not any(
+            isinstance(b, CategoricalDesign) for b in design.blocks):
+        return None, None
+    spec, pos = info.spec, info._design_pos
+    term_of = {c: t for t, cols in spec.term_indices.items() for c in cols}
+    factor_terms = {id(term_of[pos[j]]) for j, b in _block_starts(design)
+                    if isinstance(b, CategoricalDesign)}
+    rest = [t for t in spec.terms if id(t) not in factor_terms]
+    rest_spec = spec.subset(rest).update(na_action="ignore") if rest else None
+    rest_names = [] if rest_spec is None else [str(c) for c in rest_spec.column_names]
+    blocks, plan, raw = [], [], 0
+    for j, b in _block_starts(design):
+        w = b.shape[1]
+        names = [info.column_names[pos[c]] for c in range(j, j + w)]
+        if not isinstance(b, CategoricalDesign):
+            blocks.append(("dense", raw, raw + w))
+            plan.append(("dense", [rest_names.index(nm) for nm in names]))
+            raw += w
+            continue
+        term = term_of[pos[j]]
+        factor = str(term.factors[0]) if len(term.factors) == 1 else ""
+        state = spec.encoder_state.get(factor, (None, {}))[1]
+        m = _C_CALL.match(factor) or _NAME.match(factor)
+        if m is None or "categories" not in state:   # pragma: no cover - the sample's design
+            raise NotImplementedError(f"the term {term} cannot be held as level codes on "
+                                      "Dask: write the factor as C(column).")
+        col, cats = m.group(1).strip("`"), list(state["categories"])
+        one = sample.iloc[[0] * len(cats)].reset_index(drop=True)
+        one[col] = pd.Categorical(cats, categories=cats)
+        ind = spec.subset([term]).get_model_matrix(one, context=_context(info.context))
+        codes = _indicator_codes(ind, list(range(ind.shape[1])))
+        if codes is None or [str(c) for c in ind.columns] != names:  # pragma: no cover
+            raise NotImplementedError(f"the term {term} cannot be held as level codes on "
+                                      "Dask.")
+        blocks.append(("cat", raw, b.n_levels))
+        plan.append(("cat", col, cats, codes.astype(float)))
+        raw += 1
+    offsets = [rest_names.index(info.column_names[k]) for k in info._offset_pos]
+    return ColumnLayout(blocks), (tuple(plan), rest_spec, offsets)
+
+
+def _block_starts(design):
+    j = 0
+    for b in design.blocks:
+        yield j, b
+        j += b.shape[1]
+
+
+def split_design_for(df, info, plan) -> tuple[np.ndarray, np.ndarray | None]:
+    """A partition's raw design columns (dense columns and one column of level codes per
+    factor block, see :mod:`glmkit.design.partition_layout`) and its offset: the factor's
+    indicator columns are never formed. Rows with a missing value are NaN, as
+    :meth:`FormulaInfo.design_for` makes them."""
+    from .formula_spec import _context, _strings_as_categories, as_pandas
+
+    blocks, rest_spec, offsets = plan
+    frame = _strings_as_categories(as_pandas(df, info.required_columns).reset_index(drop=True),
+                                   info.required_columns)
+    info._check_levels(frame)
+    n = frame.shape[0]
+    R = None
+    if rest_spec is not None:
+        R = np.asarray(rest_spec.get_model_matrix(frame, context=_context(info.context)),
+                       dtype=float)
+    width = sum(len(b[1]) if b[0] == "dense" else 1 for b in blocks)
+    X = np.empty((n, width))
+    j = 0
+    for b in blocks:
+        if b[0] == "dense":
+            X[:, j:j + len(b[1])] = R[:, b[1]]
+            j += len(b[1])
+            continue
+        _, col, cats, code_of = b
+        k = pd.Categorical(frame[col], categories=cats).codes   # -1: missing
+        X[:, j] = np.where(k >= 0, code_of[np.maximum(k, 0)], np.nan)
+        j += 1
+    off = R[:, offsets].sum(axis=1) if offsets else None
+    return X, info.add_column_offsets(frame, off)

@@ -8,16 +8,12 @@ tree on the cluster, and each bucket returns only S_b'S_b (p x p) and its number
 """
 from __future__ import annotations
 
-import operator
-from itertools import combinations
-
 import numpy as np
 
+from .design.cluster_sums import CLUSTER_BUCKETS
 from .design.partitioned import DaskFitError, tree_reduce
-from .row_sums import _cluster_block, _group_meat, _hc_block, _merge_group_sums, _se_rows
+from .row_sums import _cluster_block, _hc_block, _se_rows
 
-#: Hash buckets of the cluster labels (independent reduction trees).
-CLUSTER_BUCKETS = 16
 #: The covariance types computed on Dask.
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
@@ -57,43 +53,33 @@ def robust_meat_cov(res) -> np.ndarray:
 def _cluster_meat(res, keep) -> np.ndarray:
     from dask import delayed
 
+    from .design.cluster_sums import (
+        bucket_trees,
+        combine_buckets,
+        combos_of,
+        vcovcl_meat,
+    )
     from .design.dask_inputs import as_row_blocks
 
+    groups = res.cov_kwds.get("groups")
+    known = res.model.problem.shared.get("cluster", {}).get(str(res._mu.name))
+    if known is not None and known[0] is groups:   # summed by the fit's last sweep
+        return vcovcl_meat(known[1], keep)
     data = res.model.data
     src, ex = data.source, data.executor
-    groups = res.cov_kwds.get("groups")
     labels = as_row_blocks(groups, src.chunks, "groups")
-    shape = getattr(groups, "shape", None)
-    shape = np.shape(groups) if shape is None else shape  # type: ignore[arg-type]
-    d = int(shape[1]) if len(shape) == 2 else 1
-    combos = [c for size in range(1, d + 1) for c in combinations(range(d), size)]
+    combos = combos_of(groups)
     buckets = max(1, min(CLUSTER_BUCKETS, src.nblocks))
     parts = src.partials(_cluster_block, res._eta, res._mu, labels,
                          args=(res.family, keep, combos, buckets))
-    getitem = delayed(operator.getitem, pure=False)
-    results = []
-    for ci in range(len(combos)):
-        for k in range(buckets):
-            leaves = [getitem(p, (ci, k)) for p in parts]
-            while len(leaves) > 1:
-                leaves = [delayed(_merge_group_sums, pure=False)(*leaves[i:i + 8])
-                          for i in range(0, len(leaves), 8)]
-            results.append(delayed(_group_meat, pure=False)(leaves[0]))
+    results = bucket_trees(parts, len(combos), buckets)
     rows_seen = tree_reduce([delayed(_rows_of, pure=False)(p) for p in parts])
     (per_bucket, seen), dt = ex.compute(delayed(_pair, pure=False)(rows_seen, *results),
                                         "cluster meat")
     if int(round(seen)) != src.n:
         raise DaskFitError("the cluster pass did not see every row; no result was returned.")
     ex.report("cluster meat", dt)
-    kk = int(keep.sum())
-    meat = np.zeros((kk, kk))
-    for ci, combo in enumerate(combos):
-        part = per_bucket[ci * buckets:(ci + 1) * buckets]
-        G = sum(r["groups"] for r in part)
-        total = sum(r["meat"] for r in part)
-        adj = G / (G - 1.0) if G > 1 else 1.0
-        meat += (-1.0) ** (len(combo) + 1) * adj * total
-    return meat
+    return vcovcl_meat(combine_buckets(per_bucket, combos, buckets))
 
 
 def _rows_of(part) -> dict:

@@ -315,6 +315,11 @@ class FormulaInfo:
         if self._offset_pos:
             offset = np.full(n, np.nan)
             offset[rows] = _sum_columns(mm, self._offset_pos)
+        return X, self.add_column_offsets(frame, offset)
+
+    def add_column_offsets(self, frame: pd.DataFrame, offset: np.ndarray | None):
+        """``offset`` (from offset() terms, or None) plus the offset and log exposure
+        columns given by name."""
         for col, transform in ((self.offset_column, None), (self.exposure_column, np.log)):
             if col is None:
                 continue
@@ -324,7 +329,7 @@ class FormulaInfo:
                     raise ValueError(f"exposure column {col!r} must be positive.")
                 v = transform(v)
             offset = v if offset is None else offset + v
-        return X, offset
+        return offset
 
     def _materialize(self, frame: pd.DataFrame):
         from formulaic.errors import DataMismatchWarning

@@ -54,8 +54,8 @@ class GLM:
                  hasconst: bool | None = None, **kwargs: Any):
         inputs = (endog, exog, offset, exposure, freq_weights, var_weights)
         on_dask = any(hasattr(type(a), "__dask_graph__") for a in inputs)
-        dask_kw = {k: kwargs.pop(k) for k in ("client", "exog_names", "endog_names")
-                   if on_dask and k in kwargs}
+        dask_kw = {k: kwargs.pop(k) for k in ("client", "exog_names", "endog_names",
+                                              "design_layout") if on_dask and k in kwargs}
         if kwargs:
             raise TypeError(f"GLM() got unexpected keyword argument(s) {sorted(kwargs)}; "
                             "accepted: family, offset, exposure, freq_weights, var_weights, "
@@ -421,10 +421,9 @@ class GLM:
                 "methods need the rows in memory).")
         check_cov_on_dask(spec.cov_type, spec.cov_kwds)
         self.data.stats   # the data pass (checks the inputs), on the fit's executor
-        # the sweeps also sum the HC0 meat when the fit's covariance needs it
-        self.data.problem.shared["want_meat"] = spec.cov_type in ("HC0", "HC1")
         if spec.cov_type == "cluster":
             self._check_groups_shape(spec.cov_kwds["groups"])
+        self.data.want_final_sums(spec.cov_type, spec.cov_kwds.get("groups"))
 
     def _check_groups_shape(self, groups) -> None:
         """Cluster labels of Dask rows: one per row where their length is known."""

@@ -28,7 +28,7 @@ from .fit_sums import fit_sums, null_spec
 from .problem import GLMProblem
 from .row_sums import _llf_block, _null_mu_rows, _resid_rows
 from .solvers import SolverResult
-from .solvers._linalg import diagonal_positions, try_factor
+from .solvers._linalg import diagonal_mask, diagonal_positions, try_factor
 from .fit_record import FitRecord
 from .results_workflow import WorkflowMethods
 
@@ -377,8 +377,7 @@ class GLMResults(FitRecord, WorkflowMethods):
                 out = T @ fac.inverse() @ T.T
                 out = 0.5 * (out + out.T)
             return out
-        X = self.model.problem.X
-        diag = diagonal_positions(getattr(X, "diagonal_columns", lambda: None)(), self._keep)
+        diag = diagonal_positions(diagonal_mask(self.model.problem), self._keep)
         fac = try_factor(np.asarray(self._solver_result.gram), diag)
         if fac is not None:
             keep = self._keep

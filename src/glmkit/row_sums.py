@@ -6,7 +6,6 @@ over the blocks they give the statistic, wherever the rows live.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .families._fused import kernel_for
 
@@ -77,58 +76,39 @@ def _score_weights(b, eta, mu, family):
     return b.prior_weights * family.link.inverse_deriv(eta) * (b.y - mu) / family.variance(mu)
 
 
+def _kept_square(keep, B) -> np.ndarray:
+    """A p x p matrix with ``B`` on the kept rows and columns, zeros elsewhere."""
+    full = np.zeros((keep.shape[0], keep.shape[0]))
+    full[np.ix_(keep, keep)] = B
+    return full
+
+
 def _hc_block(b, eta, mu, w, family, keep, cov_type, bread):
-    X = b.X[:, keep]
+    """The HC meat of the kept columns, X' diag(omega) X from the block's design (level
+    sums for a factor's columns: no dense copy)."""
+    D = b.design
     u = _score_weights(b, eta, mu, family)
     fw = b.freq_weights
     omega = np.square(u) * fw
     if cov_type in ("HC2", "HC3"):
         wc = np.divide(w, fw, out=np.zeros_like(fw), where=fw > 0)
-        h = np.einsum("ij,ij->i", X @ bread, X) * wc
+        h = D.row_quadratic(_kept_square(keep, bread)) * wc
         omega = omega / (1.0 - h) ** (1 if cov_type == "HC2" else 2)
-    return {"meat": X.T @ (X * omega[:, None]), "fw_sum": float(np.sum(fw))}
+    return {"meat": D.sandwich(omega)[np.ix_(keep, keep)], "fw_sum": float(np.sum(fw))}
 
 
 def _cluster_block(b, eta, mu, labels, family, keep, combos, buckets):
     """Per combination of clustering dimensions, the partition's score sums per group,
     split into hash buckets of the group key: {(combo, bucket): DataFrame}."""
-    labels = np.asarray(labels)
-    if labels.ndim == 1:
-        labels = labels[:, None]
-    if labels.shape[0] != b.n:
-        raise ValueError(f"groups must have one label per row; a partition has {b.n} rows "
-                         f"and {labels.shape[0]} labels.")
-    if labels.dtype.kind == "f" and np.isnan(labels).any():
-        raise ValueError("groups contain NaN; every row needs a cluster label.")
-    if labels.dtype == object and pd.isna(labels).any():
-        raise ValueError("groups contain missing values; every row needs a cluster label.")
-    X = b.X[:, keep]
-    u = _score_weights(b, eta, mu, family)
-    U = (X * u[:, None]) * b.freq_weights[:, None]
-    frame = pd.DataFrame(U)
-    out = {}
-    for ci, combo in enumerate(combos):
-        keys = [labels[:, j] for j in combo]
-        sums = frame.groupby(keys, sort=False).sum()
-        h = pd.util.hash_pandas_object(sums.index, index=False).to_numpy() % buckets
-        for k in range(buckets):
-            out[(ci, k)] = sums[h == k]
-    return out
+    from .design.cluster_sums import cluster_sums_block
 
-
-def _merge_group_sums(*frames):
-    both = pd.concat(frames)
-    return both.groupby(level=list(range(both.index.nlevels)), sort=False).sum()
-
-
-def _group_meat(sums):
-    S = sums.to_numpy()
-    return {"meat": S.T @ S, "groups": float(S.shape[0])}
+    v = _score_weights(b, eta, mu, family) * b.freq_weights
+    return cluster_sums_block(b, v, labels, keep, combos, buckets)
 
 
 def _se_rows(b, keep, V):
-    Xk = b.X[:, keep]
-    return np.sqrt(np.maximum(np.einsum("ij,ij->i", Xk @ V, Xk), 0.0))
+    q = b.design.row_quadratic(_kept_square(keep, V))
+    return np.sqrt(np.maximum(q, 0.0))
 
 
 def _r_ll_block(b, mu, kind, disp, family):

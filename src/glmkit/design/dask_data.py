@@ -57,7 +57,7 @@ def _rows_with(a, test) -> np.ndarray:
 
 def _data_block(b, family, fused, quota):
     from ..families._fused import kernel_for
-    from .dense import DenseDesign
+    from .partition_layout import column_ranges
 
     out: dict[str, Any] = {}
     nan_any = np.zeros(b.n_raw, dtype=bool)
@@ -88,9 +88,8 @@ def _data_block(b, family, fused, quota):
         m = b.n_trials if b.two_col else b.inputs["var_weights"]
         if m is not None and b.n and not np.allclose(m * y, np.round(m * y), rtol=0, atol=1e-7):
             out["nonint_any"] = True
-    X = b.X
-    out["xmin_min"] = np.min(X, axis=0, initial=np.inf)
-    out["xmax_max"] = np.max(X, axis=0, initial=-np.inf)
+    design = b.design
+    out["xmin_min"], out["xmax_max"] = column_ranges(design)
     out["wnobs"] = float(np.sum(b.freq_weights[pw > 0]))
     out["tw_sum"] = float(np.sum(tw))
     out["tw_max"] = float(np.max(tw, initial=0.0))
@@ -106,7 +105,7 @@ def _data_block(b, family, fused, quota):
         out["off_tw_expoff"] = float(np.sum(tw * np.exp(b.offset)))
         out["off_twy_expnegoff"] = float(np.sum(tw * y * np.exp(-b.offset)))
         out["off_tw_off"] = float(np.sum(tw * b.offset))
-    out["gram01"] = DenseDesign(X).sandwich((tw > 0).astype(float))
+    out["gram01"] = design.sandwich((tw > 0).astype(float))
     out["constant"] = float(kernel_for(family, fused=fused).constant(y, tw))
     out["nt_not1_any"] = bool(np.any(b.n_trials != 1.0))
     out["y_nonpos_any"] = bool(np.any(y <= 0))
@@ -117,7 +116,7 @@ def _data_block(b, family, fused, quota):
         rng = np.random.default_rng([12345, b.index])
         rows = np.sort(rng.choice(b.n, size=min(quota, b.n), replace=False))
         out["start_sample"] = np.column_stack([y[rows], b.offset[rows], pw[rows],
-                                               b.freq_weights[rows], X[rows]])
+                                               b.freq_weights[rows], b.Xraw[rows]])
     return out
 
 
@@ -201,12 +200,19 @@ class DaskProblem:
             import dask.array as da
 
             return da.ones((self.source.n, 1), chunks=(self.source.chunks, 1))
-        if not self.source.drop_missing or self.stats.n_dropped == 0:
+        if self.source.layout is None and (not self.source.drop_missing
+                                           or self.stats.n_dropped == 0):
             return self.source.raw["X"]
         return self.source.map_rows(_rows_attr, args=("X",), ncols=self.p)
 
     def _rows(self, attr: str):
         return self.source.map_rows(_rows_attr, args=(attr,), need_X=False)
+
+    def diagonal_columns(self) -> np.ndarray | None:
+        """The columns whose block of X'WX is diagonal (a factor's levels), as the
+        in-memory design's :meth:`~glmkit.design.split.SplitDesign.diagonal_columns`."""
+        layout = self.source.layout
+        return None if layout is None or self.design != "X" else layout.diagonal_columns()
 
     @cached_property
     def y(self):
@@ -286,16 +292,21 @@ class DaskModelData:
     :meth:`rows`). Per-row attributes are lazy dask arrays.
 
     ``client``: the ``distributed.Client`` to run on (default: Dask's default scheduler);
-    ``exog_names``/``endog_names`` label unlabelled inputs.
+    ``exog_names``/``endog_names`` label unlabelled inputs. ``design_layout`` (from the
+    formula interface): exog's raw columns hold level codes of factors, built into each
+    partition's design by that :class:`~glmkit.design.partition_layout.ColumnLayout`.
     """
 
     lazy = True
     row_labels = None
+    #: set by the formula interface when factors travel as level codes: a new frame's raw
+    #: design columns and offset (glmkit.dask_formula.split_design_for), for predict()
+    formula_rows = None
     constant_columns = None
 
     def __init__(self, endog, exog, family: Family, offset=None, exposure=None,
                  freq_weights=None, var_weights=None, missing: str = "none", client=None,
-                 exog_names=None, endog_names=None):
+                 exog_names=None, endog_names=None, design_layout=None):
         from dataclasses import replace
 
         from ..families import links
@@ -310,8 +321,9 @@ class DaskModelData:
         inputs = normalize(endog, exog, family, offset, exposure, freq_weights, var_weights)
         if exog_names is not None:   # labels for unlabelled inputs (read_parquet_design)
             names = [str(c) for c in exog_names]
-            if len(names) != inputs.raw["X"].shape[1] or len(set(names)) != len(names):
-                raise ValueError(f"exog_names must be {inputs.raw['X'].shape[1]} unique "
+            p = inputs.raw["X"].shape[1] if design_layout is None else design_layout.p
+            if len(names) != p or len(set(names)) != len(names):
+                raise ValueError(f"exog_names must be {p} unique "
                                  f"names, got {exog_names!r}.")
             inputs = replace(inputs, exog_names=names, is_pandas=True)
         if endog_names is not None:
@@ -322,7 +334,8 @@ class DaskModelData:
                 f"the linear predictor); the link is {type(family.link).__name__}. Pass "
                 "offset=np.log(exposure) if you mean it on this link's scale.")
         self.inputs = inputs
-        self.source = RowSource(inputs.raw, drop_missing=(missing == "drop"))
+        self.source = RowSource(inputs.raw, drop_missing=(missing == "drop"),
+                                layout=design_layout)
         self.client = client
         self.executor = self._new_executor(client)
 
@@ -396,7 +409,8 @@ class DaskModelData:
         return self.source.map_rows(_input_rows, args=(name,), need_X=False)
 
     y = property(lambda self: self.problem.y)
-    X = property(lambda self: self.source.raw["X"])
+    X = property(lambda self: self.source.raw["X"] if self.source.layout is None
+                 else self.problem.X)
     offset = property(lambda self: self._optional_rows("offset"))
     exposure = property(lambda self: self._optional_rows("exposure"))
     freq_weights = property(lambda self: self.problem.freq_weights)
@@ -420,9 +434,10 @@ class DaskModelData:
 
     @cached_property
     def rank(self) -> int:
-        from ..solvers._linalg import find_aliased
+        from ..solvers._linalg import diagonal_positions, find_aliased
 
-        return int(np.sum(~find_aliased(self.stats.gram01)))
+        return int(np.sum(~find_aliased(self.stats.gram01,
+                                        diag=diagonal_positions(self.problem.diagonal_columns()))))
 
     # ------------------------------------------------------------ the passes
     def total(self, fn, *per_row, args: tuple = (), what: str = "sums",
@@ -449,6 +464,24 @@ class DaskModelData:
         sweeper = problem.sweeper(True, label="null model", executor=self.executor)
         start = sweeper.warm_start(options, False)
         return irls(problem, start, options, sweeper=sweeper)  # type: ignore[arg-type]
+
+    def want_final_sums(self, cov_type: str, groups=None) -> None:
+        """What the fit's last sweep also sums for the covariance asked in fit(): the HC0
+        meat (HC0, HC1) or the cluster sums of ``groups``."""
+        shared = self.problem.shared
+        shared["want_meat"] = cov_type in ("HC0", "HC1")
+        shared["want_cluster"] = self.cluster_labels(groups) if cov_type == "cluster" else None
+
+    def cluster_labels(self, groups) -> tuple:
+        """(groups, their delayed blocks cut like the partitions, combinations of the
+        clustering dimensions, hash buckets): what a sweep needs to sum the scores by
+        cluster (glmkit.design.cluster_sums)."""
+        from .cluster_sums import CLUSTER_BUCKETS, combos_of
+        from .dask_inputs import as_row_blocks
+
+        src = self.source
+        labels = as_row_blocks(groups, src.chunks, "groups")
+        return (groups, labels, combos_of(groups), max(1, min(CLUSTER_BUCKETS, src.nblocks)))
 
     # what the results ask of the data, answered by the data pass or the fit's sweeps
     def known_pearson(self, mu) -> float | None:

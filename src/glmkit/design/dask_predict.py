@@ -37,7 +37,7 @@ def _predict_rows(b, *rest):
             off = off + np.log(exp)
     else:
         off = b.offset
-    eta = b.X @ beta + off
+    eta = b.design.matvec(beta) + off
     return eta if which == "linear" else link.inverse(eta)
 
 
@@ -55,11 +55,16 @@ def _predict_array_block(X, off, exp, beta, link, which):
     return eta if which == "linear" else link.inverse(eta)
 
 
-def _formula_predict_part(df, info, beta, link, which):
+def _formula_predict_part(df, info, beta, link, which, rows=None, layout=None):
     import pandas as pd
 
-    X, off = info.design_for(df)
-    eta = X @ beta + (0.0 if off is None else off)
+    if rows is None:
+        X, off = info.design_for(df)
+        eta = X @ beta
+    else:   # a factor of many levels as level codes (glmkit.dask_formula.split_design_for)
+        raw, off = rows(df)
+        eta = layout.design(raw).matvec(beta)
+    eta = eta + (0.0 if off is None else off)
     return pd.Series(eta if which == "linear" else link.inverse(eta), index=df.index)
 
 
@@ -75,8 +80,11 @@ def _predict_new(model, beta, exog, offset, exposure, which):
         if offset is not None or exposure is not None:
             raise ValueError("with a formula model, give the offset/exposure as columns of the "
                              "new data frame.")
+        data = model.data
+        rows = getattr(data, "formula_rows", None)
+        layout = data.source.layout if rows is not None else None
         return exog.map_partitions(_formula_predict_part, model.formula_info, beta, link, which,
-                                   meta=(None, "f8"))
+                                   rows, layout, meta=(None, "f8"))
     given = {"exog": exog, "endog": None, "offset": offset, "exposure": exposure,
              "freq_weights": None, "var_weights": None}
     arrays = _dask_arrays(given, {k: _kind(v) for k, v in given.items()})

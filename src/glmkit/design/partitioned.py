@@ -75,13 +75,15 @@ def is_dask_collection(x) -> bool:
 class Block:
     """The rows of one partition, as the in-memory GLM sees them (all NumPy).
 
-    X : n x p design (None when a pass does not need it); y : response (proportions for a
+    X : n x p design (None when a pass does not need it), ``design`` the same as a
+    DesignMatrix (what the passes use), ``Xraw`` the raw columns; y : response (proportions for a
     two-column binomial response); n_trials, var_weights, prior_weights (= var_weights *
     n_trials), freq_weights, total_weights (= freq_weights * prior_weights), offset (with
     log(exposure)), exposure (or None).
     """
 
-    X: np.ndarray | None
+    Xraw: np.ndarray | None
+    layout: Any
     y: np.ndarray
     n_trials: np.ndarray
     var_weights: np.ndarray
@@ -97,20 +99,37 @@ class Block:
     inputs: dict
     index: int
 
-    __slots__ = ("X", "y", "n_trials", "var_weights", "prior_weights", "freq_weights",
-                 "total_weights", "offset", "exposure", "n", "two_col", "n_raw", "raw", "inputs",
-                 "index")
+    __slots__ = ("Xraw", "layout", "_design", "_dense", "y", "n_trials", "var_weights",
+                 "prior_weights", "freq_weights", "total_weights", "offset", "exposure", "n",
+                 "two_col", "n_raw", "raw", "inputs", "index")
 
     @property
     def design(self):
-        """The partition's X as a :class:`~glmkit.design.dense.DenseDesign`."""
-        from .dense import DenseDesign
+        """The partition's X as a DesignMatrix: a :class:`~glmkit.design.dense.DenseDesign`,
+        or the blocks of its :class:`~glmkit.design.partition_layout.ColumnLayout` (level
+        codes of a factor, never its indicator columns)."""
+        if self._design is None:
+            if self.layout is None:
+                from .dense import DenseDesign
 
-        return DenseDesign(self.X)
+                self._design = DenseDesign(self.Xraw)
+            else:
+                self._design = self.layout.design(self.Xraw)
+        return self._design
+
+    @property
+    def X(self) -> np.ndarray | None:
+        """The partition's X as a dense n x p array (with a layout: formed when a block
+        function reads it, n x p; the fit's passes use :attr:`design`)."""
+        if self.layout is None or self.Xraw is None:
+            return self.Xraw
+        if self._dense is None:
+            self._dense = self.design.to_dense()
+        return self._dense
 
     @classmethod
     def from_raw(cls, X, y, offset, exposure, fw, vw, drop_missing: bool,
-                 expected_rows: int) -> Block:
+                 expected_rows: int, layout=None) -> Block:
         n = y.shape[0]
         for name, a in zip(RAW_NAMES, (X, y, offset, exposure, fw, vw)):
             if a is not None and a.shape[0] != n:
@@ -133,7 +152,9 @@ class Block:
         #: the inputs as given (None when absent), after dropping incomplete rows
         b.inputs = dict(zip(RAW_NAMES, (X, y, offset, exposure, fw, vw)))
         b.n = n
-        b.X = X
+        b.Xraw = X
+        b.layout = layout
+        b._design = b._dense = None
         b.two_col = y.ndim == 2
         if b.two_col:
             succ, fail = y[:, 0], y[:, 1]
@@ -168,8 +189,9 @@ def complete_rows(X, y, offset, exposure, fw, vw) -> np.ndarray:
     return keep
 
 
-def _run_block(fn, X, y, offset, exposure, fw, vw, drop, rows, extras, args, index=0):
-    block = Block.from_raw(X, y, offset, exposure, fw, vw, drop, rows)
+def _run_block(fn, X, y, offset, exposure, fw, vw, drop, rows, extras, args, index=0,
+               layout=None):
+    block = Block.from_raw(X, y, offset, exposure, fw, vw, drop, rows, layout)
     block.index = index
     with np.errstate(all="ignore"):
         out = fn(block, *extras, *args)
@@ -179,8 +201,9 @@ def _run_block(fn, X, y, offset, exposure, fw, vw, drop, rows, extras, args, ind
     return out
 
 
-def _run_rows(fn, X, y, offset, exposure, fw, vw, drop, rows, extras, args, index=0):
-    block = Block.from_raw(X, y, offset, exposure, fw, vw, drop, rows)
+def _run_rows(fn, X, y, offset, exposure, fw, vw, drop, rows, extras, args, index=0,
+              layout=None):
+    block = Block.from_raw(X, y, offset, exposure, fw, vw, drop, rows, layout)
     block.index = index
     with np.errstate(all="ignore"):
         out = np.asarray(fn(block, *extras, *args), dtype=float)
@@ -236,11 +259,14 @@ class RowSource:
     raw : dict with keys ``RAW_NAMES``; 'X' (n x p, one column chunk) and 'y' (n or n x 2)
         are required, the others may be None.
     drop_missing : drop the rows with a NaN in any input inside every task.
+    layout : a :class:`~glmkit.design.partition_layout.ColumnLayout` when X's raw columns
+        hold level codes of factors (formulas), else None (X is the design).
     """
 
-    def __init__(self, raw: dict, drop_missing: bool = False):
+    def __init__(self, raw: dict, drop_missing: bool = False, layout=None):
         self.raw = raw
         self.drop_missing = bool(drop_missing)
+        self.layout = layout
         X = raw["X"]
         #: rows per partition of the inputs (NaN where not known before the data pass)
         self.raw_chunks: tuple = tuple(X.chunks[0])
@@ -248,7 +274,10 @@ class RowSource:
             if a is not None and not any(np.isnan(c) for c in a.chunks[0]):
                 self.raw_chunks = tuple(a.chunks[0])
                 break
-        self.p = int(X.shape[1])
+        if layout is not None and layout.raw_width != X.shape[1]:   # pragma: no cover
+            raise ValueError("the column layout does not describe exog's columns.")
+        #: columns of the design (with a layout, not those of the raw array)
+        self.p = int(X.shape[1]) if layout is None else layout.p
         self._blocks = {k: (None if a is None else list(a.to_delayed(optimize_graph=False).ravel()))
                         for k, a in raw.items()}
         for k, b in self._blocks.items():
@@ -314,7 +343,7 @@ class RowSource:
         eb = self._extra_blocks(extras)
         run = delayed(_run_block, pure=False)
         return [run(fn, *self._raw_args(i, need_X), self.drop_missing, self._expected(i),
-                    tuple(b[i] for b in eb), tuple(args), i)
+                    tuple(b[i] for b in eb), tuple(args), i, self.layout)
                 for i in range(self.nblocks)]
 
     def map_reduce(self, fn: Callable, *extras, args: tuple = (), need_X: bool = True):
@@ -330,7 +359,7 @@ class RowSource:
         eb = self._extra_blocks(extras)
         run = delayed(_run_rows, pure=False)
         pieces = [run(fn, *self._raw_args(i, need_X), self.drop_missing, self._expected(i),
-                      tuple(b[i] for b in eb), tuple(args), i)
+                      tuple(b[i] for b in eb), tuple(args), i, self.layout)
                   for i in range(self.nblocks)]
         return array_from_delayed(pieces, self.chunks, ncols)
 

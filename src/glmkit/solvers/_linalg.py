@@ -41,6 +41,14 @@ def diagonal_positions(diag_mask, keep=None) -> np.ndarray | None:
     return pos if pos.size >= MIN_DIAGONAL else None
 
 
+def diagonal_mask(problem) -> np.ndarray | None:
+    """The problem's own ``diagonal_columns()`` (a Dask problem, whose X is a dask array),
+    else its design's: which columns have a diagonal block of X'WX, or None."""
+    f = getattr(problem, "diagonal_columns", None) or getattr(problem.X, "diagonal_columns",
+                                                               None)
+    return None if f is None else f()
+
+
 def find_aliased(G: np.ndarray, tol: float = ALIAS_TOL, diag=None,
                  factor_out: list | None = None) -> np.ndarray:
     """Boolean mask of columns that are linear combinations of earlier columns.

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from ..design import DenseDesign
+from ..design.cluster_sums import bucket_trees, cluster_sums_block, combine_buckets
 from ..families import Gaussian, links
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
@@ -25,11 +26,12 @@ from .sweeper import InMemorySweeper, Sweep
 
 
 # ------------------------------------------------------------ per-partition functions
-def block_design(b, design: str) -> DenseDesign:
-    """The partition's design: the model's X, or the intercept column of the null model."""
+def block_design(b, design: str):
+    """The partition's design: the model's X (dense, or split into dense and categorical
+    blocks by the source's column layout), or the intercept column of the null model."""
     if design == "ones":
         return DenseDesign(np.ones((b.n, 1)))
-    return DenseDesign(b.X)
+    return b.design
 
 
 def block_problem(b, family, design: str, unit: float = 1.0) -> GLMProblem:
@@ -39,7 +41,8 @@ def block_problem(b, family, design: str, unit: float = 1.0) -> GLMProblem:
                       prior_weights=pw, freq_weights=b.freq_weights, offset=b.offset)
 
 
-def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=False):
+def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=False,
+                 cluster=None):
     # one thread: Dask runs partitions side by side already
     problem = block_problem(b, family, design, unit)
     sw = InMemorySweeper(problem, fused=fused, threads=1)
@@ -47,18 +50,45 @@ def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=
     out = {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
            "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,
            "mu_min": s.mu_range[0], "mu_max": s.mu_range[1]}
-    if s.valid and b.n:
-        # the Pearson chi2 at these means, for the results (no pass of its own)
+    if not ((s.valid and b.n) or cluster is not None):
+        return out
+    with np.errstate(all="ignore"):
         mu = s.mu if s.mu is not None else kernel_for(family, fused=fused).evaluate(
             b.y, s.eta, problem.total_weights, False)[0]
-        r = (b.y - mu) / family.variance.sqrt(mu) * np.sqrt(b.prior_weights)
-        out["pearson"] = float(np.sum(b.freq_weights * np.square(r)))
-        if meat:   # the HC0 meat X' diag(fw u^2) X, u the score weights (asked in fit())
+        if meat or cluster is not None:   # u: the score weights
             u = b.prior_weights * family.link.inverse_deriv(s.eta) * (b.y - mu) \
                 / family.variance(mu)
+    if s.valid and b.n:
+        # the Pearson chi2 at these means, for the results (no pass of its own)
+        r = (b.y - mu) / family.variance.sqrt(mu) * np.sqrt(b.prior_weights)
+        out["pearson"] = float(np.sum(b.freq_weights * np.square(r)))
+        if meat:   # the HC0 meat X' diag(fw u^2) X (asked in fit())
             out["meat"] = problem.X.sandwich(np.square(u) * b.freq_weights)
             out["fw_sum"] = float(np.sum(b.freq_weights))
+    if cluster is not None:   # cluster sums of fw u x (asked in fit()); an invalid
+        # point's numbers are never used (it is never the fit's last)
+        labels, combos, buckets = cluster
+        out["clusters"] = cluster_sums_block(b, u * b.freq_weights, labels,
+                                             np.ones(problem.X.shape[1], dtype=bool),
+                                             combos, buckets)
     return out
+
+
+def _sweep_cluster_block(b, labels, eta0, *rest):
+    """:func:`_sweep_block` with the cluster sums: per-row extras (labels, then eta0 when
+    the sweep starts from a linear predictor; else eta0 is None among the arguments),
+    the sweep's arguments, then (combos, buckets)."""
+    *args, combos, buckets = rest
+    return _sweep_block(b, eta0, *args, cluster=(labels, combos, buckets))
+
+
+def _without_clusters(part: dict) -> dict:
+    return {k: v for k, v in part.items() if k != "clusters"}
+
+
+def _with_buckets(total, *per_bucket):
+    total["clusters"] = list(per_bucket)
+    return total
 
 
 def eta_rows(b, beta, design):
@@ -106,23 +136,30 @@ def _gram_block(b, w, design):
     return {"gram": block_design(b, design).sandwich(w)}
 
 
-def sample_start(stats, family, options, sweeper, observed: bool, design: str):
+def sample_start(stats, family, options, sweeper, observed: bool, design: str, layout=None):
     """Coefficients fitted on the data pass's row sample when the data are large (as the
     in-memory IRLS does, :mod:`glmkit.solvers.warm_start`), if they are a valid point for
     all the data; else None (R's starting means). The check's sweep is the first sweep of
     the fit (the sweeper reuses it), so it costs no pass. ``design``: the model's X or the
-    null model's intercept ('ones')."""
+    null model's intercept ('ones'); ``layout``: the source's column layout (the sample
+    holds raw columns)."""
     from dataclasses import replace as _replace
 
     from .irls import irls
     from .warm_start import MIN_RATIO, MIN_ROWS
 
     S = stats.sample
-    p = (S.shape[1] - 4) if (S is not None and design == "X") else 1
+    p = 1 if design != "X" or S is None else (
+        S.shape[1] - 4 if layout is None else layout.p)
     if S is None or stats.n < MIN_ROWS or stats.n < MIN_RATIO * p or S.shape[0] < 10 * p:
         return None
-    X = np.ascontiguousarray(S[:, 4:]) if design == "X" else np.ones((S.shape[0], 1))
-    sub = GLMProblem(X=DenseDesign(X), y=S[:, 0], family=family, prior_weights=S[:, 2],
+    if design != "X":
+        X = DenseDesign(np.ones((S.shape[0], 1)))
+    elif layout is None:
+        X = DenseDesign(np.ascontiguousarray(S[:, 4:]))
+    else:
+        X = layout.design(S[:, 4:])
+    sub = GLMProblem(X=X, y=S[:, 0], family=family, prior_weights=S[:, 2],
                      freq_weights=S[:, 3], offset=S[:, 1])
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -161,8 +198,19 @@ class DaskSweeper:
         self._extremes: dict[str, tuple[float, float]] = problem.shared["extremes"]
         self._pearson: dict[str, float] = problem.shared["pearson"]
         self._meat = bool(problem.shared.get("want_meat")) and problem.design == "X"
+        #: cluster labels asked in fit(): (groups, delayed blocks, combos, buckets)
+        self._cluster = problem.shared.get("want_cluster") if problem.design == "X" else None
+        #: the next sweep is likely the fit's last (solvers.irls says so): it also sums
+        #: the meat and cluster sums asked in fit()
+        self._final_next = False
         self._need_X = problem.design == "X"
         self._last: tuple | None = None
+
+    def expect_last(self) -> None:
+        """Called by the solver before a sweep it expects to be the fit's last: that sweep
+        also sums the HC meat and the cluster sums asked in fit() (on the other sweeps
+        they would be wasted work)."""
+        self._final_next = True
 
     def start_eta(self):
         return self.source.map_rows(start_eta_rows, args=(self.family, self.problem.stats.start,
@@ -172,7 +220,7 @@ class DaskSweeper:
         """Coefficients fitted on the data pass's row sample, when the data are large and
         they are a valid point (see :func:`sample_start`)."""
         return sample_start(self.problem.stats, self.family, options, self, observed,
-                          self.problem.design)
+                            self.problem.design, self.source.layout)
 
     @staticmethod
     def midpoint(a, b):
@@ -203,19 +251,21 @@ class DaskSweeper:
 
     def _sweep(self, beta, eta0, observed: bool) -> Sweep:
         src, design = self.source, self.problem.design
-        if beta is None:
-            tree = src.map_reduce(_sweep_block, eta0,
-                                  args=(self.family, self.fused, None, observed, design,
-                                        self.unit, self._meat),
-                                  need_X=self._need_X)
-            eta = eta0
-        else:
+        final, self._final_next = self._final_next, False
+        meat = self._meat and final
+        cluster = self._cluster if final else None
+        if beta is not None:
             beta = np.asarray(beta, dtype=float)
-            tree = src.map_reduce(_sweep_block,
-                                  args=(None, self.family, self.fused, beta, observed, design,
-                                        self.unit, self._meat),
-                                  need_X=self._need_X)
             eta = src.map_rows(eta_rows, args=(beta, design), need_X=self._need_X)
+        else:
+            eta = eta0
+        per_row = [eta0] if beta is None else []
+        args = (self.family, self.fused, beta, observed, design, self.unit, meat)
+        args = args if beta is None else (None, *args)
+        if cluster is None:
+            tree = src.map_reduce(_sweep_block, *per_row, args=args, need_X=self._need_X)
+        else:
+            tree = self._cluster_tree(per_row, args, cluster)
         out = self.executor.total(src, tree, self.label)
         p = self.problem.X.shape[1]
         gram = out.get("gram", np.zeros((p, p)))
@@ -230,11 +280,32 @@ class DaskSweeper:
                                    float(out.get("mu_max", -np.inf)))
         if valid and "pearson" in out:
             self._pearson[mu.name] = float(out["pearson"])
+        shared = self.problem.shared
         if valid and "meat" in out:
-            self.problem.shared.setdefault("meat", {})[mu.name] = (out["meat"], out["fw_sum"])
-        self.executor.report(self.label, out["_seconds"], deviance=deviance,
-                             **({} if valid else {"valid": False}))
+            shared.setdefault("meat", {})[mu.name] = (out["meat"], out["fw_sum"])
+        if valid and "clusters" in out:
+            groups, _, combos, buckets = cluster
+            shared.setdefault("cluster", {})[mu.name] = (
+                groups, combine_buckets(out["clusters"], combos, buckets))
+        extra = {} if valid else {"valid": False}
+        if meat or cluster is not None:
+            extra["final_sums"] = True
+        self.executor.report(self.label, out["_seconds"], deviance=deviance, **extra)
         return Sweep(deviance, bool(valid), gram, score, gram_obs, eta, mu, w)
+
+    def _cluster_tree(self, per_row: list, args: tuple, cluster):
+        """One pass: the sweep's sums and the cluster buckets' S'S, from the same
+        partials (so the partitions are read once)."""
+        from dask import delayed
+
+        from ..design.partitioned import tree_reduce
+
+        _, labels, combos, buckets = cluster
+        parts = self.source.partials(_sweep_cluster_block, labels, *per_row,
+                                     args=(*args, combos, buckets), need_X=self._need_X)
+        sums = tree_reduce([delayed(_without_clusters, pure=False)(p) for p in parts])
+        return delayed(_with_buckets, pure=False)(sums, *bucket_trees(parts, len(combos),
+                                                                      buckets, "clusters"))
 
     def at(self, beta) -> Sweep:
         """The sweep at ``beta`` (in memory a cheaper pass without X'WX; here one pass)."""

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..families._fused import kernel_for
 from ..problem import GLMProblem
-from ._linalg import diagonal_positions, find_aliased, try_factor
+from ._linalg import diagonal_mask, diagonal_positions, find_aliased, try_factor
 from .base import LazyGram, SolverOptions, SolverResult, frozen
 from .sweeper import InMemorySweeper, Sweep
 from .warm_start import subsample_start
@@ -159,7 +159,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     history: dict[str, Any] = {"deviance": [cur.sw.deviance], "step_halvings": [],
                                "params": [_plain(cur.beta, p)]}
     spare = None  # a sweep whose n-vectors may be overwritten (no allocation per iteration)
-    diag_mask = getattr(problem.X, "diagonal_columns", lambda: None)()   # Dask: a dask array
+    diag_mask = diagonal_mask(problem)
     # the rank of X: on X'WX, or for Newton-only kernels on the observed X'WX (positive
     # weights too, so the same rank)
     first_gram = cur.sw.gram if cur.sw.gram is not None else cur.sw.gram_observed
@@ -185,8 +185,10 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     # when the caller asked for R's stopping point exactly
     predict_stop = options.tol_criterion == "deviance" and options.refine_iter > 0
     prev_step = None   # the last full (not halved) step, which shows how fast steps shrink
+    prev_dec = None    # the last step's decrement, in units of step_tol^2 scale
     n_iter = 0
     for n_iter in range(1, options.maxiter + 1):
+        likely_last = False
         if not observed and _is_slow(history["deviance"]):
             observed = True   # Fisher scoring crawls: Newton steps from here on
             history["switched_to_newton_at"] = n_iter
@@ -239,6 +241,16 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             delta = fac.solve(score)
             stop = _stop_rule(problem, options, delta, prev_step, score, H.diagonal(),
                               cur.sw.deviance, n_eff) if predict_stop else None
+            unit = options.step_tol ** 2 * _scale(problem, cur.sw.deviance, n_eff)
+            dec = float(delta @ score) / unit if predict_stop and unit > 0 else np.inf
+            # the sweep after this step is likely the last (the stop rule 'here' there):
+            # its decrement, extrapolated quadratically from the last two (d^3 / d_prev^2),
+            # is below LAST_MARGIN (a wrong guess costs the meat's sums on one more sweep,
+            # or one pass after the fit; never a wrong number)
+            likely_last = predict_stop and (stop == "after" or (
+                prev_dec is not None and dec > 0 and prev_dec > 0
+                and dec < LAST_MARGIN ** (1 / 3) * prev_dec ** (2 / 3)))   # no overflow
+            prev_dec, dec_before = dec, prev_dec
             if stop == "here" and newton:
                 # the Newton step from here would change neither the deviance (R's rule)
                 # nor any coefficient by step_tol standard errors: this point is the maximum
@@ -254,6 +266,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                                     "the last point: it is not a maximum of the likelihood")
                     break
                 observed, prev_step = True, None
+                prev_dec = dec_before   # the same point again: extrapolate from the last
+                _expect_last(sw)   # once per fit: often the last (the Newton step is nil)
                 cur.sw = sw.sweep(cur.beta, None, True)
                 continue
             if all_kept:
@@ -262,6 +276,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
                 beta_new = cur.beta.copy()
                 beta_new[keep] += delta
             if stop == "after" and hasattr(sw._sw, "at"):
+                _expect_last(sw)
                 # the point after this step is within step_tol standard errors of the
                 # maximum (as the last two steps show): its deviance, mean, weights and
                 # score cost one X @ b and one X'u, not a sweep. The score there, with the
@@ -287,6 +302,8 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
             # p x p Gram alive, not two); a fit that ends on a refused step forms it again
             grams["grams"] = (cur.sw.gram, cur.sw.gram_observed)
             cur.sw.gram = cur.sw.gram_observed = None
+        if likely_last:
+            _expect_last(sw)
         new = sw.sweep(beta_new, None, observed, reuse=spare, **grams, **only_observed, **low)
         halvings = 0
         out_of_range = False
@@ -322,6 +339,7 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
         step = None if cur.beta is None else (
             beta_new - cur.beta if all_kept else (beta_new - cur.beta)[keep])
         prev_step = step if halvings == 0 else None
+        prev_dec = prev_dec if halvings == 0 else None
         spare = cur.sw
         cur = _State(beta_new if consistent else None, new)
         history["deviance"].append(new.deviance)
@@ -367,6 +385,14 @@ def irls(problem: GLMProblem, start: np.ndarray | None = None,
     )
 
 
+def _expect_last(sw) -> None:
+    """Tell a sweeper that wants to know (Dask: it then also sums the HC meat and cluster
+    sums asked in fit()) that its next sweep is likely the fit's last."""
+    hint = getattr(sw._sw, "expect_last", None)
+    if hint is not None:
+        hint()
+
+
 def _plain(beta, p: int) -> list:
     """Coefficients as a plain list for the history (NaN when a step was made in eta)."""
     return [float("nan")] * p if beta is None else [float(b) for b in beta]
@@ -386,6 +412,11 @@ def _factor(H, diag, first_gram, first_factor: list, n_iter: int):
         return first_factor.pop()
     return try_factor(H, diag)
 
+
+#: The sweep after a step is expected to be the fit's last (:func:`_expect_last`) when the
+#: quadratic extrapolation of the Newton decrement there is below this many step_tol^2
+#: scale (Fisher-scoring steps before it make the extrapolation up to ~10x low).
+LAST_MARGIN = 100.0
 
 #: The step-size ratio up to which the last two steps are trusted to estimate the distance
 #: to the maximum (a rate of 0.1 per step or faster).
