@@ -162,6 +162,22 @@ class MNLogitResults(LikelihoodResultsMixin):
         """Fitted probabilities of the training rows (R's ``fitted(multinom)``)."""
         return self.predict()
 
+    @property
+    def resid_response(self):
+        """statsmodels' ``resid_response`` of ``MNLogit``: the (n x K) indicator matrix of
+        the observed categories minus the fitted probabilities (rows sum to zero)."""
+        return self.model.wendog - self.predict()
+
+    def score_test(self, exog_extra=None, params_constrained=None, hypothesis="joint",
+                   cov_type=None, cov_kwds=None, k_constraints=None, observed=True, *,
+                   return_object=None):
+        """statsmodels' score test of the columns ``exog_extra`` added to every equation
+        (cov_type ``'nonrobust'`` or ``'HC0'``; :mod:`glmkit.models.multinomial_score`)."""
+        from .multinomial_score import score_test
+
+        return score_test(self, exog_extra, params_constrained, hypothesis, cov_type,
+                          cov_kwds, k_constraints, observed, return_object=return_object)
+
     def pred_table(self) -> np.ndarray:
         """Counts of observed (rows) by predicted (columns, the most probable) category;
         frequency weights count."""
