@@ -181,11 +181,8 @@ class MNLogitResults(LikelihoodResultsMixin):
     def pred_table(self) -> np.ndarray:
         """Counts of observed (rows) by predicted (columns, the most probable) category;
         frequency weights count."""
-        pred = np.asarray(self.predict()).argmax(axis=1)
-        K = self._m + 1
-        w = self.model.inputs.weights
-        flat = self.model.inputs.codes * K + pred
-        return np.bincount(flat, weights=w, minlength=K * K).reshape(K, K).astype(float)
+        inp = self.model.inputs
+        return prediction_table(inp.codes, np.asarray(self.predict()), inp.weights)
 
     @property
     def resid_misclassified(self) -> np.ndarray:
@@ -217,3 +214,12 @@ class MNLogitResults(LikelihoodResultsMixin):
     def __repr__(self) -> str:
         return (f"<MNLogitResults: {self._m + 1} categories, {self._p} columns, "
                 f"llf={self.llf:.6g}, converged={self.converged}>")
+
+
+def prediction_table(codes: np.ndarray, P: np.ndarray, weights: np.ndarray | None
+                     ) -> np.ndarray:
+    """statsmodels' ``pred_table``: observed category (rows) by the most probable one
+    (columns), counts (frequency weights count)."""
+    K = P.shape[1]
+    flat = codes * K + P.argmax(axis=1)
+    return np.bincount(flat, weights=weights, minlength=K * K).reshape(K, K).astype(float)
