@@ -108,6 +108,10 @@ class MNLogitResults(LikelihoodResultsMixin):
     # ---------------------------------------------------------------- predict
     def _design(self, exog: Any) -> np.ndarray:
         if exog is None:
+            if getattr(self, "_data_removed", False):
+                from .remove_data import REMOVED
+
+                raise ValueError(REMOVED)
             return self.model.exog
         info = self.model.inputs.formula_info
         if info is not None and not isinstance(exog, np.ndarray):

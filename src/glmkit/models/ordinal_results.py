@@ -101,6 +101,10 @@ class OrderedResults(LikelihoodResultsMixin):
     # ---------------------------------------------------------------- predict
     def _design(self, exog: Any) -> tuple[np.ndarray, np.ndarray | None]:
         if exog is None:
+            if getattr(self, "_data_removed", False):
+                from .remove_data import REMOVED
+
+                raise ValueError(REMOVED)
             return self.model.exog, self.model.offset
         info = self.model.inputs.formula_info
         if info is not None and not isinstance(exog, np.ndarray):
