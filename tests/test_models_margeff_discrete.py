@@ -46,7 +46,7 @@ def test_dummy_effects_equal_stata(anes):
 
 
 def test_count_effects_are_the_centred_change(anes):
-    ours, _, y, X = anes
+    ours, _, _, X = anes
     me = ours.get_margeff(dummy=True, count=True)
     assert me.count_idx.tolist() == [1, 2, 3, 4] and me.dummy_idx.tolist() == [5]
     j = 2

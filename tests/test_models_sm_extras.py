@@ -31,7 +31,7 @@ def fits():
 
 
 def test_resid_response_is_indicator_minus_probability(fits):
-    res, ref, y, X, _ = fits
+    res, ref, y, _, _ = fits
     r = res.resid_response
     assert r.shape == (len(y), 3)
     np.testing.assert_allclose(r.sum(axis=1), 0.0, atol=1e-12)
@@ -69,7 +69,7 @@ def test_factors_include_frequency_weights():
 
 
 def test_score_test_equals_statsmodels_model_based(fits):
-    res, ref, y, X, E = fits
+    res, ref, _, _, E = fits
     ours, theirs = res.score_test(exog_extra=E), ref.score_test(exog_extra=E)
     assert ours.k_constraint == theirs.k_constraint == 4
     np.testing.assert_allclose(ours.statistic, theirs.statistic.item(), rtol=1e-8)
@@ -94,7 +94,7 @@ def test_score_test_is_the_lm_statistic_of_the_bigger_model(fits):
 
 
 def test_score_test_hc0_is_statsmodels_lm_robust_with_the_added_rows(fits):
-    res, ref, y, X, E = fits
+    res, _, y, X, E = fits
     ex = np.column_stack([X, E])
     big = smo.MNLogit(y, ex)
     b0 = np.vstack([np.asarray(res.params), np.zeros((2, 2))]).ravel("F")
@@ -121,7 +121,7 @@ def test_two_categories_equal_statsmodels_logit_score_test():
 
 
 def test_score_test_bad_input(fits):
-    res, _, y, X, E = fits
+    res, _, y, _, E = fits
     with pytest.raises(ValueError, match="one row per observation"):
         res.score_test(exog_extra=E[:10])
     with pytest.raises(ValueError, match="NaN"):

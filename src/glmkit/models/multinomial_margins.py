@@ -72,9 +72,9 @@ def _row_effects(flat: np.ndarray, X: np.ndarray, K: int, method: str,
         out = out / P[:, None, :]
     log = "ey" in method
     for j in np.flatnonzero(dummy) if dummy is not None else ():
-        out[:, j, :] = _discrete_change(B, X, j, 0.0, 1.0, log)
+        out[:, j, :] = _discrete_change(B, X, int(j), 0.0, 1.0, log)
     for j in np.flatnonzero(count) if count is not None else ():
-        out[:, j, :] = _discrete_change(B, X, j, X[:, j] - 1.0, X[:, j] + 1.0, log) / 2.0
+        out[:, j, :] = _discrete_change(B, X, int(j), X[:, j] - 1.0, X[:, j] + 1.0, log) / 2.0
     return out
 
 

@@ -32,9 +32,9 @@ def _drop_row_caches(obj, n: int) -> None:
     """Forget cached per-row arrays (cached properties of n rows)."""
     for name, v in list(vars(obj).items()):
         shape = getattr(v, "shape", None)
-        if shape and len(shape) >= 1 and shape[0] == n and n > 1 and not name.startswith("__"):
-            if name not in ("_params", "_cov", "_J", "alpha"):
-                del obj.__dict__[name]
+        if shape and shape[0] == n and n > 1 \
+                and name not in ("_params", "_cov", "_J", "alpha"):
+            del obj.__dict__[name]
 
 
 def _lean_inputs(inp):
@@ -65,7 +65,6 @@ def remove_data(res) -> None:
         return
     if hasattr(res, "r_results"):               # statsmodels-shaped zero-inflated results
         null = res.res_null                      # llnull needs the rows: fit it now
-        null.llf
         _strip_count(null)
         _strip_count(res)
         return
