@@ -188,8 +188,8 @@ def test_mnlogit_margeff_elasticities_from_row_effects(anes):
                                (rows * x).mean(0), rtol=1e-12)
     np.testing.assert_allclose(res.get_margeff(method="eyex").margeff,
                                (rows * x / P[:, None, :]).mean(0), rtol=1e-12)
-    with pytest.raises(NotImplementedError, match="dummy"):
-        res.get_margeff(dummy=True)
+    with pytest.raises(NotImplementedError, match="atexog"):
+        res.get_margeff(atexog={0: 1.0})
     with pytest.raises(ValueError, match="at must be"):
         res.get_margeff(at="middle")
 

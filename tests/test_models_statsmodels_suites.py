@@ -18,8 +18,6 @@ from statsmodels.miscmodels.tests.test_ordinal_model import CheckOrdinalModelMix
 
 import glmkit.api as sm
 
-_NOT_YET = "not in glmkit's MNLogit yet (issue 15)"
-
 
 class TestGlmkitMNLogitBaseZero(CheckMNLogitBaseZero):
     @classmethod
@@ -41,12 +39,10 @@ class TestGlmkitMNLogitBaseZero(CheckMNLogitBaseZero):
         ltx = self.res1.summary().as_latex()
         assert "Covariance Type:" in ltx and ltx.count("begin{tabular}") == 1 + 6
 
-    @pytest.mark.skip(reason=_NOT_YET + ": get_margeff(dummy=True)")
-    def test_margeff_dummy(self):
-        pass
 
-    @pytest.mark.skip(reason="checks statsmodels' score_factor, skipped for its own MNLogit "
-                      "by an isinstance test")
+    @pytest.mark.skip(reason="checks a one-equation score_factor (n x 1); statsmodels skips "
+                      "it for its own MNLogit by an isinstance test (its score_factor is n x "
+                      "(J-1), as glmkit's)")
     def test_jac(self):
         pass
 

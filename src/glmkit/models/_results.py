@@ -86,6 +86,14 @@ class LikelihoodResultsMixin:
 
         save_model_results(self, path, remove_data)
 
+    def remove_data(self) -> None:
+        """statsmodels' ``remove_data``: drop the training rows in place; statistics,
+        tests, ``summary()`` and predictions on new data stay
+        (:mod:`glmkit.models.remove_data`)."""
+        from .remove_data import remove_data
+
+        remove_data(self)
+
     def get_robustcov_results(self, cov_type: str = "HC0", cov_kwds: dict | None = None,
                               **kwds: Any):
         """A new results object with a sandwich covariance (statsmodels' name):
@@ -96,6 +104,10 @@ class LikelihoodResultsMixin:
         from .robust import check_robust, robust_cov
 
         kwds = {**(cov_kwds or {}), **kwds}
+        if getattr(self, "_data_removed", False) and cov_type != "nonrobust":
+            from .remove_data import REMOVED
+
+            raise ValueError(REMOVED)
         name, kw = check_robust(cov_type, kwds, self.model.inputs.X.shape[0])
         if name == "nonrobust":
             return getattr(self, "_base", self)

@@ -29,8 +29,11 @@ class L1Results:
     def __init__(self, model: Any, fit: L1Fit, params: np.ndarray, cov: np.ndarray,
                  alpha: np.ndarray, shape: Callable[[np.ndarray], Any],
                  cov_frame: Callable[[np.ndarray], Any],
-                 ci_frame: Callable[[np.ndarray], Any] | None = None):
+                 ci_frame: Callable[[np.ndarray], Any] | None = None,
+                 names: list[str] | None = None):
         self.model = model
+        self._names = list(names) if names is not None else \
+            [f"x{i}" for i in range(params.shape[0])]
         self._l1 = fit
         self._params = params
         self._cov = cov
@@ -79,6 +82,69 @@ class L1Results:
         se = wald_columns(self._params, self._cov)[0]
         ci = np.column_stack([self._params - q * se, self._params + q * se])
         return self._ci_frame(ci) if self._ci_frame is not None else ci
+
+    # ------------------------------------------------------------------ tests
+    def _restriction(self, r_matrix):
+        """(R b - q, R V R') with statsmodels' L1 convention (``nan_dot``): a row of R
+        that touches a zero coefficient has NaN variance, the others are exact."""
+        from ..inference import parse_constraints
+
+        R, q = parse_constraints(r_matrix, self._names)
+        zero = self._params == 0
+        V = np.where(np.isnan(self._cov), 0.0, self._cov)
+        RVR = R @ V @ R.T
+        bad = np.any(R[:, zero] != 0, axis=1)
+        RVR[bad, :] = np.nan
+        RVR[:, bad] = np.nan
+        return R @ self._params - q, RVR
+
+    def t_test(self, r_matrix):
+        """One Wald z test per row of R b = q (a matrix over the flat coefficients in the
+        order of ``cov_params``, (R, q), or ``"name = 0, ..."``); rows that involve a
+        zero coefficient get NaN standard errors, as statsmodels' L1 results."""
+        from scipy import stats
+
+        from ..inference import ContrastResults
+
+        d, RVR = self._restriction(r_matrix)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(np.diag(RVR))
+            z = d / sd
+        return ContrastResults(z, 2.0 * stats.norm.sf(np.abs(z)), None, None, "z",
+                               effect=d, sd=sd)
+
+    def wald_test(self, r_matrix, use_f: bool = False, scalar: bool = True):
+        """Joint Wald test of R b = q (chi2, or F = chi2 / J on ``df_resid`` with
+        ``use_f``); a ``ValueError`` when the hypothesis involves a zero coefficient
+        (statsmodels: no asymptotic normal distribution there)."""
+        from scipy import stats
+
+        from ..inference import ContrastResults
+
+        d, RVR = self._restriction(r_matrix)
+        if np.isnan(RVR).any():
+            raise ValueError("r_matrix performs f_test for using dimensions that are "
+                             "asymptotically non-normal: the hypothesis involves "
+                             "coefficients the L1 penalty set to zero (trimmed); test only "
+                             "the non-zero ones.")
+        J = int(RVR.shape[0])
+        rank = int(np.linalg.matrix_rank(RVR))
+        if rank < J:
+            import warnings
+
+            warnings.warn(f"covariance of constraints does not have full rank. The number "
+                          f"of constraints is {J}, but rank is {rank}", UserWarning,
+                          stacklevel=2)
+            J = rank
+        stat = float(d @ np.linalg.pinv(RVR) @ d)
+        if use_f:
+            F = stat / J
+            return ContrastResults(F, float(stats.f.sf(F, J, self.df_resid)), J,
+                                   self.df_resid, "F")
+        return ContrastResults(stat, float(stats.chi2.sf(stat, J)), J, J, "chi2")
+
+    def f_test(self, r_matrix):
+        return self.wald_test(r_matrix, use_f=True)
 
     @property
     def nobs(self) -> float:

@@ -279,8 +279,38 @@ class MNLogit:
         return self.inputs.codes
 
     def _flat(self, params: Any) -> np.ndarray:
-        """Equation-major flat parameters of (K x (J-1)) params (statsmodels' layout)."""
-        return np.asarray(params, dtype=float).reshape(self.K, self.J - 1).T.ravel()
+        """Equation-major flat parameters of (K x (J-1)) params (statsmodels' layout); a
+        flat vector is read in statsmodels' column-major order (equation-major)."""
+        return np.asarray(params, dtype=float).reshape(self.K, self.J - 1, order="F").T.ravel()
+
+    @property
+    def wendog(self) -> np.ndarray:
+        """statsmodels' ``wendog``: the (n x J) indicator matrix of the observed
+        categories."""
+        out = np.zeros((self.inputs.codes.shape[0], self.J))
+        out[np.arange(out.shape[0]), self.inputs.codes] = 1.0
+        return out
+
+    def score_factor(self, params: Any) -> np.ndarray:
+        """statsmodels' ``MNLogit.score_factor``: (n x (J-1)) 1{y_i = j} - P_ij for the
+        non-reference categories (times the frequency weight), so that row i's score is
+        kron(score_factor[i], exog[i]) (``score_obs``)."""
+        P, _ = self._probs(params)
+        out = self.wendog[:, 1:] - P[:, 1:]
+        w = self.inputs.weights
+        return out if w is None else out * w[:, None]
+
+    def hessian_factor(self, params: Any) -> np.ndarray:
+        """statsmodels' ``MNLogit.hessian_factor``: (n x (J-1) x (J-1)) weights
+        P_ij P_il - 1{j = l} P_ij (times the frequency weight); the Hessian's block (j, l)
+        is exog' diag(hessian_factor[:, j, l]) exog."""
+        P, _ = self._probs(params)
+        Pn = P[:, 1:]
+        hf = Pn[:, :, None] * Pn[:, None, :]
+        idx = np.arange(self.J - 1)
+        hf[:, idx, idx] -= Pn
+        w = self.inputs.weights
+        return hf if w is None else hf * w[:, None, None]
 
     def loglike_score_information(self, params: Any):
         """(llf, score, information) at params (K x (J-1), statsmodels' layout)."""

@@ -49,5 +49,23 @@ def fit_regularized(model, evaluate, start_params: Any, method: str, maxiter: An
         idx = pd.MultiIndex.from_product([[str(v) for v in inp.levels[1:]], model.exog_names])
         return pd.DataFrame(ci, index=idx, columns=["lower", "upper"])
 
-    return L1Results(model, fit, fit.params.copy(), l1_covariance(fit), a, shape, frame,
-                     ci_frame)
+    names = [f"{inp.levels[j]}:{nm}" for j in range(1, J) for nm in model.exog_names]
+    return L1MNLogitResults(model, fit, fit.params.copy(), l1_covariance(fit), a, shape,
+                            frame, ci_frame, names=names)
+
+
+class L1MNLogitResults(L1Results):
+    """An L1-penalized multinomial logit (statsmodels' ``L1MultinomialResults``): the
+    members of :class:`L1Results`, and predictions at the penalized coefficients."""
+
+    def predict(self, exog: Any = None, which: str = "mean"):
+        """``MNLogit.predict`` at the penalized coefficients (n x J probabilities)."""
+        return self.model.predict(self._params.reshape(self.model.J - 1, -1).T, exog, which)
+
+    def pred_table(self) -> np.ndarray:
+        """Counts of observed (rows) by predicted (columns, the most probable) category
+        at the penalized coefficients; frequency weights count."""
+        from .multinomial_results import prediction_table
+
+        inp = self.model.inputs
+        return prediction_table(inp.codes, np.asarray(self.predict()), inp.weights)

@@ -11,7 +11,12 @@ row. ``margeff`` is (columns without the constant) x (categories), as statsmodel
 Standard errors by the delta method, D V D' with D the derivative of the effects with
 respect to the coefficients (central differences, 2 k passes over the rows for 'overall')
 and V the results' covariance; tests and intervals use the normal distribution.
-``dummy=True``, ``count=True`` and ``atexog`` are not offered (NotImplementedError).
+``dummy=True``: columns holding only 0 and 1 get the discrete change P_j(x_k = 1) -
+P_j(x_k = 0) (``'eydx'``: of log P_j); ``count=True``: columns of non-negative integers
+(not 0/1, not constant) get (P_j(x_k + 1) - P_j(x_k - 1)) / 2, as statsmodels'
+``_get_dummy_effects`` / ``_get_count_effects``; only with ``method`` 'dydx' or 'eydx' and
+``at`` 'overall', 'mean' or 'all' (statsmodels' ValueError otherwise). Their standard
+errors come from the same delta method. ``atexog`` is not offered (NotImplementedError).
 """
 from __future__ import annotations
 
@@ -25,19 +30,51 @@ _NAMES = {"dydx": "dy/dx", "eyex": "d(lny)/d(lnx)", "dyex": "dy/d(lnx)", "eydx":
 _AT = ("overall", "mean", "median", "zero", "all")
 
 
-def _row_effects(flat: np.ndarray, X: np.ndarray, K: int, method: str) -> np.ndarray:
-    """(n, p, K) effects of every column on every category's probability."""
-    p = X.shape[1]
-    B = np.column_stack([np.zeros(p), flat.reshape(K - 1, p).T])      # (p, K)
+def _probs(B: np.ndarray, X: np.ndarray) -> np.ndarray:
     eta = X @ B
     P = np.exp(eta - eta.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def _discrete_change(B: np.ndarray, X: np.ndarray, j: int, lo: Any, hi: Any,
+                     log: bool) -> np.ndarray:
+    """(n, K) change of the probabilities (or their logs) as column j goes lo -> hi."""
+    X0, X1 = X.copy(), X.copy()
+    X0[:, j] = lo
+    X1[:, j] = hi
+    P0, P1 = _probs(B, X0), _probs(B, X1)
+    return np.log(P1) - np.log(P0) if log else P1 - P0
+
+
+def discrete_columns(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dummy, count) masks of the columns, as statsmodels' ``_isdummy`` / ``_iscount``:
+    integer columns with minimum 0 and maximum 1; non-negative integer columns that vary
+    and are not dummies."""
+    integer = np.all(X % 1.0 == 0, axis=0)
+    dummy = integer & (X.min(axis=0) == 0) & (X.max(axis=0) == 1)
+    count = integer & (X.var(axis=0) != 0) & np.all(X >= 0, axis=0) & ~dummy
+    return dummy, count
+
+
+def _row_effects(flat: np.ndarray, X: np.ndarray, K: int, method: str,
+                 dummy: np.ndarray | None = None, count: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """(n, p, K) effects of every column on every category's probability; discrete
+    changes for the ``dummy`` and ``count`` columns (masks)."""
+    p = X.shape[1]
+    B = np.column_stack([np.zeros(p), flat.reshape(K - 1, p).T])      # (p, K)
+    P = _probs(B, X)
     bbar = P @ B.T                                                   # (n, p)
     out = P[:, None, :] * (B[None, :, :] - bbar[:, :, None])
     if "ex" in method:
         out = out * X[:, :, None]
     if "ey" in method:
         out = out / P[:, None, :]
+    log = "ey" in method
+    for j in np.flatnonzero(dummy) if dummy is not None else ():
+        out[:, j, :] = _discrete_change(B, X, int(j), 0.0, 1.0, log)
+    for j in np.flatnonzero(count) if count is not None else ():
+        out[:, j, :] = _discrete_change(B, X, int(j), X[:, j] - 1.0, X[:, j] + 1.0, log) / 2.0
     return out
 
 
@@ -52,15 +89,26 @@ class MNLogitMargins:
         None for ``at='all'``.
     """
 
-    def __init__(self, results, at: str = "overall", method: str = "dydx"):
+    def __init__(self, results, at: str = "overall", method: str = "dydx",
+                 dummy: bool = False, count: bool = False):
         if at not in _AT:
             raise ValueError(f"at must be one of {list(_AT)}, got {at!r}.")
         if method not in _NAMES:
             raise ValueError(f"method must be one of {list(_NAMES)}, got {method!r}.")
+        if (dummy or count) and (method in ("dyex", "eyex") or at in ("median", "zero")):
+            bad = method if method in ("dyex", "eyex") else at
+            raise ValueError(f"{bad} not allowed for discrete variables (dummy=True or "
+                             f"count=True): use method 'dydx' or 'eydx' and at 'overall', "
+                             f"'mean' or 'all'.")
         self.results = results
         self.margeff_options = {"at": at, "method": method}
         model = results.model
         X, w = model.exog, model.inputs.weights
+        is_dummy, is_count = discrete_columns(X)
+        dmask = is_dummy if dummy else None
+        cmask = is_count if count else None
+        self.dummy_idx = np.flatnonzero(is_dummy) if dummy and is_dummy.any() else None
+        self.count_idx = np.flatnonzero(is_count) if count and is_count.any() else None
         K = model.J
         self._K = K
         const = np.all(X == X[0], axis=0)
@@ -77,7 +125,7 @@ class MNLogitMargins:
         flat = results._fit.params
 
         def effects(b: np.ndarray) -> np.ndarray:
-            e = _row_effects(b, rows, K, method)[:, self._keep, :]
+            e = _row_effects(b, rows, K, method, dmask, cmask)[:, self._keep, :]
             if at == "all":
                 return e
             return np.average(e, axis=0, weights=w if at == "overall" else None)
@@ -146,7 +194,7 @@ class MNLogitMargins:
 
 def get_margeff(results, at: str = "overall", method: str = "dydx", atexog: Any = None,
                 dummy: bool = False, count: bool = False) -> MNLogitMargins:
-    if dummy or count or atexog is not None:
-        raise NotImplementedError("dummy=True, count=True and atexog are not offered for "
-                                  "the multinomial logit; give at= and method= only.")
-    return MNLogitMargins(results, at, method)
+    if atexog is not None:
+        raise NotImplementedError("atexog is not offered for the multinomial logit; give "
+                                  "at=, method=, dummy= and count= only.")
+    return MNLogitMargins(results, at, method, dummy, count)

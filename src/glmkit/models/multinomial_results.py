@@ -108,6 +108,10 @@ class MNLogitResults(LikelihoodResultsMixin):
     # ---------------------------------------------------------------- predict
     def _design(self, exog: Any) -> np.ndarray:
         if exog is None:
+            if getattr(self, "_data_removed", False):
+                from .remove_data import REMOVED
+
+                raise ValueError(REMOVED)
             return self.model.exog
         info = self.model.inputs.formula_info
         if info is not None and not isinstance(exog, np.ndarray):
@@ -162,14 +166,27 @@ class MNLogitResults(LikelihoodResultsMixin):
         """Fitted probabilities of the training rows (R's ``fitted(multinom)``)."""
         return self.predict()
 
+    @property
+    def resid_response(self):
+        """statsmodels' ``resid_response`` of ``MNLogit``: the (n x K) indicator matrix of
+        the observed categories minus the fitted probabilities (rows sum to zero)."""
+        return self.model.wendog - self.predict()
+
+    def score_test(self, exog_extra=None, params_constrained=None, hypothesis="joint",
+                   cov_type=None, cov_kwds=None, k_constraints=None, observed=True, *,
+                   return_object=None):
+        """statsmodels' score test of the columns ``exog_extra`` added to every equation
+        (cov_type ``'nonrobust'`` or ``'HC0'``; :mod:`glmkit.models.multinomial_score`)."""
+        from .multinomial_score import score_test
+
+        return score_test(self, exog_extra, params_constrained, hypothesis, cov_type,
+                          cov_kwds, k_constraints, observed, return_object=return_object)
+
     def pred_table(self) -> np.ndarray:
         """Counts of observed (rows) by predicted (columns, the most probable) category;
         frequency weights count."""
-        pred = np.asarray(self.predict()).argmax(axis=1)
-        K = self._m + 1
-        w = self.model.inputs.weights
-        flat = self.model.inputs.codes * K + pred
-        return np.bincount(flat, weights=w, minlength=K * K).reshape(K, K).astype(float)
+        inp = self.model.inputs
+        return prediction_table(inp.codes, np.asarray(self.predict()), inp.weights)
 
     @property
     def resid_misclassified(self) -> np.ndarray:
@@ -201,3 +218,12 @@ class MNLogitResults(LikelihoodResultsMixin):
     def __repr__(self) -> str:
         return (f"<MNLogitResults: {self._m + 1} categories, {self._p} columns, "
                 f"llf={self.llf:.6g}, converged={self.converged}>")
+
+
+def prediction_table(codes: np.ndarray, P: np.ndarray, weights: np.ndarray | None
+                     ) -> np.ndarray:
+    """statsmodels' ``pred_table``: observed category (rows) by the most probable one
+    (columns), counts (frequency weights count)."""
+    K = P.shape[1]
+    flat = codes * K + P.argmax(axis=1)
+    return np.bincount(flat, weights=weights, minlength=K * K).reshape(K, K).astype(float)

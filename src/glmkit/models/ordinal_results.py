@@ -19,7 +19,7 @@ from ._cdfs import interval_prob
 from ._frame import design_for
 from ._results import FitStats, LikelihoodResultsMixin
 
-Which = Literal["prob", "linear", "linpred", "cumprob"]
+Which = Literal["prob", "linear", "linpred", "cumprob", "cum"]
 
 
 class OrderedResults(LikelihoodResultsMixin):
@@ -101,6 +101,10 @@ class OrderedResults(LikelihoodResultsMixin):
     # ---------------------------------------------------------------- predict
     def _design(self, exog: Any) -> tuple[np.ndarray, np.ndarray | None]:
         if exog is None:
+            if getattr(self, "_data_removed", False):
+                from .remove_data import REMOVED
+
+                raise ValueError(REMOVED)
             return self.model.exog, self.model.offset
         info = self.model.inputs.formula_info
         if info is not None and not isinstance(exog, np.ndarray):
@@ -115,10 +119,12 @@ class OrderedResults(LikelihoodResultsMixin):
 
     def predict(self, exog: Any = None, offset: Any = None, which: Which = "prob"):
         """Probabilities of each category (``'prob'``; rows sum to one), cumulative
-        probabilities P(Y <= k) (``'cumprob'``) or the linear predictor eta
-        (``'linear'``, statsmodels' ``'linpred'``) for new data."""
-        if which not in ("prob", "linear", "linpred", "cumprob"):
-            raise ValueError(f"which must be 'prob', 'linear' or 'cumprob', got {which!r}.")
+        probabilities P(Y <= k) (``'cumprob'``, or statsmodels' other spelling ``'cum'``)
+        or the linear predictor eta (``'linear'``, statsmodels' ``'linpred'``) for new
+        data."""
+        if which not in ("prob", "linear", "linpred", "cumprob", "cum"):
+            raise ValueError(f"which must be 'prob', 'linear', 'linpred', 'cumprob' or 'cum', "
+                             f"got {which!r}.")
         X, off = self._design(exog)
         eta = X @ self._theta[:self._p]
         if offset is not None:
@@ -131,7 +137,7 @@ class OrderedResults(LikelihoodResultsMixin):
         cuts = np.concatenate([[-np.inf], self._theta[self._p:], [np.inf]])
         upper = cuts[None, 1:] - eta[:, None]
         lower = cuts[None, :-1] - eta[:, None]
-        if which == "cumprob":
+        if which in ("cumprob", "cum"):
             out = self.model.dist.cdf(upper)
         else:
             out = interval_prob(self.model.dist, upper, lower)

@@ -133,6 +133,14 @@ class CountModelResults:
         b, s = self.params.to_numpy(), self.bse.to_numpy()
         return pd.DataFrame({0: b - q * s, 1: b + q * s}, index=self.names)
 
+    def remove_data(self) -> None:
+        """statsmodels' ``remove_data``: drop the training rows in place; coefficients,
+        tests, ``summary()`` and predictions on new data stay
+        (:mod:`glmkit.models.remove_data`)."""
+        from .remove_data import remove_data
+
+        remove_data(self)
+
     def save(self, path, remove_data: bool = False) -> None:
         """Save the fit to ``path``; ``glmkit.load(path)`` reads it back.
         ``remove_data=True`` leaves out the training rows (predictions on new data work)."""
@@ -189,6 +197,11 @@ class CountModelResults:
         model-based ``SE_logtheta`` and the cross terms of ``cov_params_full()`` become
         NaN."""
         from .robust import check_robust, robust_cov
+
+        if getattr(self, "_data_removed", False):
+            from .remove_data import REMOVED
+
+            raise ValueError(REMOVED)
 
         base = getattr(self, "_base", self)
         name, kw = check_robust(cov_type, {**(cov_kwds or {}), **kwds}, self.inputs.n)
@@ -262,6 +275,10 @@ class CountModelResults:
     def _designs(self, data: Any, offset: Any):
         inp = self.inputs
         if data is None:
+            if getattr(self, "_data_removed", False):
+                from .remove_data import REMOVED
+
+                raise ValueError(REMOVED)
             return inp.X, inp.x_offset, inp.Z, inp.z_offset
         if inp.x_info is None or inp.z_info is None:
             raise ValueError("this fit was made from arrays; use the statsmodels class's "

@@ -181,7 +181,7 @@ class _ZeroInflated:
             return pd.DataFrame(ci, index=names) if self._pandas else ci
 
         return L1Results(self, fit, params, cov, np.concatenate([a, [0.0] if nb else []]),
-                         shape, frame, ci_frame)
+                         shape, frame, ci_frame, names=list(names))
 
 
 class ZeroInflatedPoisson(_ZeroInflated):

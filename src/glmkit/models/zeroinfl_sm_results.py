@@ -36,6 +36,14 @@ class ZeroInflatedResults:
         object here (no wrapper)."""
         return self
 
+    def remove_data(self) -> None:
+        """statsmodels' ``remove_data``: drop the training rows in place (the null fit is
+        made first); statistics, tests, ``summary()`` and predictions on new data stay
+        (:mod:`glmkit.models.remove_data`)."""
+        from .remove_data import remove_data
+
+        remove_data(self)
+
     # ---------------------------------------------------------------- covariances
     def get_robustcov_results(self, cov_type: str = "HC0", cov_kwds: dict | None = None,
                               **kwds: Any) -> ZeroInflatedResults:
@@ -47,6 +55,10 @@ class ZeroInflatedResults:
         from .robust import check_robust, robust_cov
 
         inp = self.model.inputs
+        if getattr(self, "_data_removed", False) and cov_type != "nonrobust":
+            from .remove_data import REMOVED
+
+            raise ValueError(REMOVED)
         name, kw = check_robust(cov_type, {**(cov_kwds or {}), **kwds}, inp.n)
         if name == "nonrobust":
             return ZeroInflatedResults(self.model, self.r_results)
@@ -162,6 +174,10 @@ class ZeroInflatedResults:
         inp, f = self.model.inputs, self.r_results._fit
         off: Any
         if exog is None:
+            if getattr(self, "_data_removed", False):
+                from .remove_data import REMOVED
+
+                raise ValueError(REMOVED)
             X, Z, off = inp.X, inp.Z, inp.x_offset
             off = 0.0 if off is None else off
         else:
