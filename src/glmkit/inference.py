@@ -14,8 +14,11 @@ HC0; HC1's (n - 1) / (n - k) is its default for lm only). Frequency weights coun
 repeated rows.
 
 HAC ('hac', rows in time order): the meat sums the scores' autocovariances up to
-``maxlags`` with Bartlett weights 1 - l / (maxlags + 1), sandwich::NeweyWest(fit, lag,
-prewhite = FALSE, adjust = FALSE); ``use_correction=True`` is adjust = TRUE, n / (n - k).
+``maxlags`` with Bartlett weights 1 - l / (maxlags + 1) (or uniform weights 1),
+sandwich::NeweyWest(fit, lag, prewhite = FALSE, adjust = FALSE); ``use_correction=True`` is
+adjust = TRUE, n / (n - k). Each lag's sum_t s_t s_{t-l}' comes from the design
+(:meth:`DesignMatrix.lagged_cross`), so sparse, categorical and split designs need no dense
+copy; :func:`hac_meat` is the same formula on the n x p scores.
 
 statsmodels' ``cov_kwds={'use_correction': ...}`` for 'cluster' maps onto vcovCL's options:
 True (statsmodels' default) is G / (G - 1) (n - 1) / (n - k), vcovCL(type="HC1");
