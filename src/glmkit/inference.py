@@ -14,8 +14,11 @@ HC0; HC1's (n - 1) / (n - k) is its default for lm only). Frequency weights coun
 repeated rows.
 
 HAC ('hac', rows in time order): the meat sums the scores' autocovariances up to
-``maxlags`` with Bartlett weights 1 - l / (maxlags + 1), sandwich::NeweyWest(fit, lag,
-prewhite = FALSE, adjust = FALSE); ``use_correction=True`` is adjust = TRUE, n / (n - k).
+``maxlags`` with Bartlett weights 1 - l / (maxlags + 1) (or uniform weights 1),
+sandwich::NeweyWest(fit, lag, prewhite = FALSE, adjust = FALSE); ``use_correction=True`` is
+adjust = TRUE, n / (n - k). Each lag's sum_t s_t s_{t-l}' comes from the design
+(:meth:`DesignMatrix.lagged_cross`), so sparse, categorical and split designs need no dense
+copy; :func:`hac_meat` is the same formula on the n x p scores.
 
 statsmodels' ``cov_kwds={'use_correction': ...}`` for 'cluster' maps onto vcovCL's options:
 True (statsmodels' default) is G / (G - 1) (n - 1) / (n - k), vcovCL(type="HC1");
@@ -102,8 +105,7 @@ def robust_cov(res, cov_type: str, groups=None, use_correction: bool | None = No
         if np.any(fw != 1):
             raise ValueError("cov_type='hac' treats rows as consecutive time points; it is "
                              "not defined with freq_weights.")
-        Xk = X.to_dense()[:, keep]   # lagged products of rows in time order
-        meat = hac_meat(Xk * u[:, None], int(maxlags or 0), kernel)
+        meat = design_hac_meat(X, u, int(maxlags or 0), kernel)[np.ix_(keep, keep)]
         if use_correction:
             meat *= n / (n - k)
     elif cov_type == "cluster":
@@ -143,9 +145,26 @@ def hac_meat(U: np.ndarray, maxlags: int, kernel: str = "bartlett") -> np.ndarra
     prewhite = FALSE, adjust = FALSE; statsmodels' cov_hac)."""
     meat = U.T @ U
     for lag in range(1, maxlags + 1):
-        w = 1.0 - lag / (maxlags + 1.0) if kernel == "bartlett" else 1.0
         G = U[lag:].T @ U[:-lag]
-        meat += w * (G + G.T)
+        meat += hac_weight(lag, maxlags, kernel) * (G + G.T)
+    return meat
+
+
+def hac_weight(lag: int, maxlags: int, kernel: str = "bartlett") -> float:
+    """The kernel weight of lag ``lag``: Bartlett 1 - lag / (maxlags + 1), uniform 1."""
+    return 1.0 - lag / (maxlags + 1.0) if kernel == "bartlett" else 1.0
+
+
+def design_hac_meat(X, u: np.ndarray, maxlags: int, kernel: str = "bartlett") -> np.ndarray:
+    """:func:`hac_meat` of the scores s_t = x_t u_t from the design X (rows in time order)
+    without forming the n x p scores: G_l = X[l:]' diag(u[l:] u[:-l]) X[:-l] by
+    :meth:`DesignMatrix.lagged_cross` (level tables on categorical blocks, sparse products
+    on sparse ones). All p columns."""
+    n = X.shape[0]
+    meat = X.lagged_cross(u * u, 0)
+    for lag in range(1, min(maxlags, n - 1) + 1):
+        G = X.lagged_cross(u[lag:] * u[:-lag], lag)
+        meat += hac_weight(lag, maxlags, kernel) * (G + G.T)
     return meat
 
 

@@ -98,6 +98,24 @@ class DesignMatrix(ABC):
                 out[j] += np.bincount(g, weights=Xb[:, j] * vb, minlength=int(n_groups))
         return out.T
 
+    def lagged_cross(self, d: np.ndarray, lag: int) -> np.ndarray:
+        """X[lag:]' diag(d) X[:n - lag] = sum_t d_t x_{t+lag} x_t', a p x p matrix (not
+        symmetric for lag > 0); ``d`` has one weight per pair of rows (n - lag values).
+
+        The lagged autocovariances of the scores in a HAC meat (rows in time order): with
+        d = u[lag:] u[:-lag] it is sum_t s_t s_{t-lag}', s_t = x_t u_t. Lag 0 is
+        X' diag(d) X (in float64 even for a float32 design). Here from the dense rows in
+        blocks of bounded size (for a dense design, no copy)."""
+        X = self.to_dense()
+        n, p = X.shape
+        m = n - int(lag)
+        out = np.zeros((p, p))
+        step = max(1, (1 << 18) // max(p, 1))
+        for s in range(0, max(m, 0), step):
+            e = min(m, s + step)
+            out += X[s + lag:e + lag].T @ (X[s:e] * d[s:e, None])
+        return out
+
     def matmat(self, M: np.ndarray) -> np.ndarray:
         """X @ M for a p x k array M (n x k)."""
         return self.to_dense() @ M

@@ -88,6 +88,21 @@ class CategoricalDesign(DesignMatrix):
         sums = np.bincount(key, weights=v, minlength=int(n_groups) * L)
         return sums.reshape(int(n_groups), L)[:, int(self.drop_first):]
 
+    def lagged_cross(self, d, lag):
+        """The level-by-level table of the weights: entry (a, b) sums d_t over the rows t
+        with code b whose row t + lag has code a (one bincount on the code pairs; lag 0 is
+        the diagonal of level sums). No one-hot matrix."""
+        L, lag = self.n_levels, int(lag)
+        m = self.codes.shape[0] - lag
+        k = int(self.drop_first)
+        if lag == 0:
+            return np.diag(self.rmatvec(d))
+        if m <= 0:
+            return np.zeros((L - k, L - k))
+        key = self.codes[lag:].astype(np.int64) * L + self.codes[:m]
+        table = np.bincount(key, weights=d, minlength=L * L).reshape(L, L)
+        return table[k:, k:]
+
     def matmat(self, M):
         return self._padded(np.asarray(M, dtype=float))[self.codes]
 

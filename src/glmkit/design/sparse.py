@@ -196,6 +196,36 @@ class SparseDesign(DesignMatrix):
             out[:, j] = np.bincount(codes, weights=col * v, minlength=G)
         return out
 
+    def lagged_cross(self, d, lag):
+        """X[lag:]' diag(d) X[:n - lag] from the parts: one sparse product of the CSR row
+        ranges (the earlier rows scaled by d) for the sparse columns, BLAS for the dense
+        ones, sparse x dense products for their crosses; lag 0 is :meth:`sandwich`. The
+        sparse columns are never made dense (only their p_s x p_s product is)."""
+        d = np.asarray(d, dtype=float)
+        n, p = self.shape
+        lag = int(lag)
+        m = n - lag
+        out = np.zeros((p, p))
+        if lag == 0:
+            self.add_sandwich(d, out)
+            return out
+        if m <= 0:
+            return out
+        Js, Jd = self._sparse_cols, self._dense_cols
+        later = _row_range(self._S, lag, n)
+        earlier = _row_range(self._S, 0, m)
+        earlier.data = earlier.data * np.repeat(d, np.diff(earlier.indptr))   # d_t x_t
+        if Js.size:
+            out[np.ix_(Js, Js)] = (later.T @ earlier).toarray()
+        if self._D is None:
+            return out
+        D_later, dD_earlier = self._D[lag:], self._D[:m] * d[:, None]
+        out[np.ix_(Jd, Jd)] = D_later.T @ dD_earlier
+        if Js.size:
+            out[np.ix_(Js, Jd)] = np.asarray(later.T @ dD_earlier)
+            out[np.ix_(Jd, Js)] = np.asarray(earlier.T @ D_later).T
+        return out
+
     def matmat(self, M):
         M = np.asarray(M, dtype=float)
         if self._D is None:
@@ -243,3 +273,11 @@ class SparseDesign(DesignMatrix):
         state = dict(self.__dict__)
         state["_pairs"] = None   # found again on first use (buffers are not data)
         return state
+
+
+def _row_range(S: sparse.csr_matrix, start: int, stop: int) -> sparse.csr_matrix:
+    """Rows start:stop of a CSR matrix sharing its values and column indices (no copy of
+    the nonzeros; a new data array may be assigned to the result)."""
+    lo, hi = S.indptr[start], S.indptr[stop]
+    return sparse.csr_matrix((S.data[lo:hi], S.indices[lo:hi], S.indptr[start:stop + 1] - lo),
+                             shape=(stop - start, S.shape[1]), copy=False)

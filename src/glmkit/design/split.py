@@ -144,6 +144,27 @@ class SplitDesign(DesignMatrix):
     def group_sums(self, codes, n_groups, v):
         return np.concatenate([b.group_sums(codes, n_groups, v) for b in self.blocks], axis=1)
 
+    def lagged_cross(self, d, lag):
+        """X[lag:]' diag(d) X[:n - lag] by blocks: each block's own lagged cross on the
+        diagonal, and for every ordered pair of blocks the cross product of the later rows
+        of one with the earlier rows of the other (level sums for categorical blocks,
+        sparse products for sparse ones; no dense copy of either)."""
+        d = np.asarray(d, dtype=float)
+        n, p = self.shape
+        lag = int(lag)
+        m = n - lag
+        out = np.zeros((p, p))
+        if m <= 0:
+            return out
+        e, blocks = self._edges, self.blocks
+        later = [_block_rows(b, slice(lag, n)) for b in blocks]
+        earlier = [_block_rows(b, slice(0, m)) for b in blocks]
+        for i, A in enumerate(blocks):
+            for j in range(len(blocks)):
+                out[e[i]:e[i + 1], e[j]:e[j + 1]] = (
+                    A.lagged_cross(d, lag) if i == j else _cross(later[i], earlier[j], d))
+        return out
+
     def matmat(self, M):
         M = np.asarray(M, dtype=float)
         out = np.zeros((self.shape[0], M.shape[1]))
