@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .labels import CoefficientLabels
 from . import _data
 from .exceptions import ModelFileError, ModelVersionError
 from .persistence import (_ARRAYS, _META, FORMAT, FORMAT_VERSION, _labels_from, _unjsonify,
@@ -192,7 +193,7 @@ _DATA_ATTRS = frozenset({
     "compare_lr_test", "_mu", "_eta", "_resid_response", "_problem", "_solver_result"})
 
 
-class GLMResultsWithoutData:
+class GLMResultsWithoutData(CoefficientLabels):
     """A fitted GLM loaded without its training rows (saved with ``remove_data=True``).
 
     Has the coefficients, covariance, fit statistics, Wald/t/F tests, ``summary`` and
@@ -232,18 +233,6 @@ class GLMResultsWithoutData:
         if name in _DATA_ATTRS:
             raise AttributeError(_NO_DATA.format(name=name))
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-
-    # ----------------------------------------------------------- labelling
-    def _params_like(self, a: np.ndarray):
-        if self.model.data.is_pandas:
-            return pd.Series(a, index=self.model.exog_names, name=None)
-        return a
-
-    def _matrix_like(self, a: np.ndarray):
-        if self.model.data.is_pandas:
-            names = self.model.exog_names
-            return pd.DataFrame(a, index=names, columns=names)
-        return a
 
     # -------------------------------------------------------------- values
     @property

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .labels import CoefficientLabels
 from . import (criteria, hypotheses, inference, influence, margins, prediction, predictive,
                regressionplots)
 from . import remove_data as remove_data_
@@ -38,7 +39,7 @@ def t_ratio(params: np.ndarray, bse: np.ndarray) -> np.ndarray:
     return np.divide(params, bse, out=np.full(np.shape(params), np.nan), where=bse != 0)
 
 
-class GLMResults(FitRecord, WorkflowMethods):
+class GLMResults(CoefficientLabels, FitRecord, WorkflowMethods):
     """The result of :meth:`glmkit.GLM.fit`. Attributes are read-only."""
 
     _frozen = False
@@ -90,11 +91,6 @@ class GLMResults(FitRecord, WorkflowMethods):
         return self._constraints
 
     # ----------------------------------------------------------- labelling
-    def _params_like(self, a: np.ndarray):
-        if self.model.data.is_pandas:
-            return pd.Series(a, index=self.model.exog_names, name=None)
-        return a
-
     def _rows_like(self, a: np.ndarray):
         if self.model._lazy:   # a dask array: labelled by its partitions, not an index
             return a
@@ -102,12 +98,6 @@ class GLMResults(FitRecord, WorkflowMethods):
         if d.is_pandas:
             index = d.row_labels if d.row_labels is not None else pd.RangeIndex(len(a))
             return pd.Series(a, index=index)
-        return a
-
-    def _matrix_like(self, a: np.ndarray):
-        if self.model.data.is_pandas:
-            names = self.model.exog_names
-            return pd.DataFrame(a, index=names, columns=names)
         return a
 
     # ------------------------------------------------------------ basics
@@ -437,11 +427,10 @@ class GLMResults(FitRecord, WorkflowMethods):
 
         cov_type, kwds = check_robust_options(cov_type, kwds)
         if self.model._lazy:
-            from .dask_inference import check_cov_on_dask
+            from .dask_inference import check_cov_on_dask, check_groups_on_dask
 
             check_cov_on_dask(cov_type, kwds)
-            if cov_type == "cluster":
-                self.model._check_groups_shape(kwds["groups"])
+            check_groups_on_dask(cov_type, kwds, self.model.nobs)
         rc = self.results_constrained
         if rc is not None:
             rc = rc.get_robustcov_results(cov_type, use_t=use_t, **kwds)

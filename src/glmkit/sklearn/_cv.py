@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from .. import families
 from ._estimators import (
@@ -132,11 +132,7 @@ class GLMRegressorCV(_CVFit, GLMRegressor):
         :meth:`GLMRegressor.fit`; each fold keeps its rows' offsets)."""
         self._check_params()
         family = _regression_family(self.family, self.link, self.power, self.theta)
-        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
-                             y_numeric=True, multi_output=False)
-        sw = None if sample_weight is None else \
-            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        off = _check_offset(offset, X.shape[0])
+        X, y, sw, off = self._regression_inputs(X, y, sample_weight, offset)
         self._fit_cv(X, y, family, sw, off)
         self._offset_fitted = off is not None
         return self
@@ -210,7 +206,5 @@ class GLMClassifierCV(_CVFit, GLMClassifier):
         sw = _class_weights(sample_weight, X, codes, 2)
         off = _check_offset(offset, X.shape[0])
         self._fit_cv(X, codes.astype(float), families.Binomial(link), sw, off)
-        self._offset_fitted = off is not None
-        self.coef_ = self.coef_[None, :]
-        self.intercept_ = np.array([self.intercept_])
+        self._binary_rows(off)
         return self

@@ -151,6 +151,20 @@ def _class_weights(sample_weight, X, codes: np.ndarray, K: int):
 class _GLMEstimator(BaseEstimator):
     """What the regressor and the classifier share: parameter checks, the design, the fit."""
 
+    def _regression_inputs(self, X, y, sample_weight, offset):
+        """A regressor's checked (X, y, frequency weights or None, offset or None)."""
+        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
+                             y_numeric=True, multi_output=False)
+        sw = None if sample_weight is None else \
+            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        return X, y, sw, _check_offset(offset, X.shape[0])
+
+    def _binary_rows(self, off) -> None:
+        """A two-class fit's coef_ (1, p) and intercept_ (1,), as scikit-learn's."""
+        self.coef_ = self.coef_[None, :]
+        self.intercept_ = np.array([self.intercept_])
+        self._offset_fitted = off is not None
+
     def _check_params(self) -> None:
         a, r = getattr(self, "alpha", 0.0), self.l1_ratio
         if isinstance(a, bool) or not isinstance(a, numbers.Real) or not (np.isfinite(a)
@@ -358,11 +372,7 @@ class GLMRegressor(RegressorMixin, _GLMEstimator):
         exposure, ``offset=np.log(exposure)``)."""
         self._check_params()
         family = _regression_family(self.family, self.link, self.power, self.theta)
-        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse=_SPARSE,
-                             y_numeric=True, multi_output=False)
-        sw = None if sample_weight is None else \
-            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        off = _check_offset(offset, X.shape[0])
+        X, y, sw, off = self._regression_inputs(X, y, sample_weight, offset)
         self._fit_glm(X, y, family, sw, off)
         self._offset_fitted = off is not None
         return self
@@ -450,12 +460,11 @@ class GLMClassifier(ClassifierMixin, _GLMEstimator):
         off = _check_offset(offset, X.shape[0])
         if K == 2:
             self._fit_glm(X, codes.astype(float), families.Binomial(link), sw, off)
-            self.coef_ = self.coef_[None, :]
-            self.intercept_ = np.array([self.intercept_])
+            self._binary_rows(off)
         else:
             _no_multiclass_offset(off, K)
             self._fit_multinomial(X, codes, sw)
-        self._offset_fitted = off is not None
+            self._offset_fitted = False
         return self
 
     def _multinomial_ok(self) -> bool:
