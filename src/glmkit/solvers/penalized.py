@@ -294,14 +294,17 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
 _SLOW = 0.01
 
 
-def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float) -> np.ndarray:
-    """What rounding alone leaves in each gradient entry: 1e-13 (|X'WX| |b|)_j / N. A
-    response in the millions has coefficients whose H b carries 1e-10 of rounding, which
-    no solver can remove; the KKT test allows for it."""
+def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float, rows=None) -> np.ndarray:
+    """What rounding alone leaves in each gradient entry: 1e-13 (|X'WX| |b|)_j / N (for
+    the coordinates ``rows`` only, when given). A response in the millions has
+    coefficients whose H b carries 1e-10 of rounding, which no solver can remove; the KKT
+    test allows for it."""
     nz = np.flatnonzero(b)   # a lasso path's b is mostly zeros: only those columns
+    size = b.shape[0] if rows is None else len(rows)
     if nz.size == 0:
-        return np.zeros(b.shape[0])
-    return 1e-13 * (np.abs(gram[:, nz]) @ np.abs(b[nz])) / n
+        return np.zeros(size)
+    G = gram[:, nz] if rows is None else gram[np.ix_(rows, nz)]
+    return 1e-13 * (np.abs(G) @ np.abs(b[nz])) / n
 
 
 def kkt_excess(pt: _Point, n: float, pen: Penalty) -> np.ndarray:
@@ -326,7 +329,7 @@ def _kkt(pt: _Point, n: float, pen: Penalty, allowed: np.ndarray) -> tuple[float
     bound = 1e-13 * root * float(root[nz] @ np.abs(pt.beta[nz])) / n
     low = float(np.max(viol - bound))
     rows = np.flatnonzero(viol >= low)
-    floor = 1e-13 * (np.abs(pt.gram[np.ix_(rows, nz)]) @ np.abs(pt.beta[nz])) / n
+    floor = kkt_floor(pt.gram, pt.beta, n, rows)
     return top, max(float(np.max(viol[rows] - floor)), 0.0)
 
 
