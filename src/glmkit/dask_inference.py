@@ -25,6 +25,20 @@ def check_cov_on_dask(cov_type: str, cov_kwds: dict) -> None:
                                   "'cluster' (groups only, vcovCL's defaults).")
 
 
+def check_groups_on_dask(cov_type: str, cov_kwds: dict, nobs: int) -> None:
+    """Cluster labels of Dask rows: one per row where their length is known (a dask
+    Series' length is lazy)."""
+    if cov_type != "cluster":
+        return
+    groups = cov_kwds["groups"]
+    shape = getattr(groups, "shape", None)
+    shape = np.shape(groups) if shape is None else shape
+    first = shape[0] if len(shape) else None
+    if isinstance(first, (int, np.integer)) and int(first) != nobs:
+        raise ValueError(f"groups must have one label per row ({nobs}), got shape "
+                         f"{tuple(shape)}.")
+
+
 def robust_meat_cov(res) -> np.ndarray:
     """The kept columns' sandwich covariance of ``res`` (cov_type HC0-HC3 or cluster)."""
     keep = res._keep

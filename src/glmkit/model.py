@@ -413,7 +413,7 @@ class GLM:
     def _check_dask_fit(self, spec) -> None:
         """What a fit on Dask takes: IRLS or Newton steps (the other methods need the rows
         in memory), maxiter >= 1, R's covariance types."""
-        from .dask_inference import check_cov_on_dask
+        from .dask_inference import check_cov_on_dask, check_groups_on_dask
 
         if spec.method not in ("IRLS", "newton") or spec.evaluate_only:
             raise NotImplementedError(
@@ -421,18 +421,8 @@ class GLM:
                 "methods need the rows in memory).")
         check_cov_on_dask(spec.cov_type, spec.cov_kwds)
         self.data.stats   # the data pass (checks the inputs), on the fit's executor
-        if spec.cov_type == "cluster":
-            self._check_groups_shape(spec.cov_kwds["groups"])
+        check_groups_on_dask(spec.cov_type, spec.cov_kwds, self.nobs)
         self.data.want_final_sums(spec.cov_type, spec.cov_kwds.get("groups"))
-
-    def _check_groups_shape(self, groups) -> None:
-        """Cluster labels of Dask rows: one per row where their length is known."""
-        shape = getattr(groups, "shape", None)
-        shape = np.shape(groups) if shape is None else shape
-        first = shape[0] if len(shape) else None   # a dask Series has a lazy length
-        if isinstance(first, (int, np.integer)) and int(first) != self.nobs:
-            raise ValueError(f"groups must have one label per row ({self.nobs}), got shape "
-                             f"{tuple(shape)}.")
 
     def _fit_negbin(self, start_params, maxiter, method, tol, cov_type, cov_kwds, use_t,
                     kwargs):
