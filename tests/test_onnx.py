@@ -1,5 +1,9 @@
 """ONNX export (glmkit[onnx]): onnxruntime reproduces predict, with offsets and in a fresh
-process; links onnxruntime lacks in float64 (Erf, Atan) within 1e-6."""
+process; links onnxruntime lacks in float64 (Erf, Atan) within 1e-6.
+
+Source: an invariant. The exported graph must give the numbers of glmkit's own
+``predict``/``predict_proba`` on the same rows (which the R and statsmodels reference tests
+check elsewhere)."""
 import subprocess
 import sys
 import warnings

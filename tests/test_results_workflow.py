@@ -1,4 +1,7 @@
-"""res.plot(), res.to_html(path), res.bootstrap(): the results' shortcuts equal the functions."""
+"""res.plot(), res.to_html(path), res.bootstrap(): the results' shortcuts equal the functions.
+
+Source: an invariant. Each shortcut must return what the module-level function returns
+for the same fit and arguments (the functions are checked against R in their own tests)."""
 from __future__ import annotations
 
 import numpy as np
