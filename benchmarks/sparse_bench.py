@@ -193,8 +193,8 @@ def report(results: dict, sizes: dict, rounds: int, elapsed: float, load: float)
              f"{load:.1f}, at the end: {os.getloadavg()[0]:.1f}), {rounds} interleaved "
              f"rounds, each run in a fresh process, in {elapsed / 60:.0f} min. Times are medians; memory is the peak "
              "resident set above the one just before the timed steps.", "",
-             "| workload | glmkit time (CPU) | glum time (CPU) | time ratio glmkit/glum "
-             "(CPU) | glmkit peak MiB | glum peak MiB | memory ratio | max rel. coef. diff |",
+             ("| workload | glmkit time (CPU) | glum time (CPU) | time ratio glmkit/glum "
+              "(CPU) | glmkit peak MiB | glum peak MiB | memory ratio | max rel. coef. diff |"),
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     names = {"sparse": (f"Poisson, CSR {sizes['sparse']:,} x 2,000 at 0.5 % + intercept + 5 "
                         "dense columns: fit"),
@@ -218,8 +218,8 @@ def report(results: dict, sizes: dict, rounds: int, elapsed: float, load: float)
                      f"{m['glmkit'] / m['glum']:.2f} | {diff:.1e} |")
         if errs:
             lines.append(f"| (errors: {'; '.join(sorted(set(errs)))}) | | | | | | | |")
-    lines += ["", NOTES, "", "Per run (wall s, CPU s, peak MiB, 1-min load average at the "
-              "start):", ""]
+    lines += ["", NOTES, "", ("Per run (wall s, CPU s, peak MiB, 1-min load average at the "
+                              "start):"), ""]
     for w, runs in results.items():
         for lib in runs:
             cells = [f"{r['seconds']:.2f} s / {r.get('cpu', float('nan')):.2f} s / "

@@ -141,7 +141,8 @@ def test_as_design_splits_a_scipy_matrix_by_column_density():
 # ---------------------------------------------------------------- pairs formed per pass
 def _stream(monkeypatch, block_pairs=64):
     """Force the pairs to be formed anew on every pass (no store), in small blocks."""
-    from glmkit.design import _pairs_stream, sparse as sparse_module
+    from glmkit.design import _pairs_stream
+    from glmkit.design import sparse as sparse_module
 
     monkeypatch.setattr(sparse_module, "STORE_MIN_BYTES", 0)
     monkeypatch.setattr(sparse_module, "STORE_BUDGET", 0.0)

@@ -8,10 +8,11 @@ nonzeros form a g x m array of column indices C and of values V (gathered from t
 arrays), and the pairs (a, b), a <= b, of every row are written position a at a time by
 broadcasting,
 
-    key = base[C[:, a]] + C[:, a:],   value = (d V[:, a]) V[:, a:]      (g x (m - a)),
+    key = base[C[:, a]] + C[:, a+1:],   value = (d V[:, a]) V[:, a+1:]   (g x (m - a - 1)),
 
-then added into the upper triangle with one ``bincount`` per block (keys are positions in
-the row-major triangle, as in :mod:`._pairs`). The work per pass is sum_i m_i^2 / 2
+then added into the upper triangle with one scattered add (``np.add.at``) per block (keys
+are positions in the row-major triangle, as in :mod:`._pairs`); the diagonal pairs go to a
+p-vector by ``bincount`` (its sums stay in cache). The work per pass is sum_i m_i^2 / 2
 multiply-adds and scattered adds, as for the store, and no sort. What is kept between passes
 is the row grouping (one row index per row) and nothing else.
 
@@ -43,7 +44,7 @@ class StreamGram:
 
     def __init__(self, X: sparse.csr_matrix, col_map: np.ndarray | None = None,
                  width: int | None = None):
-        n, p = X.shape
+        p = X.shape[1]
         self.X = X          # shared, never written to
         self.p = p
         self.col_map = np.arange(p) if col_map is None else np.asarray(col_map)
@@ -66,16 +67,21 @@ class StreamGram:
         return int(sum(rows.nbytes for blk in self.blocks for _, rows in blk)
                    + self._base.nbytes)
 
-    def _triangles(self, fn) -> np.ndarray:
-        """sum over the blocks of fn(block, acc) into a triangle, blocks on threads."""
+    def _triangles(self, d: np.ndarray) -> np.ndarray:
+        """The upper triangle of X' diag(d) X, the blocks on threads side by side."""
         k = _threads(len(self.blocks), self.n_pairs)
+        X, base, p = self.X, self._base, self.p
 
         def run(part):
             acc = np.zeros(self.n_keys)
+            diag = np.zeros(p)
             kbuf = np.empty(self._most, dtype=np.int64)   # the largest block's pairs
             vbuf = np.empty(kbuf.size)
             for blk in part:   # a fixed order: the same sum on every run
-                fn(blk, acc, kbuf, vbuf)
+                used = _write_pairs(X, base, blk, d, kbuf, vbuf, diag)
+                if used:
+                    np.add.at(acc, kbuf[:used], vbuf[:used])
+            acc[base + np.arange(p)] += diag
             return acc
 
         accs = _on_threads(run, [self.blocks[i::k] for i in range(k)])
@@ -86,15 +92,8 @@ class StreamGram:
 
     def add_gram(self, d: np.ndarray, out: np.ndarray) -> None:
         """out += X' diag(d) X (in the positions ``col_map`` gives)."""
-        d = np.asarray(d, dtype=np.float64)
-        X, base = self.X, self._base
-
-        def block(blk, acc, kbuf, vbuf):
-            used = _write_pairs(X, base, blk, d, kbuf, vbuf)
-            if used:
-                np.add.at(acc, kbuf[:used], vbuf[:used])
-
-        add_triangle(self._triangles(block), out, self.p, self.col_map, self._writer)
+        acc = self._triangles(np.asarray(d, dtype=np.float64))
+        add_triangle(acc, out, self.p, self.col_map, self._writer)
 
     def row_quadratic(self, B: np.ndarray, n: int) -> np.ndarray:
         """x_i' B x_i for every row (B symmetric, in the positions ``col_map`` gives)."""
@@ -154,18 +153,22 @@ def _gather(X: sparse.csr_matrix, rows: np.ndarray, m: int):
     return X.indices[pos], X.data[pos]
 
 
-def _write_pairs(X, base, blk, d, kbuf, vbuf) -> int:
-    """The keys and the values d_i x_ij x_ik of every pair j <= k of the block's rows into
-    the buffers; returns how many were written."""
+def _write_pairs(X, base, blk, d, kbuf, vbuf, diag) -> int:
+    """The keys and the values d_i x_ij x_ik of every pair j < k of the block's rows into
+    the buffers (returns how many were written); the diagonal pairs j = k are added into
+    ``diag`` (p values: a bincount whose sums stay in cache)."""
     at = 0
+    p = diag.size
     for m, rows in blk:
         C, V = _gather(X, rows, m)
         Vd = V * d[rows][:, None]
+        diag += np.bincount(C.ravel(), (Vd * V).ravel(), minlength=p)
         bc = base[C]
         g = rows.size
-        for a in range(m):
-            w = g * (m - a)
-            np.add(bc[:, a:a + 1], C[:, a:], out=kbuf[at:at + w].reshape(g, m - a))
-            np.multiply(Vd[:, a:a + 1], V[:, a:], out=vbuf[at:at + w].reshape(g, m - a))
+        for a in range(m - 1):
+            w = g * (m - a - 1)
+            np.add(bc[:, a:a + 1], C[:, a + 1:], out=kbuf[at:at + w].reshape(g, m - a - 1))
+            np.multiply(Vd[:, a:a + 1], V[:, a + 1:],
+                        out=vbuf[at:at + w].reshape(g, m - a - 1))
             at += w
     return at
