@@ -178,6 +178,15 @@ NOTES = """Notes.
   pays only for fits of many passes. Small designs (store within the design's bytes or 64
   MiB) keep the store. glum's tabmat runs a compiled sandwich over its CSC copy.
 - Before this change (the store): 10.49 s, 0.55x glum's time, and 1,256 MiB, 1.83x its peak.
+- Against main's code (the stored pairs), same process setup, interleaved A/B rounds on
+  the shared machine (fit only, medians): 1M rows, 3 rounds, load 8.6-10.9: main 50.5 s wall
+  / 18.5 s CPU / 1,262 MiB, this code 47.0 s / 18.1 s / 419 MiB; 500k rows, 5 rounds, load
+  6.0-7.8: main 34.5 s / 13.5 s / 762 MiB, this code 32.3 s / 14.4 s / 307 MiB. The time is
+  unchanged within the noise, the memory a third.
+- Where the remaining time goes (1M rows, CPU profile under load 7): the ten 2,006 x 2,006
+  Cholesky factorizations (subsample start included) take 12.6 of 22.6 s of CPU: OpenBLAS's
+  two-thread dpotrf spins while the other jobs hold the cores (0.25-1.4 s each, against
+  0.09-0.12 s on one BLAS thread, same load). The nine X'WX passes take 7.4 s.
 - glum has no prediction standard errors; for glum they are computed from its HC1-type
   covariance and its model matrix of the new rows, as a glum user would.
 - The machine was shared with other jobs throughout (see the load average): absolute times
