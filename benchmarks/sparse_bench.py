@@ -139,10 +139,13 @@ def child(workload: str, lib: str, n: int) -> dict:
     else:
         import glum  # noqa: F401
     sampler = PeakSampler()
+    load = os.getloadavg()[0]
     with sampler:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn(lib, *args)
         out["seconds"] = time.perf_counter() - t0
+        out["cpu"] = time.process_time() - c0   # all of the process' threads
+    out["load"] = load
     out["peak_mib"] = sampler.peak_above_baseline / 2**20
     return out
 
@@ -164,17 +167,26 @@ def _run_child(workload: str, lib: str, n: int, timeout: float) -> dict:
 NOTES = """Notes.
 
 - The sparse fit is glmkit's `SparseDesign`: the intercept and the 5 dense columns (more than
-  10 % nonzero) are held as a dense block; the 2,000 sparse columns' X'WX comes from the pairs
-  of nonzeros of each row (about 60 per row here: 60M pairs at 1M rows), found once per fit
-  and kept (12 bytes per pair: about 720 MB at 1M rows). That store is why glmkit's peak is
-  above glum's on this workload; glum's tabmat runs a compiled sandwich over the CSR/CSC
-  copies and keeps no pair store. Without a compiled kernel, a pass that regenerates the
-  pairs costs about a build (several seconds at 1M rows) per iteration.
-- One X'WX of the sparse part at 200k rows (12M pairs), same machine and load: scipy's
-  `X.T @ diags(d) @ X` 2.2-4.1 s; glmkit 0.2-0.5 s with the pairs in row order, 0.06-0.26 s
-  once they are sorted by key (from the fourth pass on); building the pairs 0.4-2.4 s once.
-  On the 1M-row fit, the 2,006 x 2,006 Cholesky of each iteration (0.3-5 s each under this
-  load) is a large share of both libraries' time.
+  10 % nonzero) are held as a dense block (its X'WX a float32 syrk in the early sweeps, as on
+  dense designs); the 2,000 sparse columns' X'WX comes from the pairs of nonzeros of each row
+  (about 55 per row here: 55M pairs at 1M rows). Stored, the pairs would take 12 bytes each
+  (660 MB, four times the design's 172 MB), so here they are formed anew on every pass
+  (`design/_pairs_stream.py`: gathered per row group, added into the triangle with one
+  scattered add per block, on two threads) and nothing per pair is kept. One pass, one
+  thread: 1.2-1.3 s of CPU (half of it the scattered adds, which are latency-bound); the
+  store cost 2.9 s to build, 0.5-0.8 s a pass, 3.5 s to sort and 0.22 s a pass sorted, which
+  pays only for fits of many passes. Small designs (store within the design's bytes or 64
+  MiB) keep the store. glum's tabmat runs a compiled sandwich over its CSC copy.
+- Before this change (the store): 10.49 s, 0.55x glum's time, and 1,256 MiB, 1.83x its peak.
+- Against main's code (the stored pairs), same process setup, interleaved A/B rounds on
+  the shared machine (fit only, medians): 1M rows, 3 rounds, load 8.6-10.9: main 50.5 s wall
+  / 18.5 s CPU / 1,262 MiB, this code 47.0 s / 18.1 s / 419 MiB; 500k rows, 5 rounds, load
+  6.0-7.8: main 34.5 s / 13.5 s / 762 MiB, this code 32.3 s / 14.4 s / 307 MiB. The time is
+  unchanged within the noise, the memory a third.
+- Where the remaining time goes (1M rows, CPU profile under load 7): the ten 2,006 x 2,006
+  Cholesky factorizations (subsample start included) take 12.6 of 22.6 s of CPU: OpenBLAS's
+  two-thread dpotrf spins while the other jobs hold the cores (0.25-1.4 s each, against
+  0.09-0.12 s on one BLAS thread, same load). The nine X'WX passes take 7.4 s.
 - glum has no prediction standard errors; for glum they are computed from its HC1-type
   covariance and its model matrix of the new rows, as a glum user would.
 - The machine was shared with other jobs throughout (see the load average): absolute times
@@ -190,8 +202,8 @@ def report(results: dict, sizes: dict, rounds: int, elapsed: float, load: float)
              f"{load:.1f}, at the end: {os.getloadavg()[0]:.1f}), {rounds} interleaved "
              f"rounds, each run in a fresh process, in {elapsed / 60:.0f} min. Times are medians; memory is the peak "
              "resident set above the one just before the timed steps.", "",
-             "| workload | glmkit time | glum time | time ratio glmkit/glum | glmkit peak MiB "
-             "| glum peak MiB | memory ratio | max rel. coef. diff |",
+             ("| workload | glmkit time (CPU) | glum time (CPU) | time ratio glmkit/glum "
+              "(CPU) | glmkit peak MiB | glum peak MiB | memory ratio | max rel. coef. diff |"),
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     names = {"sparse": (f"Poisson, CSR {sizes['sparse']:,} x 2,000 at 0.5 % + intercept + 5 "
                         "dense columns: fit"),
@@ -200,6 +212,7 @@ def report(results: dict, sizes: dict, rounds: int, elapsed: float, load: float)
     for w, runs in results.items():
         ok = {lib: [r for r in runs[lib] if "error" not in r] for lib in runs}
         t = {lib: _median([r["seconds"] for r in ok[lib]]) for lib in runs}
+        c = {lib: _median([r.get("cpu", float("nan")) for r in ok[lib]]) for lib in runs}
         m = {lib: _median([r["peak_mib"] for r in ok[lib]]) for lib in runs}
         diff = float("nan")
         if ok["glmkit"] and ok["glum"]:
@@ -207,16 +220,20 @@ def report(results: dict, sizes: dict, rounds: int, elapsed: float, load: float)
             if a.shape == b.shape:
                 diff = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-2)))
         errs = [r["error"] for lib in runs for r in runs[lib] if "error" in r]
-        lines.append(f"| {names[w]} | {t['glmkit']:.2f} s | {t['glum']:.2f} s | "
-                     f"{t['glmkit'] / t['glum']:.2f} | {m['glmkit']:.0f} | {m['glum']:.0f} | "
+        lines.append(f"| {names[w]} | {t['glmkit']:.2f} s ({c['glmkit']:.2f} s) | "
+                     f"{t['glum']:.2f} s ({c['glum']:.2f} s) | "
+                     f"{t['glmkit'] / t['glum']:.2f} ({c['glmkit'] / c['glum']:.2f}) | "
+                     f"{m['glmkit']:.0f} | {m['glum']:.0f} | "
                      f"{m['glmkit'] / m['glum']:.2f} | {diff:.1e} |")
         if errs:
             lines.append(f"| (errors: {'; '.join(sorted(set(errs)))}) | | | | | | | |")
-    lines += ["", NOTES, "", "Per run (seconds, peak MiB):", ""]
+    lines += ["", NOTES, "", ("Per run (wall s, CPU s, peak MiB, 1-min load average at the "
+                              "start):"), ""]
     for w, runs in results.items():
         for lib in runs:
-            cells = [f"{r['seconds']:.2f} s / {r['peak_mib']:.0f} MiB" if "error" not in r
-                     else r["error"] for r in runs[lib]]
+            cells = [f"{r['seconds']:.2f} s / {r.get('cpu', float('nan')):.2f} s / "
+                     f"{r['peak_mib']:.0f} MiB / load {r.get('load', float('nan')):.1f}"
+                     if "error" not in r else r["error"] for r in runs[lib]]
             lines.append(f"- {w}, {lib}: " + ", ".join(cells))
     return "\n".join(lines) + "\n"
 
@@ -245,7 +262,8 @@ def main(argv=None) -> None:
                 out = _run_child(w, lib, sizes[w], args.timeout)
                 results[w][lib].append(out)
                 print(w, lib, r, {k: v for k, v in out.items()
-                                  if k in ("seconds", "peak_mib", "error", "iterations")},
+                                  if k in ("seconds", "cpu", "load", "peak_mib", "error",
+                                           "iterations")},
                       flush=True)
     text = report(results, sizes, args.rounds, time.perf_counter() - start, load)
     Path(args.out).write_text(text)

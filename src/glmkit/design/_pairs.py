@@ -78,8 +78,7 @@ class PairGram:
             tri = occurring.size
         self.n_keys = tri
         self.p, self.col_map, self.direct = p, col_map, direct
-        self._U: np.ndarray | None = None      # the triangle's buffer, made on first use
-        self._mask: np.ndarray | None = None
+        self._buffers: dict = {}   # the triangle's buffer and mask, made on first use
         self.passes = 0
         self.J = col_map[j].astype(np.int32 if self.width < 2**31 else np.int64)
         self.K = col_map[k].astype(self.J.dtype)
@@ -120,27 +119,7 @@ class PairGram:
         out[self.K[off], self.J[off]] += acc[off]
 
     def _add_triangle(self, acc: np.ndarray, out: np.ndarray) -> None:
-        """out += the symmetric matrix whose upper triangle (row-major) is ``acc``: the
-        triangle is written with a boolean mask into a kept p x p buffer (its lower half
-        stays zero), then added twice (once transposed) into the columns' places (a slice
-        when they are consecutive, as a design's sparse columns usually are)."""
-        p = self.p
-        with _BUFFER_LOCK:   # the kept buffer: one thread at a time (fit_cv's fold threads)
-            if self._U is None or self._mask is None:
-                self._U = np.zeros((p, p))
-                self._mask = np.triu(np.ones((p, p), dtype=bool))
-            U = self._U
-            U[self._mask] = acc
-            cols = self.col_map
-            if p and cols[-1] - cols[0] == p - 1:
-                target = out[cols[0]:cols[-1] + 1, cols[0]:cols[-1] + 1]
-                target += U
-                target += U.T
-                target[np.diag_indices(p)] -= np.diagonal(U)
-            else:
-                G = U + U.T
-                G[np.diag_indices(p)] -= np.diagonal(U)
-                out[np.ix_(cols, cols)] += G
+        add_triangle(acc, out, self.p, self.col_map, self._buffers)
 
     def row_quadratic(self, B: np.ndarray, n: int) -> np.ndarray:
         """x_i' B x_i for every row (B symmetric, in the positions ``col_map`` gives)."""
@@ -149,6 +128,30 @@ class PairGram:
         for keys, P, rows in self.blocks:
             q[rows] += P.T @ (coef if keys is None else coef[keys])
         return q
+
+
+def add_triangle(acc: np.ndarray, out: np.ndarray, p: int, cols: np.ndarray,
+                 buffers: dict) -> None:
+    """out += the symmetric p x p matrix whose upper triangle (row-major) is ``acc``, in the
+    rows and columns ``cols`` of ``out``: the triangle is written with a boolean mask into a
+    kept p x p buffer (``buffers``; its lower half stays zero), then added twice (once
+    transposed) into the columns' places (a slice when they are consecutive, as a design's
+    sparse columns usually are)."""
+    with _BUFFER_LOCK:   # the kept buffer: one thread at a time (fit_cv's fold threads)
+        if "U" not in buffers:
+            buffers["U"] = np.zeros((p, p))
+            buffers["mask"] = np.triu(np.ones((p, p), dtype=bool))
+        U = buffers["U"]
+        U[buffers["mask"]] = acc
+        if p and cols[-1] - cols[0] == p - 1:
+            target = out[cols[0]:cols[-1] + 1, cols[0]:cols[-1] + 1]
+            target += U
+            target += U.T
+            target[np.diag_indices(p)] -= np.diagonal(U)
+        else:
+            G = U + U.T
+            G[np.diag_indices(p)] -= np.diagonal(U)
+            out[np.ix_(cols, cols)] += G
 
 
 def _threads(items: int, work: int) -> int:
