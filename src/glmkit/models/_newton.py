@@ -132,7 +132,7 @@ def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
         info = np.asarray(start_information, dtype=float)
         kind = "approx"
     else:
-        llf, score, info = (evaluate_low if low else evaluate)(params)
+        llf, score, info = (evaluate_low if evaluate_low is not None else evaluate)(params)
         kind = "low" if low else "high"
     if not np.isfinite(llf):
         raise ValueError("the log-likelihood is not finite at the starting values.")
