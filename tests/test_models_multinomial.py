@@ -270,6 +270,7 @@ def test_float32_steps_and_subsample_information_reach_the_float64_maximum(monke
     full = [c for c in calls if c[0] == n]
     assert full[0] == (n, False, False)            # the first step: score only
     assert any(c[1] for c in full)                 # float32 informations for steps
+    assert (n, False, False) in full[1:]           # chord steps: the last one reused
     assert full[-1] == (n, False, True)            # certified on the float64 information
     assert fast.converged and fast._fit.criterion < 1e-8
     np.testing.assert_allclose(fast.params, plain.params, rtol=1e-9, atol=1e-12)

@@ -82,45 +82,73 @@ def _predicted(crit: float, prev: float | None) -> float:
     return crit**3 / prev**2 + LOW_STEP_ERROR * crit
 
 
+#: chord steps (the last information reused, a score-only pass) while each one shrinks the
+#: criterion at least this much; otherwise the next pass forms a fresh information
+CHORD_RATE = 0.05
+
+
+def _next_pass(crit: float, prev: float | None, fresh: bool, low: bool, pos_def: bool,
+               chord: bool, tol: float) -> str:
+    """What the next pass forms: 'high' (float64 information, the one that may certify),
+    'low' (float32 information) or 'score' (log-likelihood and score only: a chord step
+    with the information in hand). ``fresh``: the information was formed at this point;
+    ``prev``: the criterion at the point before."""
+    if not pos_def:
+        return "high"
+    rate = None if fresh or prev is None or prev <= 0 else crit / prev
+    if rate is None:
+        predicted = _predicted(crit, prev)
+    else:
+        predicted = crit * rate
+    if predicted < tol:
+        return "high"           # the next point may be the answer: certify it there
+    if chord and (fresh or (rate is not None and rate < CHORD_RATE)):
+        return "score"
+    return "low" if low else "high"
+
+
 def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
              tol: float = 1e-8, max_halvings: int = 40,
              evaluate_low: Evaluate | None = None,
              start_information: np.ndarray | None = None,
              evaluate_score: ScoreOnly | None = None) -> NewtonResult:
-    """Newton ascent from ``start``; each iteration costs one ``evaluate`` (one pass)
-    unless a step has to be halved.
+    """Newton ascent from ``start``; each iteration costs one pass unless a step has to be
+    halved.
 
     ``evaluate_low``: the same pass with a cheaper, less exact information (float32
     blocks), used for the steps while they are large; the certificate, the separation
-    check and the returned information always come from ``evaluate``.
-    ``start_information`` with ``evaluate_score`` (the log-likelihood and score only): an
-    approximation of the information at ``start`` (a subsample's, scaled) for the first
-    step, whose pass then forms no information.
+    check and the returned information always come from ``evaluate``, at the answer.
+    ``evaluate_score`` (the log-likelihood and score only, a fraction of a full pass):
+    with ``start_information`` (an approximation of the information at ``start``, e.g. a
+    subsample's, scaled) the first pass forms no information; with ``evaluate_low`` too,
+    steps between informations reuse the last one (chord steps) while each shrinks the
+    criterion by ``CHORD_RATE`` or more.
     """
     params = np.asarray(start, dtype=float).copy()
     low = evaluate_low is not None
+    chord = low and evaluate_score is not None
     if start_information is not None and evaluate_score is not None:
         llf, score = evaluate_score(params)
         info = np.asarray(start_information, dtype=float)
-        approximate = True
+        kind = "approx"
     else:
         llf, score, info = (evaluate_low if evaluate_low is not None else evaluate)(params)
-        approximate = low
+        kind = "low" if low else "high"
     if not np.isfinite(llf):
         raise ValueError("the log-likelihood is not finite at the starting values.")
     d0 = np.sqrt(np.clip(np.diag(info), 1e-300, None))
     smallest = _smallest_eigenvalue(info, d0)
-    if approximate and smallest < LOW_MIN_EIGENVALUE:
-        low = approximate = False
+    if kind != "high" and smallest < LOW_MIN_EIGENVALUE:
+        low = chord = False
         llf, score, info = evaluate(params)
+        kind = "high"
         smallest = _smallest_eigenvalue(info, d0)
     floor = SEPARATION * smallest
-    crit, prev = np.inf, None
-    info_low = approximate
+    crit, prev, fresh = np.inf, None, kind != "approx"
     for it in range(maxiter + 1):
         step, pos_def = newton_step(score, info)
         crit = float(np.sqrt(max(float(step @ score), 0.0)))
-        if pos_def and crit < tol and not info_low:
+        if pos_def and crit < tol and fresh and kind == "high":
             if _smallest_eigenvalue(info, d0) < floor:
                 # the score and the information both vanish as coefficients run off to
                 # infinity: a certificate there says nothing
@@ -130,27 +158,34 @@ def maximize(evaluate: Evaluate, start: np.ndarray, maxiter: int = 100,
             return NewtonResult(params, llf, score, info, True, it, crit, "converged")
         if it == maxiter:
             break
-        if low and (not pos_def or _predicted(crit, prev) < tol
-                    or (prev is not None and crit > 0.25 * prev)):
-            # float64 from here on: the next pass may be the last, or the steps crawl
-            # (an information losing rank, where float32 rounding is a large error)
-            low = False
+        if low and fresh and kind == "low" and prev is not None and crit > 0.25 * prev:
+            # the steps crawl (an information losing rank, where float32 rounding is a
+            # large error): float64 from here on
+            low = chord = False
+        nxt = _next_pass(crit, prev, fresh, low, pos_def, chord, tol)
         prev = crit
         t = 1.0
         for _ in range(max_halvings):
             trial = params + t * step
-            new = (evaluate_low if low else evaluate)(trial)   # type: ignore[misc]
+            if nxt == "score":
+                new = (*evaluate_score(trial), info)   # type: ignore[misc]
+            else:
+                new = (evaluate_low if nxt == "low" else evaluate)(trial)  # type: ignore[misc]
             if np.isfinite(new[0]) and new[0] >= llf - 1e-12 * (1.0 + abs(llf)):
                 break
             t *= 0.5
         else:
-            return _unfinished(evaluate, params, info_low, (llf, score, info), it, crit,
+            return _unfinished(evaluate, params, kind != "high" or not fresh,
+                               (llf, score, info), it, crit,
                                "no step increases the log-likelihood")
         params = trial
         llf, score, info = new
-        info_low = low
-    return _unfinished(evaluate, params, info_low, (llf, score, info), maxiter, crit,
-                       f"no maximum within {maxiter} iterations")
+        if nxt != "score":
+            kind, fresh = nxt, True
+        else:
+            fresh = False
+    return _unfinished(evaluate, params, kind != "high" or not fresh, (llf, score, info),
+                       maxiter, crit, f"no maximum within {maxiter} iterations")
 
 
 def _unfinished(evaluate: Evaluate, params: np.ndarray, info_low: bool, last: tuple,

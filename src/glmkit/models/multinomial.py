@@ -49,11 +49,11 @@ def _softmax_parts(eta: np.ndarray):
 
 def _block_sums(B: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray | None,
                 rows: tuple[int, int], low: bool, info: bool = True):
-    """(llf, score ((K-1), p), Q'Q, diagonal blocks ((K-1), p, p)) of the rows
+    """(llf, score ((K-1), p), Q Q', diagonal blocks ((K-1), p, p)) of the rows
     [start, stop), block by block (see :func:`mnlogit_evaluate`); the products from
     float32 blocks when ``low``, none unless ``info``. Per-row quantities are held
-    category-major ((K-1) x rows): reductions over the categories run along contiguous
-    rows."""
+    category-major ((K-1) x rows) and each block of X is transposed once (p x rows), so
+    that every elementwise product runs along contiguous rows."""
     p, m = B.shape
     dt = np.float32 if low else np.float64
     llf = 0.0
@@ -61,8 +61,8 @@ def _block_sums(B: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray |
     qq = np.zeros((m * p, m * p))
     diag = np.zeros((m, p, p))
     size = min(CHUNK, rows[1] - rows[0]) if info else 0
-    qbuf = np.empty((size, m, p), dtype=dt)
-    vbuf = np.empty((m, size, p), dtype=dt)
+    xbuf = np.empty((p, size), dtype=dt)
+    qbuf = np.empty((m, p, size), dtype=dt)
     Bt = np.ascontiguousarray(B.T)
     levels = np.arange(1, m + 1)[:, None]
     for s in range(rows[0], rows[1], CHUNK):
@@ -76,9 +76,7 @@ def _block_sums(B: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray |
         if info:
             # 1 - P_j as the sum of the other categories' terms (no cancellation as P_j
             # approaches 1, where the information vanishes)
-            ahead = np.cumsum(P, axis=0)
-            behind = np.cumsum(P[::-1], axis=0)[::-1]
-            other = ref + (ahead - P) + (behind - P)
+            other = _others(P, ref)
         P /= denom
         Y = c == levels                         # (m, rows) indicators
         ll = np.einsum("jr,jr->r", E, Y)
@@ -95,18 +93,40 @@ def _block_sums(B: np.ndarray, X: np.ndarray, codes: np.ndarray, w: np.ndarray |
         if not info:
             continue
         k = e - s
-        # off the diagonal: -(Q'Q)_jl = -X' diag(w P_j P_l) X, Q = [sqrt(w) P_j X]_j
-        Xs = (Xc if wc is None else Xc * np.sqrt(wc)[:, None]).astype(dt, copy=False)
-        Q3 = np.multiply(Xs[:, None, :], P.T.astype(dt, copy=False)[:, :, None],
-                         out=qbuf[:k])
-        Q = Q3.reshape(k, m * p)
-        qq += Q.T @ Q      # one symmetric product of the stacked block (numpy: syrk)
+        # Xs = (sqrt(w) X)' of the block, p x rows, in the products' precision
+        Xs = xbuf[:, :k]
+        if wc is None:
+            np.copyto(Xs, Xc.T)
+        else:
+            np.multiply(Xc.T, np.sqrt(wc), out=Xs)
+        # off the diagonal: -(Q Q')_jl = -X' diag(w P_j P_l) X, Q = [sqrt(w) P_j X]'_j
+        Q3 = np.multiply(Xs[None], P.astype(dt, copy=False)[:, None, :], out=qbuf[:, :, :k])
+        Q = Q3.reshape(m * p, k)
+        qq += Q @ Q.T      # one symmetric product of the stacked block (numpy: syrk)
         # on it: X' diag(w P_j (1 - P_j)) X, all j in one batched product
-        d = P * (other / denom)
-        V = np.multiply(Xs[None], np.sqrt(d).astype(dt, copy=False)[:, :, None],
-                        out=vbuf[:, :k])
-        diag += np.matmul(V.transpose(0, 2, 1), V)
+        d = np.sqrt(P * (other / denom)).astype(dt, copy=False)
+        V = np.multiply(Xs[None], d[:, None, :], out=qbuf[:, :, :k])
+        diag += np.matmul(V, V.transpose(0, 2, 1))
     return llf, score, qq, diag
+
+
+def _others(P: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """For each category j of P (m x rows), ref + the sum of the other rows of P, summed
+    term by term (never a total minus P_j)."""
+    m = P.shape[0]
+    out = np.empty_like(P)
+    if m == 1:
+        out[0] = ref
+        return out
+    ahead = ref.copy()                  # ref + P_0 + ... + P_{j-1}
+    for j in range(m):
+        out[j] = ahead
+        ahead += P[j]
+    behind = np.zeros_like(ref)         # P_{j+1} + ... + P_{m-1}
+    for j in range(m - 1, -1, -1):
+        out[j] += behind
+        behind += P[j]
+    return out
 
 
 def mnlogit_evaluate(params: np.ndarray, X: np.ndarray, codes: np.ndarray,
