@@ -45,9 +45,9 @@ import pandas as pd
 from .exceptions import MissingDataError
 from .formula_spec import (as_pandas, _context, _drop_unused_categories, _EXTRAS,
                            _first_line, formula_columns, FormulaInfo, _GC_ROWS,
-                           _model_terms, _numeric_column, _parse, _split_offset_columns,
-                           _strings_as_categories, uses_dot)
-from .formula_spec import _ANSI, _split_offset_columns_by_name  # noqa: F401  (re-exported)
+                           _model_terms, _numeric_column, _parse, parsed_columns,
+                           _split_offset_columns, _strings_as_categories)
+from .formula_spec import _ANSI, _split_offset_columns_by_name, uses_dot  # noqa: F401  (re-exported)
 
 __all__ = ["model_from_formula", "FormulaInfo", "formula_columns", "as_pandas"]
 
@@ -394,13 +394,13 @@ def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: di
     if rows.size > n // 2:
         return None
     sample = frame.iloc[rows].reset_index(drop=True)
-    mm, kept = _materialize_fit(parsed, sample, ctx, outputs=("pandas",))  # few rows
+    mm, kept = _materialize_fit(parsed, sample, ctx, outputs=("numpy",))  # few rows
     if kept.size != rows.size:
         return None
     spec = mm.rhs.model_spec
     names = [str(c) for c in spec.column_names]
     design_pos, offset_pos = _split_offset_columns(spec, names)
-    rhs = mm.rhs.to_numpy(dtype=float)   # a few hundred rows
+    rhs = np.asarray(mm.rhs, dtype=float)   # a few hundred rows
     plan = plan_from_sample(spec, mm.lhs.model_spec, design_pos, offset_pos, sample, rhs,
                             CATEGORICAL_MIN_LEVELS)
     if plan is None:
@@ -415,6 +415,18 @@ def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: di
     y_name = str(mm.lhs.model_spec.column_names[0])
     y_frame = pd.DataFrame(y[:, None], columns=[y_name], index=labels, copy=False)
     return (y_frame, X, extras["offset"], spec, names, terms), plan
+
+
+def _parse_for(formula: str, frame: pd.DataFrame):
+    """(parsed formula, the frame's columns or None): the columns are given to the parser
+    only when the formula has R's ``.`` (as ``uses_dot`` then ``_parse``, parsing once)."""
+    try:
+        return _parse(formula), None
+    except ValueError as exc:
+        if "`.` operator" not in str(exc):
+            raise
+    available = [str(c) for c in frame.columns]
+    return _parse(formula, available), available
 
 
 def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exposure=None,
@@ -436,9 +448,8 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
         raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
     stacklevel = int(kwargs.pop("_stacklevel", 3))
     frame = as_pandas(data, None)
-    available = [str(c) for c in frame.columns] if uses_dot(formula) else None
-    parsed = _parse(formula, available)
-    variables = formula_columns(formula, available)
+    parsed, available = _parse_for(formula, frame)
+    variables = parsed_columns(parsed)
     labels = frame.index
     frame = frame.copy(deep=False)  # new index, same column data
     frame.index = pd.RangeIndex(frame.shape[0])

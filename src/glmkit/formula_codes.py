@@ -93,13 +93,20 @@ def factor_columns(parsed, frame: pd.DataFrame) -> list[str] | None:
 
 
 def sample_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Row 0 and the first row of every distinct value of each of ``columns`` (sorted)."""
+    """Row 0 and one row of every distinct value of each of ``columns`` (sorted)."""
     rows = [np.zeros(1, dtype=np.intp)]
     for c in columns:
         s = frame[c]
-        keys = pd.Series(s.cat.codes.to_numpy()) if isinstance(s.dtype, pd.CategoricalDtype) \
-            else pd.Series(s.to_numpy())
-        rows.append(np.flatnonzero(~keys.duplicated().to_numpy()))
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            # one row per code by a scatter (any row of the level will do): no hashing
+            codes = s.cat.codes.to_numpy().astype(np.intp) + 1      # missing: 0
+            row_of = np.zeros(len(s.cat.categories) + 1, dtype=np.intp)
+            row_of[codes] = np.arange(codes.size)
+            seen = np.zeros(row_of.size, dtype=bool)
+            seen[codes] = True
+            rows.append(row_of[seen])
+        else:
+            rows.append(np.flatnonzero(~s.duplicated().to_numpy()))
     return np.unique(np.concatenate(rows))
 
 

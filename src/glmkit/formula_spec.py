@@ -90,9 +90,13 @@ def _first_line(exc: BaseException) -> str:
 def formula_columns(formula: str, available: list[str] | None = None) -> list[str]:
     """Names of the data columns a formula reads (response, covariates, offset terms);
     ``available`` (the data's columns) is needed for a formula with ``.``."""
+    return parsed_columns(_parse(formula, available))
+
+
+def parsed_columns(parsed) -> list[str]:
+    """:func:`formula_columns` of a formula parsed already."""
     from formulaic.utils.variables import Variable
 
-    parsed = _parse(formula, available)
     names = {str(v) for v in parsed.required_variables if Variable.Role.VALUE in v.roles}
     return sorted(names - {"cbind", OFFSET_FN})
 
