@@ -166,3 +166,20 @@ def test_row_quadratic_narrow_block_beside_a_wide_factor():
     B = M @ M.T
     np.testing.assert_allclose(X.row_quadratic(B), np.einsum("ij,ij->i", A @ B, A),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("y", [
+    np.random.default_rng(2).poisson(3.0, 10_000).astype(float),           # the table
+    np.random.default_rng(3).poisson(3.0, 100).astype(float),              # too few rows
+    np.r_[np.random.default_rng(4).poisson(2.0, 9_999), 0.5],               # not counts
+    np.r_[np.random.default_rng(5).poisson(2.0, 9_999), np.nan],
+    np.r_[np.random.default_rng(6).poisson(2.0, 9_999), 1e7],               # max > rows
+    np.r_[np.random.default_rng(7).poisson(2.0, 9_999), -1.0],
+])
+def test_log_factorial_equals_gammaln(y):
+    """Poisson's log y! from a table equals scipy's gammaln(y + 1) exactly (same arguments)."""
+    from scipy import special
+
+    from glmkit.families.family import log_factorial
+
+    np.testing.assert_array_equal(log_factorial(y), special.gammaln(y + 1.0))
