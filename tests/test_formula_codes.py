@@ -183,3 +183,16 @@ def test_log_factorial_equals_gammaln(y):
     from glmkit.families.family import log_factorial
 
     np.testing.assert_array_equal(log_factorial(y), special.gammaln(y + 1.0))
+
+
+def test_float32_grams_only_where_dense_columns_are_many():
+    """The float32 X'WX applies to dense blocks only: a split design counts their elements
+    (a factor's columns are float64 bincounts whatever the flag)."""
+    from glmkit.solvers.irls import _rounded_elements
+
+    rng = np.random.default_rng(3)
+    n = 1000
+    X = SplitDesign([DenseDesign(np.ones((n, 1))), CategoricalDesign(rng.integers(0, 300, n), 300),
+                     DenseDesign(rng.normal(size=(n, 2)))])
+    assert _rounded_elements(X) == n * 3
+    assert _rounded_elements(DenseDesign(rng.normal(size=(n, 4)))) == n * 4
