@@ -144,9 +144,10 @@ def child(workload: str, lib: str, n: int) -> dict:
         import glum  # noqa: F401
     sampler = PeakSampler()
     with sampler:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn(lib, *args)
         out["seconds"] = time.perf_counter() - t0
+        out["cpu_seconds"] = time.process_time() - c0   # all the process's threads
     out["peak_mib"] = sampler.peak_above_baseline / 2**20
     return out
 
@@ -219,8 +220,9 @@ def report(results: dict, sizes: dict, rounds: int, elapsed: float, load: float)
     lines += ["", NOTES, "", "Per run (seconds, peak MiB):", ""]
     for w, runs in results.items():
         for lib in runs:
-            cells = [f"{r['seconds']:.2f} s / {r['peak_mib']:.0f} MiB" if "error" not in r
-                     else r["error"] for r in runs[lib]]
+            cells = [f"{r['seconds']:.2f} s / {r['peak_mib']:.0f} MiB"
+                     + (f" (CPU {r['cpu_seconds']:.2f} s)" if "cpu_seconds" in r else "")
+                     if "error" not in r else r["error"] for r in runs[lib]]
             lines.append(f"- {w}, {lib}: " + ", ".join(cells))
     return "\n".join(lines) + "\n"
 
@@ -249,7 +251,8 @@ def main(argv=None) -> None:
                 out = _run_child(w, lib, sizes[w], args.timeout)
                 results[w][lib].append(out)
                 print(w, lib, r, {k: v for k, v in out.items()
-                                  if k in ("seconds", "peak_mib", "error", "iterations")},
+                                  if k in ("seconds", "cpu_seconds", "peak_mib", "error",
+                                           "iterations")},
                       flush=True)
     text = report(results, sizes, args.rounds, time.perf_counter() - start, load)
     Path(args.out).write_text(text)
