@@ -196,3 +196,20 @@ def test_float32_grams_only_where_dense_columns_are_many():
                      DenseDesign(rng.normal(size=(n, 2)))])
     assert _rounded_elements(X) == n * 3
     assert _rounded_elements(DenseDesign(rng.normal(size=(n, 4)))) == n * 4
+
+
+def test_nullable_columns_with_missing_values(monkeypatch):
+    """pandas' nullable Int64 / Float64 columns with <NA>: the rows are dropped as on
+    formulaic's path (the codes path declines missing values)."""
+    df = _data()
+    df["xi"] = pd.array(np.arange(len(df)) % 7, dtype="Int64")
+    df.loc[[3, 11], "xi"] = pd.NA
+    df["xf"] = pd.array(df["x"].to_numpy(), dtype="Float64")
+    kw = {"missing": "drop"}
+    with pytest.warns(UserWarning, match="dropped 2 row"):
+        fast = glmkit.glm("y ~ C(g) + xi + xf", df, family=glmkit.families.Poisson(), **kw)
+    with pytest.warns(UserWarning, match="dropped 2 row"):
+        slow = _generic(monkeypatch, "y ~ C(g) + xi + xf", df, **kw)
+    np.testing.assert_array_equal(_dense(fast.exog), _dense(slow.exog))
+    full = glmkit.glm("y ~ C(g) + xf", df, family=glmkit.families.Poisson())
+    assert full.formula_info.codes_plan is not None

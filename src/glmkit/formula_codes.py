@@ -148,7 +148,7 @@ class CodesPlan:
             if t[0] == "numeric":
                 if t[1] not in frame.columns or not _numeric(frame[t[1]]):
                     return None
-                v = frame[t[1]].to_numpy(dtype=float)
+                v = frame[t[1]].to_numpy(dtype=float, na_value=np.nan)
                 if np.isnan(v).any():
                     return None
                 out[t[1]] = v
@@ -200,7 +200,7 @@ class CodesPlan:
     def response_values(self, frame: pd.DataFrame) -> np.ndarray | None:
         if self.response is None or not _numeric(frame[self.response]):
             return None
-        y = frame[self.response].to_numpy(dtype=float)
+        y = frame[self.response].to_numpy(dtype=float, na_value=np.nan)
         return None if np.isnan(y).any() else y
 
 
@@ -261,7 +261,7 @@ def plan_from_sample(spec, lhs_spec, design_pos: list[int], offset_pos: list[int
         if kind == "numerical":
             s = sample[col]
             if len(cols) != 1 or not _numeric(s) or \
-                    not np.array_equal(block[:, 0], s.to_numpy(dtype=float)):
+                    not np.array_equal(block[:, 0], s.to_numpy(dtype=float, na_value=np.nan)):
                 return None
             terms.append(("numeric", col))
             continue
