@@ -168,6 +168,7 @@ def test_subsample_warm_start_reaches_the_full_data_mle(monkeypatch):
 
     monkeypatch.setattr(warm_start, "MIN_ROWS", 1000)
     monkeypatch.setattr(warm_start, "MIN_RATIO", 10)
+    monkeypatch.setattr(warm_start, "MIN_SHARE", 4)   # the subsample is a quarter here
     rng = np.random.default_rng(12)
     n = 60000
     X = np.column_stack([np.ones(n), rng.normal(size=(n, 3))])
@@ -183,6 +184,9 @@ def test_subsample_warm_start_reaches_the_full_data_mle(monkeypatch):
     np.testing.assert_allclose(warm.params, cold.params, rtol=1e-8)
     assert warm.deviance == pytest.approx(cold.deviance, rel=1e-13)
     assert warm_start.subsample_start(problem, SolverOptions(), irls) is not None
+    # a subsample of more than 1 / MIN_SHARE of the rows would not pay: none is fitted
+    monkeypatch.setattr(warm_start, "MIN_SHARE", 8)
+    assert warm_start.subsample_start(problem, SolverOptions(), irls) is None
 
 
 @pytest.mark.parametrize("family", [sm.families.Gamma(L.Log()), sm.families.Tweedie(var_power=1.5)],

@@ -356,6 +356,10 @@ def rows_for_prediction(exog, k: int, formula_info=None):
     """Design rows for new data and the formula's offset for them (or None): a model
     built from a formula re-applies its stored spec to a data frame; otherwise ``exog``
     must be array-like with the model's k columns (one row may be given as a 1-d array)."""
+    if isinstance(exog, DesignMatrix):   # rows already built (glmkit.prediction)
+        if exog.shape[1] != k:
+            raise ValueError(f"exog must have {k} columns, got shape {exog.shape}.")
+        return exog, None
     if formula_info is not None and not isinstance(exog, np.ndarray):
         return formula_info.design_for(exog)
     X, _, _ = _to_array(exog, "exog")

@@ -45,9 +45,9 @@ import pandas as pd
 from .exceptions import MissingDataError
 from .formula_spec import (as_pandas, _context, _drop_unused_categories, _EXTRAS,
                            _first_line, formula_columns, FormulaInfo, _GC_ROWS,
-                           _model_terms, _numeric_column, _parse, _split_offset_columns,
-                           _strings_as_categories, uses_dot)
-from .formula_spec import _ANSI, _split_offset_columns_by_name  # noqa: F401  (re-exported)
+                           _model_terms, _numeric_column, _parse, parsed_columns,
+                           _split_offset_columns, _strings_as_categories)
+from .formula_spec import _ANSI, _split_offset_columns_by_name, uses_dot  # noqa: F401  (re-exported)
 
 __all__ = ["model_from_formula", "FormulaInfo", "formula_columns", "as_pandas"]
 
@@ -85,7 +85,7 @@ def _resolve_extras(frame: pd.DataFrame, values: dict[str, Any]):
     return arrays, columns
 
 
-def _materialize_fit(parsed, frame: pd.DataFrame, context):
+def _materialize_fit(parsed, frame: pd.DataFrame, context, outputs: tuple[str, ...] = ()):
     """Evaluate the formula on the frame: (ModelMatrices, kept row positions).
 
     formulaic's sparse output is asked for first: it keeps formulaic's copy of the design
@@ -99,7 +99,8 @@ def _materialize_fit(parsed, frame: pd.DataFrame, context):
 
     error: Exception | None = None
     big = frame.shape[0] >= _GC_ROWS
-    outputs = ("pandas", "sparse") if _numeric_only(parsed, frame) else ("sparse", "pandas")
+    if not outputs:
+        outputs = ("pandas", "sparse") if _numeric_only(parsed, frame) else ("sparse", "pandas")
     for output in outputs:
         dropped: set[int] = set()
         if big:
@@ -379,6 +380,55 @@ def _assemble(mm, parsed, formula: str, labels: pd.Index, extras: dict, family):
     return y, X, total_offset, spec, names, terms
 
 
+def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx):
+    """``_assemble``'s answer built from level codes (glmkit.formula_codes), formulaic
+    running on one row per level only; None when the formula or the data need formulaic
+    on every row (missing values, interactions, transforms, offset() terms)."""
+    from .formula_codes import factor_columns, plan_from_sample, sample_rows
+
+    n = frame.shape[0]
+    factors = factor_columns(parsed, frame) if n else None
+    if factors is None or any(a is not None and np.isnan(a).any() for a in extras.values()):
+        return None
+    rows = sample_rows(frame, factors)
+    if rows.size > n // 2:
+        return None
+    sample = frame.iloc[rows].reset_index(drop=True)
+    mm, kept = _materialize_fit(parsed, sample, ctx, outputs=("numpy",))  # few rows
+    if kept.size != rows.size:
+        return None
+    spec = mm.rhs.model_spec
+    names = [str(c) for c in spec.column_names]
+    design_pos, offset_pos = _split_offset_columns(spec, names)
+    rhs = np.asarray(mm.rhs, dtype=float)   # a few hundred rows
+    plan = plan_from_sample(spec, mm.lhs.model_spec, design_pos, offset_pos, sample, rhs,
+                            CATEGORICAL_MIN_LEVELS)
+    if plan is None:
+        return None
+    terms = _model_terms(spec, design_pos)
+    _check_design_size(n, terms)
+    y, X = plan.response_values(frame), plan.design(frame)
+    if y is None or X is None:
+        return None
+    if isinstance(X, np.ndarray):
+        X = pd.DataFrame(X, columns=names, index=labels, copy=False)
+    y_name = str(mm.lhs.model_spec.column_names[0])
+    y_frame = pd.DataFrame(y[:, None], columns=[y_name], index=labels, copy=False)
+    return (y_frame, X, extras["offset"], spec, names, terms), plan
+
+
+def _parse_for(formula: str, frame: pd.DataFrame):
+    """(parsed formula, the frame's columns or None): the columns are given to the parser
+    only when the formula has R's ``.`` (as ``uses_dot`` then ``_parse``, parsing once)."""
+    try:
+        return _parse(formula), None
+    except ValueError as exc:
+        if "`.` operator" not in str(exc):
+            raise
+    available = [str(c) for c in frame.columns]
+    return _parse(formula, available), available
+
+
 def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exposure=None,
                        freq_weights=None, var_weights=None, missing: str = "none",
                        context: Mapping[str, Any] | None = None, **kwargs: Any):
@@ -398,9 +448,8 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
         raise ValueError(f"missing must be 'none', 'drop' or 'raise', got {missing!r}.")
     stacklevel = int(kwargs.pop("_stacklevel", 3))
     frame = as_pandas(data, None)
-    available = [str(c) for c in frame.columns] if uses_dot(formula) else None
-    parsed = _parse(formula, available)
-    variables = formula_columns(formula, available)
+    parsed, available = _parse_for(formula, frame)
+    variables = parsed_columns(parsed)
     labels = frame.index
     frame = frame.copy(deep=False)  # new index, same column data
     frame.index = pd.RangeIndex(frame.shape[0])
@@ -410,12 +459,18 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
     ctx = _context(context)
     frame = _drop_unused_categories(_strings_as_categories(frame, variables))
     _check_levels_fit(frame, variables)
-    mm, labels, extras, n_dropped = _complete_rows(parsed, frame, labels, extras, ctx, missing,
-                                                   variables)
+    by_codes = _assemble_by_codes(parsed, frame, labels, extras, ctx)
+    plan = None
+    if by_codes is not None:
+        (y, X, total_offset, spec, names, terms), plan = by_codes
+        n_dropped = 0
+    else:
+        mm, labels, extras, n_dropped = _complete_rows(parsed, frame, labels, extras, ctx,
+                                                       missing, variables)
+        y, X, total_offset, spec, names, terms = _assemble(mm, parsed, formula, labels,
+                                                           extras, family)
+        del mm
     del frame
-    y, X, total_offset, spec, names, terms = _assemble(mm, parsed, formula, labels, extras,
-                                                       family)
-    del mm
     model = cls(y, X, family=family, offset=total_offset, exposure=extras["exposure"],
                 freq_weights=extras["freq_weights"], var_weights=extras["var_weights"],
                 missing=missing, **kwargs)
@@ -425,6 +480,7 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
     model.formula_info = FormulaInfo(formula, spec, names, exog_names, required,
                                      extra_cols["offset"], extra_cols["exposure"], context,
                                      available=available)
+    model.formula_info.codes_plan = plan
     model.terms = terms
     model.n_dropped = n_dropped
     #: the data and arguments the formula was evaluated with (references, no copies), so

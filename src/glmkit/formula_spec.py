@@ -90,9 +90,13 @@ def _first_line(exc: BaseException) -> str:
 def formula_columns(formula: str, available: list[str] | None = None) -> list[str]:
     """Names of the data columns a formula reads (response, covariates, offset terms);
     ``available`` (the data's columns) is needed for a formula with ``.``."""
+    return parsed_columns(_parse(formula, available))
+
+
+def parsed_columns(parsed) -> list[str]:
+    """:func:`formula_columns` of a formula parsed already."""
     from formulaic.utils.variables import Variable
 
-    parsed = _parse(formula, available)
     names = {str(v) for v in parsed.required_variables if Variable.Role.VALUE in v.roles}
     return sorted(names - {"cbind", OFFSET_FN})
 
@@ -152,9 +156,11 @@ def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         col = frame[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            used = col.cat.remove_unused_categories()
-            if len(used.cat.categories) != len(col.cat.categories):
-                changed[name] = used
+            # a bincount of the codes finds unused categories (pandas' own check sorts them)
+            codes = col.cat.codes.to_numpy()
+            counts = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories))
+            if np.any(counts == 0):
+                changed[name] = col.cat.remove_unused_categories()
     return frame.assign(**changed) if changed else frame
 
 
@@ -278,6 +284,9 @@ class FormulaInfo:
         cols = set(required) - set(self.context)
         cols |= {c for c in (offset_column, exposure_column) if c is not None}
         self.required_columns = sorted(cols)
+        #: glmkit.formula_codes.CodesPlan when the fit was built from level codes (new
+        #: rows are then built the same way, formulaic skipped); not saved
+        self.codes_plan = None
 
     @property
     def has_offset(self) -> bool:
@@ -300,6 +309,10 @@ class FormulaInfo:
         frame = _strings_as_categories(frame.reset_index(drop=True), self.required_columns)
         n = frame.shape[0]
         self._check_levels(frame)
+        if self.codes_plan is not None:
+            X = self.codes_plan.design(frame, categorical=False)
+            if X is not None:
+                return X, self.add_column_offsets(frame, None)
         mm = self._materialize(frame)
         names = [str(c) for c in mm.columns]
         expected = self.column_names
@@ -316,6 +329,25 @@ class FormulaInfo:
             offset = np.full(n, np.nan)
             offset[rows] = _sum_columns(mm, self._offset_pos)
         return X, self.add_column_offsets(frame, offset)
+
+    def design_matrix_for(self, data):
+        """(DesignMatrix, offset or None) of new data: :meth:`design_for`'s rows, with a
+        factor of many levels as a CategoricalDesign block when the fit was built from
+        level codes (so x_i' V x_i is a gather, not a dense product)."""
+        from .design import DenseDesign
+
+        if self.codes_plan is not None:
+            frame = as_pandas(data, self.required_columns)
+            if all(c in frame.columns for c in self.required_columns):
+                frame = _strings_as_categories(frame.reset_index(drop=True),
+                                               self.required_columns)
+                self._check_levels(frame)
+                X = self.codes_plan.design(frame)
+                if X is not None:
+                    X = DenseDesign(X) if isinstance(X, np.ndarray) else X
+                    return X, self.add_column_offsets(frame, None)
+        X, offset = self.design_for(data)
+        return DenseDesign(X), offset
 
     def add_column_offsets(self, frame: pd.DataFrame, offset: np.ndarray | None):
         """``offset`` (from offset() terms, or None) plus the offset and log exposure

@@ -565,7 +565,7 @@ class GLM:
                 off = off + formula_offset
             if exposure is not None:
                 off = off + np.log(self._check_exposure(exposure, n))
-        eta = (X.matvec(b) if exog is None else X @ b) + off
+        eta = (X @ b if isinstance(X, np.ndarray) else X.matvec(b)) + off
         return eta if which == "linear" else self.family.link.inverse(eta)
 
     # statsmodels' private helpers of margins (glmkit.likelihood)

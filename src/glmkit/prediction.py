@@ -183,7 +183,7 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
             var_resid = res.scale / np.asarray(res._solver_result.working_weights)
     else:
         # the new rows' design once (a formula's is the costly part), for eta and its SE
-        X, formula_offset = model.exog_for_predict(exog)
+        X, formula_offset = _new_rows(model, exog)
         if formula_offset is not None:
             offset = formula_offset if offset is None else \
                 np.asarray(offset, dtype=float).ravel() + formula_offset
@@ -192,7 +192,7 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
         index = exog.index if isinstance(exog, pd.DataFrame) else None
         var_resid = res.scale
     keep = res._keep
-    if exog is None:
+    if exog is None or not isinstance(X, np.ndarray):
         from .inference import row_quadratic
 
         var_eta = np.maximum(row_quadratic(X, keep, np.asarray(res._cov)), 0.0)
@@ -207,6 +207,19 @@ def get_prediction(res, exog=None, exposure=None, offset=None, which: str | None
             var_eta[s:s + step] = np.einsum("ij,ij->i", Xb @ V, Xb)
         var_eta = np.maximum(var_eta, 0.0)
     return from_linear(eta, var_eta, var_resid, res, which, index)
+
+
+def _new_rows(model, exog):
+    """The new rows' design and the formula's offset for them: a formula whose fit was
+    built from level codes gives its factors of many levels as CategoricalDesign blocks
+    (x_i' V x_i by level gathers); other inputs the dense rows."""
+    info = getattr(model, "formula_info", None)
+    if info is not None and info.codes_plan is not None and isinstance(exog, pd.DataFrame):
+        X, offset = info.design_matrix_for(exog)
+        from .design import DenseDesign
+
+        return (X.to_dense() if isinstance(X, DenseDesign) else X), offset
+    return model.exog_for_predict(exog)
 
 
 def predict(res, exog=None, exposure=None, offset=None, which: str = "mean"):

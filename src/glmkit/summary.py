@@ -87,10 +87,13 @@ class Summary:
         notes += list(res.fit_warnings)
         self.extra_txt: list[str] | None = notes or None
         left, right = self._header_pairs()
+        # the coefficient rows formatted once, for the tables, the text and the HTML
+        self._coef_text = [(name, [_fmt(v) for v in vals])
+                           for name, *vals in self._coef_rows()]
         self.tables = [
             SimpleTable([[lk, lv, rk, rv] for (lk, lv), (rk, rv) in zip(left, right)],
                         title=self.title, align="l"),
-            SimpleTable([[_fmt(v).strip() for v in vals] for _, *vals in self._coef_rows()],
+            SimpleTable([[v.strip() for v in vals] for _, vals in self._coef_text],
                         headers=self._coef_headers(), stubs=self.xname),
         ]
 
@@ -142,8 +145,8 @@ class Summary:
         ci = np.asarray(r.conf_int(self.alpha))
         params, bse = np.asarray(r._params), np.asarray(r._bse)
         t, p = np.asarray(r.tvalues, dtype=float), np.asarray(r.pvalues, dtype=float)
-        return [(n, params[i], bse[i], t[i], p[i], ci[i, 0], ci[i, 1])
-                for i, n in enumerate(self.xname)]
+        cols = [c.tolist() for c in (params, bse, t, p, ci[:, 0], ci[:, 1])]  # floats
+        return [(n, *(c[i] for c in cols)) for i, n in enumerate(self.xname)]
 
     def as_text(self) -> str:
         left, right = self._header_pairs()
@@ -159,8 +162,8 @@ class Summary:
         lines.append(" " * namew + "".join(h.rjust(11) for h in
                                           ("coef", "std err", stat, f"P>|{stat}|", lo, hi)))
         lines.append("-" * width)
-        for name, *vals in self._coef_rows():
-            lines.append(name.ljust(namew) + "".join(" " + _fmt(v) for v in vals))
+        for name, vals in self._coef_text:
+            lines.append(name.ljust(namew) + "".join(" " + v for v in vals))
         lines.append("=" * width)
         if self.extra_txt:
             lines.append("Notes:")
@@ -178,8 +181,8 @@ class Summary:
                        ("", "coef", "std err", stat, f"P&gt;|{stat}|",
                         f"[{self.alpha / 2:.3f}", f"{1 - self.alpha / 2:.3f}]"))
         body = "".join(
-            "<tr><th>" + html.escape(name) + "</th>" + "".join(f"<td>{_fmt(v).strip()}</td>" for v in vals)
-            + "</tr>" for name, *vals in self._coef_rows())
+            "<tr><th>" + html.escape(name) + "</th>" + "".join(f"<td>{v.strip()}</td>" for v in vals)
+            + "</tr>" for name, vals in self._coef_text)
         notes = "".join(f"<br/>[{i + 1}] {html.escape(m)}" for i, m in
                         enumerate(self.extra_txt or []))
         return (f"<table class=\"simpletable\"><caption>{html.escape(self.title)}</caption>{rows}"

@@ -245,10 +245,13 @@ _QUAD_ELEMENTS = 1 << 20
 def _cross_quadratic(A: DesignMatrix, C: DesignMatrix, M: np.ndarray) -> np.ndarray:
     """x_{A,i}' M x_{C,i} for every row, for two blocks: a gather of M for two categorical
     blocks, else A.row_dot(C @ M') over row blocks (a categorical block's product is a
-    gather of rows of M)."""
+    gather of rows of M), or C.row_dot(A @ M) when C is the narrower block (the n x width
+    temporary is then C's: a factor of 300 levels beside two dense columns makes n x 2)."""
     if isinstance(A, CategoricalDesign) and isinstance(C, CategoricalDesign):
         Mp = A._padded(C._padded(M.T).T)
         return Mp[A.codes, C.codes]
+    if C.shape[1] < A.shape[1]:
+        return _cross_quadratic(C, A, M.T)
     n = A.shape[0]
     rows = max(1, _QUAD_ELEMENTS // max(A.shape[1], C.shape[1], 1))
     if rows >= n:

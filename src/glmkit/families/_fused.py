@@ -23,6 +23,14 @@ from .quasi import QuasiBinomial, QuasiPoisson
 
 EPS = np.finfo(float).eps
 _TINY = np.finfo(float).tiny
+
+
+def _wdot(tw: np.ndarray, v: np.ndarray) -> float:
+    """sum_i tw_i v_i as a product and numpy's pairwise sum, not np.dot: equal weights
+    arrive as a broadcast (stride-0) array, on which numpy's dot does not call BLAS (200k
+    rows: 8 ms), and on contiguous weights dot calls the threaded BLAS ddot (50k rows on
+    a loaded 2-core machine: 4.5 ms); the product and sum take 0.1-1 ms."""
+    return float(np.sum(tw * v))
 _EXP_MAX = L._EXP_MAX
 _LOG_EPS = float(np.log(EPS))
 
@@ -97,7 +105,7 @@ class PoissonLog(_InRange):
 
     def constant(self, y, tw):
         # y log y, 0 at y = 0 (y >= 0 is checked); faster than special.xlogy
-        return 2.0 * float(np.dot(tw, y * np.log(np.maximum(y, _TINY))))
+        return 2.0 * _wdot(tw, y * np.log(np.maximum(y, _TINY)))
 
     def evaluate(self, y, eta, tw, observed=False):
         mu = np.exp(np.minimum(eta, _EXP_MAX))
@@ -128,7 +136,7 @@ class BinomialLogit(_InRange):
             mu = special.expit(eta)
             v = mu * (1.0 - mu)
             if v.min() >= EPS:
-                dev = -2.0 * float(np.dot(tw, y * eta - np.logaddexp(0.0, eta)))
+                dev = -2.0 * _wdot(tw, y * eta - np.logaddexp(0.0, eta))
                 unit = tw.strides == (0,) and tw[0] == 1.0
                 w = v if unit else tw * v
                 u = y - mu
@@ -138,7 +146,7 @@ class BinomialLogit(_InRange):
         eta_c = np.clip(eta, self._LO, -self._LO)   # mu clipped to [eps, 1 - eps]
         mu = special.expit(eta_c)
         # y log mu + (1 - y) log(1 - mu) = y eta - log(1 + e^eta)
-        dev = -2.0 * float(np.dot(tw, y * eta_c - np.logaddexp(0.0, eta_c)))
+        dev = -2.0 * _wdot(tw, y * eta_c - np.logaddexp(0.0, eta_c))
         v = mu * (1.0 - mu)
         p = special.expit(eta)
         mu_eta = np.maximum(p * (1.0 - p), EPS)

@@ -39,6 +39,23 @@ class LinkFamilyWarning(DomainWarning):
     (a :class:`~glmkit.exceptions.DomainWarning`, statsmodels' class for this warning)."""
 
 
+#: Counts at least this many, with their largest value below the count, use the table.
+_FACTORIAL_TABLE_ROWS = 4096
+
+
+def log_factorial(y):
+    """gammaln(y + 1). For many counts (non-negative integers, the largest below their
+    number) a gather from gammaln(k + 1), k = 0..max(y): the same values (gammaln at the
+    same arguments), without a gammaln per row (200k Poisson rows: ~1 ms against ~15 ms)."""
+    y = np.asarray(y)
+    if y.ndim == 1 and y.size >= _FACTORIAL_TABLE_ROWS and y.dtype.kind == "f":
+        lo, hi = float(np.min(y)), float(np.max(y))   # NaN fails both tests below
+        if lo >= 0.0 and hi < y.size and np.array_equal(y, np.floor(y)):
+            table = special.gammaln(np.arange(int(hi) + 1) + 1.0)
+            return table[y.astype(np.intp)]
+    return special.gammaln(y + 1.0)
+
+
 def _xlogy_ratio(y, mu):
     """y * log(y / mu), with 0 log 0 = 0: one logarithm per row (R's dev.resids form)."""
     with np.errstate(divide="ignore", invalid="ignore"):   # mu = 0 < y: log inf = inf
@@ -228,7 +245,7 @@ class Poisson(Family):
 
     def loglike_obs(self, endog, mu, var_weights=1.0, scale=1.0, n_trials=1.0):
         w = np.asarray(var_weights, dtype=float)
-        return w / scale * (special.xlogy(endog, mu) - mu - special.gammaln(endog + 1.0))
+        return w / scale * (special.xlogy(endog, mu) - mu - log_factorial(endog))
 
     def get_distribution(self, mu, scale=1.0, var_weights=1.0):
         """poisson(mu); ``scale`` and ``var_weights`` are ignored (statsmodels)."""

@@ -1,0 +1,279 @@
+"""Formulas of plain columns and factors built from level codes: the fast path of
+:mod:`glmkit.formula` (fit) and of :meth:`FormulaInfo.design_for` (prediction).
+
+formulaic evaluates a formula row by row into indicator columns, which glmkit then reads
+back into level codes. When every term of the formula is the intercept, a numeric column
+named as it is (``x``) or a factor of one column (``C(g)``, ``C(g, Treatment('b'))``,
+``factor(g)``, or a categorical column named as it is), and the response is a numeric
+column, the design is a function of each row's level codes and numbers only. Then:
+
+1. formulaic runs on a few rows only: one row for each level of each factor (the first
+   where it occurs) and the first row. It gives the model spec (names, levels, contrasts),
+   which is the spec of the whole frame, since it holds every level.
+2. From those rows, each factor term's columns as a function of the level: a
+   ``levels x columns`` contrast table (a treatment factor's rows are zeros for the
+   reference and unit vectors); the table is checked against every one of those rows.
+3. On the whole frame, each factor's level codes come from pandas (the categorical's codes,
+   or one hash lookup of the values): a treatment factor of many levels becomes a
+   :class:`~glmkit.design.categorical.CategoricalDesign` as in :func:`glmkit.formula._design`,
+   other columns are gathered from the table. No indicator matrix is built, no per-level
+   loop runs over the rows.
+
+Anything else (interactions, transforms, ``offset()`` terms, missing values, a level the
+spec does not know, a column of another type) returns None and the caller uses formulaic
+on the whole frame. Tests check that both paths give the same design and spec.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .formula_spec import _C_CALL, _NAME
+
+__all__ = ["CodesPlan", "factor_columns", "plan_from_sample", "sample_rows"]
+
+def _numeric(s: pd.Series) -> bool:
+    return s.dtype.kind in "iuf"
+
+
+def _column_of(expr: str, kind: str) -> str | None:
+    """The data column of a one-factor term, or None if the term is something else."""
+    if kind == "numerical":
+        m = _NAME.match(expr)
+    elif kind == "categorical":
+        m = _C_CALL.match(expr) or _NAME.match(expr)
+    else:
+        return None
+    return m.group(1).strip("`") if m else None
+
+
+def level_codes(s: pd.Series, categories: list) -> np.ndarray | None:
+    """Positions of the values of ``s`` in ``categories`` (int64), or None if a value is
+    missing or not among them."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        lut = pd.Index(categories).get_indexer(s.cat.categories)
+        raw = s.cat.codes.to_numpy()
+        if raw.size and raw.min() < 0:
+            return None
+        codes = lut[raw] if lut.size else raw.astype(np.int64)
+    else:
+        codes = pd.Index(categories).get_indexer(s.to_numpy())
+    if codes.size and codes.min() < 0:
+        return None
+    return codes
+
+
+def factor_columns(parsed, frame: pd.DataFrame) -> list[str] | None:
+    """The columns the formula reads as factors, or None when the formula has a term the
+    plan cannot hold (an interaction, a transform) or a response that is not a column."""
+    if not _NAME.match(str(parsed.lhs).strip()):
+        return None
+    out: list[str] = []
+    for term in parsed.rhs:
+        if len(term.factors) != 1:
+            return None
+        expr = str(term.factors[0].expr)
+        if expr == "1":
+            continue
+        m = _C_CALL.match(expr)
+        if m is None:
+            m = _NAME.match(expr)
+            if m is None:
+                return None
+            name = m.group(1).strip("`")
+            if name in frame.columns and _numeric(frame[name]):
+                continue
+        name = m.group(1).strip("`")
+        if name not in frame.columns:
+            return None
+        out.append(name)
+    return sorted(set(out))
+
+
+def sample_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Row 0 and one row of every distinct value of each of ``columns`` (sorted)."""
+    rows = [np.zeros(1, dtype=np.intp)]
+    for c in columns:
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            # one row per code by a scatter (any row of the level will do): no hashing
+            codes = s.cat.codes.to_numpy().astype(np.intp) + 1      # missing: 0
+            row_of = np.zeros(len(s.cat.categories) + 1, dtype=np.intp)
+            row_of[codes] = np.arange(codes.size)
+            seen = np.zeros(row_of.size, dtype=bool)
+            seen[codes] = True
+            rows.append(row_of[seen])
+        else:
+            rows.append(np.flatnonzero(~s.duplicated().to_numpy()))
+    return np.unique(np.concatenate(rows))
+
+
+class CodesPlan:
+    """How a frame's columns become the design of a formula (see the module notes).
+
+    ``terms`` lists, in design order, ``("intercept", width)``, ``("numeric", column)``
+    and ``("factor", column, categories, table)`` with ``table`` the levels x columns
+    contrast table.
+    """
+
+    def __init__(self, response: str | None, terms: list[tuple], column_names: list[str],
+                 min_levels: int):
+        self.response = response
+        #: a treatment factor with at least this many levels becomes a CategoricalDesign
+        #: block (glmkit.formula.CATEGORICAL_MIN_LEVELS when the plan was made)
+        self.min_levels = int(min_levels)
+        self.terms = terms
+        self.column_names = list(column_names)
+        self.columns = sorted({t[1] for t in terms if t[0] != "intercept"})
+
+    def codes(self, frame: pd.DataFrame) -> dict[str, np.ndarray] | None:
+        """Level codes of every factor column, or None (missing or unknown values)."""
+        out = {}
+        for t in self.terms:
+            if t[0] == "factor" and t[1] not in out:
+                if t[1] not in frame.columns:
+                    return None
+                codes = level_codes(frame[t[1]], t[2])
+                if codes is None:
+                    return None
+                out[t[1]] = codes
+        return out
+
+    def numbers(self, frame: pd.DataFrame) -> dict[str, np.ndarray] | None:
+        """The numeric columns as floats, or None (a missing value or another type)."""
+        out = {}
+        for t in self.terms:
+            if t[0] == "numeric":
+                if t[1] not in frame.columns or not _numeric(frame[t[1]]):
+                    return None
+                v = frame[t[1]].to_numpy(dtype=float, na_value=np.nan)
+                if np.isnan(v).any():
+                    return None
+                out[t[1]] = v
+        return out
+
+    def design(self, frame: pd.DataFrame, categorical: bool = True):
+        """The design of ``frame``: an n x k C-ordered float array, or (``categorical``
+        and a treatment factor of many levels present) a SplitDesign of dense runs and
+        CategoricalDesign blocks; None when the frame does not fit the plan."""
+        from .design import CategoricalDesign, DenseDesign, SplitDesign
+
+        codes, nums = self.codes(frame), self.numbers(frame)
+        if codes is None or nums is None:
+            return None
+        n = frame.shape[0]
+        blocks: list[Any] = []
+        run: list[np.ndarray] = []   # dense columns waiting for their block
+
+        def flush():
+            if run:
+                out = np.empty((n, len(run)))
+                for j, col in enumerate(run):
+                    out[:, j] = col
+                blocks.append(out)
+                run.clear()
+
+        for t in self.terms:
+            if t[0] == "intercept":
+                run.append(np.ones(n))
+            elif t[0] == "numeric":
+                run.append(nums[t[1]])
+            else:
+                table = t[3]
+                lut = _treatment_codes(table)
+                width = table.shape[1]
+                if categorical and lut is not None and width + 1 >= self.min_levels:
+                    flush()
+                    blocks.append(CategoricalDesign(lut[codes[t[1]]], width + 1,
+                                                    drop_first=True))
+                else:
+                    gathered = table[codes[t[1]]]
+                    run.extend(gathered[:, j] for j in range(width))
+        flush()
+        if not any(isinstance(b, CategoricalDesign) for b in blocks):
+            return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
+        return SplitDesign([DenseDesign(b) if isinstance(b, np.ndarray) else b
+                            for b in blocks], column_names=self.column_names)
+
+    def response_values(self, frame: pd.DataFrame) -> np.ndarray | None:
+        if self.response is None or not _numeric(frame[self.response]):
+            return None
+        y = frame[self.response].to_numpy(dtype=float, na_value=np.nan)
+        return None if np.isnan(y).any() else y
+
+
+def _treatment_codes(table: np.ndarray) -> np.ndarray | None:
+    """For a table whose rows are zeros (at most one level) or distinct unit vectors: the
+    code of each level (0 for zeros, j + 1 for the unit vector e_j), else None."""
+    ones = table == 1.0
+    if not np.all(ones | (table == 0.0)):
+        return None
+    per_row = ones.sum(axis=1)
+    if np.any(per_row > 1) or np.sum(per_row == 0) > 1:
+        return None
+    hit = np.flatnonzero(ones.sum(axis=0))
+    if hit.size != np.sum(per_row == 1):
+        return None
+    return np.where(per_row == 1, ones.argmax(axis=1) + 1, 0).astype(np.int32)
+
+
+def plan_from_sample(spec, lhs_spec, design_pos: list[int], offset_pos: list[int],
+                     sample: pd.DataFrame, rhs_sample: np.ndarray,
+                     min_levels: int) -> CodesPlan | None:
+    """The plan of a formula from its spec and its design on ``sample`` (dense
+    ``rhs_sample``, every design column), or None when the formula is not of plain columns
+    and one-column factors (see the module notes)."""
+    if offset_pos or design_pos != list(range(len(spec.column_names))):
+        return None
+    response = None
+    if lhs_spec is not None:
+        names = [str(c) for c in lhs_spec.column_names]
+        kinds = [getattr(k, "value", k) for k, _ in lhs_spec.encoder_state.values()]
+        if len(names) != 1 or kinds != ["numerical"] or not _NAME.match(names[0]):
+            return None
+        response = names[0].strip("`")
+        if response not in sample.columns or not _numeric(sample[response]):
+            return None
+    terms: list[tuple] = []
+    order = [c for cols in spec.term_indices.values() for c in cols]
+    if order != list(range(len(spec.column_names))):
+        return None
+    for term, cols in spec.term_indices.items():
+        cols = list(cols)
+        if not cols:
+            return None
+        if str(term) == "1":
+            if not np.all(rhs_sample[:, cols] == 1.0):
+                return None
+            terms.append(("intercept", len(cols)))
+            continue
+        if len(term.factors) != 1:
+            return None
+        expr = str(term.factors[0].expr)
+        kind, state = spec.encoder_state.get(expr, (None, {}))
+        kind = getattr(kind, "value", kind)
+        col = _column_of(expr, kind)
+        if col is None or col not in sample.columns:
+            return None
+        block = rhs_sample[:, cols]
+        if kind == "numerical":
+            s = sample[col]
+            if len(cols) != 1 or not _numeric(s) or \
+                    not np.array_equal(block[:, 0], s.to_numpy(dtype=float, na_value=np.nan)):
+                return None
+            terms.append(("numeric", col))
+            continue
+        cats = list(state.get("categories", ()))
+        codes = level_codes(sample[col], cats) if cats else None
+        if codes is None:
+            return None
+        present, first = np.unique(codes, return_index=True)
+        if present.size != len(cats):
+            return None
+        table = np.ascontiguousarray(block[first])
+        if not np.array_equal(table[codes], block):   # the columns are a function of the level
+            return None
+        terms.append(("factor", col, cats, table))
+    return CodesPlan(response, terms, [str(c) for c in spec.column_names], min_levels)
