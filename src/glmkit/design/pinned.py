@@ -117,7 +117,7 @@ def pin_blocks(source, executor) -> list:
     if client is not None:
         from distributed import wait
 
-        out = client.persist(parts)
+        out = _persist_spread(client, parts)
         wait(out)   # a task's error (inputs that do not line up) is raised by the first pass
     else:
         from .partitioned import _one_blas_thread_per_task
@@ -129,6 +129,19 @@ def pin_blocks(source, executor) -> list:
     executor.seconds += seconds
     executor.report("persist", seconds, partitions=source.nblocks)
     return out
+
+
+def _persist_spread(client, parts: list) -> list:
+    """Persist the blocks in equal runs of consecutive partitions per worker: each pass is
+    as slow as its busiest worker, and raw data the user persisted unevenly (or partitions
+    the scheduler placed unevenly) would otherwise load one worker more than the others.
+    A loose restriction: a block whose worker is lost is rebuilt on another."""
+    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    if len(workers) < 2:
+        return list(client.persist(parts))
+    nb, W = len(parts), len(workers)
+    return [client.persist(d, workers=[workers[i * W // nb]], allow_other_workers=True)
+            for i, d in enumerate(parts)]
 
 
 @contextmanager
