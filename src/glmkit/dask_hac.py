@@ -15,6 +15,8 @@ so far past partitions shorter than the lag window (or empty). Only p x p sums a
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .design.partitioned import DaskFitError, tree_reduce
@@ -27,7 +29,7 @@ def _hac_block(b, eta, mu, family, maxlags: int, kernel: str) -> dict:
     u = _score_weights(b, eta, mu, family)
     D = b.design
     n, p = b.n, D.shape[1]
-    out = {"meat": design_hac_meat(D, u, maxlags, kernel) if n else np.zeros((p, p)),
+    out: dict[str, Any] = {"meat": design_hac_meat(D, u, maxlags, kernel) if n else np.zeros((p, p)),
            "fw_sum": float(np.sum(b.freq_weights)),
            "fw_not1_any": bool(np.any(b.freq_weights != 1.0))}
     h = min(maxlags, n)

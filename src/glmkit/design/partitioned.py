@@ -88,6 +88,7 @@ class Block:
     """
 
     Xraw: np.ndarray | None
+    _dense: np.ndarray | None
     layout: Any
     y: np.ndarray
     n_trials: np.ndarray

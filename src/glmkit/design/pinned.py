@@ -92,7 +92,7 @@ def memory_budget(executor) -> float:
 
 def _available_memory() -> float:
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]
 
         return float(psutil.virtual_memory().available)
     except ImportError:   # pragma: no cover - psutil comes with distributed
