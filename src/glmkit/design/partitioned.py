@@ -12,7 +12,7 @@ The raw inputs (X, the response, offset, exposure, weights) stay lazy dask array
 same row chunks; every task derives the GLM's arrays from them the way :class:`glmkit.GLM`
 does in memory (prior weights = var_weights * n_trials, offset + log(exposure), proportions
 of a [successes, failures] response) with :meth:`Block.from_raw`. A fit whose blocks fit in
-the workers' memory pins them (:meth:`RowSource.pin`, glmkit.design.pinned): each partition
+the workers' memory pins them (glmkit.design.pinned): each partition
 is read and converted once, its :class:`Block` (the design, the weights, the sweep's work
 buffers) stays on its worker for the fit's passes and is released when the fit ends.
 Otherwise a pass re-reads its partitions from the source (a Parquet data set larger than
@@ -207,6 +207,17 @@ class Block:
         return b
 
 
+def run_pinned(fn, block: Block, extras: tuple, args: tuple):
+    """``fn(block, *extras, *args)`` on a block pinned for the fit (glmkit.design.pinned),
+    as :func:`_run_block` on one built from the source."""
+    with np.errstate(all="ignore"):
+        out = fn(block, *extras, *args)
+    if isinstance(out, dict):
+        out.setdefault("rows", float(block.n))
+        out.setdefault("raw_rows", float(block.n_raw))
+    return out
+
+
 def complete_rows(X, y, offset, exposure, fw, vw) -> np.ndarray:
     """Rows without NaN in any input."""
     keep = ~np.isnan(y).any(axis=1) if y.ndim == 2 else ~np.isnan(y)
@@ -314,17 +325,8 @@ class RowSource:
                 raise ValueError(f"{k} does not have the partitions of exog.")
         #: rows per partition after dropping incomplete rows (set by the data pass)
         self.chunks: tuple = self.raw_chunks
-        #: the partitions' blocks persisted for one fit (:meth:`pin`), else None
+        #: the partitions' blocks persisted for one fit (glmkit.design.pinned), else None
         self.pinned: list | None = None
-
-    def pin(self, executor) -> None:
-        """Read and convert every partition once and keep its :class:`Block` on the
-        workers (or, on the threaded scheduler, in this process) until :meth:`unpin`;
-        the passes then only sweep (see glmkit.design.pinned)."""
-        from .pinned import pin_blocks
-
-        if self.pinned is None:
-            self.pinned = pin_blocks(self, executor)
 
     def unpin(self) -> None:
         """Release the pinned blocks (the next passes read the source again)."""
@@ -386,8 +388,6 @@ class RowSource:
 
         eb = self._extra_blocks(extras)
         if self.pinned is not None:   # the blocks kept on the workers for this fit
-            from .pinned import run_pinned
-
             pinned = delayed(run_pinned, pure=False)
             return [pinned(fn, self.pinned[i], tuple(b[i] for b in eb), tuple(args))
                     for i in range(self.nblocks)]

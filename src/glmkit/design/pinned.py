@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .partitioned import Block
+from .partitioned import Block, run_pinned  # noqa: F401 (the runner of pinned blocks)
 
 #: share of the free worker memory the pinned blocks may take
 MEMORY_SHARE = 0.5
@@ -49,16 +49,6 @@ def _make_block(X, y, offset, exposure, fw, vw, drop, rows, index, layout) -> Bl
     if b.Xraw is not None:
         b.design   # built once, kept
     return b
-
-
-def run_pinned(fn, block: Block, extras: tuple, args: tuple):
-    """``fn(block, *extras, *args)`` on a pinned block (as the source's _run_block)."""
-    with np.errstate(all="ignore"):
-        out = fn(block, *extras, *args)
-    if isinstance(out, dict):
-        out.setdefault("rows", float(block.n))
-        out.setdefault("raw_rows", float(block.n_raw))
-    return out
 
 
 def block_bytes(source) -> float | None:
@@ -159,7 +149,7 @@ def pinned_for_fit(data, persist) -> Iterator[bool]:
             data.stats
             size = block_bytes(src)
         if persist is True or (size is not None and size <= memory_budget(data.executor)):
-            src.pin(data.executor)
+            src.pinned = pin_blocks(src, data.executor)
         yield src.pinned is not None
     finally:
         src.unpin()
