@@ -353,7 +353,8 @@ def test_worker_lost_mid_fit_completes_with_the_same_numbers(client, tmp_path, d
     nb = sum(c > 0 for c in CHUNKS)
     y, X, packed = _chaos_source(tmp_path, data, kill_at=3 * nb + 2)
     ref = sm.GLM(packed[:, 0], packed[:, 1:], family=sm.families.Poisson()).fit()
-    res = sm.GLM(y, X, family=sm.families.Poisson()).fit(client=client)
+    # persist=False: every pass reads the source (the load that kills is a pass's)
+    res = sm.GLM(y, X, family=sm.families.Poisson()).fit(client=client, persist=False)
     assert os.path.exists(tmp_path / "killed")          # a worker did die mid-fit
     assert_same_fit(res, ref)
     client.wait_for_workers(2, timeout=60)
@@ -369,7 +370,35 @@ def test_workers_that_keep_dying_raise_a_clear_error(client, tmp_path, data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(DaskFitError, match="no result was returned"):
-            model.fit(client=client)
+            model.fit(client=client, persist=False)
+    client.wait_for_workers(2, timeout=60)
+
+
+@needs_dask
+def test_worker_lost_with_pinned_blocks_completes_with_the_same_numbers(client, data):
+    """A worker killed between two passes of a pinned fit takes its blocks with it: Dask
+    rebuilds them from the source and the fit returns the oracle's numbers."""
+    import dask.array as da
+
+    packed = np.column_stack([data.cnt, np.ones(N), data.x1, data.x2])
+    A = da.from_array(packed, chunks=((700, 1100, 300, 900), 4))
+    ref = sm.GLM(packed[:, 0], packed[:, 1:], family=sm.families.Poisson()).fit()
+    log = []
+
+    def kill_one(entry):
+        log.append(entry["what"])
+        if log.count("IRLS") == 2 and "killed" not in log:
+            log.append("killed")
+            worker = sorted(client.scheduler_info()["workers"])[0]
+            try:   # the worker process exits (its memory, the pinned blocks, is lost);
+                client.run(os._exit, 1, workers=[worker])   # its nanny starts a new one
+            except Exception:
+                pass
+
+    res = sm.GLM(A[:, 0], A[:, 1:], family=sm.families.Poisson()).fit(
+        client=client, persist=True, verbose=kill_one)
+    assert log[0] == "persist" and "killed" in log
+    assert_same_fit(res, ref)
     client.wait_for_workers(2, timeout=60)
 
 

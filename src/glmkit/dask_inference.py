@@ -14,15 +14,16 @@ from .design.cluster_sums import CLUSTER_BUCKETS
 from .design.partitioned import DaskFitError, tree_reduce
 from .row_sums import _cluster_block, _hc_block, _se_rows
 
-#: The covariance types computed on Dask.
-COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+#: The covariance types computed on Dask, and the cov_kwds each takes there.
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "hac")
+_KWDS = {"cluster": {"groups"}, "hac": {"maxlags", "kernel", "use_correction"}}
 
 
 def check_cov_on_dask(cov_type: str, cov_kwds: dict) -> None:
-    """The covariances computed on Dask: R's types with vcovCL's defaults."""
-    if cov_type not in COV_TYPES or set(cov_kwds) - {"groups"}:
-        raise NotImplementedError("on Dask, cov_type is 'nonrobust', 'HC0'-'HC3' or "
-                                  "'cluster' (groups only, vcovCL's defaults).")
+    """The covariances computed on Dask: R's types with vcovCL's defaults, and HAC."""
+    if cov_type not in COV_TYPES or set(cov_kwds) - _KWDS.get(cov_type, set()):
+        raise NotImplementedError("on Dask, cov_type is 'nonrobust', 'HC0'-'HC3', "
+                                  "'cluster' (groups only, vcovCL's defaults) or 'hac'.")
 
 
 def check_groups_on_dask(cov_type: str, cov_kwds: dict, nobs: int) -> None:
@@ -47,6 +48,10 @@ def robust_meat_cov(res) -> np.ndarray:
         if res.cov_type in ("HC0", "HC1") else None
     if res.cov_type == "cluster":
         meat = _cluster_meat(res, keep)
+    elif res.cov_type == "hac":   # one pass: each partition's lags and its edge rows
+        from .dask_hac import hac_meat_cov_meat
+
+        meat = hac_meat_cov_meat(res, keep)
     elif known is not None:   # summed by the fit's last sweep (cov_type asked in fit())
         meat = known[0][np.ix_(keep, keep)]
         if res.cov_type == "HC1":

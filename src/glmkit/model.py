@@ -308,11 +308,21 @@ class GLM:
         As statsmodels' fit, this sets ``model.scaletype`` to ``scale``: the scale rule of
         the model-level functions (``loglike``, ``score``, ``hessian``) called without one.
         """
+        args = (start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t,
+                full_output, disp, max_start_irls, kwargs)
+        if not self._lazy:
+            return self._fit(*args)
+        # where the passes run: client, progress bar, one line per pass; the partitions
+        # pinned on the workers for the fit's passes when they fit (glmkit.design.pinned)
+        self.data.use_executor(kwargs.pop("client", None), kwargs.pop("progress", False),
+                               kwargs.pop("verbose", False))
+        with self.data.pinned(kwargs.pop("persist", "auto")):
+            return self._fit(*args)
+
+    def _fit(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t,
+             full_output, disp, max_start_irls, kwargs):
         from .fit_args import check_fit_args
 
-        if self._lazy:   # where the passes run: client, progress bar, one line per pass
-            self.data.use_executor(kwargs.pop("client", None), kwargs.pop("progress", False),
-                                   kwargs.pop("verbose", False))
         if getattr(self.family, "alpha", 0.0) is None:   # NegativeBinomial(alpha=None)
             return self._fit_negbin(start_params, maxiter, method, tol, cov_type, cov_kwds,
                                     use_t, kwargs)

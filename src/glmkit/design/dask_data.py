@@ -352,6 +352,16 @@ class DaskModelData:
             self.problem.executor = self.executor
         return self.executor
 
+    def pinned(self, persist="auto"):
+        """Context of one fit: the partitions pinned on the workers while it runs when they
+        fit in memory (``persist='auto'``), always (True) or never (False); see
+        :mod:`glmkit.design.pinned`."""
+        from .pinned import pinned_for_fit
+
+        if persist not in ("auto", True, False):
+            raise ValueError(f"persist must be 'auto', True or False, got {persist!r}.")
+        return pinned_for_fit(self, persist)
+
     # ------------------------------------------------------------ the data pass
     @cached_property
     def stats(self) -> DataStats:

@@ -11,9 +11,14 @@ Every distributed computation of a GLM goes through two operations on a :class:`
 The raw inputs (X, the response, offset, exposure, weights) stay lazy dask arrays with the
 same row chunks; every task derives the GLM's arrays from them the way :class:`glmkit.GLM`
 does in memory (prior weights = var_weights * n_trials, offset + log(exposure), proportions
-of a [successes, failures] response) with :meth:`Block.from_raw`. Nothing is persisted: a
-pass re-reads its partitions from the source (a Parquet data set larger than memory is
-streamed once per pass), so memory is bounded by a few partitions per worker.
+of a [successes, failures] response) with :meth:`Block.from_raw`. A fit whose blocks fit in
+the workers' memory pins them (glmkit.design.pinned): each partition
+is read and converted once, its :class:`Block` (the design, the weights, the sweep's work
+buffers) stays on its worker for the fit's passes and is released when the fit ends.
+Otherwise a pass re-reads its partitions from the source (a Parquet data set larger than
+memory is streamed once per pass), so memory is bounded by a few partitions per worker.
+Lazy per-row arrays (:meth:`RowSource.map_rows`) always read the source: they outlive the
+fit.
 
 Conventions
 -----------
@@ -83,6 +88,7 @@ class Block:
     """
 
     Xraw: np.ndarray | None
+    _dense: np.ndarray | None
     layout: Any
     y: np.ndarray
     n_trials: np.ndarray
@@ -98,10 +104,26 @@ class Block:
     raw: tuple
     inputs: dict
     index: int
+    #: scratch a pass may keep for the next passes over the same block (a pinned block's
+    #: sweeper and its buffers); a fresh dict on every pass that reads the source
+    work: dict
 
     __slots__ = ("Xraw", "layout", "_design", "_dense", "y", "n_trials", "var_weights",
                  "prior_weights", "freq_weights", "total_weights", "offset", "exposure", "n",
-                 "two_col", "n_raw", "raw", "inputs", "index")
+                 "two_col", "n_raw", "raw", "inputs", "index", "work")
+
+    def __sizeof__(self) -> int:
+        """Bytes of the block's arrays (what Dask's memory accounting reads of a pinned
+        block; views of one array are counted once)."""
+        seen: dict[int, int] = {}
+        arrays = [self.Xraw, self._dense, self.y, self.n_trials, self.var_weights,
+                  self.prior_weights, self.freq_weights, self.total_weights, self.offset,
+                  self.exposure, *self.raw]
+        for a in arrays:
+            if isinstance(a, np.ndarray):
+                base = a if a.base is None or not isinstance(a.base, np.ndarray) else a.base
+                seen[id(base)] = int(base.nbytes)
+        return object.__sizeof__(self) + sum(seen.values())
 
     @property
     def design(self):
@@ -161,6 +183,7 @@ class Block:
         b.Xraw = X
         b.layout = layout
         b._design = b._dense = None
+        b.work = {}
         b.two_col = y.ndim == 2
         if b.two_col:
             succ, fail = y[:, 0], y[:, 1]
@@ -182,6 +205,17 @@ class Block:
                 off = off + np.log(exposure)
         b.offset = off
         return b
+
+
+def run_pinned(fn, block: Block, extras: tuple, args: tuple):
+    """``fn(block, *extras, *args)`` on a block pinned for the fit (glmkit.design.pinned),
+    as :func:`_run_block` on one built from the source."""
+    with np.errstate(all="ignore"):
+        out = fn(block, *extras, *args)
+    if isinstance(out, dict):
+        out.setdefault("rows", float(block.n))
+        out.setdefault("raw_rows", float(block.n_raw))
+    return out
 
 
 def complete_rows(X, y, offset, exposure, fw, vw) -> np.ndarray:
@@ -291,6 +325,12 @@ class RowSource:
                 raise ValueError(f"{k} does not have the partitions of exog.")
         #: rows per partition after dropping incomplete rows (set by the data pass)
         self.chunks: tuple = self.raw_chunks
+        #: the partitions' blocks persisted for one fit (glmkit.design.pinned), else None
+        self.pinned: list | None = None
+
+    def unpin(self) -> None:
+        """Release the pinned blocks (the next passes read the source again)."""
+        self.pinned = None
 
     def set_sizes(self, raw_rows, kept_rows) -> None:
         """Record the partition sizes counted by the data pass (and give the raw arrays
@@ -347,6 +387,10 @@ class RowSource:
         from dask import delayed
 
         eb = self._extra_blocks(extras)
+        if self.pinned is not None:   # the blocks kept on the workers for this fit
+            pinned = delayed(run_pinned, pure=False)
+            return [pinned(fn, self.pinned[i], tuple(b[i] for b in eb), tuple(args))
+                    for i in range(self.nblocks)]
         run = delayed(_run_block, pure=False)
         return [run(fn, *self._raw_args(i, need_X), self.drop_missing, self._expected(i),
                     tuple(b[i] for b in eb), tuple(args), i, self.layout)

@@ -13,6 +13,7 @@ from the in-memory one only in the order in which partial sums are added.
 """
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import numpy as np
@@ -41,27 +42,45 @@ def block_problem(b, family, design: str, unit: float = 1.0) -> GLMProblem:
                       prior_weights=pw, freq_weights=b.freq_weights, offset=b.offset)
 
 
+def block_sweeper(b, family, fused, design, unit=1.0) -> InMemorySweeper:
+    """The in-memory sweeper of one partition's rows (one thread: Dask runs partitions side
+    by side already). Kept in the block's ``work`` dict: a pinned block (glmkit.design.pinned)
+    reuses it on every pass of the fit, with its deviance constant, its linear-predictor
+    buffer and its design's row-block buffer, so a pass allocates no large arrays."""
+    key = ("sweeper", design, float(unit), bool(fused), pickle.dumps(family))
+    sw = b.work.get(key)
+    if sw is None:
+        sw = InMemorySweeper(block_problem(b, family, design, unit), fused=fused, threads=1)
+        b.work.clear()   # one family and design at a time (a fit, then its null model)
+        b.work[key] = sw
+    return sw
+
+
 def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=False,
                  cluster=None):
-    # one thread: Dask runs partitions side by side already
-    problem = block_problem(b, family, design, unit)
-    sw = InMemorySweeper(problem, fused=fused, threads=1)
-    s = sw.sweep(beta, eta0, observed, track_mu=True)   # mu's range, for the client's checks
+    sw = block_sweeper(b, family, fused, design, unit)
+    problem = sw.problem
+    # the previous pass's sweep lends its eta buffer (its eta never leaves the task); the
+    # Grams are new (they do leave it, and the client may still hold the last ones)
+    s = sw.sweep(beta, eta0, observed, reuse=b.work.get("last"), grams=(None, None),
+                 track_mu=True)
+    b.work["last"] = s
     out = {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
            "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,
            "mu_min": s.mu_range[0], "mu_max": s.mu_range[1]}
     if not ((s.valid and b.n) or cluster is not None):
         return out
+    if s.valid and b.n:   # the Pearson chi2 at these means, for the results (no pass of
+        out["pearson"] = pearson_rows(b, s.eta, sw)   # its own)
+    if not (meat or cluster is not None):
+        return out
     with np.errstate(all="ignore"):
-        mu = s.mu if s.mu is not None else kernel_for(family, fused=fused).evaluate(
+        mu = s.mu if s.mu is not None else sw.kernel.evaluate(
             b.y, s.eta, problem.total_weights, False)[0]
-        if meat or cluster is not None:   # u: the score weights
-            u = b.prior_weights * family.link.inverse_deriv(s.eta) * (b.y - mu) \
-                / family.variance(mu)
+        # u: the score weights
+        u = b.prior_weights * family.link.inverse_deriv(s.eta) * (b.y - mu) \
+            / family.variance(mu)
     if s.valid and b.n:
-        # the Pearson chi2 at these means, for the results (no pass of its own)
-        r = (b.y - mu) / family.variance.sqrt(mu) * np.sqrt(b.prior_weights)
-        out["pearson"] = float(np.sum(b.freq_weights * np.square(r)))
         if meat:   # the HC0 meat X' diag(fw u^2) X (asked in fit())
             out["meat"] = problem.X.sandwich(np.square(u) * b.freq_weights)
             out["fw_sum"] = float(np.sum(b.freq_weights))
@@ -72,6 +91,25 @@ def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=
                                              np.ones(problem.X.shape[1], dtype=bool),
                                              combos, buckets)
     return out
+
+
+#: rows per slice of the Pearson sum: its temporaries stay small (no fresh memory maps
+#: under distributed's MALLOC_TRIM_THRESHOLD_)
+PEARSON_ROWS = 8192
+
+
+def pearson_rows(b, eta, sw: InMemorySweeper) -> float:
+    """sum fw (y - mu)^2 pw / V(mu) at the linear predictor ``eta``, mu from the sweep's
+    kernel, in slices of :data:`PEARSON_ROWS` rows."""
+    family, kernel, tw = sw.problem.family, sw.kernel, sw.problem.total_weights
+    total = 0.0
+    with np.errstate(all="ignore"):
+        for a in range(0, b.n, PEARSON_ROWS):
+            sl = slice(a, min(a + PEARSON_ROWS, b.n))
+            mu = kernel.evaluate(b.y[sl], eta[sl], tw[sl], False)[0]
+            r = (b.y[sl] - mu) / family.variance.sqrt(mu) * np.sqrt(b.prior_weights[sl])
+            total += float(np.dot(b.freq_weights[sl], np.square(r)))
+    return total
 
 
 def _sweep_cluster_block(b, labels, eta0, *rest):

@@ -111,10 +111,10 @@ class InMemorySweeper:
             e = eta0[sl] if beta is None else self._eta(Xb, beta, sl)
             m, d, w, u, wo = kernel.evaluate(y[sl], e, tw_all[sl], observed)
             a[4] = a[4] and kernel.valid(e, m)
-            if track_mu:
-                mw = m[tw_all[sl] > 0]
-                a[5] = min(a[5], float(np.min(mw, initial=np.inf)))
-                a[6] = max(a[6], float(np.max(mw, initial=-np.inf)))
+            if track_mu:   # (where=: no copy of the block's means)
+                has_w = tw_all[sl] > 0
+                a[5] = min(a[5], float(np.min(m, where=has_w, initial=np.inf)))
+                a[6] = max(a[6], float(np.max(m, where=has_w, initial=-np.inf)))
             a[3] += d
             if expected:
                 Xb.add_sandwich(w, a[0], low=low)
