@@ -121,6 +121,8 @@ class _Point:
 def _on(pt: _Point, cols) -> _Point | None:
     """``pt`` with its X'WX on the columns ``cols`` (None: all), gathered from its own;
     None when its own does not cover them (then a pass forms it)."""
+    if pt.gram is None:   # released (a path keeps its passed points without it)
+        return None
     if pt.cols is None and cols is None:
         return pt
     if cols is None:
