@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from test_penalized import CASES, load_case, model_kkt
 
 import glmkit.api as sm
 from glmkit.design.categorical import CategoricalDesign
@@ -19,7 +20,6 @@ from glmkit.design.dense import DenseDesign
 from glmkit.design.sparse import SparseDesign
 from glmkit.design.split import SplitDesign
 from glmkit.solvers import penalized
-from test_penalized import CASES, load_case, model_kkt
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_working_set_path_equals_glmnet(case, always_working_set):
 
 
 def test_working_set_fit_regularized_equals_full_gram(monkeypatch):
-    ref, model, kw = load_case("binomial_enet_bounds")
+    _ref, model, _kw = load_case("binomial_enet_bounds")
     full = model.fit_regularized(alpha=0.02, L1_wt=0.5)
     monkeypatch.setattr(penalized, "WORKING_SET_MIN_COLUMNS", 1)
     monkeypatch.setattr(penalized, "WORKING_SET_SHARE", 1.0)
