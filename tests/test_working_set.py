@@ -156,3 +156,19 @@ def test_working_set_is_the_allowed_and_non_zero_columns():
     np.testing.assert_array_equal(penalized.working_set(allowed, beta), [3, 7, 500])
     assert penalized.working_set(np.ones(1000, dtype=bool), beta) is None   # most columns
     assert penalized.working_set(np.ones(10, dtype=bool), np.zeros(10)) is None   # narrow
+
+
+def test_gaussian_identity_path_keeps_one_sweep_on_wide_designs():
+    """An exactly quadratic deviance needs one X'WX over every column for the whole path
+    (no pass after it): working sets, which would need a score pass per step, are not
+    used for it below 20,000 columns. Checked: no pass after the first sweep, KKT from
+    the model's score (which also shows that X'WX is float64 there: the float32 one of
+    the other families' steps gave 2e-7 on this design before)."""
+    rng = np.random.default_rng(4)
+    X = sm.add_constant(rng.standard_normal((400, 300)))
+    y = X[:, 1] - 2 * X[:, 2] + rng.standard_normal(400)
+    model = sm.GLM(y, X, family=sm.families.Gaussian())
+    path = model.fit_path(n_alphas=10, alpha_min_ratio=0.05)
+    assert path.df[-1] > 10   # the strong sets are far smaller than p: no working sets
+    assert path.n_passes.sum() == 0 and path.converged.all()
+    assert _path_kkt(model, path) <= 1e-9

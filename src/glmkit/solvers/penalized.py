@@ -144,25 +144,26 @@ def _cols_kw(cols) -> dict:
     return {} if cols is None else {"cols": cols}
 
 
-def _refresh(sweeper, pt: _Point, cols=None) -> _Point:
+def _refresh(sweeper, pt: _Point, cols=None, exact: bool = False) -> _Point:
     """X'WX at ``pt`` (over ``cols``, None: all): from the working weights its score pass
     left (a pass with no X @ b and no kernel) when it has them and the expected X'WX is
     the one used; else a sweep."""
     sw = pt.sweep
     if sw is not None and sw.w is not None and _hessian_kind(sweeper) == "expected" \
             and hasattr(sweeper, "expected_gram"):
-        gram = np.asarray(sweeper.expected_gram(sw, **_low(sweeper), **_cols_kw(cols)),
-                          dtype=float)
+        low = {} if exact else _low(sweeper)
+        gram = np.asarray(sweeper.expected_gram(sw, **low, **_cols_kw(cols)), dtype=float)
         return _Point(pt.beta, pt.deviance, pt.score, gram, pt.valid, True, cols=cols)
-    return _at(sweeper, pt.beta, cols=cols)
+    return _at(sweeper, pt.beta, cols=cols, exact=exact)
 
 
 def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep",
-        cols=None) -> _Point:
+        cols=None, exact: bool = False) -> _Point:
     """The point at ``beta``: ``'sweep'`` forms X'WX there (one pass; over the columns
     ``cols`` only when given), ``'score'`` only the deviance and score (a cheaper pass:
     X b and X'u) and keeps ``base``'s X'WX, ``'quadratic'`` updates ``base`` without a
-    pass (exact for Gaussian identity; only with X'WX over every column)."""
+    pass (exact for Gaussian identity; only with X'WX over every column). ``exact``: X'WX
+    in float64 (the quadratic updates take the score from it, so its rounding is theirs)."""
     if mode == "quadratic":
         assert base is not None and base.cols is None
         score, dev = _quadratic_score(base, base.beta, beta)
@@ -177,7 +178,7 @@ def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep",
     kind = _hessian_kind(sweeper)
     kw = _cols_kw(cols)
     if kind == "expected":
-        sw = sweeper.sweep(beta, None, False, **_low(sweeper), **kw)
+        sw = sweeper.sweep(beta, None, False, **({} if exact else _low(sweeper)), **kw)
         gram = np.asarray(sw.gram, dtype=float)
     elif kind == "observed only":
         sw = sweeper.sweep(beta, None, True, expected=False, **kw)
@@ -336,12 +337,15 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     p = allowed.shape[0]
     sweeps = 0
     msgs: list[str] = []
-    cols = working_set(allowed, np.zeros(p) if beta0 is None else np.asarray(beta0))
+    # an exactly quadratic deviance needs one X'WX for the whole fit (no pass after it)
+    # when it is over every column: working sets only when the design is too wide for it
+    cols = None if quadratic and p <= MAX_GRAM_COLUMNS else \
+        working_set(allowed, np.zeros(p) if beta0 is None else np.asarray(beta0))
     quadratic = quadratic and cols is None   # its updates need X'WX's every column
     if start is not None:
         on = _on(start, cols)
         if on is None:   # the start's X'WX does not cover the working set: a pass
-            on = _refresh(sweeper, start, cols)
+            on = _refresh(sweeper, start, cols, exact=quadratic)
             sweeps += 1
         cur = on
     elif beta0 is None:
@@ -352,10 +356,10 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
         b = _minimize_model(np.asarray(sw.gram, dtype=float),
                             xwz if cols is None else xwz[cols], np.zeros(p), n, pen, allowed,
                             cols)
-        cur = _at(sweeper, b, cols=cols)
+        cur = _at(sweeper, b, cols=cols, exact=quadratic)
         sweeps += 1
     else:
-        cur = _at(sweeper, np.array(beta0, dtype=float), cols=cols)
+        cur = _at(sweeper, np.array(beta0, dtype=float), cols=cols, exact=quadratic)
         sweeps += 1
     if not (cur.valid and np.isfinite(cur.deviance)):
         return PenalizedResult(cur.beta, cur.deviance, np.inf, False, np.inf, sweeps, cur,
