@@ -332,15 +332,21 @@ def test_default_path_ends_where_glmnet_ends(case):
     assert len(full.alphas) == len(ref["lambda"]) + 3
 
 
-def test_too_many_columns_for_the_gram_is_a_clear_error(monkeypatch):
-    from glmkit import _penalty_inputs
+def test_a_working_set_too_large_for_its_gram_is_a_clear_error(monkeypatch):
+    """Designs wider than the largest X'WX are fitted on working sets; a set that outgrows
+    it is a ValueError with the advice (fit_regularized's set is every column: refused
+    before any pass)."""
+    from glmkit.solvers import penalized
 
-    monkeypatch.setattr(_penalty_inputs, "MAX_GRAM_COLUMNS", 4)
-    X, y = _binomial()
+    monkeypatch.setattr(penalized, "MAX_GRAM_COLUMNS", 4)
+    X, y = _binomial()   # 6 columns
     model = sm.GLM(y, X, family=sm.families.Binomial())
     for call in (model.fit_path, model.fit_cv, lambda: model.fit_regularized(alpha=0.1)):
-        with pytest.raises(NotImplementedError, match="naive"):
+        with pytest.raises(ValueError, match="alpha_min_ratio"):
             call()
+    # a path stopped while the set is small enough works
+    path = model.fit_path(alphas=[0.3, 0.2])
+    assert path.converged.all() and path.df.max() <= 3
 
 
 def test_parallel_folds_give_the_serial_answer():

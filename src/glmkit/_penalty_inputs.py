@@ -8,20 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 
-#: the most columns a penalized fit takes: its p x p X'WX (and a copy per thread) must fit
-#: in memory (20,000 columns: 3.2 GB each)
-MAX_GRAM_COLUMNS = 20_000
-
-
 def sweeper_for(model):
-    """The sweeper of the model's rows: in memory, or over Dask partitions."""
-    p = len(model.exog_names)
-    if p > MAX_GRAM_COLUMNS:
-        raise NotImplementedError(
-            f"penalized fits form the {p:,} x {p:,} X'WX ({8 * p * p / 1e9:.1f} GB); designs "
-            f"of more than {MAX_GRAM_COLUMNS:,} columns need glmnet's row-wise (naive) "
-            "coordinate descent, which glmkit does not have yet. Screen the columns first "
-            "(e.g. keep those most correlated with the response) or use glmnet.")
+    """The sweeper of the model's rows: in memory, or over Dask partitions. (Designs of any
+    width: a penalized fit forms X'WX over its working set, see
+    :func:`glmkit.solvers.penalized.working_set`.)"""
     if model._lazy:   # rows in Dask partitions
         problem = model.problem
         return problem.sweeper(True, executor=model.data.executor)

@@ -50,6 +50,16 @@ class DesignMatrix(ABC):
         designs may ignore it."""
         out += self.sandwich(d)
 
+    def add_column_sandwich(self, d: np.ndarray, cols: np.ndarray, out: np.ndarray,
+                            low: bool = False) -> None:
+        """out += X_C' diag(d) X_C for the columns ``cols`` (sorted positions): a k x k
+        block of X'WX, what a penalized fit's working set needs (glmnet forms only the
+        active columns' inner products). Here from the full X'WX (correct for any
+        design); designs override it to touch only those columns."""
+        cols = np.asarray(cols, dtype=np.intp)
+        if cols.size:
+            out += self.sandwich(d)[np.ix_(cols, cols)]
+
     def row_blocks(self):
         """Iterate (row slice, block) over consecutive row blocks; each block is itself a
         DesignMatrix. A solver's sweep over the blocks is one pass over the data."""

@@ -64,6 +64,12 @@ class CategoricalDesign(DesignMatrix):
     def sandwich(self, d):
         return np.diag(self.rmatvec(d))
 
+    def add_column_sandwich(self, d, cols, out, low=False):
+        """Diagonal: the level sums of d at ``cols``."""
+        cols = np.asarray(cols, dtype=np.intp)
+        idx = np.arange(cols.size)
+        out[idx, idx] += self.rmatvec(d)[cols]
+
     def to_dense(self):
         out = np.zeros(self.shape)
         rows = np.arange(self.codes.shape[0])

@@ -165,6 +165,24 @@ class DenseDesign(DesignMatrix):
             out += self._sandwich_block(self._X[start:stop], d[start:stop],
                                         self._buffer(stop - start, dtype))
 
+    def add_column_sandwich(self, d, cols, out, low=False):
+        """out += X_C' diag(d) X_C: each row block's columns ``cols`` gathered into a
+        k-column scratch block, then the same (float32 with ``low``) syrk."""
+        cols = np.asarray(cols, dtype=np.intp)
+        k = cols.size
+        if k == 0:
+            return
+        if k == self._X.shape[1]:
+            self.add_sandwich(d, out, low=low)
+            return
+        n = self._X.shape[0]
+        rows = max(1, min(n, max(_BLOCK_ELEMENTS // k, _MIN_BLOCK_ROWS)))
+        dtype = np.float32 if low else self._X.dtype   # as add_sandwich's buffer
+        for start in range(0, n, rows):
+            stop = min(start + rows, n)
+            Xb = np.take(self._X[start:stop], cols, axis=1)
+            out += self._sandwich_block(Xb, d[start:stop], np.empty(Xb.shape, dtype=dtype))
+
     @staticmethod
     def _sandwich_block(Xb, db, buf):
         if db.min(initial=0.0) >= 0:   # (False for NaN too)

@@ -70,6 +70,26 @@ class SplitDesign(DesignMatrix):
                 out[e[i]:e[i + 1], e[j]:e[j + 1]] += c
                 out[e[j]:e[j + 1], e[i]:e[i + 1]] += c.T
 
+    def add_column_sandwich(self, d, cols, out, low=False):
+        """out += X_C' diag(d) X_C block by block: each block's own columns of C by its
+        :meth:`add_column_sandwich`, the crosses of two blocks that both hold columns of C
+        from their cross product (at the chosen columns)."""
+        cols = np.asarray(cols, dtype=np.intp)
+        e = self._edges
+        parts = []   # (block, its columns of C (local), their places in out)
+        for i, bi in enumerate(self.blocks):
+            lo, hi = np.searchsorted(cols, [e[i], e[i + 1]])
+            if hi > lo:
+                parts.append((bi, cols[lo:hi] - e[i], np.arange(lo, hi)))
+        for a, (bi, ci, pi) in enumerate(parts):
+            sub = np.zeros((ci.size, ci.size))
+            bi.add_column_sandwich(d, ci, sub, low=low)
+            out[np.ix_(pi, pi)] += sub
+            for bj, cj, pj in parts[a + 1:]:
+                c = _cross(bi, bj, d)[np.ix_(ci, cj)]
+                out[np.ix_(pi, pj)] += c
+                out[np.ix_(pj, pi)] += c.T
+
     def block_rows(self) -> int:
         """Rows per block of a sweep: the dense and sparse columns' block of 2^20 elements,
         at least 2^15 rows (categorical columns cost a code per row, not a column each)."""

@@ -88,7 +88,48 @@ def _spd_solve(A: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8) -> np.ndarray | None:
+def _factored_solve(H, l2, F, rhs, cache: dict | None) -> np.ndarray | None:
+    """(H + diag(l2))[F, F] x = rhs by Cholesky, reusing ``cache``'s factor of an earlier
+    set of the same H (a step that carries X'WX, or the next active-set round): when that
+    set is within F, its factor is extended by the new coordinates' block (k |F|^2 flops
+    instead of |F|^3 / 3). Otherwise as :func:`_spd_solve`."""
+    from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+
+    if cache is None:
+        return _spd_solve(H[np.ix_(F, F)] + np.diag(l2[F]), rhs)
+    old, U = cache.get("order"), cache.get("U")
+    try:
+        if old is not None and old.size <= F.size and np.all(np.isin(old, F)) \
+                and np.array_equal(cache["l2"], l2[old]):
+            new = np.setdiff1d(F, old, assume_unique=True)
+            order = np.concatenate([old, new])
+            if new.size:
+                A12 = H[np.ix_(old, new)]
+                U12 = solve_triangular(U, A12, trans="T", check_finite=False)
+                A22 = H[np.ix_(new, new)] + np.diag(l2[new]) - U12.T @ U12
+                U22 = cholesky(A22, check_finite=False)
+                k = order.size
+                Un = np.zeros((k, k))
+                Un[:old.size, :old.size] = U
+                Un[:old.size, old.size:] = U12
+                Un[old.size:, old.size:] = U22
+                U = Un
+        else:
+            order = F
+            U = cholesky(H[np.ix_(F, F)] + np.diag(l2[F]), check_finite=False)
+    except LinAlgError:
+        cache.clear()
+        return _spd_solve(H[np.ix_(F, F)] + np.diag(l2[F]), rhs)
+    cache.update(order=order, U=U, l2=l2[order].copy())
+    pos = np.searchsorted(F, order)   # F is sorted: where each of ``order`` sits in F
+    x = cho_solve((U, False), rhs[pos], check_finite=False)
+    out = np.empty_like(x)
+    out[pos] = x
+    return out
+
+
+def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8,
+                cache: dict | None = None) -> np.ndarray | None:
     """The quadratic's exact minimum by active-set rounds, when they find it: solve on the
     non-zero coordinates with their signs fixed, add the zero ones whose gradient exceeds
     their L1 weight (with the sign that lowers the objective), repeat. None when a round
@@ -105,7 +146,7 @@ def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8) -> np.nd
             F = np.flatnonzero(free)
             fixed = np.flatnonzero(~free & (b != 0))   # zeros add nothing to the right side
             rhs = g[F] - l1[F] * sign[F] - H[np.ix_(F, fixed)] @ b[fixed]
-            bf = _spd_solve(H[np.ix_(F, F)] + np.diag(l2[F]), rhs)
+            bf = _factored_solve(H, l2, F, rhs, cache)
             if bf is None:
                 return None
             pen = l1[F] > 0
@@ -115,10 +156,19 @@ def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8) -> np.nd
             b[F] = bf
         grad = H @ b - g + l2 * b
         zero = movable & ~free
-        nz = np.flatnonzero(b)   # the rounding slack needs |H| only on b's non-zeros
-        slack = 1e-12 * (np.abs(g) + np.abs(H[:, nz]) @ np.abs(b[nz])) + 1e-300
-        up = zero & (-grad > l1 + slack) & (hi > 0)      # would move up from 0
-        down = zero & (grad > l1 + slack) & (lo < 0)     # would move down
+        # the rounding slack, on the zeros that pass without it only (few), needs |H|
+        # only on b's non-zeros
+        rows = np.flatnonzero(zero & (np.abs(grad) > l1))
+        if rows.size == 0:
+            return b
+        nz = np.flatnonzero(b)
+        slack = 1e-12 * (np.abs(g[rows]) + np.abs(H[np.ix_(rows, nz)]) @ np.abs(b[nz])) \
+            + 1e-300
+        gr = grad[rows]
+        up = np.zeros_like(zero)
+        down = np.zeros_like(zero)
+        up[rows] = (-gr > l1[rows] + slack) & (hi[rows] > 0)      # would move up from 0
+        down[rows] = (gr > l1[rows] + slack) & (lo[rows] < 0)     # would move down
         if not (up.any() or down.any()):
             return b
         sign[up], sign[down] = 1.0, -1.0
@@ -127,19 +177,22 @@ def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8) -> np.nd
 
 def solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarray,
                     l2: np.ndarray, lo: np.ndarray, hi: np.ndarray, allowed: np.ndarray,
-                    tol: float = 1e-24, max_cycles: int = 10_000) -> tuple[np.ndarray, int]:
+                    tol: float = 1e-24, max_cycles: int = 10_000,
+                    cache: dict | None = None) -> tuple[np.ndarray, int]:
     """See :func:`_solve_quadratic`; BLAS is held at one thread meanwhile: its products
     here are p-sized, and threaded BLAS on them is 5-30 times slower on a busy machine
-    (a 100 x 100 solve: 65 us on one thread, 0.4-1.8 ms on two)."""
+    (a 100 x 100 solve: 65 us on one thread, 0.4-1.8 ms on two). ``cache``: a dict kept
+    with this H between calls (its Cholesky factors are reused)."""
     from .._parallel import one_blas_thread
 
     with one_blas_thread():
-        return _solve_quadratic(H, g, b0, l1, l2, lo, hi, allowed, tol, max_cycles)
+        return _solve_quadratic(H, g, b0, l1, l2, lo, hi, allowed, tol, max_cycles, cache)
 
 
 def _solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarray,
                      l2: np.ndarray, lo: np.ndarray, hi: np.ndarray, allowed: np.ndarray,
-                     tol: float = 1e-24, max_cycles: int = 10_000) -> tuple[np.ndarray, int]:
+                     tol: float = 1e-24, max_cycles: int = 10_000,
+                     cache: dict | None = None) -> tuple[np.ndarray, int]:
     """Minimize the elastic-net quadratic by coordinate descent with active sets.
 
     Parameters
@@ -166,7 +219,7 @@ def _solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarra
     minimum to rounding error rather than to the cycles' tolerance.
     """
     if not np.any((b0 != 0) & ((b0 == lo) | (b0 == hi))):
-        fast = _active_set(H, g, b0, l1, l2, lo, hi, allowed)
+        fast = _active_set(H, g, b0, l1, l2, lo, hi, allowed, cache=cache)
         if fast is not None:
             return fast, 0
     b = b0.astype(float).copy()

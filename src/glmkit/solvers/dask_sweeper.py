@@ -26,6 +26,11 @@ from ..problem import GLMProblem
 from .sweeper import InMemorySweeper, Sweep
 
 
+#: designs wider than this form no X'WX in :meth:`DaskSweeper.at` (a penalized fit's score
+#: passes; its working-set sweeps form the working set's block)
+_AT_GRAM_COLUMNS = 4096
+
+
 # ------------------------------------------------------------ per-partition functions
 def block_design(b, design: str):
     """The partition's design: the model's X (dense, or split into dense and categorical
@@ -57,13 +62,14 @@ def block_sweeper(b, family, fused, design, unit=1.0) -> InMemorySweeper:
 
 
 def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=False,
-                 cluster=None):
+                 cols=None, cluster=None):
+    # ``cols``: the Grams of these columns only (a penalized fit's working set)
     sw = block_sweeper(b, family, fused, design, unit)
     problem = sw.problem
     # the previous pass's sweep lends its eta buffer (its eta never leaves the task); the
     # Grams are new (they do leave it, and the client may still hold the last ones)
     s = sw.sweep(beta, eta0, observed, reuse=b.work.get("last"), grams=(None, None),
-                 track_mu=True)
+                 track_mu=True, cols=cols)
     b.work["last"] = s
     out = {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
            "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,
@@ -170,8 +176,13 @@ def _null_check_block(b, beta, family, design, unit=1.0):
     return {"deviance": problem.deviance(mu), "invalid": 0.0 if problem.is_valid(eta, mu) else 1.0}
 
 
-def _gram_block(b, w, design):
-    return {"gram": block_design(b, design).sandwich(w)}
+def _gram_block(b, w, design, cols=None):
+    X = block_design(b, design)
+    if cols is None:
+        return {"gram": X.sandwich(w)}
+    G = np.zeros((len(cols), len(cols)))
+    X.add_column_sandwich(w, cols, G)
+    return {"gram": G}
 
 
 def sample_start(stats, family, options, sweeper, observed: bool, design: str, layout=None):
@@ -272,22 +283,26 @@ class DaskSweeper:
         return mu, w
 
     def sweep(self, beta, eta0=None, observed: bool = False, reuse=None, expected: bool = True,
-              grams=None, low: bool = False, track_mu: bool = False) -> Sweep:
+              grams=None, low: bool = False, track_mu: bool = False, cols=None) -> Sweep:
         """One pass over the partitions, as :meth:`InMemorySweeper.sweep`. Each partition
         forms X'WX whatever ``expected`` says: reading the rows costs far more than the
         p x p sums, and the fit's last sweep then carries the covariance's X'WX (no pass
         after the fit). ``reuse``, ``grams`` and ``low`` (the in-memory sweeper's buffer
-        and float32 hints) do not apply to lazy per-row arrays and are ignored."""
+        and float32 hints) do not apply to lazy per-row arrays and are ignored. ``cols``:
+        the Grams of these columns only (k x k; a penalized fit's working set)."""
+        key = None if cols is None else np.asarray(cols, dtype=np.intp)
         if beta is not None and self._last is not None:
-            b, o, sw = self._last
-            if o == observed and np.array_equal(b, beta):
+            b, o, c, sw = self._last
+            same_cols = (c is None and key is None) or (
+                c is not None and key is not None and np.array_equal(c, key))
+            if o == observed and same_cols and np.array_equal(b, beta):
                 return sw   # the same point again (the warm start's check): no pass
-        out = self._sweep(beta, eta0, observed)
+        out = self._sweep(beta, eta0, observed, key)
         if beta is not None:
-            self._last = (np.array(beta, dtype=float), observed, out)
+            self._last = (np.array(beta, dtype=float), observed, key, out)
         return out
 
-    def _sweep(self, beta, eta0, observed: bool) -> Sweep:
+    def _sweep(self, beta, eta0, observed: bool, cols=None) -> Sweep:
         src, design = self.source, self.problem.design
         final, self._final_next = self._final_next, False
         meat = self._meat and final
@@ -298,7 +313,7 @@ class DaskSweeper:
         else:
             eta = eta0
         per_row = [eta0] if beta is None else []
-        args = (self.family, self.fused, beta, observed, design, self.unit, meat)
+        args = (self.family, self.fused, beta, observed, design, self.unit, meat, cols)
         args = args if beta is None else (None, *args)
         if cluster is None:
             tree = src.map_reduce(_sweep_block, *per_row, args=args, need_X=self._need_X)
@@ -306,11 +321,12 @@ class DaskSweeper:
             tree = self._cluster_tree(per_row, args, cluster)
         out = self.executor.total(src, tree, self.label)
         p = self.problem.X.shape[1]
-        gram = out.get("gram", np.zeros((p, p)))
+        k = p if cols is None else len(cols)
+        gram = out.get("gram", np.zeros((k, k)))
         score = out.get("score", np.zeros(p))
         gram_obs = out.get("gram_observed") if observed else None
         if observed and gram_obs is None:
-            gram_obs = np.zeros((p, p))
+            gram_obs = np.zeros((k, k))
         deviance = float(out.get("deviance", 0.0))
         valid = out.get("invalid", 0.0) == 0.0
         mu, w = self._lazy_rows(eta)
@@ -346,20 +362,24 @@ class DaskSweeper:
                                                                       buckets, "clusters"))
 
     def at(self, beta) -> Sweep:
-        """The sweep at ``beta`` (in memory a cheaper pass without X'WX; here one pass)."""
+        """The sweep at ``beta`` (in memory a cheaper pass without X'WX; here one pass,
+        whose X'WX the last sweep of a fit carries, except for designs too wide for a
+        p x p matrix per partition: then none)."""
+        if self.problem.X.shape[1] > _AT_GRAM_COLUMNS:
+            return self.sweep(beta, None, False, cols=np.zeros(0, dtype=np.intp))
         return self.sweep(beta, None, False)
 
-    def expected_gram(self, sw: Sweep) -> np.ndarray:
-        """X'WX at a sweep's working weights: the sweep's own (every Dask sweep forms it),
-        else one pass."""
-        if sw.gram is not None:
+    def expected_gram(self, sw: Sweep, cols=None) -> np.ndarray:
+        """X'WX at a sweep's working weights (of the columns ``cols`` only, when given):
+        the sweep's own (every Dask sweep forms it) when it is that one, else one pass."""
+        if sw.gram is not None and cols is None and sw.gram.shape[0] == sw.score.shape[0]:
             return sw.gram
-        tree = self.source.map_reduce(_gram_block, sw.w, args=(self.problem.design,),
+        tree = self.source.map_reduce(_gram_block, sw.w, args=(self.problem.design, cols),
                                       need_X=self._need_X)
         out = self.executor.total(self.source, tree, "X'WX")
         self.executor.report("X'WX", out["_seconds"])
-        p = self.problem.X.shape[1]
-        return out.get("gram", np.zeros((p, p)))
+        k = self.problem.X.shape[1] if cols is None else len(cols)
+        return out.get("gram", np.zeros((k, k)))
 
     def extremes(self, mu) -> tuple[float, float]:
         """(min, max) of the fitted means over rows with weight, of a sweep's ``mu``."""

@@ -103,52 +103,93 @@ class _Point:
     """A point with what the objective and the next step need: the deviance and score at
     ``beta`` and an X'WX, formed at ``beta`` (``fresh``) or carried from an earlier point."""
 
-    def __init__(self, beta, deviance, score, gram, valid=True, fresh=True, sweep=None):
+    def __init__(self, beta, deviance, score, gram, valid=True, fresh=True, sweep=None,
+                 cols=None):
         self.beta, self.deviance, self.score, self.gram = beta, deviance, score, gram
         self.valid, self.fresh = valid, fresh
         self.halvings = 0
         #: the score pass's sweep (eta, mu, w), while X'WX may still be wanted here
         self.sweep = sweep
+        #: the columns ``gram`` is over (sorted positions: the working set), None for all;
+        #: ``score`` is always over every column
+        self.cols = cols
+        #: Cholesky factors of ``gram``'s blocks, kept while points share it
+        #: (:func:`glmkit.solvers._cd.solve_quadratic`'s ``cache``)
+        self.factors: dict = {}
 
 
-def _refresh(sweeper, pt: _Point) -> _Point:
-    """X'WX at ``pt``: from the working weights its score pass left (a pass with no X @ b
-    and no kernel) when it has them and the expected X'WX is the one used; else a sweep."""
+def _on(pt: _Point, cols) -> _Point | None:
+    """``pt`` with its X'WX on the columns ``cols`` (None: all), gathered from its own;
+    None when its own does not cover them (then a pass forms it)."""
+    if pt.gram is None:   # released (a path keeps its passed points without it)
+        return None
+    if pt.cols is None and cols is None:
+        return pt
+    if cols is None:
+        return None
+    if pt.cols is None:
+        pos = cols
+    else:
+        if pt.cols.size == cols.size and np.array_equal(pt.cols, cols):
+            return pt
+        pos = np.searchsorted(pt.cols, cols)
+        if np.any(pos >= pt.cols.size) or np.any(pt.cols[np.minimum(pos, pt.cols.size - 1)]
+                                                  != cols):
+            return None
+    gram = pt.gram[np.ix_(pos, pos)]
+    return _Point(pt.beta, pt.deviance, pt.score, gram, pt.valid, pt.fresh, pt.sweep, cols)
+
+
+def _cols_kw(cols) -> dict:
+    return {} if cols is None else {"cols": cols}
+
+
+def _refresh(sweeper, pt: _Point, cols=None, exact: bool = False) -> _Point:
+    """X'WX at ``pt`` (over ``cols``, None: all): from the working weights its score pass
+    left (a pass with no X @ b and no kernel) when it has them and the expected X'WX is
+    the one used; else a sweep."""
     sw = pt.sweep
     if sw is not None and sw.w is not None and _hessian_kind(sweeper) == "expected" \
             and hasattr(sweeper, "expected_gram"):
-        gram = np.asarray(sweeper.expected_gram(sw, **_low(sweeper)), dtype=float)
-        return _Point(pt.beta, pt.deviance, pt.score, gram, pt.valid, True)
-    return _at(sweeper, pt.beta)
+        low = {} if exact else _low(sweeper)
+        gram = np.asarray(sweeper.expected_gram(sw, **low, **_cols_kw(cols)), dtype=float)
+        return _Point(pt.beta, pt.deviance, pt.score, gram, pt.valid, True, cols=cols)
+    return _at(sweeper, pt.beta, cols=cols, exact=exact)
 
 
-def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep") -> _Point:
-    """The point at ``beta``: ``'sweep'`` forms X'WX there (one pass), ``'score'`` only the
-    deviance and score (a cheaper pass: X b and X'u) and keeps ``base``'s X'WX,
-    ``'quadratic'`` updates ``base`` without a pass (exact for Gaussian identity)."""
+def _at(sweeper, beta, base: _Point | None = None, mode: str = "sweep",
+        cols=None, exact: bool = False) -> _Point:
+    """The point at ``beta``: ``'sweep'`` forms X'WX there (one pass; over the columns
+    ``cols`` only when given), ``'score'`` only the deviance and score (a cheaper pass:
+    X b and X'u) and keeps ``base``'s X'WX, ``'quadratic'`` updates ``base`` without a
+    pass (exact for Gaussian identity; only with X'WX over every column). ``exact``: X'WX
+    in float64 (the quadratic updates take the score from it, so its rounding is theirs)."""
     if mode == "quadratic":
-        assert base is not None
+        assert base is not None and base.cols is None
         score, dev = _quadratic_score(base, base.beta, beta)
         return _Point(beta, dev, score, base.gram, True, True)
     if mode == "score":
         assert base is not None
         sw = sweeper.at(beta)
-        return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), base.gram,
-                      bool(sw.valid), False, sw)
+        pt = _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), base.gram,
+                    bool(sw.valid), False, sw, base.cols)
+        pt.factors = base.factors   # the same X'WX
+        return pt
     kind = _hessian_kind(sweeper)
+    kw = _cols_kw(cols)
     if kind == "expected":
-        sw = sweeper.sweep(beta, None, False, **_low(sweeper))
+        sw = sweeper.sweep(beta, None, False, **({} if exact else _low(sweeper)), **kw)
         gram = np.asarray(sw.gram, dtype=float)
     elif kind == "observed only":
-        sw = sweeper.sweep(beta, None, True, expected=False)
+        sw = sweeper.sweep(beta, None, True, expected=False, **kw)
         gram = np.asarray(sw.gram_observed, dtype=float)
     else:
-        sw = sweeper.sweep(beta, None, True)
+        sw = sweeper.sweep(beta, None, True, **kw)
         gram = np.asarray(sw.gram_observed, dtype=float)
         if not _positive_definite(gram):
             gram = np.asarray(sw.gram, dtype=float)
     return _Point(beta, float(sw.deviance), np.asarray(sw.score, dtype=float), gram,
-                  bool(sw.valid), True)
+                  bool(sw.valid), True, cols=cols)
 
 
 def _low(sweeper) -> dict:
@@ -182,6 +223,76 @@ def _positive_definite(G: np.ndarray) -> bool:
     except np.linalg.LinAlgError:
         return False
     return bool(np.all(np.diag(G) > 0))
+
+
+#: X'WX is formed over the working set only (the columns that may move, and the non-zero
+#: ones) on designs of at least this many columns when the set holds at most
+#: ``WORKING_SET_SHARE`` of them (the quadratic model, its solve and the KKT floor then
+#: work on the set; the score, and so the KKT check, on every column)
+WORKING_SET_MIN_COLUMNS = 256
+WORKING_SET_SHARE = 0.5
+#: the most columns X'WX is formed over (20,000: 3.2 GB); wider designs always use a
+#: working set, which must not be larger
+MAX_GRAM_COLUMNS = 20_000
+
+
+def working_set(allowed: np.ndarray, beta: np.ndarray) -> np.ndarray | None:
+    """The sorted columns X'WX is formed over (the allowed and the non-zero ones), or None
+    for every column (narrow designs, or a set that holds most of them).
+
+    Raises
+    ------
+    ValueError
+        When the set exceeds ``MAX_GRAM_COLUMNS`` columns (its X'WX would not fit)."""
+    p = allowed.shape[0]
+    cols = np.flatnonzero(allowed | (beta != 0))
+    if cols.size > MAX_GRAM_COLUMNS and (p > MAX_GRAM_COLUMNS or cols.size == p):
+        raise ValueError(
+            f"this penalized fit needs X'WX over {cols.size:,} columns (the working set: "
+            f"those that may be non-zero; {8 * cols.size ** 2 / 1e9:.1f} GB), more than the "
+            f"{MAX_GRAM_COLUMNS:,} glmkit forms. On a path, stop it before that many columns "
+            "enter: raise alpha_min_ratio or lower n_alphas (or pass larger alphas); with "
+            "fit_regularized, use fit_path (its working sets grow with the path) or a larger "
+            "alpha.")
+    if p > MAX_GRAM_COLUMNS:
+        return cols
+    if p >= WORKING_SET_MIN_COLUMNS and cols.size <= WORKING_SET_SHARE * p:
+        return cols
+    return None
+
+
+def _rhs(pt: _Point) -> np.ndarray:
+    """score + X'WX b at the point, over the columns of its X'WX (b is zero outside them)."""
+    if pt.cols is None:
+        return pt.score + pt.gram @ pt.beta
+    return pt.score[pt.cols] + pt.gram @ pt.beta[pt.cols]
+
+
+def _minimize_model(gram, rhs, b0, n, pen: Penalty, allowed, cols,
+                    factors: dict | None = None) -> np.ndarray:
+    """The minimum of the penalized quadratic model 1/2 b'(X'WX/N)b - (rhs/N)'b + penalty
+    (``rhs`` and ``gram`` over every column, or over ``cols`` with the others fixed at b0,
+    zero)."""
+    if cols is None:
+        b, _ = solve_quadratic(gram / n, rhs / n, b0, pen.l1, pen.l2, pen.lower, pen.upper,
+                               allowed, cache=_factors(factors, n))
+        return b
+    bw, _ = solve_quadratic(gram / n, rhs / n, b0[cols], pen.l1[cols], pen.l2[cols],
+                            pen.lower[cols], pen.upper[cols], allowed[cols],
+                            cache=_factors(factors, n))
+    out = b0.copy()
+    out[cols] = bw
+    return out
+
+
+def _factors(factors: dict | None, n: float) -> dict | None:
+    """The factor cache of X'WX / ``n`` (emptied when ``n`` differs)."""
+    if factors is None:
+        return None
+    if factors.get("n") != n:
+        factors.clear()
+        factors["n"] = n
+    return factors
 
 
 def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
@@ -226,19 +337,29 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     p = allowed.shape[0]
     sweeps = 0
     msgs: list[str] = []
+    # an exactly quadratic deviance needs one X'WX for the whole fit (no pass after it)
+    # when it is over every column: working sets only when the design is too wide for it
+    cols = None if quadratic and p <= MAX_GRAM_COLUMNS else \
+        working_set(allowed, np.zeros(p) if beta0 is None else np.asarray(beta0))
+    quadratic = quadratic and cols is None   # its updates need X'WX's every column
     if start is not None:
-        cur = start
+        on = _on(start, cols)
+        if on is None:   # the start's X'WX does not cover the working set: a pass
+            on = _refresh(sweeper, start, cols, exact=quadratic)
+            sweeps += 1
+        cur = on
     elif beta0 is None:
         # IRLS's first step from the starting means: the sweep's score field is X'Wz
-        sw = sweeper.sweep(None, sweeper.start_eta(), False)
+        sw = sweeper.sweep(None, sweeper.start_eta(), False, **_cols_kw(cols))
         sweeps += 1
-        H = np.asarray(sw.gram, dtype=float) / n
-        b, _ = solve_quadratic(H, np.asarray(sw.score, dtype=float) / n, np.zeros(p),
-                               pen.l1, pen.l2, pen.lower, pen.upper, allowed)
-        cur = _at(sweeper, b)
+        xwz = np.asarray(sw.score, dtype=float)
+        b = _minimize_model(np.asarray(sw.gram, dtype=float),
+                            xwz if cols is None else xwz[cols], np.zeros(p), n, pen, allowed,
+                            cols)
+        cur = _at(sweeper, b, cols=cols, exact=quadratic)
         sweeps += 1
     else:
-        cur = _at(sweeper, np.array(beta0, dtype=float))
+        cur = _at(sweeper, np.array(beta0, dtype=float), cols=cols, exact=quadratic)
         sweeps += 1
     if not (cur.valid and np.isfinite(cur.deviance)):
         return PenalizedResult(cur.beta, cur.deviance, np.inf, False, np.inf, sweeps, cur,
@@ -258,12 +379,11 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
         if steps >= maxiter:
             break
         if not cur.fresh and kkt > _SLOW * last_kkt:
-            cur = _refresh(sweeper, cur)
+            cur = _refresh(sweeper, cur, cols)
             sweeps, passes = sweeps + 1, passes + 1
             continue
-        H = cur.gram / n
-        g = (cur.score + cur.gram @ cur.beta) / n
-        new, _ = solve_quadratic(H, g, cur.beta, pen.l1, pen.l2, pen.lower, pen.upper, allowed)
+        new = _minimize_model(cur.gram, _rhs(cur), cur.beta, n, pen, allowed, cols,
+                              cur.factors)
         mode = "quadratic" if quadratic else ("score" if cheap else "sweep")
         nxt, new_obj, ok = _halve(sweeper, cur, new, n, pen, obj, max_halvings, mode, kkt,
                                   allowed)
@@ -271,7 +391,7 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
         passes += used
         sweeps += used if mode == "sweep" else 0
         if not ok and not cur.fresh:
-            cur = _refresh(sweeper, cur)   # the carried X'WX gave no descent: form it here
+            cur = _refresh(sweeper, cur, cols)   # the carried X'WX gave no descent: form it
             sweeps, passes = sweeps + 1, passes + 1
             continue
         if not ok:
@@ -308,8 +428,14 @@ def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float, rows=None) -> np.ndarra
 
 
 def kkt_excess(pt: _Point, n: float, pen: Penalty) -> np.ndarray:
-    """The KKT violations beyond the rounding floor (converged: all <= tol)."""
-    return kkt_violations(pt.score, pt.beta, n, pen) - kkt_floor(pt.gram, pt.beta, n)
+    """The KKT violations beyond the rounding floor (converged: all <= tol). With X'WX
+    over a working set only, columns outside it (all zero) get no floor: a violation
+    there beyond ``tol`` makes them join the set, whose next X'WX gives their floor."""
+    viol = kkt_violations(pt.score, pt.beta, n, pen)
+    if pt.cols is None:
+        return viol - kkt_floor(pt.gram, pt.beta, n)
+    viol[pt.cols] -= kkt_floor(pt.gram, pt.beta[pt.cols], n)
+    return viol
 
 
 def _kkt(pt: _Point, n: float, pen: Penalty, allowed: np.ndarray) -> tuple[float, float]:
@@ -322,15 +448,27 @@ def _kkt(pt: _Point, n: float, pen: Penalty, allowed: np.ndarray) -> tuple[float
     viol = kkt_violations(pt.score, pt.beta, n, pen)
     viol[~allowed] = 0.0
     top = float(np.max(viol, initial=0.0))
-    nz = np.flatnonzero(pt.beta)
+    if pt.cols is None:
+        return top, _excess(viol, pt.gram, pt.beta, n)
+    inside = viol[pt.cols]
+    viol[pt.cols] = 0.0   # outside the working set b is 0: no floor (see kkt_excess)
+    return top, max(_excess(inside, pt.gram, pt.beta[pt.cols], n),
+                    float(np.max(viol, initial=0.0)))
+
+
+def _excess(viol: np.ndarray, gram: np.ndarray, b: np.ndarray, n: float) -> float:
+    """The largest of ``viol`` less its rounding floor (``gram``, ``b`` over the same
+    columns), the floor formed only where it can decide (see :func:`_kkt`)."""
+    top = float(np.max(viol, initial=0.0))
+    nz = np.flatnonzero(b)
     if nz.size == 0 or top == 0.0:
-        return top, top
-    root = np.sqrt(np.maximum(np.diag(pt.gram), 0.0))
-    bound = 1e-13 * root * float(root[nz] @ np.abs(pt.beta[nz])) / n
+        return top
+    root = np.sqrt(np.maximum(np.diag(gram), 0.0))
+    bound = 1e-13 * root * float(root[nz] @ np.abs(b[nz])) / n
     low = float(np.max(viol - bound))
     rows = np.flatnonzero(viol >= low)
-    floor = kkt_floor(pt.gram, pt.beta, n, rows)
-    return top, max(float(np.max(viol[rows] - floor)), 0.0)
+    floor = kkt_floor(gram, b, n, rows)
+    return max(float(np.max(viol[rows] - floor)), 0.0)
 
 
 def _halve(sweeper, cur: _Point, new: np.ndarray, n: float, pen: Penalty, obj: float,
@@ -345,7 +483,7 @@ def _halve(sweeper, cur: _Point, new: np.ndarray, n: float, pen: Penalty, obj: f
     slack = 1e-13 * (abs(obj) + 1e-300)
     b = new
     for h in range(max_halvings + 1):
-        pt = _at(sweeper, b, cur, mode)
+        pt = _at(sweeper, b, cur, mode, cols=cur.cols)
         pt.halvings = h
         if pt.valid and np.isfinite(pt.deviance):
             f = pt.deviance / (2 * n) + pen.value(b)

@@ -74,7 +74,7 @@ class InMemorySweeper:
 
     def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False,
               reuse: Sweep | None = None, expected: bool = True, grams=None,
-              low: bool = False, track_mu: bool = False) -> Sweep:
+              low: bool = False, track_mu: bool = False, cols=None) -> Sweep:
         """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
 
         With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
@@ -84,10 +84,13 @@ class InMemorySweeper:
         ``grams``: p x p buffers (expected, observed) to accumulate into, else those of
         ``reuse``. ``low``: form the Grams from float32 blocks (see DenseDesign.add_sandwich).
         ``track_mu``: record the range of mu over the rows with weight (``mu_range``).
+        ``cols``: the Grams of these columns only (k x k, sorted positions: a penalized
+        fit's working set); the score is formed for every column.
         """
         problem, kernel = self.problem, self.kernel
         X = problem.X
         n, p = X.shape
+        k = p if cols is None else len(cols)
         if reuse is not None and reuse.eta.shape == (n,) and reuse.eta is not eta0 \
                 and reuse.eta.flags.writeable:
             eta = reuse.eta
@@ -98,11 +101,11 @@ class InMemorySweeper:
         tw_all, offset, y = problem.total_weights, problem.offset, problem.y
         chunks = self._chunks()
         # per chunk: [G, Go, score, deviance, valid, min mu, max mu, blocks, (mu, w)]
-        acc = [[_zeroed(grams[0], p) if expected else None,
-                _zeroed(grams[1], p) if observed else None,
+        acc = [[_zeroed(grams[0], k) if expected else None,
+                _zeroed(grams[1], k) if observed else None,
                 np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None]]
-        acc += [[self._scratch_gram(j, 0) if expected else None,
-                 self._scratch_gram(j, 1) if observed else None,
+        acc += [[self._scratch_gram(j, 0, k) if expected else None,
+                 self._scratch_gram(j, 1, k) if observed else None,
                  np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None]
                 for j in range(1, len(chunks))]
 
@@ -117,12 +120,12 @@ class InMemorySweeper:
                 a[6] = max(a[6], float(np.max(m, where=has_w, initial=-np.inf)))
             a[3] += d
             if expected:
-                Xb.add_sandwich(w, a[0], low=low)
+                _gram(Xb, w, a[0], low, cols)
             # from starting values IRLS solves X'WX b = X'Wz,
             # z = eta - offset + (y - mu) / mu_eta
             a[2] += Xb.rmatvec(u if beta is not None else u + w * (e - offset[sl]))
             if observed:
-                Xb.add_sandwich(wo, a[1], low=low)
+                _gram(Xb, wo, a[1], low, cols)
             eta[sl] = e
             a[7] += 1
             a[8] = (m, w)
@@ -176,12 +179,11 @@ class InMemorySweeper:
             score += a[2]
         return Sweep(dev, all(a[1] for a in acc), None, score, None, eta, mu, w)
 
-    def _scratch_gram(self, chunk: int, which: int) -> np.ndarray:
-        """A zeroed p x p Gram for chunk ``chunk`` > 0 to sum into, kept for the next sweeps
-        (no p x p allocation per sweep)."""
+    def _scratch_gram(self, chunk: int, which: int, k: int) -> np.ndarray:
+        """A zeroed k x k Gram for chunk ``chunk`` > 0 to sum into, kept for the next sweeps
+        (no allocation per sweep)."""
         key = (chunk, which)
-        p = self.problem.X.shape[1]
-        self._scratch[key] = _zeroed(self._scratch.get(key), p)
+        self._scratch[key] = _zeroed(self._scratch.get(key), k)
         return self._scratch[key]
 
     def _eta(self, Xb, beta, sl):
@@ -244,19 +246,19 @@ class InMemorySweeper:
 
         self._each_block(self._chunks(), block)
 
-    def expected_gram(self, sw: Sweep, low: bool = False) -> np.ndarray:
-        """X'WX at a sweep's working weights (one pass, no X @ b); ``low`` as in
-        :meth:`sweep`."""
+    def expected_gram(self, sw: Sweep, low: bool = False, cols=None) -> np.ndarray:
+        """X'WX at a sweep's working weights (one pass, no X @ b); ``low`` and ``cols``
+        as in :meth:`sweep`."""
         X = self.problem.X
-        p = X.shape[1]
+        k = X.shape[1] if cols is None else len(cols)
         if sw.w is not None and len(self._chunks()) == 1:
-            G = np.zeros((p, p))
-            X.add_sandwich(sw.w, G, low=low)
+            G = np.zeros((k, k))
+            _gram(X, sw.w, G, low, cols)
             return G
-        grams = [np.zeros((p, p)) for _ in self._chunks()]
+        grams = [np.zeros((k, k)) for _ in self._chunks()]
 
         def gram(i, sl, Xb, m, w):
-            Xb.add_sandwich(w, grams[i], low=low)
+            _gram(Xb, w, grams[i], low, cols)
 
         self._over_blocks(sw, gram)
         G = grams[0]
@@ -318,6 +320,14 @@ class InMemorySweeper:
         eta = problem.X.matvec(beta) + problem.offset
         mu = problem.family.link.inverse(eta)
         return beta if np.isfinite(problem.deviance(mu)) and problem.is_valid(eta, mu) else None
+
+def _gram(Xb, w, out, low: bool, cols) -> None:
+    """out += X'WX of the block, or of its columns ``cols`` only."""
+    if cols is None:
+        Xb.add_sandwich(w, out, low=low)
+    else:
+        Xb.add_column_sandwich(w, cols, out, low=low)
+
 
 def _zeroed(buf, p: int) -> np.ndarray:
     """A zero p x p matrix: ``buf`` cleared when it is one (a Gram is 32 MB at p = 2,000)."""
