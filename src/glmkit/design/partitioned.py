@@ -208,8 +208,9 @@ class Block:
 
 
 def run_pinned(fn, block: Block, extras: tuple, args: tuple):
-    """``fn(block, *extras, *args)`` on a block pinned for the fit (glmkit.design.pinned),
-    as :func:`_run_block` on one built from the source."""
+    """``fn(block, *extras, *args)`` on a block (one pinned for the fit by
+    glmkit.design.pinned, or one :func:`_run_block` builds from the source), with its row
+    counts added to a dict result."""
     with np.errstate(all="ignore"):
         out = fn(block, *extras, *args)
     if isinstance(out, dict):
@@ -233,12 +234,7 @@ def _run_block(fn, X, y, offset, exposure, fw, vw, drop, rows, extras, args, ind
                layout=None):
     block = Block.from_raw(X, y, offset, exposure, fw, vw, drop, rows, layout)
     block.index = index
-    with np.errstate(all="ignore"):
-        out = fn(block, *extras, *args)
-    if isinstance(out, dict):
-        out.setdefault("rows", float(block.n))
-        out.setdefault("raw_rows", float(block.n_raw))
-    return out
+    return run_pinned(fn, block, extras, args)
 
 
 def _run_rows(fn, X, y, offset, exposure, fw, vw, drop, rows, extras, args, index=0,
