@@ -269,17 +269,18 @@ def _rhs(pt: _Point) -> np.ndarray:
 
 
 def _minimize_model(gram, rhs, b0, n, pen: Penalty, allowed, cols,
-                    factors: dict | None = None) -> np.ndarray:
+                    factors: dict | None = None, kkt_tol: float = 0.0) -> np.ndarray:
     """The minimum of the penalized quadratic model 1/2 b'(X'WX/N)b - (rhs/N)'b + penalty
     (``rhs`` and ``gram`` over every column, or over ``cols`` with the others fixed at b0,
-    zero)."""
+    zero). ``kkt_tol``: the quadratic's optimality conditions to this, at least (its
+    minimum's residuals are the next point's KKT violations once the steps settle)."""
     if cols is None:
         b, _ = solve_quadratic(gram / n, rhs / n, b0, pen.l1, pen.l2, pen.lower, pen.upper,
-                               allowed, cache=_factors(factors, n))
+                               allowed, cache=_factors(factors, n), kkt_tol=kkt_tol)
         return b
     bw, _ = solve_quadratic(gram / n, rhs / n, b0[cols], pen.l1[cols], pen.l2[cols],
                             pen.lower[cols], pen.upper[cols], allowed[cols],
-                            cache=_factors(factors, n))
+                            cache=_factors(factors, n), kkt_tol=kkt_tol)
     out = b0.copy()
     out[cols] = bw
     return out
@@ -355,7 +356,7 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
         xwz = np.asarray(sw.score, dtype=float)
         b = _minimize_model(np.asarray(sw.gram, dtype=float),
                             xwz if cols is None else xwz[cols], np.zeros(p), n, pen, allowed,
-                            cols)
+                            cols, kkt_tol=_INNER * tol)
         cur = _at(sweeper, b, cols=cols, exact=quadratic)
         sweeps += 1
     else:
@@ -383,7 +384,7 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
             sweeps, passes = sweeps + 1, passes + 1
             continue
         new = _minimize_model(cur.gram, _rhs(cur), cur.beta, n, pen, allowed, cols,
-                              cur.factors)
+                              cur.factors, kkt_tol=_INNER * tol)
         mode = "quadratic" if quadratic else ("score" if cheap else "sweep")
         nxt, new_obj, ok = _halve(sweeper, cur, new, n, pen, obj, max_halvings, mode, kkt,
                                   allowed)
@@ -408,6 +409,10 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     return PenalizedResult(cur.beta, cur.deviance, obj, excess <= tol, kkt, sweeps, cur, msgs,
                            passes, steps)
 
+
+#: the inner quadratic is solved to this fraction of the KKT tolerance (its residuals become
+#: the KKT violations of the outer problem where the steps settle)
+_INNER = 0.01
 
 #: a step with a carried X'WX that shrinks the KKT violation by less than this factor asks
 #: for X'WX at the current point
