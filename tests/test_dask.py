@@ -215,6 +215,10 @@ def test_formula_on_dask_dataframe(client, data):
     assert list(res.params.index) == list(ref.params.index)
     assert_same_fit(res, ref)
     close(res.predict(ddf).compute().to_numpy(), ref.predict(data).to_numpy())
+    # glmkit.glm (statsmodels.formula.api.glm's place) takes the same route as from_formula
+    via_glm = glmkit.glm(f, ddf, family=sm.families.Poisson(), exposure="t")
+    assert via_glm.data.lazy
+    assert_same_fit(via_glm.fit(), ref)
 
 
 @needs_dask

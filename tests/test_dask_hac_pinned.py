@@ -165,6 +165,30 @@ def test_pinned_fit_equals_streamed_and_releases_its_blocks(data, monkeypatch):
             model.fit(persist="yes")
 
 
+def test_a_path_pins_its_partitions_once_for_all_its_passes(data, monkeypatch):
+    """fit_path (and so each fold of fit_cv, and fit_regularized) on Dask reads and converts
+    the partitions once, not on every one of its passes; the path equals the in-memory one
+    (its KKT tolerance, 1e-10, bounds how far two exact optima's solvers may differ)."""
+    import dask
+
+    from glmkit.design import pinned
+
+    X, y, off, _ = data
+    calls: list = []
+    real = pinned.pin_blocks
+    monkeypatch.setattr(pinned, "pin_blocks",
+                        lambda src, ex: calls.append(src) or real(src, ex))
+    ref = GLM(y, X, family=sm.families.Poisson(), offset=off).fit_path(n_alphas=8)
+    with dask.config.set(scheduler="threads"):
+        model = GLM(dask_array(y), dask_array(X), family=sm.families.Poisson(),
+                    offset=dask_array(off))
+        path = model.fit_path(n_alphas=8)
+        assert len(calls) == 1 and model.data.source.pinned is None
+        close(path.params.to_numpy(), ref.params.to_numpy(), rtol=1e-8)
+        model.fit_regularized(alpha=0.01, L1_wt=1.0)
+        assert len(calls) == 2
+
+
 def test_a_pinned_block_keeps_its_sweeper_and_sweeps_as_a_fresh_one(data):
     from glmkit.design.partitioned import _run_block
     from glmkit.design.pinned import _make_block, run_pinned

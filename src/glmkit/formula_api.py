@@ -16,7 +16,10 @@ __all__ = ["glm", "glm_nb"]
 
 
 def glm(formula: str, data, family=None, **kwargs: Any):
-    """statsmodels.formula.api.glm: the GLM *model* of a formula (call ``.fit()``)."""
+    """statsmodels.formula.api.glm: the GLM *model* of a formula (call ``.fit()``); a dask
+    DataFrame gives a model on Dask, as :meth:`GLM.from_formula`."""
+    if hasattr(type(data), "__dask_graph__"):
+        return GLM.from_formula(formula, data, family=family, **kwargs)
     kwargs.setdefault("_stacklevel", 4)
     return model_from_formula(GLM, formula, data, family=family, **kwargs)
 

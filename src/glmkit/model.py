@@ -380,8 +380,16 @@ class GLM:
         """
         from .regularized import fit_regularized
 
-        return fit_regularized(self, method, alpha, L1_wt, start_params, refit, maxiter,
-                               cnvrg_tol, zero_tol, opt_method, **kwargs)
+        with self._pins():
+            return fit_regularized(self, method, alpha, L1_wt, start_params, refit, maxiter,
+                                   cnvrg_tol, zero_tol, opt_method, **kwargs)
+
+    def _pins(self):
+        """On Dask, the partitions pinned on the workers for the passes of one fit, path or
+        fold when they fit in memory (glmkit.design.pinned); nothing in memory."""
+        from contextlib import nullcontext
+
+        return self.data.pinned("auto") if self._lazy else nullcontext()
 
     def _fit_ridge(self, alpha, start_params, method=None, **kw: Any):
         """statsmodels' ridge shortcut; see :func:`glmkit.regularized.fit_ridge_results`."""
@@ -405,8 +413,9 @@ class GLM:
         """
         from .path import fit_path
 
-        return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
-                        bounds, standardize, tol, max_iter, early_stop, relax)
+        with self._pins():
+            return fit_path(self, L1_wt, alphas, n_alphas, alpha_min_ratio, penalty_weights,
+                            bounds, standardize, tol, max_iter, early_stop, relax)
 
     def fit_cv(self, L1_wt: float = 1.0, n_folds: int = 10, foldid=None, alphas=None,
                measure: str = "deviance", seed=None, **kwargs: Any):
