@@ -219,6 +219,10 @@ def test_formula_on_dask_dataframe(client, data):
     via_glm = glmkit.glm(f, ddf, family=sm.families.Poisson(), exposure="t")
     assert via_glm.data.lazy
     assert_same_fit(via_glm.fit(), ref)
+    # glm.nb's alternation is not offered on Dask (as NegativeBinomial(alpha=None)): a clear
+    # error before any fitting, never another answer
+    with pytest.raises(NotImplementedError, match="glm_nb alternates"):
+        glmkit.glm_nb("cnt ~ C(cat) + x1", ddf)
 
 
 @needs_dask

@@ -48,6 +48,11 @@ def glm_nb(formula: str, data, link: str | links.Link = "log", weights=None, off
     NegativeBinomialResults : the GLM results at the final theta, plus ``theta``,
         ``theta_se``, ``alpha`` (= 1 / theta) and ``twologlik``.
     """
+    if hasattr(type(data), "__dask_graph__"):
+        raise NotImplementedError(
+            "glm_nb alternates many fits and theta's estimate over the rows; on a dask "
+            "DataFrame fit glmkit.glm(formula, data, family=NegativeBinomial(alpha=1/theta)) "
+            "with theta from glm_nb on a sample of the rows.")
     link_obj = _link(link)
     kw = {"var_weights": weights, "offset": offset, "exposure": exposure, "missing": missing}
     kw = {k: v for k, v in kw.items() if v is not None}
