@@ -85,10 +85,19 @@ def _loglik(theta: float, y, mu, w) -> float:
 
 
 def _with_family(model, family):
-    """The same data and formula with another family (no second pass over the formula)."""
+    """The same data and formula with another family (no second pass over the formula).
+    On Dask the data hold the family too (the partitions' sweeps and the data pass's
+    family-specific sums use it): they are copied with the new family, and their data pass
+    runs again when first needed."""
     new = copy.copy(model)
     new.family = family
     new.__dict__.pop("problem", None)   # the frozen problem holds the family
+    if getattr(model.data, "lazy", False):
+        data = copy.copy(model.data)
+        data.family = family
+        for frozen in ("problem", "stats"):
+            data.__dict__.pop(frozen, None)
+        new.data = data
     return new
 
 

@@ -9,7 +9,6 @@ by root finding. Each evaluation is one GLM fit (warm-started from the last).
 """
 from __future__ import annotations
 
-import copy
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -55,9 +54,10 @@ class TweedieProfile:
 
 
 def _fit_at(model, p: float, start, fit_kwds):
-    new = copy.copy(model)
-    new.family = Tweedie(model.family.link, var_power=float(p), check_link=False)
-    new.__dict__.pop("problem", None)   # the frozen problem holds the family
+    from .negbin import _with_family
+
+    new = _with_family(model, Tweedie(model.family.link, var_power=float(p),
+                                      check_link=False))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return new.fit(start_params=start, **fit_kwds)
