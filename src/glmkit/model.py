@@ -308,24 +308,20 @@ class GLM:
         As statsmodels' fit, this sets ``model.scaletype`` to ``scale``: the scale rule of
         the model-level functions (``loglike``, ``score``, ``hessian``) called without one.
         """
+        if getattr(self.family, "alpha", 0.0) is None:   # NegativeBinomial(alpha=None)
+            from .negbin import fit_unknown_alpha
+
+            return fit_unknown_alpha(self, start_params, maxiter, method, tol, cov_type,
+                                     cov_kwds, use_t, kwargs)
         args = (start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t,
                 full_output, disp, max_start_irls, kwargs)
-        if not self._lazy:
-            return self._fit(*args)
-        # where the passes run: client, progress bar, one line per pass; the partitions
-        # pinned on the workers for the fit's passes when they fit (glmkit.design.pinned)
-        self.data.use_executor(kwargs.pop("client", None), kwargs.pop("progress", False),
-                               kwargs.pop("verbose", False))
-        with self.data.pinned(kwargs.pop("persist", "auto")):
+        with self._pins(kwargs):
             return self._fit(*args)
 
     def _fit(self, start_params, maxiter, method, tol, scale, cov_type, cov_kwds, use_t,
              full_output, disp, max_start_irls, kwargs):
         from .fit_args import check_fit_args
 
-        if getattr(self.family, "alpha", 0.0) is None:   # NegativeBinomial(alpha=None)
-            return self._fit_negbin(start_params, maxiter, method, tol, cov_type, cov_kwds,
-                                    use_t, kwargs)
         kwargs.update(full_output=full_output, disp=disp, max_start_irls=max_start_irls)
         spec = check_fit_args(self, start_params, maxiter, method, tol, scale, cov_type,
                               cov_kwds, use_t, kwargs)
@@ -384,12 +380,13 @@ class GLM:
             return fit_regularized(self, method, alpha, L1_wt, start_params, refit, maxiter,
                                    cnvrg_tol, zero_tol, opt_method, **kwargs)
 
-    def _pins(self):
-        """On Dask, the partitions pinned on the workers for the passes of one fit, path or
-        fold when they fit in memory (glmkit.design.pinned); nothing in memory."""
+    def _pins(self, kwargs: dict | None = None):
+        """On Dask, the context of one fit, path or fold: the executor that ``kwargs``
+        (fit()'s; their Dask keywords are taken out) ask for, and the partitions pinned on
+        the workers for its passes (glmkit.design.pinned); nothing in memory."""
         from contextlib import nullcontext
 
-        return self.data.pinned("auto") if self._lazy else nullcontext()
+        return self.data.fit_context(kwargs or {}) if self._lazy else nullcontext()
 
     def _fit_ridge(self, alpha, start_params, method=None, **kw: Any):
         """statsmodels' ridge shortcut; see :func:`glmkit.regularized.fit_ridge_results`."""
@@ -442,22 +439,6 @@ class GLM:
         self.data.stats   # the data pass (checks the inputs), on the fit's executor
         check_groups_on_dask(spec.cov_type, spec.cov_kwds, self.nobs)
         self.data.want_final_sums(spec.cov_type, spec.cov_kwds.get("groups"))
-
-    def _fit_negbin(self, start_params, maxiter, method, tol, cov_type, cov_kwds, use_t,
-                    kwargs):
-        """alpha = 1 / theta by maximum likelihood, alternating with IRLS (MASS's glm.nb)."""
-        from .negbin import fit_negbin
-
-        if self._lazy:
-            raise NotImplementedError("NegativeBinomial(alpha=None) (glm.nb) alternates many "
-                                      "fits; on Dask give alpha (e.g. from a fit on a sample).")
-        if start_params is not None or method.lower() != "irls" or kwargs:
-            raise ValueError("NegativeBinomial(alpha=None) estimates alpha with IRLS: give "
-                             "no start_params, method or optimizer keywords (maxiter, tol, "
-                             "cov_type, cov_kwds and use_t are passed on).")
-        return fit_negbin(self, self.family.link, maxiter=maxiter if maxiter > 0 else 25,
-                          tol=min(tol, 1e-10), cov_type=cov_type, cov_kwds=cov_kwds,
-                          use_t=use_t)
 
     def _check_fit_data(self, start, cov_type, cov_kwds) -> None:
         """What fit() can check against the data before any fitting work: cluster labels

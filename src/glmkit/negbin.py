@@ -135,6 +135,22 @@ class NegativeBinomialResults(GLMResults):
     bic_llf = bic
 
 
+def fit_unknown_alpha(model, start_params, maxiter, method, tol, cov_type, cov_kwds, use_t,
+                      kwargs):
+    """``GLM(family=NegativeBinomial(alpha=None)).fit(...)``: alpha = 1 / theta by maximum
+    likelihood, alternating with IRLS (MASS's glm.nb), after checking what fit() got."""
+    if getattr(model.data, "lazy", False):
+        raise NotImplementedError("NegativeBinomial(alpha=None) (glm.nb) alternates many "
+                                  "fits; on Dask give alpha (e.g. from a fit on a sample).")
+    if start_params is not None or method.lower() != "irls" or kwargs:
+        raise ValueError("NegativeBinomial(alpha=None) estimates alpha with IRLS: give "
+                         "no start_params, method or optimizer keywords (maxiter, tol, "
+                         "cov_type, cov_kwds and use_t are passed on).")
+    return fit_negbin(model, model.family.link, maxiter=maxiter if maxiter > 0 else 25,
+                      tol=min(tol, 1e-10), cov_type=cov_type, cov_kwds=cov_kwds,
+                      use_t=use_t)
+
+
 def fit_negbin(model, link, init_theta=None, maxiter: int = 25, tol: float = 1e-10,
                **fit_kwds: Any) -> NegativeBinomialResults:
     """Alternate IRLS at fixed theta with theta's maximum likelihood (see :func:`glm_nb`)."""

@@ -352,6 +352,13 @@ class DaskModelData:
             self.problem.executor = self.executor
         return self.executor
 
+    def fit_context(self, kwargs: dict):
+        """One fit's context: the executor of fit()'s ``client``, ``progress`` and
+        ``verbose`` (taken out of ``kwargs``), and :meth:`pinned` with its ``persist``."""
+        self.use_executor(kwargs.pop("client", None), kwargs.pop("progress", False),
+                          kwargs.pop("verbose", False))
+        return self.pinned(kwargs.pop("persist", "auto"))
+
     def pinned(self, persist="auto"):
         """Context of one fit: the partitions pinned on the workers while it runs when they
         fit in memory (``persist='auto'``), always (True) or never (False); see

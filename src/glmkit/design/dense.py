@@ -178,10 +178,14 @@ class DenseDesign(DesignMatrix):
         n = self._X.shape[0]
         rows = max(1, min(n, max(_BLOCK_ELEMENTS // k, _MIN_BLOCK_ROWS)))
         dtype = np.float32 if low else self._X.dtype   # as add_sandwich's buffer
+        # two buffers for the whole pass (the gathered columns, the scaled block), not two
+        # allocations per row block
+        gathered = np.empty((min(rows, n), k), dtype=self._X.dtype)
+        scaled = np.empty((min(rows, n), k), dtype=dtype)
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            Xb = np.take(self._X[start:stop], cols, axis=1)
-            out += self._sandwich_block(Xb, d[start:stop], np.empty(Xb.shape, dtype=dtype))
+            Xb = np.take(self._X[start:stop], cols, axis=1, out=gathered[:stop - start])
+            out += self._sandwich_block(Xb, d[start:stop], scaled[:stop - start])
 
     @staticmethod
     def _sandwich_block(Xb, db, buf):
