@@ -66,6 +66,13 @@ class DesignMatrix(ABC):
         yield slice(0, self.shape[0]), self
 
     @property
+    def rounded_elements(self) -> int:
+        """Elements of X whose X'WX a float32 Gram (``add_sandwich(low=True)``) would round:
+        every one by default (IRLS uses float32 Grams only where this is large)."""
+        n, p = self.shape
+        return n * p
+
+    @property
     def nbytes(self) -> int:
         """Bytes the design holds (a dense float64 n x p by default)."""
         n, p = self.shape

@@ -121,6 +121,11 @@ class CategoricalDesign(DesignMatrix):
     def nbytes(self) -> int:
         return int(self.codes.nbytes)
 
+    @property
+    def rounded_elements(self) -> int:
+        """None: X'WX is a float64 bincount of the levels whatever ``low`` asks."""
+        return 0
+
     def rows_slice(self, sl: slice) -> "CategoricalDesign":
         """The rows ``sl`` as a view (no checks: the codes were checked once)."""
         out = object.__new__(CategoricalDesign)

@@ -130,6 +130,11 @@ class SplitDesign(DesignMatrix):
         return blk
 
     @property
+    def rounded_elements(self) -> int:
+        """The blocks' own (a factor's block rounds none)."""
+        return sum(b.rounded_elements for b in self.blocks)
+
+    @property
     def nbytes(self) -> int:
         return sum(b.nbytes for b in self.blocks)
 
