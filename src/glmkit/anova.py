@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .design import DenseDesign
 from .problem import GLMProblem
 from .solvers import SolverOptions
 from .solvers.irls import irls
@@ -40,9 +39,9 @@ def _working_state(problem: GLMProblem, eta, mu, w):
 def _subfit(model, cols: list[int]):
     """Fit the model on a subset of columns; returns (deviance, df_resid, r, w)."""
     p = model.problem
-    X = p.X.to_dense()
     if cols:
-        sub = GLMProblem(X=DenseDesign(np.ascontiguousarray(X[:, cols])), y=p.y,
+        # the design's own column subset: a factor stays codes, a sparse block stays sparse
+        sub = GLMProblem(X=p.X.take_columns(cols), y=p.y,
                          family=p.family, prior_weights=p.prior_weights,
                          freq_weights=p.freq_weights, offset=p.offset)
         fit = irls(sub, None, SolverOptions(maxiter=100, tol=1e-10))
@@ -57,12 +56,12 @@ def _subfit(model, cols: list[int]):
     return p.deviance(mu), model.wnobs, r, w
 
 
-def _rao(X: np.ndarray, r: np.ndarray, w: np.ndarray, intercept: bool) -> float:
+def _rao(X, r: np.ndarray, w: np.ndarray, intercept: bool) -> float:
     """R's score statistic: null deviance minus deviance of the weighted regression of the
-    working residuals r on X (weights w)."""
-    Xw = X * w[:, None]
-    s = Xw.T @ r
-    sol, *_ = np.linalg.lstsq(X.T @ Xw, s, rcond=None)
+    working residuals r on the design X (weights w): s' (X'WX)^+ s with s = X'(w r), both
+    from the design's products (level sums on factors; no dense copy)."""
+    s = X.rmatvec(w * r)
+    sol, *_ = np.linalg.lstsq(X.sandwich(w), s, rcond=None)
     explained = float(s @ sol)
     if intercept:
         rbar = np.sum(w * r) / np.sum(w)
@@ -124,9 +123,9 @@ def _dispersion(res) -> tuple[float, float]:
 
 def _anova_sequential(res, test) -> pd.DataFrame:
     model = res.model
-    X = model.problem.X.to_dense()
+    X = model.problem.X
     terms = model_terms(model)
-    const = [j for j in range(X.shape[1]) if model.problem.X.column_is_constant()[j]]
+    const = [int(j) for j in np.flatnonzero(X.column_is_constant())]
     intercept = bool(const)
     resdev = [res.null_deviance]
     resdf = [res.wnobs - (1 if intercept else 0)]
@@ -138,7 +137,7 @@ def _anova_sequential(res, test) -> pd.DataFrame:
         cols = cols + tcols
         if test == "Rao":
             # score of the model without term i against the model with it (R's Rao)
-            score.append(_rao(X[:, cols], r, w, intercept))
+            score.append(_rao(X.take_columns(cols), r, w, intercept))
         if i < len(terms) - 1:
             dev, df, r, w = _subfit(res.model, cols)
             resdev.append(dev)
@@ -178,7 +177,7 @@ def _anova_list(results, test) -> pd.DataFrame:
             small, big = (a, b) if a.df_resid > b.df_resid else (b, a)
             r = np.asarray(small._resid_response) / small.family.link.inverse_deriv(small._eta)
             w = np.asarray(small._solver_result.working_weights)
-            s = _rao(big.model.problem.X.to_dense(), r, w, bool(small.k_constant))
+            s = _rao(big.model.problem.X, r, w, bool(small.k_constant))
             score.append(s if a.df_resid > b.df_resid else -s)
         table["Rao"] = score
     if test is not None:

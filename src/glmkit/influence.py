@@ -134,14 +134,14 @@ class GLMInfluence:
         return self._rows(d), stats.f.sf(d, k, self.results.df_resid)
 
     @cached_property
-    def _d_params(self) -> np.ndarray:
-        res, keep = self.results, self.results._keep
-        X = res.model.problem.X.to_dense()[:, keep]
+    def _sm_factor(self) -> np.ndarray:
+        """sqrt(f_i) r_i / (1 - h_i): d_params_i = (X'FX)^{-1} x_i times it."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.sqrt(self._f) * self._pear_res / (1.0 - self._sm_hat)
-        out = np.full((X.shape[0], len(keep)), np.nan)
-        out[:, keep] = (X @ self._sm_bread) * f[:, None]
-        return out
+            return np.sqrt(self._f) * self._pear_res / (1.0 - self._sm_hat)
+
+    @cached_property
+    def _d_params(self) -> np.ndarray:
+        return _scaled_rows(self.results, self._sm_bread, self._sm_factor)
 
     @property
     def d_params(self):
@@ -162,8 +162,14 @@ class GLMInfluence:
     @property
     def d_linpred(self):
         """Change in the linear predictor of row i: x_i' d_params_i."""
-        X = self.results.model.problem.X.to_dense()
-        return self._rows(np.einsum("ij,ij->i", X, np.nan_to_num(self._d_params)))
+        # x_i' (X'FX)^{-1} x_i times the factor: a row-wise quadratic form of the design, no
+        # n x p array (h_i = f_i times the same form)
+        keep = self.results._keep
+        bread = np.zeros((keep.size, keep.size))
+        bread[np.ix_(keep, keep)] = self._sm_bread
+        q = self.results.model.problem.X.row_quadratic(bread)
+        with np.errstate(invalid="ignore"):
+            return self._rows(q * self._sm_factor)
 
     @property
     def d_linpred_scaled(self):
@@ -269,15 +275,11 @@ class GLMInfluence:
     def dfbeta(self):
         """Change in each coefficient when row i is dropped (R's dfbeta for glm), n x k."""
         res = self.results
-        keep = res._keep
-        X = res.model.problem.X.to_dense()[:, keep]
         w = np.divide(np.asarray(res._solver_result.working_weights), self._fw,
                       out=np.zeros_like(self._fw), where=self._fw > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             f = np.where(self._hat >= 1.0, 0.0, np.sqrt(w) * self._dev_res / (1.0 - self._hat))
-        out = np.full((X.shape[0], len(keep)), np.nan)
-        out[:, keep] = (X @ self._bread) * f[:, None]
-        return self._frame(out)
+        return self._frame(_scaled_rows(res, self._bread, f))
 
     def _r_dfbetas(self) -> np.ndarray:
         db = np.asarray(self.dfbeta, dtype=float)
@@ -346,6 +348,22 @@ class GLMInfluence:
         cols.update({"dffit": np.asarray(self.dffits[0]), "cov.r": np.asarray(self.cov_ratio),
                      "cook.d": self._r_cooks(), "hat": self._hat})
         return pd.DataFrame(cols, index=self.results.model.data.row_labels)
+
+
+def _scaled_rows(res, bread: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """The n x p array of rows f_i bread x_i over the kept columns (NaN in aliased ones),
+    from the design's X @ M (level gathers on factors, sparse products): the only n x p
+    array is the answer itself."""
+    keep = res._keep
+    full = np.zeros((keep.size, keep.size))
+    full[np.ix_(keep, keep)] = bread
+    out = res.model.problem.X.matmat(full[:, keep])
+    out *= f[:, None]
+    if keep.all():
+        return out
+    wide = np.full((out.shape[0], keep.size), np.nan)
+    wide[:, keep] = out
+    return wide
 
 
 def get_hat_matrix_diag(res, observed: bool = True):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .design import DenseDesign
 from .families import Binomial, Poisson
 from .problem import GLMProblem
 from .solvers import SolverOptions
@@ -96,13 +95,14 @@ def _approx(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
 def profile_coefficient(res, j: int, zmax: float, maxsteps: int = 10):
     """(b values, signed roots z) along coefficient j, MASS's profile.glm grid."""
     p = res.model.problem
-    X = p.X.to_dense()
+    X = p.X
     keep = np.asarray(res._keep).copy()
     b0 = np.asarray(res._params)
     se = float(res._bse[j])
     others = keep.copy()
     others[j] = False
-    Xi = np.ascontiguousarray(X[:, others])
+    Xi = X.take_columns(np.flatnonzero(others))   # the design's own subset: no dense copy
+    xj = X.matvec(np.eye(keep.size)[j])
     dev0, disp = res.deviance, res.scale
     step_size = zmax / 5.0
     bs, zs = [b0[j]], [0.0]
@@ -111,9 +111,9 @@ def profile_coefficient(res, j: int, zmax: float, maxsteps: int = 10):
         start = b0[others]
         while (step := step + 1) < maxsteps and abs(z) < zmax:
             bj = b0[j] + sgn * step * step_size * se
-            off = p.offset + X[:, j] * bj
+            off = p.offset + xj * bj
             if Xi.shape[1]:
-                sub = GLMProblem(X=DenseDesign(Xi), y=p.y, family=p.family,
+                sub = GLMProblem(X=Xi, y=p.y, family=p.family,
                                  prior_weights=p.prior_weights, freq_weights=p.freq_weights,
                                  offset=off)
                 fit = irls(sub, start, SolverOptions(maxiter=100, tol=1e-10))

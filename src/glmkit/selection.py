@@ -66,7 +66,6 @@ class _Candidates:
             if name == "Intercept" or (model.terms is None and const[cols[0]]):
                 continue
             self.terms[_factors(name)] = (name, list(cols))
-        self.X = None
         self._fits: dict[frozenset, tuple] = {}
 
     def columns(self, keys) -> list[int]:
@@ -82,10 +81,9 @@ class _Candidates:
             self._fits[keys] = (dev, int(round(self.model.wnobs - df_resid)), r, w)
         return self._fits[keys]
 
-    def dense(self) -> np.ndarray:
-        if self.X is None:
-            self.X = self.model.problem.X.to_dense()
-        return self.X
+    def design(self):
+        """The candidate model's design (its products give the Rao scores: no dense copy)."""
+        return self.model.problem.X
 
 
 def _check_test(test):
@@ -176,7 +174,7 @@ def drop1(res, scope=None, test: str | None = None, k: float = 2.0) -> pd.DataFr
     if test == "LRT":
         table = _chisq(table, label, loglik - loglik[0])
     elif test == "Rao":
-        X, intercept = cand.dense(), bool(cand.const)
+        X, intercept = cand.design(), bool(cand.const)
         score = [np.nan] + [_rao(X, f[2], f[3], intercept) for f in fits[1:]]
         table = _chisq(table, "Rao score" if res.scale == 1 else label,
                        np.asarray(score) / res.scale)
@@ -216,8 +214,8 @@ def add1(res, scope, test: str | None = None, k: float = 2.0, data=None) -> pd.D
     if test == "LRT":
         table = _chisq(table, label, loglik[0] - loglik)
     elif test == "Rao":
-        X, intercept = cand.dense(), bool(cand.const)
-        score = [np.nan] + [_rao(X[:, cand.columns(cur | {t})], base[2], base[3], intercept)
+        X, intercept = cand.design(), bool(cand.const)
+        score = [np.nan] + [_rao(X.take_columns(cand.columns(cur | {t})), base[2], base[3], intercept)
                             for t in keys]
         table = _chisq(table, "Rao score" if res.scale == 1 else label,
                        np.asarray(score) / res.scale)

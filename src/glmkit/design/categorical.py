@@ -137,6 +137,20 @@ class CategoricalDesign(DesignMatrix):
         return CategoricalDesign(self.codes[rows], self.n_levels, self.drop_first, self.levels,
                                  self.name)
 
+    def take_columns(self, cols):
+        """Some level columns (in the order given) as a categorical design: the levels not
+        kept join the reference level (rows of zeros), so the codes are relabelled by one
+        gather and no one-hot matrix is formed."""
+        cols = np.asarray(cols, dtype=np.intp)
+        k = int(self.drop_first)
+        if cols.size == self.shape[1] and np.array_equal(cols, np.arange(cols.size)):
+            return self
+        lookup = np.zeros(self.n_levels, dtype=np.int32 if cols.size < 2**31 - 1 else np.int64)
+        lookup[cols + k] = np.arange(1, cols.size + 1)
+        ref = self.levels[0] if k else "other"
+        levels = [ref] + [self.levels[c + k] for c in cols]
+        return CategoricalDesign(lookup[self.codes], cols.size + 1, True, levels, self.name)
+
     def diagonal_columns(self):
         return np.ones(self.shape[1], dtype=bool)   # one level per row: X'WX is diagonal
 

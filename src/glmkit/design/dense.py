@@ -203,6 +203,10 @@ class DenseDesign(DesignMatrix):
         g = (Xb.T @ buf).astype(np.float64, copy=False)
         return 0.5 * (g + g.T)
 
+    def take_columns(self, cols):
+        """The columns ``cols`` as a new dense design (a copy of those columns only)."""
+        return DenseDesign(np.ascontiguousarray(self._X[:, np.asarray(cols, dtype=np.intp)]))
+
     def to_dense(self):
         return self._X
 

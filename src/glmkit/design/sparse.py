@@ -325,6 +325,26 @@ class SparseDesign(DesignMatrix):
     def take_rows(self, rows):
         return self._with_rows(np.asarray(rows))
 
+    def take_columns(self, cols):
+        """The columns ``cols`` (in that order) with the same split: the sparse ones as a CSR
+        column subset, the dense ones as a copy of those columns. No densified block."""
+        cols = np.asarray(cols, dtype=np.intp)
+        where = np.full(self._p, -1, dtype=np.intp)   # column -> its place in S (or D)
+        where[self._sparse_cols] = np.arange(self._sparse_cols.size)
+        is_sparse = np.zeros(self._p, dtype=bool)
+        is_sparse[self._sparse_cols] = True
+        if self._D is not None:
+            where[self._dense_cols] = np.arange(self._dense_cols.size)
+        mask = is_sparse[cols]
+        S = self._S[:, where[cols[mask]]].tocsr()
+        S.sort_indices()
+        D = None
+        if not mask.all():
+            D = np.ascontiguousarray(self._D[:, where[cols[~mask]]])
+        out = object.__new__(type(self))
+        out._setup(S, D, np.flatnonzero(mask), np.flatnonzero(~mask))
+        return out
+
     def to_dense(self):
         out = np.zeros(self.shape)
         out[:, self._sparse_cols] = self._S.toarray()

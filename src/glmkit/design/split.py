@@ -204,6 +204,24 @@ class SplitDesign(DesignMatrix):
     def take_rows(self, rows):
         return SplitDesign([b.take_rows(rows) for b in self.blocks], self._names)
 
+    def take_columns(self, cols):
+        """The columns ``cols`` (in the order given), each block's by its own
+        :meth:`take_columns` (runs of consecutive columns from one block stay one block): a
+        factor stays codes, a sparse block stays sparse."""
+        cols = np.asarray(cols, dtype=np.intp)
+        owner = np.searchsorted(self._edges, cols, side="right") - 1
+        parts = []
+        start = 0
+        for i in range(1, cols.size + 1):
+            if i == cols.size or owner[i] != owner[start]:
+                b = int(owner[start])
+                parts.append(self.blocks[b].take_columns(cols[start:i] - self._edges[b]))
+                start = i
+        if not parts:
+            return DenseDesign(np.zeros((self.shape[0], 0)))
+        names = None if self._names is None else [self._names[c] for c in cols]
+        return SplitDesign(parts, names)
+
     def to_dense(self):
         return np.column_stack([b.to_dense() for b in self.blocks])
 
