@@ -317,17 +317,16 @@ def plot_added_variable(res, focus_exog, ax=None):
     """Added-variable plot: working residuals of the model without the focus column
     against the focus column's residuals on the other columns (both weighted by the
     IRLS weights at the fit), the slope being the focus coefficient."""
+    from .regressionplots import weighted_resid
+
     j = _focus(res, focus_exog)
-    X = res.model.problem.X.to_dense()
+    X = res.model.problem.X   # the design's products (no dense copy of a factor)
     w = np.asarray(res._solver_result.working_weights, dtype=float)
-    rest = np.delete(X, j, axis=1)
+    rest = X.take_columns([i for i in range(X.shape[1]) if i != j])
     sw = np.sqrt(w)
     z = np.asarray(res.linear_predictor, float) - res.model.problem.offset + \
         np.asarray(res.resid_working, float)
-    def resid(target):
-        coef, *_ = np.linalg.lstsq(rest * sw[:, None], target * sw, rcond=None)
-        return (target - rest @ coef) * sw
-    ry, rx = resid(z), resid(X[:, j])
+    ry, rx = weighted_resid(rest, z, w) * sw, weighted_resid(rest, X.column(j), w) * sw
     fig, (axis,) = _figure_and_axes(ax)
     axis.scatter(rx, ry, s=12, facecolors="none", edgecolors="k")
     b = float(np.asarray(res.params)[j])
@@ -342,7 +341,7 @@ def plot_added_variable(res, focus_exog, ax=None):
 def plot_partial_residuals(res, focus_exog, ax=None):
     """Component-plus-residual plot: b_j x_j + working residual against x_j."""
     j = _focus(res, focus_exog)
-    x = res.model.problem.X.to_dense()[:, j]
+    x = res.model.problem.X.column(j)
     b = float(np.asarray(res.params)[j])
     y = b * x + np.asarray(res.resid_working, dtype=float)
     fig, (axis,) = _figure_and_axes(ax)

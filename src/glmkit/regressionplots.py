@@ -46,21 +46,31 @@ def _exog(res) -> np.ndarray:
     return np.asarray(res.model.problem.X.to_dense(), dtype=float)
 
 
+def weighted_resid(X, target: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """target minus its weighted least-squares fit on the design X (weights w), from X'WX and
+    X'(w target): no dense copy of a factor or sparse design (minimum-norm coefficients if
+    X is rank deficient; the fitted values are unique)."""
+    if X.shape[1] == 0:
+        return np.array(target, dtype=float)
+    coef = np.linalg.lstsq(X.sandwich(w), X.rmatvec(w * target), rcond=None)[0]
+    return target - X.matvec(coef)
+
+
 def partial_resids(res, focus_exog) -> np.ndarray:
     """b_j x_j + (y - mu) g'(mu) for the focus column j."""
     _, col = _focus(res.model, focus_exog)
     mu = np.asarray(res._mu)
     resid = (res._problem.y - mu) * res.family.link.deriv(mu)
-    return np.nan_to_num(res._params[col]) * _exog(res)[:, col] + resid
+    return np.nan_to_num(res._params[col]) * res.model.problem.X.column(col) + resid
 
 
 def added_variable_resids(res, focus_exog, resid_type: str | None = None,
                           use_glm_weights: bool = True, fit_kwargs=None):
     """(response residuals, focus column residuals) of the added-variable plot."""
     _, col = _focus(res.model, focus_exog)
-    X = _exog(res)
+    X = res.model.problem.X   # the design's own products: no dense copy
     keep = [i for i in range(X.shape[1]) if i != col]
-    reduced = X[:, keep]
+    reduced = X.take_columns(keep)
     kwargs = {"start_params": np.nan_to_num(res._params[keep])}
     kwargs.update(fit_kwargs or {})
     small = _refit(res, reduced, **kwargs)
@@ -71,9 +81,7 @@ def added_variable_resids(res, focus_exog, resid_type: str | None = None,
     if use_glm_weights:
         mu = np.asarray(res._mu)
         w = 1.0 / (res.family.link.deriv(mu) ** 2 * res.family.variance(mu))
-    sw = np.sqrt(w)
-    coef = np.linalg.lstsq(reduced * sw[:, None], X[:, col] * sw, rcond=None)[0]
-    return endog_resid, X[:, col] - reduced @ coef
+    return endog_resid, weighted_resid(reduced, X.column(col), w)
 
 
 def _lowess_at(y, x, frac: float) -> np.ndarray:
@@ -133,7 +141,7 @@ def plot_partial_residuals(res, focus_exog, ax=None):
     """Partial-residual (component plus residual) plot; returns the Figure."""
     name, col = _focus(res.model, focus_exog)
     fig, ax = _axes(ax)
-    ax.plot(_exog(res)[:, col], partial_resids(res, focus_exog), "o", alpha=0.6)
+    ax.plot(res.model.problem.X.column(col), partial_resids(res, focus_exog), "o", alpha=0.6)
     ax.set_title("Partial residuals plot", fontsize="large")
     ax.set_xlabel(name, size=15)
     ax.set_ylabel("Component plus residual", size=15)
@@ -145,7 +153,7 @@ def plot_ceres_residuals(res, focus_exog, frac=0.66, cond_means=None, ax=None):
     name, col = _focus(res.model, focus_exog)
     presid = ceres_resids(res, focus_exog, frac=frac, cond_means=cond_means)
     fig, ax = _axes(ax)
-    ax.plot(_exog(res)[:, col], presid, "o", alpha=0.6)
+    ax.plot(res.model.problem.X.column(col), presid, "o", alpha=0.6)
     ax.set_title("CERES residuals plot", fontsize="large")
     ax.set_xlabel(name, size=15)
     ax.set_ylabel("Component plus residual", size=15)

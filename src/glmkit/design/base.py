@@ -146,6 +146,12 @@ class DesignMatrix(ABC):
         """X @ M for a p x k array M (n x k)."""
         return self.to_dense() @ M
 
+    def column(self, j: int) -> np.ndarray:
+        """Column j as an n-vector (X @ e_j: a gather on a factor, never the whole array)."""
+        e = np.zeros(self.shape[1])
+        e[int(j)] = 1.0
+        return np.asarray(self.matvec(e), dtype=float)
+
     def row_dot(self, Y: np.ndarray) -> np.ndarray:
         """x_i . y_i for every row of an n x p array Y (an n-vector)."""
         return np.einsum("ij,ij->i", self.to_dense(), Y)

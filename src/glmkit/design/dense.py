@@ -203,6 +203,9 @@ class DenseDesign(DesignMatrix):
         g = (Xb.T @ buf).astype(np.float64, copy=False)
         return 0.5 * (g + g.T)
 
+    def column(self, j):
+        return np.asarray(self._X[:, int(j)], dtype=float)
+
     def take_columns(self, cols):
         """The columns ``cols`` as a new dense design (a copy of those columns only)."""
         return DenseDesign(np.ascontiguousarray(self._X[:, np.asarray(cols, dtype=np.intp)]))
