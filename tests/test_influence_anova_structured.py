@@ -240,3 +240,18 @@ def test_partial_and_added_variable_residuals_and_profiles_without_a_dense_copy(
     rx, ry = figs[2].axes[0].collections[0].get_offsets().T
     np.testing.assert_allclose(np.sum(rx * ry) / np.sum(rx * rx), np.asarray(res.params)[1],
                                rtol=1e-8)
+
+
+def test_score_test_with_exog_extra_on_a_split_design_equals_the_dense_design():
+    """statsmodels' score_test(exog_extra=...): the larger design stays a split design."""
+    fam = FAMILIES[1]   # a free scale: the larger model is fitted too
+    X, F, y = _data("split", fam, seed=4, n=600)
+    extra = np.random.default_rng(1).normal(size=(600, 2))
+    dense = glmkit.GLM(y, F, family=fam)
+    want = dense.score_test(dense.fit().params, exog_extra=extra)
+    model = glmkit.GLM(y, X, family=fam)
+    params = model.fit().params
+    with _NoDense():
+        got = model.score_test(params, exog_extra=extra)
+    _close(got[:2], want[:2], "score test (statistic, p-value)")
+    assert got[2] == want[2] == 2

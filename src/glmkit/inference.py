@@ -415,14 +415,17 @@ def lr_test(res_small, res_big) -> LikelihoodRatioResults:
     return LikelihoodRatioResults(float(stat), float(df), float(stats.chi2.sf(stat, df)))
 
 
-def rao_statistic(res_small, X_big: np.ndarray) -> float:
+def rao_statistic(res_small, X_big) -> float:
     """Unscaled score statistic of the small fit against the bigger design (R's Rao):
-    r' W X (X'WX)^{-1} X' W r with the working residuals r and IRLS weights W of res_small."""
+    r' W X (X'WX)^{-1} X' W r with the working residuals r and IRLS weights W of res_small.
+    ``X_big`` is an array or a DesignMatrix (its X'(w r) and X'WX: no dense copy)."""
     w = np.asarray(res_small._solver_result.working_weights)
     r = np.asarray(res_small._resid_response) / res_small.family.link.inverse_deriv(res_small._eta)
-    Xw = X_big * w[:, None]
-    s = Xw.T @ r
-    G = X_big.T @ Xw
+    if isinstance(X_big, np.ndarray):
+        Xw = X_big * w[:, None]
+        s, G = Xw.T @ r, X_big.T @ Xw
+    else:
+        s, G = X_big.rmatvec(w * r), X_big.sandwich(w)
     sol, *_ = np.linalg.lstsq(G, s, rcond=None)
     return float(s @ sol)
 

@@ -289,7 +289,14 @@ def score_test(model, params_constrained, k_constraints=None, exog_extra=None,
     extra = np.asarray(exog_extra, dtype=float)
     extra = extra[:, None] if extra.ndim == 1 else extra
     res = model.fit(start_params=params_constrained)
-    X_big = np.column_stack([model.problem.X.to_dense(), extra])
+    from .design import DenseDesign, SplitDesign
+
+    X = model.problem.X
+    if isinstance(X, DenseDesign):
+        X_big = np.column_stack([X.array, extra])
+    else:   # a factor or sparse design stays one: its products give the statistic
+        blocks = X.blocks if isinstance(X, SplitDesign) else [X]
+        X_big = SplitDesign([*blocks, DenseDesign(np.ascontiguousarray(extra))])
     scale = 1.0
     if model.family.has_free_scale:
         d = model.data
