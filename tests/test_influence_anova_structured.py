@@ -115,8 +115,8 @@ def test_influence_measures_equal_the_dense_fit_without_a_dense_copy(kind, alias
             "dffits": theirs.dffits[0], "cov_ratio": theirs.cov_ratio,
             "influence_measures": theirs.influence_measures(),
         }
-        for name in want:
-            _close(got[name], want[name], f"{name} (observed={observed})")
+        for name, value in want.items():
+            _close(got[name], value, f"{name} (observed={observed})")
         if aliased:   # the aliased coefficient's column of the n x p measures is NaN
             assert np.isnan(np.asarray(got["d_params"])[:, 7]).all()   # x1 + x2
 

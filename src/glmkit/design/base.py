@@ -60,11 +60,11 @@ class DesignMatrix(ABC):
         if cols.size:
             out += self.sandwich(d)[np.ix_(cols, cols)]
 
-    def take_columns(self, cols) -> "DesignMatrix":
+    def take_columns(self, cols) -> DesignMatrix:
         """A design of the given columns (integer positions, in the order given): what a
         refit on a subset of the terms needs (anova, drop1, profiles). Here a dense copy of
         those columns; structured designs keep their structure."""
-        from .dense import DenseDesign   # dense.py imports this module
+        from .dense import DenseDesign  # dense.py imports this module
 
         cols = np.asarray(cols, dtype=np.intp)
         return DenseDesign(np.ascontiguousarray(self.to_dense()[:, cols]))
