@@ -62,12 +62,10 @@ class DesignMatrix(ABC):
 
     def take_columns(self, cols) -> DesignMatrix:
         """A design of the given columns (integer positions, in the order given): what a
-        refit on a subset of the terms needs (anova, drop1, profiles). Here a dense copy of
-        those columns; structured designs keep their structure."""
-        from .dense import DenseDesign  # dense.py imports this module
-
-        cols = np.asarray(cols, dtype=np.intp)
-        return DenseDesign(np.ascontiguousarray(self.to_dense()[:, cols]))
+        refit on a subset of the terms needs (anova, drop1, profiles). Each design keeps its
+        structure (a factor's levels stay codes, sparse columns stay sparse)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement take_columns; "
+                                  "implement it to refit on a subset of its columns.")
 
     def row_blocks(self):
         """Iterate (row slice, block) over consecutive row blocks; each block is itself a
