@@ -107,12 +107,11 @@ class StreamGram:
         def rows_of(part):
             for blk in part:
                 for m, rows in blk:
-                    C, V = _gather(X, rows, m)
+                    C, V = _gather(X, rows, m)   # m x g
                     bc = base[C]
                     t = np.zeros(rows.size)
                     for a in range(m):
-                        t += np.einsum("ij,ij->i", coef[bc[:, a:a + 1] + C[:, a:]],
-                                       V[:, a:a + 1] * V[:, a:])
+                        t += np.einsum("ij,ij->j", coef[bc[a] + C[a:]], V[a] * V[a:])
                     q[rows] = t   # each row in one group of one block: no overlap
 
         k = _threads(len(self.blocks), self.n_pairs)
@@ -148,8 +147,10 @@ def _row_groups(nnz: np.ndarray, start: int, stop: int) -> list:
 
 
 def _gather(X: sparse.csr_matrix, rows: np.ndarray, m: int):
-    """Column indices and values of the given rows, each with m nonzeros: g x m."""
-    pos = X.indptr[rows][:, None] + np.arange(m)
+    """Column indices and values of the given rows, each with m nonzeros: m x g (position
+    in the row by row; every operation below then runs along the g rows, not along short
+    rows of m: 2 x 25 numpy calls on long vectors instead of per-row inner loops of m)."""
+    pos = X.indptr[rows] + np.arange(m)[:, None]
     return X.indices[pos], X.data[pos]
 
 
@@ -160,15 +161,14 @@ def _write_pairs(X, base, blk, d, kbuf, vbuf, diag) -> int:
     at = 0
     p = diag.size
     for m, rows in blk:
-        C, V = _gather(X, rows, m)
-        Vd = V * d[rows][:, None]
+        C, V = _gather(X, rows, m)      # m x g
+        Vd = V * d[rows]
         diag += np.bincount(C.ravel(), (Vd * V).ravel(), minlength=p)
         bc = base[C]
         g = rows.size
         for a in range(m - 1):
             w = g * (m - a - 1)
-            np.add(bc[:, a:a + 1], C[:, a + 1:], out=kbuf[at:at + w].reshape(g, m - a - 1))
-            np.multiply(Vd[:, a:a + 1], V[:, a + 1:],
-                        out=vbuf[at:at + w].reshape(g, m - a - 1))
+            np.add(bc[a], C[a + 1:], out=kbuf[at:at + w].reshape(m - a - 1, g))
+            np.multiply(Vd[a], V[a + 1:], out=vbuf[at:at + w].reshape(m - a - 1, g))
             at += w
     return at
