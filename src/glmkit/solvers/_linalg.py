@@ -132,7 +132,13 @@ class SPDFactor:
         # LAPACK factors it in place (given C order, scipy first makes a transposed copy:
         # 2,005 columns, under load, 0.4-3.5 s a factorization against 0.13-0.4 s). The
         # upper triangle of S' is the lower one of S, the numbers read before; c holds U = L'
-        c, info = lapack.dpotrf(S.T, lower=0, clean=0, overwrite_a=1)
+        if ONE_THREAD_FACTOR[0] < S.shape[0] <= ONE_THREAD_FACTOR[1]:
+            from .._parallel import one_blas_thread
+
+            with one_blas_thread():
+                c, info = lapack.dpotrf(S.T, lower=0, clean=0, overwrite_a=1)
+        else:
+            c, info = lapack.dpotrf(S.T, lower=0, clean=0, overwrite_a=1)
         if info != 0:
             raise linalg.LinAlgError("matrix is not positive definite")
         self.c = c
@@ -191,6 +197,13 @@ class SPDFactor:
 
 #: inverses of at most this many columns run with BLAS at one thread
 SMALL_ON_ONE_THREAD = 1500
+#: Cholesky factorizations of (lo, hi] columns run with BLAS at one thread (below: OpenBLAS
+#: runs them on one anyway, and the hold's ~50 us would show). A step's factorization waits
+#: for every BLAS thread to be scheduled: on the 2-core machine at load 8, medians of 6,
+#: one thread against two: 500 columns 0.020 s / 0.050 s, 1,000 0.085 / 0.32, 2,005 0.36 /
+#: 0.63 (at load 3.5, 2,005: 0.08-0.24 s / 0.13-1.7 s). On an idle machine two threads would
+#: save at most half of one core's time, 0.07 s at 2,005 columns (not measured idle).
+ONE_THREAD_FACTOR = (256, 2048)
 
 
 def try_factor(G: np.ndarray, diag=None) -> SPDFactor | None:
