@@ -24,7 +24,9 @@ for fits of many passes, and :class:`glmkit.design.sparse.SparseDesign` keeps it
 it is small (see ``STORE_BUDGET`` there). Threads take blocks side by side, each with a
 triangle of its own (added in a fixed order: the same sum on every run).
 
-float32 gains nothing here: the scattered adds dominate and bincount sums in float64 anyway.
+With ``low`` (IRLS's float32 steps, as a dense design's float32 syrk) the off-diagonal
+pairs are summed in float32: half the bytes of scattered adds and of each thread's triangle
+(two threads' triangles were 32 MB, the machine's whole L3 cache).
 """
 from __future__ import annotations
 
@@ -67,32 +69,38 @@ class StreamGram:
         return int(sum(rows.nbytes for blk in self.blocks for _, rows in blk)
                    + self._base.nbytes)
 
-    def _triangles(self, d: np.ndarray) -> np.ndarray:
-        """The upper triangle of X' diag(d) X, the blocks on threads side by side."""
+    def _triangles(self, d: np.ndarray, low: bool = False) -> np.ndarray:
+        """The upper triangle of X' diag(d) X, the blocks on threads side by side. With
+        ``low`` the off-diagonal pairs are summed in float32 (each thread's triangle is
+        8 MB instead of 16 at 2,000 columns), the diagonal in float64."""
         k = _threads(len(self.blocks), self.n_pairs)
         X, base, p = self.X, self._base, self.p
+        dtype = np.float32 if low else np.float64
 
         def run(part):
-            acc = np.zeros(self.n_keys)
+            acc = np.zeros(self.n_keys, dtype=dtype)
             diag = np.zeros(p)
             kbuf = np.empty(self._most, dtype=np.int64)   # the largest block's pairs
-            vbuf = np.empty(kbuf.size)
+            vbuf = np.empty(kbuf.size, dtype=dtype)
             for blk in part:   # a fixed order: the same sum on every run
                 used = _write_pairs(X, base, blk, d, kbuf, vbuf, diag)
                 if used:
                     np.add.at(acc, kbuf[:used], vbuf[:used])
-            acc[base + np.arange(p)] += diag
-            return acc
+            return acc, diag
 
-        accs = _on_threads(run, [self.blocks[i::k] for i in range(k)])
-        acc = accs[0]
-        for other in accs[1:]:
+        parts = _on_threads(run, [self.blocks[i::k] for i in range(k)])
+        acc, diag = parts[0]
+        for other, other_diag in parts[1:]:   # in order: the same sum on every run
             acc += other
+            diag += other_diag
+        acc = acc.astype(np.float64, copy=False)
+        acc[base + np.arange(p)] += diag
         return acc
 
-    def add_gram(self, d: np.ndarray, out: np.ndarray) -> None:
-        """out += X' diag(d) X (in the positions ``col_map`` gives)."""
-        acc = self._triangles(np.asarray(d, dtype=np.float64))
+    def add_gram(self, d: np.ndarray, out: np.ndarray, low: bool = False) -> None:
+        """out += X' diag(d) X (in the positions ``col_map`` gives); ``low``: the
+        off-diagonal pairs summed in float32 (a step's Gram, not a covariance's)."""
+        acc = self._triangles(np.asarray(d, dtype=np.float64), low)
         add_triangle(acc, out, self.p, self.col_map, self._writer)
 
     def row_quadratic(self, B: np.ndarray, n: int) -> np.ndarray:
