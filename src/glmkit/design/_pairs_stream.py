@@ -21,7 +21,11 @@ half of it the scattered adds into the 16 MB triangle (latency-bound: np.add.at,
 COO and CSC products and bincount all take 8-10 ns a pair there). The store took 2.9 s to
 build, 0.5-0.8 s a pass in row order, 3.5 s to sort and 0.22 s a pass sorted: it pays only
 for fits of many passes, and :class:`glmkit.design.sparse.SparseDesign` keeps it only when
-it is small (see ``STORE_BUDGET`` there). Threads take blocks side by side, each with a
+it is small (see ``STORE_BUDGET`` there). Tried and not adopted (200k-300k rows, CPU a pair): adding
+into L2-sized tiles of the triangle costs 2-3 ns instead of 9-13, but forming the pairs tile
+by tile (each nonzero's later partners gathered per tile) cost 26-37 ns in gathers, and
+sorting a block's pairs by tile afterwards 16-26 ns; scipy's COO-to-CSR bucketing by
+triangle row or tile was no faster than np.add.at. Threads take blocks side by side, each with a
 triangle of its own (added in a fixed order: the same sum on every run).
 
 With ``low`` (IRLS's float32 steps, as a dense design's float32 syrk) the off-diagonal
