@@ -173,6 +173,30 @@ def test_streamed_pairs_equal_the_dense_products(monkeypatch, fmt):
         assert _rel(D.row_quadratic(B), np.einsum("ij,ij->i", A @ B, A)) < 1e-12
 
 
+def test_streamed_pairs_in_float32_round_only_the_off_diagonal_pairs(monkeypatch):
+    """``low`` (IRLS's float32 steps) sums the streamed off-diagonal pairs in float32:
+    within float32 rounding of the float64 Gram (closed form A' D A), not equal to it,
+    and the diagonal, summed in float64, equal to it."""
+    from glmkit.design._pairs_stream import StreamGram
+
+    _stream(monkeypatch)
+    rng = np.random.default_rng(16)
+    S = _random_sparse(rng, 3000, 30, "csr")
+    A = S.toarray()
+    D = SparseDesign(S)
+    assert isinstance(D._pair_gram(), StreamGram)
+    d = rng.uniform(0.1, 2.0, 3000)
+    exact = A.T @ (A * d[:, None])
+    low = np.zeros_like(exact)
+    D.add_sandwich(d, low, low=True)
+    sp = D._sparse_cols
+    off = ~np.eye(sp.size, dtype=bool)
+    err = np.abs(low - exact)[np.ix_(sp, sp)][off] / np.abs(exact).max()
+    assert 0 < err.max() < 1e-6
+    np.testing.assert_allclose(np.diagonal(low)[sp], np.diagonal(exact)[sp], rtol=1e-13)
+    assert _rel(low, low.T) == 0.0
+
+
 def test_the_pair_store_is_kept_only_within_its_budget(monkeypatch):
     """Small designs keep the store (fastest per pass); above the budget, or when the
     sparse part is too wide for per-thread triangles, the other one."""

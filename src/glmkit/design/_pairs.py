@@ -90,8 +90,9 @@ class PairGram:
                   + (0 if k is None else k.nbytes) for k, P, r in self.blocks)
         return int(own + self.J.nbytes + self.K.nbytes)
 
-    def add_gram(self, d: np.ndarray, out: np.ndarray) -> None:
-        """out += X' diag(d) X (in the positions ``col_map`` gives)."""
+    def add_gram(self, d: np.ndarray, out: np.ndarray, low: bool = False) -> None:
+        """out += X' diag(d) X (in the positions ``col_map`` gives); float64 whatever
+        ``low`` (a stored pass is a sparse product, which float32 would not shorten)."""
         self.passes += 1
         if self.passes == _SORT_AFTER_PASSES:
             for i in range(len(self.blocks)):   # one block's copy at a time

@@ -21,10 +21,16 @@ half of it the scattered adds into the 16 MB triangle (latency-bound: np.add.at,
 COO and CSC products and bincount all take 8-10 ns a pair there). The store took 2.9 s to
 build, 0.5-0.8 s a pass in row order, 3.5 s to sort and 0.22 s a pass sorted: it pays only
 for fits of many passes, and :class:`glmkit.design.sparse.SparseDesign` keeps it only when
-it is small (see ``STORE_BUDGET`` there). Threads take blocks side by side, each with a
+it is small (see ``STORE_BUDGET`` there). Tried and not adopted (200k-300k rows, CPU a pair): adding
+into L2-sized tiles of the triangle costs 2-3 ns instead of 9-13, but forming the pairs tile
+by tile (each nonzero's later partners gathered per tile) cost 26-37 ns in gathers, and
+sorting a block's pairs by tile afterwards 16-26 ns; scipy's COO-to-CSR bucketing by
+triangle row or tile was no faster than np.add.at. Threads take blocks side by side, each with a
 triangle of its own (added in a fixed order: the same sum on every run).
 
-float32 gains nothing here: the scattered adds dominate and bincount sums in float64 anyway.
+With ``low`` (IRLS's float32 steps, as a dense design's float32 syrk) the off-diagonal
+pairs are summed in float32: half the bytes of scattered adds and of each thread's triangle
+(two threads' triangles were 32 MB, the machine's whole L3 cache).
 """
 from __future__ import annotations
 
@@ -67,32 +73,38 @@ class StreamGram:
         return int(sum(rows.nbytes for blk in self.blocks for _, rows in blk)
                    + self._base.nbytes)
 
-    def _triangles(self, d: np.ndarray) -> np.ndarray:
-        """The upper triangle of X' diag(d) X, the blocks on threads side by side."""
+    def _triangles(self, d: np.ndarray, low: bool = False) -> np.ndarray:
+        """The upper triangle of X' diag(d) X, the blocks on threads side by side. With
+        ``low`` the off-diagonal pairs are summed in float32 (each thread's triangle is
+        8 MB instead of 16 at 2,000 columns), the diagonal in float64."""
         k = _threads(len(self.blocks), self.n_pairs)
         X, base, p = self.X, self._base, self.p
+        dtype = np.float32 if low else np.float64
 
         def run(part):
-            acc = np.zeros(self.n_keys)
+            acc = np.zeros(self.n_keys, dtype=dtype)
             diag = np.zeros(p)
             kbuf = np.empty(self._most, dtype=np.int64)   # the largest block's pairs
-            vbuf = np.empty(kbuf.size)
+            vbuf = np.empty(kbuf.size, dtype=dtype)
             for blk in part:   # a fixed order: the same sum on every run
                 used = _write_pairs(X, base, blk, d, kbuf, vbuf, diag)
                 if used:
                     np.add.at(acc, kbuf[:used], vbuf[:used])
-            acc[base + np.arange(p)] += diag
-            return acc
+            return acc, diag
 
-        accs = _on_threads(run, [self.blocks[i::k] for i in range(k)])
-        acc = accs[0]
-        for other in accs[1:]:
+        parts = _on_threads(run, [self.blocks[i::k] for i in range(k)])
+        acc, diag = parts[0]
+        for other, other_diag in parts[1:]:   # in order: the same sum on every run
             acc += other
+            diag += other_diag
+        acc = acc.astype(np.float64, copy=False)
+        acc[base + np.arange(p)] += diag
         return acc
 
-    def add_gram(self, d: np.ndarray, out: np.ndarray) -> None:
-        """out += X' diag(d) X (in the positions ``col_map`` gives)."""
-        acc = self._triangles(np.asarray(d, dtype=np.float64))
+    def add_gram(self, d: np.ndarray, out: np.ndarray, low: bool = False) -> None:
+        """out += X' diag(d) X (in the positions ``col_map`` gives); ``low``: the
+        off-diagonal pairs summed in float32 (a step's Gram, not a covariance's)."""
+        acc = self._triangles(np.asarray(d, dtype=np.float64), low)
         add_triangle(acc, out, self.p, self.col_map, self._writer)
 
     def row_quadratic(self, B: np.ndarray, n: int) -> np.ndarray:
@@ -107,12 +119,11 @@ class StreamGram:
         def rows_of(part):
             for blk in part:
                 for m, rows in blk:
-                    C, V = _gather(X, rows, m)
+                    C, V = _gather(X, rows, m)   # m x g
                     bc = base[C]
                     t = np.zeros(rows.size)
                     for a in range(m):
-                        t += np.einsum("ij,ij->i", coef[bc[:, a:a + 1] + C[:, a:]],
-                                       V[:, a:a + 1] * V[:, a:])
+                        t += np.einsum("ij,ij->j", coef[bc[a] + C[a:]], V[a] * V[a:])
                     q[rows] = t   # each row in one group of one block: no overlap
 
         k = _threads(len(self.blocks), self.n_pairs)
@@ -148,8 +159,10 @@ def _row_groups(nnz: np.ndarray, start: int, stop: int) -> list:
 
 
 def _gather(X: sparse.csr_matrix, rows: np.ndarray, m: int):
-    """Column indices and values of the given rows, each with m nonzeros: g x m."""
-    pos = X.indptr[rows][:, None] + np.arange(m)
+    """Column indices and values of the given rows, each with m nonzeros: m x g (position
+    in the row by row; every operation below then runs along the g rows, not along short
+    rows of m: 2 x 25 numpy calls on long vectors instead of per-row inner loops of m)."""
+    pos = X.indptr[rows] + np.arange(m)[:, None]
     return X.indices[pos], X.data[pos]
 
 
@@ -160,15 +173,14 @@ def _write_pairs(X, base, blk, d, kbuf, vbuf, diag) -> int:
     at = 0
     p = diag.size
     for m, rows in blk:
-        C, V = _gather(X, rows, m)
-        Vd = V * d[rows][:, None]
+        C, V = _gather(X, rows, m)      # m x g
+        Vd = V * d[rows]
         diag += np.bincount(C.ravel(), (Vd * V).ravel(), minlength=p)
         bc = base[C]
         g = rows.size
         for a in range(m - 1):
             w = g * (m - a - 1)
-            np.add(bc[:, a:a + 1], C[:, a + 1:], out=kbuf[at:at + w].reshape(g, m - a - 1))
-            np.multiply(Vd[:, a:a + 1], V[:, a + 1:],
-                        out=vbuf[at:at + w].reshape(g, m - a - 1))
+            np.add(bc[a], C[a + 1:], out=kbuf[at:at + w].reshape(m - a - 1, g))
+            np.multiply(Vd[a], V[a + 1:], out=vbuf[at:at + w].reshape(m - a - 1, g))
             at += w
     return at

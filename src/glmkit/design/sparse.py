@@ -162,13 +162,13 @@ class SparseDesign(DesignMatrix):
     def add_sandwich(self, d, out, low=False):
         """out += X' diag(d) X from its sparse and dense parts (see the module notes). With
         ``low`` the dense block's product is a float32 syrk, as on a dense design
-        (DenseDesign.add_sandwich); the sparse pairs and the sparse x dense crosses stay
-        float64 (their time is in scattered adds and gathers, which float32 does not
-        shorten: 1M x 2,000 at 0.5 %, 0.70 s against 0.72 s of adds)."""
+        (DenseDesign.add_sandwich), and pairs formed per pass are summed in float32 (half
+        the bytes of scattered adds: :mod:`._pairs_stream`); stored pairs and the sparse x
+        dense crosses stay float64."""
         d = np.asarray(d, dtype=float)
         Js, Jd = self._sparse_cols, self._dense_cols
         if Js.size:   # straight into the sparse columns' places
-            self._pair_gram().add_gram(d, out)
+            self._pair_gram().add_gram(d, out, low=low)
         if self._D is None:
             return
         G = np.zeros((Jd.size, Jd.size))

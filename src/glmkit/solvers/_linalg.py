@@ -128,7 +128,17 @@ class SPDFactor:
         if S.shape[0] == 0:   # all columns in the diagonal block
             self.c = S
             return
-        c, info = lapack.dpotrf(S, lower=1, clean=0, overwrite_a=1)
+        # S is C-ordered and symmetric: its transpose is the same matrix in Fortran order, so
+        # LAPACK factors it in place (given C order, scipy first makes a transposed copy:
+        # 2,005 columns, under load, 0.4-3.5 s a factorization against 0.13-0.4 s). The
+        # upper triangle of S' is the lower one of S, the numbers read before; c holds U = L'
+        if ONE_THREAD_FACTOR[0] < S.shape[0] <= ONE_THREAD_FACTOR[1]:
+            from .._parallel import one_blas_thread
+
+            with one_blas_thread():
+                c, info = lapack.dpotrf(S.T, lower=0, clean=0, overwrite_a=1)
+        else:
+            c, info = lapack.dpotrf(S.T, lower=0, clean=0, overwrite_a=1)
         if info != 0:
             raise linalg.LinAlgError("matrix is not positive definite")
         self.c = c
@@ -143,12 +153,12 @@ class SPDFactor:
             return np.zeros(0)
         rs = self.s * r
         if self.d is None:
-            x, info = lapack.dpotrs(self.c, rs, lower=1)
+            x, info = lapack.dpotrs(self.c, rs, lower=0)
             return self.s * x
         x = np.empty_like(rs)
         if len(self.r) == 0:
             return self.s * rs
-        xr, info = lapack.dpotrs(self.c, rs[self.r] - self.Srd @ rs[self.d], lower=1)
+        xr, info = lapack.dpotrs(self.c, rs[self.r] - self.Srd @ rs[self.d], lower=0)
         x[self.r] = xr
         x[self.d] = rs[self.d] - self.Srd.T @ xr
         return self.s * x
@@ -168,8 +178,8 @@ class SPDFactor:
             return self._inverse()
 
     def _inverse(self) -> np.ndarray:
-        inv, info = lapack.dpotri(self.c, lower=1)
-        inv = np.tril(inv) + np.tril(inv, -1).T
+        inv, info = lapack.dpotri(self.c, lower=0)
+        inv = np.triu(inv) + np.triu(inv, 1).T
         if self.d is not None:
             # [[A, B], [B', I]]^-1 = [[C^-1, -C^-1 B], [-B' C^-1, I + B' C^-1 B]]
             M = inv @ self.Srd
@@ -187,6 +197,13 @@ class SPDFactor:
 
 #: inverses of at most this many columns run with BLAS at one thread
 SMALL_ON_ONE_THREAD = 1500
+#: Cholesky factorizations of (lo, hi] columns run with BLAS at one thread (below: OpenBLAS
+#: runs them on one anyway, and the hold's ~50 us would show). A step's factorization waits
+#: for every BLAS thread to be scheduled: on the 2-core machine at load 8, medians of 6,
+#: one thread against two: 500 columns 0.020 s / 0.050 s, 1,000 0.085 / 0.32, 2,005 0.36 /
+#: 0.63 (at load 3.5, 2,005: 0.08-0.24 s / 0.13-1.7 s). On an idle machine two threads would
+#: save at most half of one core's time, 0.07 s at 2,005 columns (not measured idle).
+ONE_THREAD_FACTOR = (256, 2048)
 
 
 def try_factor(G: np.ndarray, diag=None) -> SPDFactor | None:
