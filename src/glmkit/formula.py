@@ -151,15 +151,29 @@ def _dense_columns(A, positions: list[int]) -> np.ndarray:
     C-ordered float array, filled column by column (a sparse matrix is never densified
     as a whole)."""
     out = np.zeros((A.shape[0], len(positions)))
-    if isinstance(A, pd.DataFrame):
-        for j, pos in enumerate(positions):
-            out[:, j] = A.iloc[:, pos].to_numpy(dtype=float)
-        return out
-    A = A.tocsc()
-    for j, pos in enumerate(positions):
-        lo, hi = A.indptr[pos], A.indptr[pos + 1]
-        out[A.indices[lo:hi], j] = A.data[lo:hi]
+    _ModelColumns(A, positions).fill(out)
     return out
+
+
+class _ModelColumns:
+    """Columns ``positions`` of formulaic's model matrix (scipy sparse or a DataFrame) as a
+    part of :func:`glmkit.design.assemble.assemble`: written column by column into the
+    design's zero-filled array."""
+
+    def __init__(self, A, positions: list[int]):
+        self.A = A if isinstance(A, pd.DataFrame) else A.tocsc()
+        self.positions = list(positions)
+        self.width = len(self.positions)
+
+    def fill(self, out: np.ndarray) -> None:
+        A = self.A
+        if isinstance(A, pd.DataFrame):
+            for j, pos in enumerate(self.positions):
+                out[:, j] = A.iloc[:, pos].to_numpy(dtype=float)
+            return
+        for j, pos in enumerate(self.positions):
+            lo, hi = A.indptr[pos], A.indptr[pos + 1]
+            out[A.indices[lo:hi], j] = A.data[lo:hi]
 
 
 def _describe_missing(frame: pd.DataFrame, variables: list[str], keep: np.ndarray,
@@ -298,33 +312,37 @@ def _design(rhs, design_pos: list[int], names: list[str], labels: pd.Index, term
     """The design: one n x k C-ordered float array with the frame's row labels, or, when a
     factor has many levels, a SplitDesign of dense runs and CategoricalDesign blocks (in the
     formula's column order, with its names) so the factor never becomes a one-hot matrix."""
-    from .design import CategoricalDesign, DenseDesign, SplitDesign
+    from .design import CategoricalDesign
+    from .design.assemble import assemble
 
     col_names = [names[p] for p in design_pos]
+    A = rhs if isinstance(rhs, pd.DataFrame) else rhs.tocsc()
     cat_terms = {}
     for _, cols in terms:
         if len(cols) + 1 >= CATEGORICAL_MIN_LEVELS:
-            codes = _indicator_codes(rhs, [design_pos[c] for c in cols])
+            codes = _indicator_codes(A, [design_pos[c] for c in cols])
             if codes is not None:
                 cat_terms[cols[0]] = (cols, codes)
-    if not cat_terms:
-        X = _dense_columns(rhs, design_pos)
-        return pd.DataFrame(X, columns=col_names, index=labels, copy=False)
-    blocks, run, j = [], [], 0
+    parts: list[Any] = []
+    run: list[int] = []          # model-matrix positions of adjacent dense columns
+    j = 0
     while j < len(design_pos):
         if j in cat_terms:
             if run:
-                blocks.append(DenseDesign(_dense_columns(rhs, [design_pos[c] for c in run])))
+                parts.append(_ModelColumns(A, run))
                 run = []
             cols, codes = cat_terms[j]
-            blocks.append(CategoricalDesign(codes, len(cols) + 1, drop_first=True))
+            parts.append(CategoricalDesign(codes, len(cols) + 1, drop_first=True))
             j += len(cols)
         else:
-            run.append(j)
+            run.append(design_pos[j])
             j += 1
     if run:
-        blocks.append(DenseDesign(_dense_columns(rhs, [design_pos[c] for c in run])))
-    return SplitDesign(blocks, column_names=col_names)
+        parts.append(_ModelColumns(A, run))
+    X = assemble(parts, A.shape[0], col_names)
+    if isinstance(X, np.ndarray):
+        return pd.DataFrame(X, columns=col_names, index=labels, copy=False)
+    return X
 
 
 def _complete_rows(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx,

@@ -158,44 +158,29 @@ class CodesPlan:
         """The design of ``frame``: an n x k C-ordered float array, or (``categorical``
         and a treatment factor of many levels present) a SplitDesign of dense runs and
         CategoricalDesign blocks; None when the frame does not fit the plan."""
-        from .design import CategoricalDesign, DenseDesign, SplitDesign
+        from .design import CategoricalDesign
+        from .design.assemble import Gather, assemble
 
         codes, nums = self.codes(frame), self.numbers(frame)
         if codes is None or nums is None:
             return None
-        n = frame.shape[0]
-        blocks: list[Any] = []
-        run: list[np.ndarray] = []   # dense columns waiting for their block
-
-        def flush():
-            if run:
-                out = np.empty((n, len(run)))
-                for j, col in enumerate(run):
-                    out[:, j] = col
-                blocks.append(out)
-                run.clear()
-
+        parts: list[Any] = []
         for t in self.terms:
             if t[0] == "intercept":
-                run.append(np.ones(n))
+                parts.extend([1.0] * t[1])
             elif t[0] == "numeric":
-                run.append(nums[t[1]])
+                parts.append(nums[t[1]])
             else:
                 table = t[3]
                 lut = _treatment_codes(table)
                 width = table.shape[1]
                 if categorical and lut is not None and width + 1 >= self.min_levels:
-                    flush()
-                    blocks.append(CategoricalDesign(lut[codes[t[1]]], width + 1,
-                                                    drop_first=True))
+                    # one gather from pandas' codes (any integer width) to int32
+                    parts.append(CategoricalDesign(lut[codes[t[1]]], width + 1,
+                                                   drop_first=True))
                 else:
-                    gathered = table[codes[t[1]]]
-                    run.extend(gathered[:, j] for j in range(width))
-        flush()
-        if not any(isinstance(b, CategoricalDesign) for b in blocks):
-            return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
-        return SplitDesign([DenseDesign(b) if isinstance(b, np.ndarray) else b
-                            for b in blocks], column_names=self.column_names)
+                    parts.append(Gather(table, codes[t[1]]))
+        return assemble(parts, frame.shape[0], self.column_names)
 
     def response_values(self, frame: pd.DataFrame) -> np.ndarray | None:
         if self.response is None or not _numeric(frame[self.response]):
