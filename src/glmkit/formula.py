@@ -402,18 +402,17 @@ def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: di
     """``_assemble``'s answer built from level codes (glmkit.formula_codes), formulaic
     running on one row per level only; None when the formula or the data need formulaic
     on every row (missing values, interactions, transforms, offset() terms)."""
-    from .formula_codes import factor_columns, plan_from_sample, sample_rows
+    from .formula_codes import factor_columns, plan_from_sample, sample_frame
 
     n = frame.shape[0]
     factors = factor_columns(parsed, frame) if n else None
     if factors is None or any(a is not None and np.isnan(a).any() for a in extras.values()):
         return None
-    rows = sample_rows(frame, factors)
-    if rows.size > n // 2:
+    sample = sample_frame(frame, factors)
+    if sample is None:
         return None
-    sample = frame.iloc[rows].reset_index(drop=True)
     mm, kept = _materialize_fit(parsed, sample, ctx, outputs=("numpy",))  # few rows
-    if kept.size != rows.size:
+    if kept.size != sample.shape[0]:
         return None
     spec = mm.rhs.model_spec
     names = [str(c) for c in spec.column_names]

@@ -7,17 +7,20 @@ named as it is (``x``) or a factor of one column (``C(g)``, ``C(g, Treatment('b'
 ``factor(g)``, or a categorical column named as it is), and the response is a numeric
 column, the design is a function of each row's level codes and numbers only. Then:
 
-1. formulaic runs on a few rows only: one row for each level of each factor (the first
-   where it occurs) and the first row. It gives the model spec (names, levels, contrasts),
-   which is the spec of the whole frame, since it holds every level.
+1. formulaic runs on a few rows only (:func:`sample_frame`): as many as the factor with
+   most levels has levels, each factor cycling through all its levels (a categorical's
+   from its categories, others from the first row of each value). It gives the model
+   spec (names, levels, contrasts), which is the spec of the whole frame, since it holds
+   every level. formulaic's work grows with the number of columns, not of rows.
 2. From those rows, each factor term's columns as a function of the level: a
    ``levels x columns`` contrast table (a treatment factor's rows are zeros for the
    reference and unit vectors); the table is checked against every one of those rows.
-3. On the whole frame, each factor's level codes come from pandas (the categorical's codes,
-   or one hash lookup of the values): a treatment factor of many levels becomes a
-   :class:`~glmkit.design.categorical.CategoricalDesign` as in :func:`glmkit.formula._design`,
-   other columns are gathered from the table. No indicator matrix is built, no per-level
-   loop runs over the rows.
+3. On the whole frame, each factor's level codes come from pandas (the categorical's own
+   codes, or one hash lookup of the values): a treatment factor of many levels becomes a
+   :class:`~glmkit.design.categorical.CategoricalDesign` (one gather of the codes), other
+   columns are written from the table; :func:`glmkit.design.assemble.assemble` makes the
+   design, as for :func:`glmkit.formula._design`. No indicator matrix is built, no
+   per-level loop runs over the rows.
 
 Anything else (interactions, transforms, ``offset()`` terms, missing values, a level the
 spec does not know, a column of another type) returns None and the caller uses formulaic
@@ -32,7 +35,7 @@ import pandas as pd
 
 from .formula_spec import _C_CALL, _NAME
 
-__all__ = ["CodesPlan", "factor_columns", "plan_from_sample", "sample_rows"]
+__all__ = ["CodesPlan", "factor_columns", "plan_from_sample", "sample_frame"]
 
 def _numeric(s: pd.Series) -> bool:
     return s.dtype.kind in "iuf"
@@ -50,13 +53,17 @@ def _column_of(expr: str, kind: str) -> str | None:
 
 
 def level_codes(s: pd.Series, categories: list) -> np.ndarray | None:
-    """Positions of the values of ``s`` in ``categories`` (int64), or None if a value is
-    missing or not among them."""
+    """Positions of the values of ``s`` in ``categories``, or None if a value is missing
+    or not among them. A categorical column whose categories are ``categories`` gives its
+    own codes (pandas' narrow integers, no copy); others an int64 array."""
     if isinstance(s.dtype, pd.CategoricalDtype):
-        lut = pd.Index(categories).get_indexer(s.cat.categories)
         raw = s.cat.codes.to_numpy()
         if raw.size and raw.min() < 0:
             return None
+        cats = s.cat.categories
+        if len(cats) == len(categories) and cats.equals(pd.Index(categories)):
+            return raw
+        lut = pd.Index(categories).get_indexer(cats)
         codes = lut[raw] if lut.size else raw.astype(np.int64)
     else:
         codes = pd.Index(categories).get_indexer(s.to_numpy())
@@ -92,22 +99,37 @@ def factor_columns(parsed, frame: pd.DataFrame) -> list[str] | None:
     return sorted(set(out))
 
 
-def sample_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Row 0 and one row of every distinct value of each of ``columns`` (sorted)."""
-    rows = [np.zeros(1, dtype=np.intp)]
-    for c in columns:
+def sample_frame(frame: pd.DataFrame, factors: list[str]) -> pd.DataFrame | None:
+    """A few rows on which formulaic gives the model spec of the whole frame: m rows, m the
+    number of distinct values of the factor that has most; each factor column cycles
+    through its distinct values, the other columns are the frame's first m rows. None when
+    m is more than half the rows (formulaic then runs on the frame).
+
+    A categorical factor's rows come from its categories (every one of them occurs in the
+    frame: unused ones were dropped), so its codes are not read; another factor's from the
+    first row of each distinct value."""
+    n = frame.shape[0]
+    cycles: dict[str, tuple] = {}
+    for c in factors:
         s = frame[c]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            # one row per code by a scatter (any row of the level will do): no hashing
-            codes = s.cat.codes.to_numpy().astype(np.intp) + 1      # missing: 0
-            row_of = np.zeros(len(s.cat.categories) + 1, dtype=np.intp)
-            row_of[codes] = np.arange(codes.size)
-            seen = np.zeros(row_of.size, dtype=bool)
-            seen[codes] = True
-            rows.append(row_of[seen])
+            cycles[c] = (len(s.cat.categories), None)
         else:
-            rows.append(np.flatnonzero(~s.duplicated().to_numpy()))
-    return np.unique(np.concatenate(rows))
+            first = np.flatnonzero(~s.duplicated().to_numpy())
+            cycles[c] = (first.size, first)
+    m = max([1] + [L for L, _ in cycles.values()])
+    if m > n // 2 or any(L == 0 for L, _ in cycles.values()):
+        return None
+    sample = frame.iloc[:m].reset_index(drop=True)
+    pos = np.arange(m)
+    changed = {}
+    for c, (L, first) in cycles.items():
+        s = frame[c]
+        if first is None:
+            changed[c] = pd.Categorical.from_codes(pos % L, dtype=s.dtype)
+        else:
+            changed[c] = s.iloc[first[pos % L]].reset_index(drop=True)
+    return sample.assign(**changed)
 
 
 class CodesPlan:
@@ -175,8 +197,7 @@ class CodesPlan:
                 lut = _treatment_codes(table)
                 width = table.shape[1]
                 if categorical and lut is not None and width + 1 >= self.min_levels:
-                    # one gather from pandas' codes (any integer width) to int32
-                    parts.append(CategoricalDesign(lut[codes[t[1]]], width + 1,
+                    parts.append(CategoricalDesign(_recode(lut, codes[t[1]]), width + 1,
                                                    drop_first=True))
                 else:
                     parts.append(Gather(table, codes[t[1]]))
@@ -187,6 +208,15 @@ class CodesPlan:
             return None
         y = frame[self.response].to_numpy(dtype=float, na_value=np.nan)
         return None if np.isnan(y).any() else y
+
+
+def _recode(lut: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``lut[codes]`` as int32; when ``lut`` is 0, 1, 2, ... (the reference level is the
+    first) a cast of pandas' narrow codes (a gather through an intp copy of the codes
+    costs 30x more)."""
+    if np.array_equal(lut, np.arange(lut.size)):
+        return codes.astype(np.int32)
+    return lut[codes]
 
 
 def _treatment_codes(table: np.ndarray) -> np.ndarray | None:
