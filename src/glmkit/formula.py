@@ -398,17 +398,46 @@ def _assemble(mm, parsed, formula: str, labels: pd.Index, extras: dict, family):
     return y, X, total_offset, spec, names, terms
 
 
-def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx):
+def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx,
+                       cacheable: bool = True):
     """``_assemble``'s answer built from level codes (glmkit.formula_codes), formulaic
-    running on one row per level only; None when the formula or the data need formulaic
-    on every row (missing values, interactions, transforms, offset() terms)."""
-    from .formula_codes import factor_columns, plan_from_sample, sample_frame
+    running on one row per level only (or not at all: the spec and plan of the same
+    formula on columns of the same types and levels are kept, ``cacheable`` without a
+    user context); None when the formula or the data need formulaic on every row
+    (missing values, interactions, transforms, offset() terms)."""
+    from .formula_codes import PLANS, factor_columns, factor_levels, frame_key
 
     n = frame.shape[0]
     factors = factor_columns(parsed, frame) if n else None
     if factors is None or any(a is not None and np.isnan(a).any() for a in extras.values()):
         return None
-    sample = sample_frame(frame, factors)
+    levels = factor_levels(frame, factors)
+    key = frame_key(str(parsed), frame, parsed_columns(parsed), levels,
+                    CATEGORICAL_MIN_LEVELS) if cacheable else None
+    hit = PLANS.get(key)
+    if hit is None:
+        hit = _plan_by_formulaic(parsed, frame, levels, ctx)
+        if hit is None:
+            return None
+        PLANS.put(key, hit)
+    spec, names, terms, plan, y_name = hit
+    _check_design_size(n, terms)
+    y, X = plan.response_values(frame), plan.design(frame)
+    if y is None or X is None:
+        return None
+    if isinstance(X, np.ndarray):
+        X = pd.DataFrame(X, columns=names, index=labels, copy=False)
+    y_frame = pd.DataFrame(y[:, None], columns=[y_name], index=labels, copy=False)
+    terms = [(name, list(cols)) for name, cols in terms]
+    return (y_frame, X, extras["offset"], spec, names, terms), plan
+
+
+def _plan_by_formulaic(parsed, frame: pd.DataFrame, levels: dict, ctx):
+    """(rhs spec, column names, terms, CodesPlan, response name) from formulaic on a
+    sample of a few rows (glmkit.formula_codes.sample_frame), or None."""
+    from .formula_codes import plan_from_sample, sample_frame
+
+    sample = sample_frame(frame, levels)
     if sample is None:
         return None
     mm, kept = _materialize_fit(parsed, sample, ctx, outputs=("numpy",))  # few rows
@@ -423,15 +452,7 @@ def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: di
     if plan is None:
         return None
     terms = _model_terms(spec, design_pos)
-    _check_design_size(n, terms)
-    y, X = plan.response_values(frame), plan.design(frame)
-    if y is None or X is None:
-        return None
-    if isinstance(X, np.ndarray):
-        X = pd.DataFrame(X, columns=names, index=labels, copy=False)
-    y_name = str(mm.lhs.model_spec.column_names[0])
-    y_frame = pd.DataFrame(y[:, None], columns=[y_name], index=labels, copy=False)
-    return (y_frame, X, extras["offset"], spec, names, terms), plan
+    return spec, names, terms, plan, str(mm.lhs.model_spec.column_names[0])
 
 
 def _parse_for(formula: str, frame: pd.DataFrame):
@@ -476,7 +497,7 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
     ctx = _context(context)
     frame = _drop_unused_categories(_strings_as_categories(frame, variables))
     _check_levels_fit(frame, variables)
-    by_codes = _assemble_by_codes(parsed, frame, labels, extras, ctx)
+    by_codes = _assemble_by_codes(parsed, frame, labels, extras, ctx, cacheable=not context)
     plan = None
     if by_codes is not None:
         (y, X, total_offset, spec, names, terms), plan = by_codes

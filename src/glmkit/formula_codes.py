@@ -28,6 +28,8 @@ on the whole frame. Tests check that both paths give the same design and spec.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,8 @@ import pandas as pd
 
 from .formula_spec import _C_CALL, _NAME
 
-__all__ = ["CodesPlan", "factor_columns", "plan_from_sample", "sample_frame"]
+__all__ = ["CodesPlan", "PLANS", "factor_columns", "factor_levels", "frame_key",
+           "plan_from_sample", "sample_frame"]
 
 def _numeric(s: pd.Series) -> bool:
     return s.dtype.kind in "iuf"
@@ -99,37 +102,112 @@ def factor_columns(parsed, frame: pd.DataFrame) -> list[str] | None:
     return sorted(set(out))
 
 
-def sample_frame(frame: pd.DataFrame, factors: list[str]) -> pd.DataFrame | None:
-    """A few rows on which formulaic gives the model spec of the whole frame: m rows, m the
-    number of distinct values of the factor that has most; each factor column cycles
-    through its distinct values, the other columns are the frame's first m rows. None when
-    m is more than half the rows (formulaic then runs on the frame).
-
-    A categorical factor's rows come from its categories (every one of them occurs in the
-    frame: unused ones were dropped), so its codes are not read; another factor's from the
-    first row of each distinct value."""
-    n = frame.shape[0]
-    cycles: dict[str, tuple] = {}
+def factor_levels(frame: pd.DataFrame, factors: list[str]) -> dict[str, tuple]:
+    """For each factor column: (number of distinct values, None) for a categorical (every
+    category occurs: unused ones were dropped), else (number, the row of each value's first
+    occurrence)."""
+    out: dict[str, tuple] = {}
     for c in factors:
         s = frame[c]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            cycles[c] = (len(s.cat.categories), None)
+            out[c] = (len(s.cat.categories), None)
         else:
             first = np.flatnonzero(~s.duplicated().to_numpy())
-            cycles[c] = (first.size, first)
-    m = max([1] + [L for L, _ in cycles.values()])
-    if m > n // 2 or any(L == 0 for L, _ in cycles.values()):
+            out[c] = (first.size, first)
+    return out
+
+
+def sample_frame(frame: pd.DataFrame, levels: dict[str, tuple]) -> pd.DataFrame | None:
+    """A few rows on which formulaic gives the model spec of the whole frame: m rows, m the
+    number of distinct values of the factor that has most (``levels``, from
+    :func:`factor_levels`); each factor column cycles through its distinct values, the
+    other columns are the frame's first m rows. None when m is more than half the rows
+    (formulaic then runs on the frame). A categorical's rows come from its categories, so
+    its codes are not read."""
+    n = frame.shape[0]
+    m = max([1] + [L for L, _ in levels.values()])
+    if m > n // 2 or any(L == 0 for L, _ in levels.values()):
         return None
     sample = frame.iloc[:m].reset_index(drop=True)
     pos = np.arange(m)
     changed = {}
-    for c, (L, first) in cycles.items():
+    for c, (L, first) in levels.items():
         s = frame[c]
         if first is None:
             changed[c] = pd.Categorical.from_codes(pos % L, dtype=s.dtype)
         else:
             changed[c] = s.iloc[first[pos % L]].reset_index(drop=True)
     return sample.assign(**changed)
+
+
+def frame_key(formula: str, frame: pd.DataFrame, columns: list[str],
+              levels: dict[str, tuple], min_levels: int) -> tuple | None:
+    """What the model spec and the plan of ``formula`` depend on (its text, the type of
+    each column it reads, each factor's levels), or None when that is not hashable. Two
+    frames with equal keys get the same spec and plan (see :class:`PlanCache`)."""
+    def typed(values) -> tuple:    # 1, 1.0 and True are equal keys but other levels
+        return tuple((type(v).__name__, v) for v in values)
+
+    cols = []
+    for c in sorted(set(columns) & set(frame.columns)):
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            # (unordered categorical dtypes are equal whatever the categories' order)
+            cats = s.cat.categories
+            cols.append((c, "category", str(cats.dtype), bool(s.cat.ordered),
+                         typed(cats.tolist())))
+        elif c in levels:
+            values = s.iloc[levels[c][1]].tolist()
+            try:      # the set of values (formulaic sorts them), not their rows' order
+                values = sorted(values)
+            except TypeError:
+                pass
+            cols.append((c, str(s.dtype), typed(values)))
+        else:
+            cols.append((c, str(s.dtype)))
+    key = (formula, int(min_levels), tuple(cols))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class PlanCache:
+    """The last few (model spec, plan, ...) by :func:`frame_key`: a formula fitted again on
+    the same columns (R's step, add1 and drop1 refit the same candidate formulas, users
+    refit in loops) skips formulaic. Entries hold no rows of data."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        if key is None:
+            return None
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key, value) -> None:
+        if key is None:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+#: the plans of recent formulas (glmkit.formula._assemble_by_codes)
+PLANS = PlanCache()
 
 
 class CodesPlan:

@@ -158,7 +158,9 @@ def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(col.dtype, pd.CategoricalDtype):
             # a bincount of the codes finds unused categories (pandas' own check sorts them)
             codes = col.cat.codes.to_numpy()
-            counts = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories))
+            if codes.size and codes.min() < 0:    # missing values: leave them out
+                codes = codes[codes >= 0]
+            counts = np.bincount(codes, minlength=len(col.cat.categories))
             if np.any(counts == 0):
                 changed[name] = col.cat.remove_unused_categories()
     return frame.assign(**changed) if changed else frame
