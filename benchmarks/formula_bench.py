@@ -5,20 +5,23 @@
 The data are benchmarks.sparse_bench's factor workload (factors of 50 and 300 levels as
 pandas categoricals, two numeric columns, a Poisson count; fixed seeds). Steps timed:
 
-- ``build``: the model from the formula. glmkit: ``GLM.from_formula(FORMULA, df,
-  family=Poisson())`` (response, design and model checks); tabmat: what glum's ``fit``
-  does with ``formula=`` (glum's ``parse_formula``, then ``tabmat.from_formula`` for the
-  response and for the design, ``drop_first``); ``tabmat.from_pandas`` on the four columns
-  is given beside it (no formula, no response).
+- ``first`` and ``build``: the model from the formula, the first time in the process
+  (after a build of another formula on other data, so that imports and formulaic's
+  first-use work are not in it) and again (glmkit keeps the spec and plan of recent
+  formulas). glmkit: ``GLM.from_formula(FORMULA, df, family=Poisson())`` (response,
+  design and model checks); tabmat: what glum's ``fit`` does with ``formula=`` (glum's
+  ``parse_formula``, then ``tabmat.from_formula`` for the response and for the design,
+  ``drop_first``); ``tabmat.from_pandas`` on the four columns is given beside it (no
+  formula, no response).
 - ``rows``: the design of 10,000 new rows. glmkit: ``model.exog_for_predict(new)`` (the
   dense rows, statsmodels' contract) and ``formula_info.design_matrix_for(new)`` (what
   ``predict`` uses: the factors as categorical blocks); tabmat: the fitted spec's
   ``get_model_matrix(new)`` (what glum's ``predict`` does).
 
-Each (implementation, round) runs in a fresh process: one untimed build (imports and
-formulaic's first-use work), then ``--reps`` timed calls of each step, of which the median
-is kept; rounds interleave the implementations (A/B/A/B). ``--base`` adds another glmkit
-source tree (main's, say) as a third implementation. Wall time (time.perf_counter) and CPU
+Each (implementation, round) runs in a fresh process; ``first`` is one call, the other
+steps the median of ``--reps`` calls; rounds interleave the implementations (A/B/A/B).
+``--base`` adds another glmkit source tree (main's, say) as a third implementation.
+Wall time (time.perf_counter) and CPU
 time (time.process_time) are both given, with the load average when each round began.
 """
 from __future__ import annotations
@@ -33,6 +36,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+WARM_FORMULA = "y ~ C(f1) + x1"
 
 
 def _timed(fn, reps: int) -> tuple[float, float]:
@@ -51,18 +55,21 @@ def child(impl: str, n: int, reps: int) -> dict:
 
     df = factor_data(n)
     new = factor_data(10_000, seed=2, rows=10_000)
+    warm = factor_data(2_000, seed=9)     # first-use work on another formula and frame
     out: dict = {}
     if impl == "tabmat":
         import tabmat
         from glum._formula import parse_formula
 
-        def build():
-            lhs, rhs = parse_formula(FORMULA, include_intercept=True)
-            y = tabmat.from_formula(formula=lhs, data=df, include_intercept=False)
+        def build(formula=FORMULA, data=df):
+            lhs, rhs = parse_formula(formula, include_intercept=True)
+            y = tabmat.from_formula(formula=lhs, data=data, include_intercept=False)
             y.toarray().ravel()
-            return tabmat.from_formula(formula=rhs, data=df, include_intercept=False,
+            return tabmat.from_formula(formula=rhs, data=data, include_intercept=False,
                                        ensure_full_rank=True, add_column_for_intercept=False)
 
+        build(WARM_FORMULA, warm)
+        out["first"] = _timed(build, 1)
         spec = build().model_spec
         out["build"] = _timed(build, reps)
         out["from_pandas"] = _timed(
@@ -72,6 +79,8 @@ def child(impl: str, n: int, reps: int) -> dict:
     import glmkit
 
     fam = glmkit.families.Poisson()
+    glmkit.GLM.from_formula(WARM_FORMULA, warm, family=fam)
+    out["first"] = _timed(lambda: glmkit.GLM.from_formula(FORMULA, df, family=fam), 1)
     model = glmkit.GLM.from_formula(FORMULA, df, family=fam)
     out["build"] = _timed(lambda: glmkit.GLM.from_formula(FORMULA, df, family=fam), reps)
     out["rows_dense"] = _timed(lambda: model.exog_for_predict(new), reps)
@@ -123,8 +132,9 @@ def main() -> None:
             c = st.median(res[step][1] for res in results)
             summary[f"{name} {step}"] = (w, c)
             print(f"{name:12s} {step:12s} wall {w * 1e3:7.2f} ms   CPU {c * 1e3:7.2f} ms")
-    g, t = summary["glmkit build"], summary["tabmat build"]
-    print(f"build glmkit/tabmat: wall {g[0] / t[0]:.2f}, CPU {g[1] / t[1]:.2f}")
+    for step in ("first", "build"):
+        g, t = summary[f"glmkit {step}"], summary[f"tabmat {step}"]
+        print(f"{step} glmkit/tabmat: wall {g[0] / t[0]:.2f}, CPU {g[1] / t[1]:.2f}")
     if "glmkit rows" in summary:
         g, t = summary["glmkit rows"], summary["tabmat rows"]
         print(f"rows (blocks) glmkit/tabmat: wall {g[0] / t[0]:.2f}, CPU {g[1] / t[1]:.2f}")

@@ -399,7 +399,7 @@ def _assemble(mm, parsed, formula: str, labels: pd.Index, extras: dict, family):
 
 
 def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx,
-                       cacheable: bool = True):
+                       variables: list[str], cacheable: bool = True):
     """``_assemble``'s answer built from level codes (glmkit.formula_codes), formulaic
     running on one row per level only (or not at all: the spec and plan of the same
     formula on columns of the same types and levels are kept, ``cacheable`` without a
@@ -412,7 +412,7 @@ def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: di
     if factors is None or any(a is not None and np.isnan(a).any() for a in extras.values()):
         return None
     levels = factor_levels(frame, factors)
-    key = frame_key(str(parsed), frame, parsed_columns(parsed), levels,
+    key = frame_key(str(parsed), frame, variables, levels,
                     CATEGORICAL_MIN_LEVELS) if cacheable else None
     hit = PLANS.get(key)
     if hit is None:
@@ -497,7 +497,8 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
     ctx = _context(context)
     frame = _drop_unused_categories(_strings_as_categories(frame, variables))
     _check_levels_fit(frame, variables)
-    by_codes = _assemble_by_codes(parsed, frame, labels, extras, ctx, cacheable=not context)
+    by_codes = _assemble_by_codes(parsed, frame, labels, extras, ctx, variables,
+                                  cacheable=not context)
     plan = None
     if by_codes is not None:
         (y, X, total_offset, spec, names, terms), plan = by_codes

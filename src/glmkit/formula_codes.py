@@ -55,21 +55,23 @@ def _column_of(expr: str, kind: str) -> str | None:
     return m.group(1).strip("`") if m else None
 
 
-def level_codes(s: pd.Series, categories: list) -> np.ndarray | None:
-    """Positions of the values of ``s`` in ``categories``, or None if a value is missing
-    or not among them. A categorical column whose categories are ``categories`` gives its
-    own codes (pandas' narrow integers, no copy); others an int64 array."""
+def level_codes(s: pd.Series, categories) -> np.ndarray | None:
+    """Positions of the values of ``s`` in ``categories`` (a list or an Index), or None if
+    a value is missing or not among them. A categorical column whose categories are
+    ``categories`` gives its own codes (pandas' narrow integers, no copy); others an int64
+    array."""
+    index = categories if isinstance(categories, pd.Index) else pd.Index(categories)
     if isinstance(s.dtype, pd.CategoricalDtype):
         raw = s.cat.codes.to_numpy()
         if raw.size and raw.min() < 0:
             return None
         cats = s.cat.categories
-        if len(cats) == len(categories) and cats.equals(pd.Index(categories)):
+        if len(cats) == len(index) and cats.equals(index):
             return raw
-        lut = pd.Index(categories).get_indexer(cats)
+        lut = index.get_indexer(cats)
         codes = lut[raw] if lut.size else raw.astype(np.int64)
     else:
-        codes = pd.Index(categories).get_indexer(s.to_numpy())
+        codes = index.get_indexer(s.to_numpy())
     if codes.size and codes.min() < 0:
         return None
     return codes
@@ -227,6 +229,10 @@ class CodesPlan:
         self.terms = terms
         self.column_names = list(column_names)
         self.columns = sorted({t[1] for t in terms if t[0] != "intercept"})
+        self._index: dict[str, pd.Index] = {}    # (codes() reads a column's first term)
+        for t in terms:
+            if t[0] == "factor" and t[1] not in self._index:
+                self._index[t[1]] = pd.Index(t[2])
 
     def codes(self, frame: pd.DataFrame) -> dict[str, np.ndarray] | None:
         """Level codes of every factor column, or None (missing or unknown values)."""
@@ -235,7 +241,7 @@ class CodesPlan:
             if t[0] == "factor" and t[1] not in out:
                 if t[1] not in frame.columns:
                     return None
-                codes = level_codes(frame[t[1]], t[2])
+                codes = level_codes(frame[t[1]], self._index[t[1]])
                 if codes is None:
                     return None
                 out[t[1]] = codes

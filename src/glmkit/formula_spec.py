@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import importlib
 import re
 import warnings
@@ -57,7 +58,19 @@ def _rewrite(formula: str) -> str:
 
 def _parse(formula: str, available: list[str] | None = None):
     """formulaic's Formula of ``formula``; ``available`` (the data's columns) expands R's
-    ``.`` (every column not in the response)."""
+    ``.`` (every column not in the response). The last parses are kept (formulaic's
+    Formula is immutable): R's step and add1 parse the same candidates again."""
+    if not isinstance(formula, str):
+        return _parse_new(formula, available)
+    return _parse_kept(formula, None if available is None else tuple(str(c) for c in available))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_kept(formula: str, available: tuple[str, ...] | None):
+    return _parse_new(formula, None if available is None else list(available))
+
+
+def _parse_new(formula: str, available: list[str] | None = None):
     from formulaic import Formula
 
     context = None if available is None else {
