@@ -90,7 +90,9 @@ def test_fit_and_statistics_equal(monkeypatch):
     assert list(r1.fittedvalues.index) == list(df.index) == list(r2.fittedvalues.index)
 
 
-@pytest.mark.parametrize("formula", ["y ~ C(g) + C(h) + x + z", "y ~ C(s) + x", "y ~ C(h) + x"])
+@pytest.mark.parametrize("formula", ["y ~ C(g) + C(h) + x + z", "y ~ C(s) + x", "y ~ C(h) + x",
+                                     "y ~ C(g, contr.sum) + x", "y ~ 0 + C(g) + x",
+                                     "y ~ x + C(g, Treatment('l07')) + C(hc)"])
 def test_prediction_on_new_rows_equals_formulaic(formula):
     df, new = _data(), _data(500, seed=3)
     res = glmkit.glm(formula, df, family=glmkit.families.Poisson()).fit()
