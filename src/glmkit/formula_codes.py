@@ -37,7 +37,7 @@ import pandas as pd
 
 from .formula_spec import _C_CALL, _NAME
 
-__all__ = ["CodesPlan", "PLANS", "factor_columns", "factor_levels", "frame_key",
+__all__ = ["PLANS", "CodesPlan", "factor_columns", "factor_levels", "frame_key",
            "plan_from_sample", "sample_frame"]
 
 def _numeric(s: pd.Series) -> bool:
@@ -150,7 +150,7 @@ def frame_key(formula: str, frame: pd.DataFrame, columns: list[str],
     def typed(values) -> tuple:    # 1, 1.0 and True are equal keys but other levels
         return tuple((type(v).__name__, v) for v in values)
 
-    cols = []
+    cols: list[tuple] = []
     for c in sorted(set(columns) & set(frame.columns)):
         s = frame[c]
         if isinstance(s.dtype, pd.CategoricalDtype):

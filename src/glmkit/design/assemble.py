@@ -29,7 +29,8 @@ Conventions
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class Gather:
     When the table's rows are zeros or unit vectors (treatment coding), the columns are
     written as one scatter of ones into the zero-filled array (no n x k temporary)."""
 
-    __slots__ = ("table", "codes", "width")
+    __slots__ = ("codes", "table", "width")
 
     def __init__(self, table: np.ndarray, codes: np.ndarray):
         self.table = np.asarray(table, dtype=float)
