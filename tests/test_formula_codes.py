@@ -90,7 +90,9 @@ def test_fit_and_statistics_equal(monkeypatch):
     assert list(r1.fittedvalues.index) == list(df.index) == list(r2.fittedvalues.index)
 
 
-@pytest.mark.parametrize("formula", ["y ~ C(g) + C(h) + x + z", "y ~ C(s) + x", "y ~ C(h) + x"])
+@pytest.mark.parametrize("formula", ["y ~ C(g) + C(h) + x + z", "y ~ C(s) + x", "y ~ C(h) + x",
+                                     "y ~ C(g, contr.sum) + x", "y ~ 0 + C(g) + x",
+                                     "y ~ x + C(g, Treatment('l07')) + C(hc)"])
 def test_prediction_on_new_rows_equals_formulaic(formula):
     df, new = _data(), _data(500, seed=3)
     res = glmkit.glm(formula, df, family=glmkit.families.Poisson()).fit()
@@ -213,3 +215,46 @@ def test_nullable_columns_with_missing_values(monkeypatch):
     np.testing.assert_array_equal(_dense(fast.exog), _dense(slow.exog))
     full = glmkit.glm("y ~ C(g) + xf", df, family=glmkit.families.Poisson())
     assert full.formula_info.codes_plan is not None
+
+
+def test_second_build_reuses_the_plan_and_equals_formulaic(monkeypatch):
+    """The same formula on columns of the same types and levels reuses the spec and plan
+    (formulaic does not run again) and still equals formulaic on every row; other rows of
+    data give their own design."""
+    from glmkit.formula_codes import PLANS
+
+    PLANS.clear()
+    df, other = _data(), _data(seed=5)
+    first = glmkit.glm("y ~ C(g) + C(h) + x", df, family=glmkit.families.Poisson())
+    calls = []
+    real = F._materialize_fit
+    monkeypatch.setattr(F, "_materialize_fit", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = glmkit.glm("y ~ C(g) + C(h) + x", other, family=glmkit.families.Poisson())
+    assert calls == [] and again.formula_info.codes_plan is first.formula_info.codes_plan
+    monkeypatch.undo()
+    slow = _generic(monkeypatch, "y ~ C(g) + C(h) + x", other)
+    np.testing.assert_array_equal(_dense(again.exog), _dense(slow.exog))
+    assert again.exog_names == slow.exog_names and again.terms == slow.terms
+    assert again.formula_info.to_dict() == slow.formula_info.to_dict()
+
+
+@pytest.mark.parametrize("change", ["category order", "float levels", "ordered", "levels"])
+def test_plan_not_reused_when_types_or_levels_differ(monkeypatch, change):
+    """Frames that differ in what formulaic's spec depends on do not share a plan: the
+    names and design equal formulaic's on each (pandas calls unordered categoricals with
+    the same categories in another order equal; 1 == 1.0 in Python)."""
+    df = _data()
+    glmkit.glm("y ~ C(hc) + C(h) + x", df, family=glmkit.families.Poisson())
+    if change == "category order":
+        df["hc"] = df["hc"].cat.reorder_categories(["a", "b", "c", "d"])
+    elif change == "float levels":
+        df["h"] = df["h"].astype(float)
+    elif change == "ordered":
+        df["hc"] = df["hc"].cat.as_ordered()
+    else:
+        df["h"] = df["h"] + 1
+    fast = glmkit.glm("y ~ C(hc) + C(h) + x", df, family=glmkit.families.Poisson())
+    slow = _generic(monkeypatch, "y ~ C(hc) + C(h) + x", df)
+    assert fast.exog_names == slow.exog_names
+    np.testing.assert_array_equal(_dense(fast.exog), _dense(slow.exog))
+    assert fast.formula_info.to_dict() == slow.formula_info.to_dict()

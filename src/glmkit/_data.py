@@ -352,15 +352,19 @@ def names_from_constant(const) -> list[str]:
     return names
 
 
-def rows_for_prediction(exog, k: int, formula_info=None):
+def rows_for_prediction(exog, k: int, formula_info=None, blocks: bool = False):
     """Design rows for new data and the formula's offset for them (or None): a model
     built from a formula re-applies its stored spec to a data frame; otherwise ``exog``
-    must be array-like with the model's k columns (one row may be given as a 1-d array)."""
+    must be array-like with the model's k columns (one row may be given as a 1-d array).
+    ``blocks``: a formula fitted from level codes gives a DesignMatrix whose factors of
+    many levels are CategoricalDesign blocks (for X @ b without the indicator columns)."""
     if isinstance(exog, DesignMatrix):   # rows already built (glmkit.prediction)
         if exog.shape[1] != k:
             raise ValueError(f"exog must have {k} columns, got shape {exog.shape}.")
         return exog, None
     if formula_info is not None and not isinstance(exog, np.ndarray):
+        if blocks and formula_info.codes_plan is not None:
+            return formula_info.design_matrix_for(exog)
         return formula_info.design_for(exog)
     X, _, _ = _to_array(exog, "exog")
     if X.ndim == 1:

@@ -151,15 +151,29 @@ def _dense_columns(A, positions: list[int]) -> np.ndarray:
     C-ordered float array, filled column by column (a sparse matrix is never densified
     as a whole)."""
     out = np.zeros((A.shape[0], len(positions)))
-    if isinstance(A, pd.DataFrame):
-        for j, pos in enumerate(positions):
-            out[:, j] = A.iloc[:, pos].to_numpy(dtype=float)
-        return out
-    A = A.tocsc()
-    for j, pos in enumerate(positions):
-        lo, hi = A.indptr[pos], A.indptr[pos + 1]
-        out[A.indices[lo:hi], j] = A.data[lo:hi]
+    _ModelColumns(A, positions).fill(out)
     return out
+
+
+class _ModelColumns:
+    """Columns ``positions`` of formulaic's model matrix (scipy sparse or a DataFrame) as a
+    part of :func:`glmkit.design.assemble.assemble`: written column by column into the
+    design's zero-filled array."""
+
+    def __init__(self, A, positions: list[int]):
+        self.A = A if isinstance(A, pd.DataFrame) else A.tocsc()
+        self.positions = list(positions)
+        self.width = len(self.positions)
+
+    def fill(self, out: np.ndarray) -> None:
+        A = self.A
+        if isinstance(A, pd.DataFrame):
+            for j, pos in enumerate(self.positions):
+                out[:, j] = A.iloc[:, pos].to_numpy(dtype=float)
+            return
+        for j, pos in enumerate(self.positions):
+            lo, hi = A.indptr[pos], A.indptr[pos + 1]
+            out[A.indices[lo:hi], j] = A.data[lo:hi]
 
 
 def _describe_missing(frame: pd.DataFrame, variables: list[str], keep: np.ndarray,
@@ -298,33 +312,37 @@ def _design(rhs, design_pos: list[int], names: list[str], labels: pd.Index, term
     """The design: one n x k C-ordered float array with the frame's row labels, or, when a
     factor has many levels, a SplitDesign of dense runs and CategoricalDesign blocks (in the
     formula's column order, with its names) so the factor never becomes a one-hot matrix."""
-    from .design import CategoricalDesign, DenseDesign, SplitDesign
+    from .design import CategoricalDesign
+    from .design.assemble import assemble
 
     col_names = [names[p] for p in design_pos]
+    A = rhs if isinstance(rhs, pd.DataFrame) else rhs.tocsc()
     cat_terms = {}
     for _, cols in terms:
         if len(cols) + 1 >= CATEGORICAL_MIN_LEVELS:
-            codes = _indicator_codes(rhs, [design_pos[c] for c in cols])
+            codes = _indicator_codes(A, [design_pos[c] for c in cols])
             if codes is not None:
                 cat_terms[cols[0]] = (cols, codes)
-    if not cat_terms:
-        X = _dense_columns(rhs, design_pos)
-        return pd.DataFrame(X, columns=col_names, index=labels, copy=False)
-    blocks, run, j = [], [], 0
+    parts: list[Any] = []
+    run: list[int] = []          # model-matrix positions of adjacent dense columns
+    j = 0
     while j < len(design_pos):
         if j in cat_terms:
             if run:
-                blocks.append(DenseDesign(_dense_columns(rhs, [design_pos[c] for c in run])))
+                parts.append(_ModelColumns(A, run))
                 run = []
             cols, codes = cat_terms[j]
-            blocks.append(CategoricalDesign(codes, len(cols) + 1, drop_first=True))
+            parts.append(CategoricalDesign(codes, len(cols) + 1, drop_first=True))
             j += len(cols)
         else:
-            run.append(j)
+            run.append(design_pos[j])
             j += 1
     if run:
-        blocks.append(DenseDesign(_dense_columns(rhs, [design_pos[c] for c in run])))
-    return SplitDesign(blocks, column_names=col_names)
+        parts.append(_ModelColumns(A, run))
+    X = assemble(parts, A.shape[0], col_names)
+    if isinstance(X, np.ndarray):
+        return pd.DataFrame(X, columns=col_names, index=labels, copy=False)
+    return X
 
 
 def _complete_rows(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx,
@@ -380,22 +398,50 @@ def _assemble(mm, parsed, formula: str, labels: pd.Index, extras: dict, family):
     return y, X, total_offset, spec, names, terms
 
 
-def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx):
+def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: dict, ctx,
+                       variables: list[str], cacheable: bool = True):
     """``_assemble``'s answer built from level codes (glmkit.formula_codes), formulaic
-    running on one row per level only; None when the formula or the data need formulaic
-    on every row (missing values, interactions, transforms, offset() terms)."""
-    from .formula_codes import factor_columns, plan_from_sample, sample_rows
+    running on one row per level only (or not at all: the spec and plan of the same
+    formula on columns of the same types and levels are kept, ``cacheable`` without a
+    user context); None when the formula or the data need formulaic on every row
+    (missing values, interactions, transforms, offset() terms)."""
+    from .formula_codes import PLANS, factor_columns, factor_levels, frame_key
 
     n = frame.shape[0]
     factors = factor_columns(parsed, frame) if n else None
     if factors is None or any(a is not None and np.isnan(a).any() for a in extras.values()):
         return None
-    rows = sample_rows(frame, factors)
-    if rows.size > n // 2:
+    levels = factor_levels(frame, factors)
+    key = frame_key(str(parsed), frame, variables, levels,
+                    CATEGORICAL_MIN_LEVELS) if cacheable else None
+    hit = PLANS.get(key)
+    if hit is None:
+        hit = _plan_by_formulaic(parsed, frame, levels, ctx)
+        if hit is None:
+            return None
+        PLANS.put(key, hit)
+    spec, names, terms, plan, y_name = hit
+    _check_design_size(n, terms)
+    y, X = plan.response_values(frame), plan.design(frame)
+    if y is None or X is None:
         return None
-    sample = frame.iloc[rows].reset_index(drop=True)
+    if isinstance(X, np.ndarray):
+        X = pd.DataFrame(X, columns=names, index=labels, copy=False)
+    y_frame = pd.DataFrame(y[:, None], columns=[y_name], index=labels, copy=False)
+    terms = [(name, list(cols)) for name, cols in terms]
+    return (y_frame, X, extras["offset"], spec, names, terms), plan
+
+
+def _plan_by_formulaic(parsed, frame: pd.DataFrame, levels: dict, ctx):
+    """(rhs spec, column names, terms, CodesPlan, response name) from formulaic on a
+    sample of a few rows (glmkit.formula_codes.sample_frame), or None."""
+    from .formula_codes import plan_from_sample, sample_frame
+
+    sample = sample_frame(frame, levels)
+    if sample is None:
+        return None
     mm, kept = _materialize_fit(parsed, sample, ctx, outputs=("numpy",))  # few rows
-    if kept.size != rows.size:
+    if kept.size != sample.shape[0]:
         return None
     spec = mm.rhs.model_spec
     names = [str(c) for c in spec.column_names]
@@ -406,15 +452,7 @@ def _assemble_by_codes(parsed, frame: pd.DataFrame, labels: pd.Index, extras: di
     if plan is None:
         return None
     terms = _model_terms(spec, design_pos)
-    _check_design_size(n, terms)
-    y, X = plan.response_values(frame), plan.design(frame)
-    if y is None or X is None:
-        return None
-    if isinstance(X, np.ndarray):
-        X = pd.DataFrame(X, columns=names, index=labels, copy=False)
-    y_name = str(mm.lhs.model_spec.column_names[0])
-    y_frame = pd.DataFrame(y[:, None], columns=[y_name], index=labels, copy=False)
-    return (y_frame, X, extras["offset"], spec, names, terms), plan
+    return spec, names, terms, plan, str(mm.lhs.model_spec.column_names[0])
 
 
 def _parse_for(formula: str, frame: pd.DataFrame):
@@ -459,7 +497,8 @@ def model_from_formula(cls, formula: str, data, family=None, *, offset=None, exp
     ctx = _context(context)
     frame = _drop_unused_categories(_strings_as_categories(frame, variables))
     _check_levels_fit(frame, variables)
-    by_codes = _assemble_by_codes(parsed, frame, labels, extras, ctx)
+    by_codes = _assemble_by_codes(parsed, frame, labels, extras, ctx, variables,
+                                  cacheable=not context)
     plan = None
     if by_codes is not None:
         (y, X, total_offset, spec, names, terms), plan = by_codes

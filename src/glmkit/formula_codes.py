@@ -7,17 +7,20 @@ named as it is (``x``) or a factor of one column (``C(g)``, ``C(g, Treatment('b'
 ``factor(g)``, or a categorical column named as it is), and the response is a numeric
 column, the design is a function of each row's level codes and numbers only. Then:
 
-1. formulaic runs on a few rows only: one row for each level of each factor (the first
-   where it occurs) and the first row. It gives the model spec (names, levels, contrasts),
-   which is the spec of the whole frame, since it holds every level.
+1. formulaic runs on a few rows only (:func:`sample_frame`): as many as the factor with
+   most levels has levels, each factor cycling through all its levels (a categorical's
+   from its categories, others from the first row of each value). It gives the model
+   spec (names, levels, contrasts), which is the spec of the whole frame, since it holds
+   every level. formulaic's work grows with the number of columns, not of rows.
 2. From those rows, each factor term's columns as a function of the level: a
    ``levels x columns`` contrast table (a treatment factor's rows are zeros for the
    reference and unit vectors); the table is checked against every one of those rows.
-3. On the whole frame, each factor's level codes come from pandas (the categorical's codes,
-   or one hash lookup of the values): a treatment factor of many levels becomes a
-   :class:`~glmkit.design.categorical.CategoricalDesign` as in :func:`glmkit.formula._design`,
-   other columns are gathered from the table. No indicator matrix is built, no per-level
-   loop runs over the rows.
+3. On the whole frame, each factor's level codes come from pandas (the categorical's own
+   codes, or one hash lookup of the values): a treatment factor of many levels becomes a
+   :class:`~glmkit.design.categorical.CategoricalDesign` (one gather of the codes), other
+   columns are written from the table; :func:`glmkit.design.assemble.assemble` makes the
+   design, as for :func:`glmkit.formula._design`. No indicator matrix is built, no
+   per-level loop runs over the rows.
 
 Anything else (interactions, transforms, ``offset()`` terms, missing values, a level the
 spec does not know, a column of another type) returns None and the caller uses formulaic
@@ -25,6 +28,8 @@ on the whole frame. Tests check that both paths give the same design and spec.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -32,7 +37,8 @@ import pandas as pd
 
 from .formula_spec import _C_CALL, _NAME
 
-__all__ = ["CodesPlan", "factor_columns", "plan_from_sample", "sample_rows"]
+__all__ = ["PLANS", "CodesPlan", "factor_columns", "factor_levels", "frame_key",
+           "plan_from_sample", "sample_frame"]
 
 def _numeric(s: pd.Series) -> bool:
     return s.dtype.kind in "iuf"
@@ -49,17 +55,23 @@ def _column_of(expr: str, kind: str) -> str | None:
     return m.group(1).strip("`") if m else None
 
 
-def level_codes(s: pd.Series, categories: list) -> np.ndarray | None:
-    """Positions of the values of ``s`` in ``categories`` (int64), or None if a value is
-    missing or not among them."""
+def level_codes(s: pd.Series, categories) -> np.ndarray | None:
+    """Positions of the values of ``s`` in ``categories`` (a list or an Index), or None if
+    a value is missing or not among them. A categorical column whose categories are
+    ``categories`` gives its own codes (pandas' narrow integers, no copy); others an int64
+    array."""
+    index = categories if isinstance(categories, pd.Index) else pd.Index(categories)
     if isinstance(s.dtype, pd.CategoricalDtype):
-        lut = pd.Index(categories).get_indexer(s.cat.categories)
         raw = s.cat.codes.to_numpy()
         if raw.size and raw.min() < 0:
             return None
+        cats = s.cat.categories
+        if len(cats) == len(index) and cats.equals(index):
+            return raw
+        lut = index.get_indexer(cats)
         codes = lut[raw] if lut.size else raw.astype(np.int64)
     else:
-        codes = pd.Index(categories).get_indexer(s.to_numpy())
+        codes = index.get_indexer(s.to_numpy())
     if codes.size and codes.min() < 0:
         return None
     return codes
@@ -92,22 +104,112 @@ def factor_columns(parsed, frame: pd.DataFrame) -> list[str] | None:
     return sorted(set(out))
 
 
-def sample_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Row 0 and one row of every distinct value of each of ``columns`` (sorted)."""
-    rows = [np.zeros(1, dtype=np.intp)]
-    for c in columns:
+def factor_levels(frame: pd.DataFrame, factors: list[str]) -> dict[str, tuple]:
+    """For each factor column: (number of distinct values, None) for a categorical (every
+    category occurs: unused ones were dropped), else (number, the row of each value's first
+    occurrence)."""
+    out: dict[str, tuple] = {}
+    for c in factors:
         s = frame[c]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            # one row per code by a scatter (any row of the level will do): no hashing
-            codes = s.cat.codes.to_numpy().astype(np.intp) + 1      # missing: 0
-            row_of = np.zeros(len(s.cat.categories) + 1, dtype=np.intp)
-            row_of[codes] = np.arange(codes.size)
-            seen = np.zeros(row_of.size, dtype=bool)
-            seen[codes] = True
-            rows.append(row_of[seen])
+            out[c] = (len(s.cat.categories), None)
         else:
-            rows.append(np.flatnonzero(~s.duplicated().to_numpy()))
-    return np.unique(np.concatenate(rows))
+            first = np.flatnonzero(~s.duplicated().to_numpy())
+            out[c] = (first.size, first)
+    return out
+
+
+def sample_frame(frame: pd.DataFrame, levels: dict[str, tuple]) -> pd.DataFrame | None:
+    """A few rows on which formulaic gives the model spec of the whole frame: m rows, m the
+    number of distinct values of the factor that has most (``levels``, from
+    :func:`factor_levels`); each factor column cycles through its distinct values, the
+    other columns are the frame's first m rows. None when m is more than half the rows
+    (formulaic then runs on the frame). A categorical's rows come from its categories, so
+    its codes are not read."""
+    n = frame.shape[0]
+    m = max([1] + [L for L, _ in levels.values()])
+    if m > n // 2 or any(L == 0 for L, _ in levels.values()):
+        return None
+    sample = frame.iloc[:m].reset_index(drop=True)
+    pos = np.arange(m)
+    changed = {}
+    for c, (L, first) in levels.items():
+        s = frame[c]
+        if first is None:
+            changed[c] = pd.Categorical.from_codes(pos % L, dtype=s.dtype)
+        else:
+            changed[c] = s.iloc[first[pos % L]].reset_index(drop=True)
+    return sample.assign(**changed)
+
+
+def frame_key(formula: str, frame: pd.DataFrame, columns: list[str],
+              levels: dict[str, tuple], min_levels: int) -> tuple | None:
+    """What the model spec and the plan of ``formula`` depend on (its text, the type of
+    each column it reads, each factor's levels), or None when that is not hashable. Two
+    frames with equal keys get the same spec and plan (see :class:`PlanCache`)."""
+    def typed(values) -> tuple:    # 1, 1.0 and True are equal keys but other levels
+        return tuple((type(v).__name__, v) for v in values)
+
+    cols: list[tuple] = []
+    for c in sorted(set(columns) & set(frame.columns)):
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            # (unordered categorical dtypes are equal whatever the categories' order)
+            cats = s.cat.categories
+            cols.append((c, "category", str(cats.dtype), bool(s.cat.ordered),
+                         typed(cats.tolist())))
+        elif c in levels:
+            values = s.iloc[levels[c][1]].tolist()
+            try:      # the set of values (formulaic sorts them), not their rows' order
+                values = sorted(values)
+            except TypeError:
+                pass
+            cols.append((c, str(s.dtype), typed(values)))
+        else:
+            cols.append((c, str(s.dtype)))
+    key = (formula, int(min_levels), tuple(cols))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class PlanCache:
+    """The last few (model spec, plan, ...) by :func:`frame_key`: a formula fitted again on
+    the same columns (R's step, add1 and drop1 refit the same candidate formulas, users
+    refit in loops) skips formulaic. Entries hold no rows of data."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        if key is None:
+            return None
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key, value) -> None:
+        if key is None:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+#: the plans of recent formulas (glmkit.formula._assemble_by_codes)
+PLANS = PlanCache()
 
 
 class CodesPlan:
@@ -127,6 +229,10 @@ class CodesPlan:
         self.terms = terms
         self.column_names = list(column_names)
         self.columns = sorted({t[1] for t in terms if t[0] != "intercept"})
+        self._index: dict[str, pd.Index] = {}    # (codes() reads a column's first term)
+        for t in terms:
+            if t[0] == "factor" and t[1] not in self._index:
+                self._index[t[1]] = pd.Index(t[2])
 
     def codes(self, frame: pd.DataFrame) -> dict[str, np.ndarray] | None:
         """Level codes of every factor column, or None (missing or unknown values)."""
@@ -135,7 +241,7 @@ class CodesPlan:
             if t[0] == "factor" and t[1] not in out:
                 if t[1] not in frame.columns:
                     return None
-                codes = level_codes(frame[t[1]], t[2])
+                codes = level_codes(frame[t[1]], self._index[t[1]])
                 if codes is None:
                     return None
                 out[t[1]] = codes
@@ -158,50 +264,43 @@ class CodesPlan:
         """The design of ``frame``: an n x k C-ordered float array, or (``categorical``
         and a treatment factor of many levels present) a SplitDesign of dense runs and
         CategoricalDesign blocks; None when the frame does not fit the plan."""
-        from .design import CategoricalDesign, DenseDesign, SplitDesign
+        from .design import CategoricalDesign
+        from .design.assemble import Gather, assemble
 
         codes, nums = self.codes(frame), self.numbers(frame)
         if codes is None or nums is None:
             return None
-        n = frame.shape[0]
-        blocks: list[Any] = []
-        run: list[np.ndarray] = []   # dense columns waiting for their block
-
-        def flush():
-            if run:
-                out = np.empty((n, len(run)))
-                for j, col in enumerate(run):
-                    out[:, j] = col
-                blocks.append(out)
-                run.clear()
-
+        parts: list[Any] = []
         for t in self.terms:
             if t[0] == "intercept":
-                run.append(np.ones(n))
+                parts.extend([1.0] * t[1])
             elif t[0] == "numeric":
-                run.append(nums[t[1]])
+                parts.append(nums[t[1]])
             else:
                 table = t[3]
                 lut = _treatment_codes(table)
                 width = table.shape[1]
                 if categorical and lut is not None and width + 1 >= self.min_levels:
-                    flush()
-                    blocks.append(CategoricalDesign(lut[codes[t[1]]], width + 1,
-                                                    drop_first=True))
+                    parts.append(CategoricalDesign(_recode(lut, codes[t[1]]), width + 1,
+                                                   drop_first=True))
                 else:
-                    gathered = table[codes[t[1]]]
-                    run.extend(gathered[:, j] for j in range(width))
-        flush()
-        if not any(isinstance(b, CategoricalDesign) for b in blocks):
-            return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
-        return SplitDesign([DenseDesign(b) if isinstance(b, np.ndarray) else b
-                            for b in blocks], column_names=self.column_names)
+                    parts.append(Gather(table, codes[t[1]]))
+        return assemble(parts, frame.shape[0], self.column_names)
 
     def response_values(self, frame: pd.DataFrame) -> np.ndarray | None:
         if self.response is None or not _numeric(frame[self.response]):
             return None
         y = frame[self.response].to_numpy(dtype=float, na_value=np.nan)
         return None if np.isnan(y).any() else y
+
+
+def _recode(lut: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``lut[codes]`` as int32; when ``lut`` is 0, 1, 2, ... (the reference level is the
+    first) a cast of pandas' narrow codes (a gather through an intp copy of the codes
+    costs 30x more)."""
+    if np.array_equal(lut, np.arange(lut.size)):
+        return codes.astype(np.int32)
+    return lut[codes]
 
 
 def _treatment_codes(table: np.ndarray) -> np.ndarray | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import importlib
 import re
 import warnings
@@ -57,7 +58,19 @@ def _rewrite(formula: str) -> str:
 
 def _parse(formula: str, available: list[str] | None = None):
     """formulaic's Formula of ``formula``; ``available`` (the data's columns) expands R's
-    ``.`` (every column not in the response)."""
+    ``.`` (every column not in the response). The last parses are kept (formulaic's
+    Formula is immutable): R's step and add1 parse the same candidates again."""
+    if not isinstance(formula, str):
+        return _parse_new(formula, available)
+    return _parse_kept(formula, None if available is None else tuple(str(c) for c in available))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_kept(formula: str, available: tuple[str, ...] | None):
+    return _parse_new(formula, None if available is None else list(available))
+
+
+def _parse_new(formula: str, available: list[str] | None = None):
     from formulaic import Formula
 
     context = None if available is None else {
@@ -158,7 +171,9 @@ def _drop_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(col.dtype, pd.CategoricalDtype):
             # a bincount of the codes finds unused categories (pandas' own check sorts them)
             codes = col.cat.codes.to_numpy()
-            counts = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories))
+            if codes.size and codes.min() < 0:    # missing values: leave them out
+                codes = codes[codes >= 0]
+            counts = np.bincount(codes, minlength=len(col.cat.categories))
             if np.any(counts == 0):
                 changed[name] = col.cat.remove_unused_categories()
     return frame.assign(**changed) if changed else frame

@@ -558,7 +558,7 @@ class GLM:
                 if exposure is not None:
                     off = off + np.log(self._check_exposure(exposure, n))
         else:
-            X, formula_offset = self.exog_for_predict(exog)
+            X, formula_offset = self.exog_for_predict(exog, _blocks=True)
             n = X.shape[0]
             off = np.zeros(n) if offset is None else np.asarray(_data._vector(offset, "offset", n))
             if formula_offset is not None:
@@ -572,15 +572,17 @@ class GLM:
     _derivative_predict = likelihood.derivative_predict
     _deriv_mean_dparams = likelihood.deriv_mean_dparams
 
-    def exog_for_predict(self, exog):
+    def exog_for_predict(self, exog, _blocks: bool = False):
         """Rows of the design for new data, and the formula's offset for them (or None).
 
         A model built from a formula re-applies its stored spec to a data frame; otherwise
-        ``exog`` must be an array-like with the model's columns.
+        ``exog`` must be an array-like with the model's columns. (``_blocks``, for
+        predict: a factor of many levels may come as a CategoricalDesign block.)
         """
         if hasattr(type(exog), "__dask_graph__"):
             raise TypeError("exog_for_predict builds NumPy rows; for Dask data use predict().")
-        return _data.rows_for_prediction(exog, self.data.X.shape[1], self.formula_info)
+        return _data.rows_for_prediction(exog, self.data.X.shape[1], self.formula_info,
+                                         blocks=_blocks)
 
     def _check_exposure(self, exposure, n):
         e = _data._vector(exposure, "exposure", n)

@@ -3,7 +3,8 @@
 A formula on a dask DataFrame with a factor of many levels does not send the factor's
 indicator columns through Dask: each partition carries one float column of level codes per
 such factor (0 = the reference level), beside the other (dense) columns, and every task
-builds the partition's design as the in-memory formula does (:func:`glmkit.formula._design`):
+builds the partition's design as the in-memory formula does (one assembler,
+:func:`glmkit.design.assemble.assemble`):
 a :class:`~glmkit.design.split.SplitDesign` of dense runs and
 :class:`~glmkit.design.categorical.CategoricalDesign` blocks. A partition's memory then
 grows with its rows and dense columns, not with the number of levels.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .assemble import assemble
 from .base import DesignMatrix
 from .categorical import CategoricalDesign
 from .dense import DenseDesign
@@ -56,17 +58,17 @@ class ColumnLayout:
         return sum(b[2] - b[1] if b[0] == "dense" else b[2] - 1 for b in self.blocks)
 
     def design(self, raw: np.ndarray) -> DesignMatrix:
-        """The partition's design from its raw columns (views of the dense runs)."""
-        parts: list[DesignMatrix] = []
+        """The partition's design from its raw columns (:func:`~glmkit.design.assemble.
+        assemble` on the dense runs and the factors' level codes)."""
+        parts: list = []
         for kind, a, b in self.blocks:
             if kind == "dense":
-                parts.append(DenseDesign(np.ascontiguousarray(raw[:, a:b])))
+                parts.append(raw[:, a:b])
             else:
                 codes = np.nan_to_num(raw[:, a], nan=0.0).astype(np.int32)
                 parts.append(CategoricalDesign(codes, b, drop_first=True))
-        if len(parts) == 1 and isinstance(parts[0], DenseDesign):
-            return parts[0]
-        return SplitDesign(parts)
+        X = assemble(parts, raw.shape[0])
+        return DenseDesign(X) if isinstance(X, np.ndarray) else X
 
     def diagonal_columns(self) -> np.ndarray | None:
         """The design's diagonal block of X'WX (its widest categorical block), as
