@@ -4,7 +4,9 @@ Every distributed computation of a GLM goes through two operations on a :class:`
 
 - :meth:`RowSource.map_reduce`: a NumPy function of one partition's rows (a :class:`Block`)
   returns a dict of p x p matrices, p-vectors and scalars; the dicts are summed in a tree
-  on the cluster and only the total comes back to the client.
+  on the cluster and only the total comes back to the client. On pinned blocks a pass is
+  one task per worker thread, which sweeps the blocks pinned for it and sums them
+  (:func:`run_group`), and the tree sums those few partials.
 - :meth:`RowSource.map_rows`: a NumPy function of one partition's rows returns a per-row
   vector; the result is a lazy dask array (nothing is computed).
 
@@ -33,8 +35,9 @@ Conventions
 - Dict keys of a reduction are combined by their suffix: ``*_min``/``*_max`` by min/max,
   ``*_any``/``*_all`` by or/and, ``*_first`` keeps the leftmost non-None value,
   ``*_sample`` concatenates rows (a bounded sample), all other keys are summed. Partitions
-  are combined in their order (a fixed tree), so a pass gives bit-identical sums however
-  its tasks were scheduled.
+  are combined in their order (a fixed tree; on pinned blocks, fixed groups of consecutive
+  partitions set when they were pinned), so a pass gives bit-identical sums however its
+  tasks were scheduled.
 """
 from __future__ import annotations
 

@@ -12,7 +12,11 @@ persisted pass took 3.6x the in-memory pass).
 (the sweep's row blocks are then contiguous), the weights, and a ``work`` dict in which the
 sweep keeps its in-memory sweeper (constant deviance term, linear-predictor and row-block
 buffers) from pass to pass. :class:`~glmkit.design.partitioned.RowSource` runs its passes on
-those blocks until the fit ends (:func:`pinned_for_fit` releases them).
+those blocks until the fit ends (:func:`pinned_for_fit` releases them). The blocks are
+pinned in equal runs of consecutive partitions per worker thread, and a pass is one task
+per run (:func:`~glmkit.design.partitioned.run_group`), not one per partition: on 5M x 20
+in 20 partitions over 2 workers, the 20 tasks and their combining tree cost 10-20 % of a
+pass in scheduling and transfers.
 
 When to pin
 -----------
