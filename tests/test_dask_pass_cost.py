@@ -18,10 +18,10 @@ import importlib.util
 import numpy as np
 import pytest
 
+from glmkit.design import DenseDesign
 from glmkit.families import Binomial, Gamma, Poisson, links
 from glmkit.model import GLM
 from glmkit.problem import GLMProblem
-from glmkit.design import DenseDesign
 from glmkit.solvers.sweeper import InMemorySweeper
 
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("dask") is None,
@@ -147,7 +147,7 @@ def _big_partitions():
 def test_dask_float32_grams_only_for_steps():
     import dask
 
-    X, y, off, (dy, dX, doff) = _big_partitions()
+    X, _, off, (dy, dX, doff) = _big_partitions()
     beta = np.array([0.35, 0.25, -0.15, 0.1])
     mu = np.exp(X @ beta + off)
     exact = (X * mu[:, None]).T @ X

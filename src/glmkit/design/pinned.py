@@ -114,19 +114,20 @@ def pin_blocks(source, executor) -> tuple[list, list[list[int]]]:
         from distributed import wait
 
         slots = _worker_slots(client)
+        nslots = len(slots)
         out = _persist_spread(client, parts, slots)
         wait(out)   # a task's error (inputs that do not line up) is raised by the first pass
     else:
         from .partitioned import _one_blas_thread_per_task
 
-        slots = [None] * _local_threads()
+        nslots = _local_threads()
         with _one_blas_thread_per_task():
             out = list(dask.persist(*parts))
     executor.passes += 1
     seconds = time.perf_counter() - t0
     executor.seconds += seconds
     executor.report("persist", seconds, partitions=source.nblocks)
-    return out, _groups(len(parts), len(slots))
+    return out, _groups(len(parts), nslots)
 
 
 def _groups(nblocks: int, nslots: int) -> list[list[int]]:
