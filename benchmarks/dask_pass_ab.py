@@ -5,7 +5,8 @@
 
 Data: ``GLMKIT_AB_DATA`` (default /tmp/tb/p2m), written by
 ``benchmarks.dask_bench.write_parquet(path, 2_000_000, 250_000)``. Prints one JSON line
-(median IRLS pass, every pass's seconds, load average). ``PERSIST=0/1`` passes
+(median IRLS pass, every pass's seconds, the median IRLS pass's CPU seconds of this
+process and its children, i.e. the client, scheduler and workers; load average). ``PERSIST=0/1`` passes
 ``fit(persist=...)`` (leave it unset for code without that keyword). Used for the A/B
 note of DASK_RESULTS.md (5 rounds of main, this code and in memory, interleaved).
 """
@@ -49,11 +50,32 @@ def main():
         t0 = time.perf_counter()
         kw = {} if "PERSIST" not in os.environ else {"persist": os.environ["PERSIST"] != "0"}
         c0 = time.process_time()
-        r = sm.GLM(family=sm.families.Poisson(), **d).fit(verbose=passes.append, **kw)
+        import psutil
+        me = psutil.Process()
+
+        def cpu_now():   # CPU seconds of this process and its workers (children)
+            total = sum(me.cpu_times()[:2])
+            for c in me.children(recursive=True):
+                try:
+                    total += sum(c.cpu_times()[:2])
+                except psutil.Error:
+                    pass
+            return total
+
+        mark = [cpu_now()]
+
+        def seen(entry):
+            now = cpu_now()
+            passes.append({**entry, "cpu": now - mark[0]})
+            mark[0] = now
+
+        r = sm.GLM(family=sm.families.Poisson(), **d).fit(verbose=seen, **kw)
         cpu = time.process_time() - c0
         fit = time.perf_counter() - t0
     irls = [p["seconds"] for p in passes if p["what"] == "IRLS"]
-    print(json.dumps({"mode": mode, "per_pass": float(np.median(irls)), "irls": [round(x,3) for x in irls], "all": [(p["what"], round(p["seconds"],3)) for p in passes], "fit": fit, "fit_cpu_client": cpu, "dev": r.deviance, "load": os.getloadavg()[0]}))
+    irls_cpu = [p["cpu"] for p in passes if p["what"] == "IRLS"]
+    print(json.dumps({"mode": mode, "per_pass": float(np.median(irls)),
+                      "per_pass_cpu": float(np.median(irls_cpu)), "irls": [round(x,3) for x in irls], "all": [(p["what"], round(p["seconds"],3)) + (("f32",) if p.get("float32_gram") else ()) for p in passes], "fit": fit, "fit_cpu_client": cpu, "dev": r.deviance, "load": os.getloadavg()[0]}))
     
 
 

@@ -62,14 +62,15 @@ def block_sweeper(b, family, fused, design, unit=1.0) -> InMemorySweeper:
 
 
 def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=False,
-                 cols=None, cluster=None):
-    # ``cols``: the Grams of these columns only (a penalized fit's working set)
+                 cols=None, low=False, cluster=None):
+    # ``cols``: the Grams of these columns only (a penalized fit's working set); ``low``:
+    # the Grams from float32 blocks (the steps far from the solution, as in memory)
     sw = block_sweeper(b, family, fused, design, unit)
     problem = sw.problem
     # the previous pass's sweep lends its eta buffer (its eta never leaves the task); the
     # Grams are new (they do leave it, and the client may still hold the last ones)
     s = sw.sweep(beta, eta0, observed, reuse=b.work.get("last"), grams=(None, None),
-                 track_mu=True, cols=cols)
+                 track_mu=True, cols=cols, low=low, pearson=True)
     b.work["last"] = s
     out = {"deviance": float(s.deviance), "invalid": 0.0 if s.valid else 1.0,
            "gram": s.gram, "score": s.score, "gram_observed": s.gram_observed,
@@ -77,7 +78,7 @@ def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=
     if not ((s.valid and b.n) or cluster is not None):
         return out
     if s.valid and b.n:   # the Pearson chi2 at these means, for the results (no pass of
-        out["pearson"] = pearson_rows(b, s.eta, sw)   # its own)
+        out["pearson"] = s.pearson * unit   # its own; the sweep's weights are pw / unit)
     if not (meat or cluster is not None):
         return out
     with np.errstate(all="ignore"):
@@ -97,25 +98,6 @@ def _sweep_block(b, eta0, family, fused, beta, observed, design, unit=1.0, meat=
                                              np.ones(problem.X.shape[1], dtype=bool),
                                              combos, buckets)
     return out
-
-
-#: rows per slice of the Pearson sum: its temporaries stay small (no fresh memory maps
-#: under distributed's MALLOC_TRIM_THRESHOLD_)
-PEARSON_ROWS = 8192
-
-
-def pearson_rows(b, eta, sw: InMemorySweeper) -> float:
-    """sum fw (y - mu)^2 pw / V(mu) at the linear predictor ``eta``, mu from the sweep's
-    kernel, in slices of :data:`PEARSON_ROWS` rows."""
-    family, kernel, tw = sw.problem.family, sw.kernel, sw.problem.total_weights
-    total = 0.0
-    with np.errstate(all="ignore"):
-        for a in range(0, b.n, PEARSON_ROWS):
-            sl = slice(a, min(a + PEARSON_ROWS, b.n))
-            mu = kernel.evaluate(b.y[sl], eta[sl], tw[sl], False)[0]
-            r = (b.y[sl] - mu) / family.variance.sqrt(mu) * np.sqrt(b.prior_weights[sl])
-            total += float(np.dot(b.freq_weights[sl], np.square(r)))
-    return total
 
 
 def _sweep_cluster_block(b, labels, eta0, *rest):
@@ -287,24 +269,29 @@ class DaskSweeper:
         """One pass over the partitions, as :meth:`InMemorySweeper.sweep`. Each partition
         forms X'WX whatever ``expected`` says: reading the rows costs far more than the
         p x p sums, and the fit's last sweep then carries the covariance's X'WX (no pass
-        after the fit). ``reuse``, ``grams`` and ``low`` (the in-memory sweeper's buffer
-        and float32 hints) do not apply to lazy per-row arrays and are ignored. ``cols``:
-        the Grams of these columns only (k x k; a penalized fit's working set)."""
+        after the fit). ``low``: the partitions form their Grams from float32 blocks (as the
+        in-memory sweep: for steps, never for a covariance), except on a sweep the solver
+        expects to be the fit's last (:meth:`expect_last`), whose X'WX the covariance
+        takes; the sweep says which it did (``Sweep.low``). ``reuse`` and ``grams`` (the
+        in-memory sweeper's buffers) do not apply to lazy per-row arrays and are ignored.
+        ``cols``: the Grams of these columns only (k x k; a penalized fit's working set)."""
         key = None if cols is None else np.asarray(cols, dtype=np.intp)
         if beta is not None and self._last is not None:
             b, o, c, sw = self._last
             same_cols = (c is None and key is None) or (
                 c is not None and key is not None and np.array_equal(c, key))
-            if o == observed and same_cols and np.array_equal(b, beta):
+            if o == observed and same_cols and np.array_equal(b, beta) \
+                    and (low or not sw.low):
                 return sw   # the same point again (the warm start's check): no pass
-        out = self._sweep(beta, eta0, observed, key)
+        out = self._sweep(beta, eta0, observed, key, low)
         if beta is not None:
             self._last = (np.array(beta, dtype=float), observed, key, out)
         return out
 
-    def _sweep(self, beta, eta0, observed: bool, cols=None) -> Sweep:
+    def _sweep(self, beta, eta0, observed: bool, cols=None, low: bool = False) -> Sweep:
         src, design = self.source, self.problem.design
         final, self._final_next = self._final_next, False
+        low = bool(low) and not final
         meat = self._meat and final
         cluster = self._cluster if final else None
         if beta is not None:
@@ -313,7 +300,7 @@ class DaskSweeper:
         else:
             eta = eta0
         per_row = [eta0] if beta is None else []
-        args = (self.family, self.fused, beta, observed, design, self.unit, meat, cols)
+        args = (self.family, self.fused, beta, observed, design, self.unit, meat, cols, low)
         args = args if beta is None else (None, *args)
         if cluster is None:
             tree = src.map_reduce(_sweep_block, *per_row, args=args, need_X=self._need_X)
@@ -342,10 +329,12 @@ class DaskSweeper:
             shared.setdefault("cluster", {})[mu.name] = (
                 groups, combine_buckets(out["clusters"], combos, buckets))
         extra = {} if valid else {"valid": False}
+        if low:
+            extra["float32_gram"] = True
         if meat or cluster is not None:
             extra["final_sums"] = True
         self.executor.report(self.label, out["_seconds"], deviance=deviance, **extra)
-        return Sweep(deviance, bool(valid), gram, score, gram_obs, eta, mu, w)
+        return Sweep(deviance, bool(valid), gram, score, gram_obs, eta, mu, w, low)
 
     def _cluster_tree(self, per_row: list, args: tuple, cluster):
         """One pass: the sweep's sums and the cluster buckets' S'S, from the same
@@ -372,7 +361,8 @@ class DaskSweeper:
     def expected_gram(self, sw: Sweep, cols=None) -> np.ndarray:
         """X'WX at a sweep's working weights (of the columns ``cols`` only, when given):
         the sweep's own (every Dask sweep forms it) when it is that one, else one pass."""
-        if sw.gram is not None and cols is None and sw.gram.shape[0] == sw.score.shape[0]:
+        if sw.gram is not None and cols is None and sw.gram.shape[0] == sw.score.shape[0] \
+                and not sw.low:
             return sw.gram
         tree = self.source.map_reduce(_gram_block, sw.w, args=(self.problem.design, cols),
                                       need_X=self._need_X)

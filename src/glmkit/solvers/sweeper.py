@@ -44,6 +44,8 @@ class Sweep:
     low: bool = False
     #: (min, max) of mu over the rows with weight, when the sweep was asked to track it
     mu_range: tuple | None = None
+    #: sum tw (y - mu)^2 / V(mu) at this eta, when the sweep was asked for it
+    pearson: float | None = None
 
 
 class InMemorySweeper:
@@ -74,7 +76,8 @@ class InMemorySweeper:
 
     def sweep(self, beta: np.ndarray | None, eta0=None, observed: bool = False,
               reuse: Sweep | None = None, expected: bool = True, grams=None,
-              low: bool = False, track_mu: bool = False, cols=None) -> Sweep:
+              low: bool = False, track_mu: bool = False, cols=None,
+              pearson: bool = False) -> Sweep:
         """One pass: eta, mu, deviance, X'WX, X'u (and the observed X'WX when asked).
 
         With ``beta`` None the linear predictor is ``eta0`` (IRLS's starting values) and the
@@ -85,7 +88,9 @@ class InMemorySweeper:
         ``reuse``. ``low``: form the Grams from float32 blocks (see DenseDesign.add_sandwich).
         ``track_mu``: record the range of mu over the rows with weight (``mu_range``).
         ``cols``: the Grams of these columns only (k x k, sorted positions: a penalized
-        fit's working set); the score is formed for every column.
+        fit's working set); the score is formed for every column. ``pearson``: also sum
+        the Pearson chi2 terms tw (y - mu)^2 / V(mu) (``Sweep.pearson``), from each row
+        block's means while they are in cache.
         """
         problem, kernel = self.problem, self.kernel
         X = problem.X
@@ -100,13 +105,15 @@ class InMemorySweeper:
             grams = (None, None) if reuse is None else (reuse.gram, reuse.gram_observed)
         tw_all, offset, y = problem.total_weights, problem.offset, problem.y
         chunks = self._chunks()
-        # per chunk: [G, Go, score, deviance, valid, min mu, max mu, blocks, (mu, w)]
+        variance = problem.family.variance
+        # per chunk: [G, Go, score, deviance, valid, min mu, max mu, blocks, (mu, w),
+        # Pearson]
         acc = [[_zeroed(grams[0], k) if expected else None,
                 _zeroed(grams[1], k) if observed else None,
-                np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None]]
+                np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None, 0.0]]
         acc += [[self._scratch_gram(j, 0, k) if expected else None,
                  self._scratch_gram(j, 1, k) if observed else None,
-                 np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None]
+                 np.zeros(p), 0.0, True, np.inf, -np.inf, 0, None, 0.0]
                 for j in range(1, len(chunks))]
 
         def block(i, sl, Xb):
@@ -118,6 +125,9 @@ class InMemorySweeper:
                 has_w = tw_all[sl] > 0
                 a[5] = min(a[5], float(np.min(m, where=has_w, initial=np.inf)))
                 a[6] = max(a[6], float(np.max(m, where=has_w, initial=-np.inf)))
+            if pearson:
+                r = y[sl] - m
+                a[9] += float(np.dot(tw_all[sl], np.square(r, out=r) / variance(m)))
             a[3] += d
             if expected:
                 _gram(Xb, w, a[0], low, cols)
@@ -147,9 +157,11 @@ class InMemorySweeper:
         # the eta-free constant and the sum can cancel to -1e-14 at a saturated fit
         dev = max(dev, 0.0) if np.isfinite(dev) else dev
         rng = (lo, hi) if track_mu else None
+        chi2 = float(sum(a[9] for a in acc)) if pearson else None
         if len(acc) == 1 and acc[0][7] == 1:   # one block (a small design): keep its mu, w
-            return Sweep(dev, valid, G, s, Go, eta, acc[0][8][0], acc[0][8][1], low, rng)
-        return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng)
+            return Sweep(dev, valid, G, s, Go, eta, acc[0][8][0], acc[0][8][1], low, rng,
+                         chi2)
+        return Sweep(dev, valid, G, s, Go, eta, None, None, low, rng, chi2)
 
     def at(self, beta: np.ndarray) -> Sweep:
         """eta, mu, w, the deviance and the score X'u at ``beta``: X @ b, the kernel and
