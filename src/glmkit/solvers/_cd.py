@@ -206,13 +206,15 @@ def _factored_solve(H, l2, F, rhs, cache: dict | None,
         if strict:
             raise
         return _spd_solve(_block(H, l2, F), rhs)
+    if cache.get("U") is not U:   # a new factor: the dropped columns' solves are stale
+        cache["AE"] = {}
     cache.update(order=order, U=U, l2=l2[order].copy())
     keep = np.ones(order.size, dtype=bool)
     keep[dropped] = False
     pos = np.searchsorted(F, order[keep])   # F is sorted: where each kept one sits in F
     full = np.zeros(order.size)
     full[keep] = rhs[pos]
-    x = _solve_without(U, full, dropped)
+    x = _solve_without(U, full, dropped, cache["AE"])
     out = np.empty(F.size)
     out[pos] = x[keep]
     return out
@@ -233,19 +235,28 @@ def _extend(U: np.ndarray, H, l2, old: np.ndarray, new: np.ndarray) -> np.ndarra
     return Un
 
 
-def _solve_without(U: np.ndarray, rhs: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+def _solve_without(U: np.ndarray, rhs: np.ndarray, dropped: np.ndarray,
+                   columns: dict | None = None) -> np.ndarray:
     """A x = rhs with x held at zero on the positions ``dropped`` (their equations left
     out), A = U'U: x = A^-1 (rhs + E lam), E the dropped unit columns, lam such that
     x_dropped = 0, i.e. lam = -(A^-1)_dd^-1 (A^-1 rhs)_d; the kept rows of A x then equal
-    rhs. That is the solve on the kept coordinates' block, by the factor of the larger."""
+    rhs. That is the solve on the kept coordinates' block, by the factor of the larger.
+    ``columns``: A^-1 e_j by position j, kept between calls with the same U (the later
+    steps of a fit drop the same coordinates: one k-vector solve each, not k x m)."""
     from scipy.linalg import cho_solve
 
     x = cho_solve((U, False), rhs, check_finite=False)
     if dropped.size == 0:
         return x
-    E = np.zeros((rhs.size, dropped.size))
-    E[dropped, np.arange(dropped.size)] = 1.0
-    AE = cho_solve((U, False), E, check_finite=False)
+    columns = {} if columns is None else columns
+    missing = [j for j in dropped.tolist() if j not in columns]
+    if missing:
+        E = np.zeros((rhs.size, len(missing)))
+        E[missing, np.arange(len(missing))] = 1.0
+        AE = cho_solve((U, False), E, check_finite=False)
+        for i, j in enumerate(missing):
+            columns[j] = AE[:, i]
+    AE = np.column_stack([columns[j] for j in dropped.tolist()])
     lam = np.linalg.solve(AE[dropped], -x[dropped])
     x = x + AE @ lam
     x[dropped] = 0.0
