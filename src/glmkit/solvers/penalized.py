@@ -295,40 +295,32 @@ def _minimize_model(gram, rhs, b0, n, pen: Penalty, allowed, cols,
     """The minimum of the penalized quadratic model 1/2 b'(X'WX/N)b - (rhs/N)'b + penalty
     (``rhs`` and ``gram`` over every column, or over ``cols`` with the others fixed at b0,
     zero). ``kkt_tol``: the quadratic's optimality conditions to this, at least (its
-    minimum's residuals are the next point's KKT violations once the steps settle)."""
+    minimum's residuals are the next point's KKT violations once the steps settle).
+
+    Solved as N times that quadratic (X'WX and rhs as they are, the penalty and the
+    tolerances times N: the same minimum) so that no p x p X'WX / N is formed: on a wide
+    path that copy was 0.8 s and a p x p matrix of the peak memory."""
     cache = _factors(factors, n)
-    H = _scaled(gram, n, cache)
     if cols is None:
-        b, _ = solve_quadratic(H, rhs / n, b0, pen.l1, pen.l2, pen.lower, pen.upper,
-                               allowed, cache=cache, kkt_tol=kkt_tol)
+        b, _ = solve_quadratic(gram, rhs, b0, n * pen.l1, n * pen.l2, pen.lower, pen.upper,
+                               allowed, tol=1e-24 * n, cache=cache, kkt_tol=n * kkt_tol)
         return b
-    bw, _ = solve_quadratic(H, rhs / n, b0[cols], pen.l1[cols], pen.l2[cols],
-                            pen.lower[cols], pen.upper[cols], allowed[cols],
-                            cache=cache, kkt_tol=kkt_tol)
+    bw, _ = solve_quadratic(gram, rhs, b0[cols], n * pen.l1[cols], n * pen.l2[cols],
+                            pen.lower[cols], pen.upper[cols], allowed[cols], tol=1e-24 * n,
+                            cache=cache, kkt_tol=n * kkt_tol)
     out = b0.copy()
     out[cols] = bw
     return out
 
 
 def _factors(factors: dict | None, n: float) -> dict | None:
-    """The factor cache of X'WX / ``n`` (emptied when ``n`` differs)."""
+    """The factor cache of X'WX (+ N diag(l2)) (emptied when ``n`` differs)."""
     if factors is None:
         return None
     if factors.get("n") != n:
         factors.clear()
         factors["n"] = n
     return factors
-
-
-def _scaled(gram: np.ndarray, n: float, cache: dict | None) -> np.ndarray:
-    """X'WX / ``n``, kept in ``cache`` for the steps that carry the same X'WX (a p x p
-    division per step was 0.8 s of a 2,000-column path)."""
-    if cache is None:
-        return gram / n
-    H = cache.get("H")
-    if H is None:
-        H = cache["H"] = gram / n
-    return H
 
 
 def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
