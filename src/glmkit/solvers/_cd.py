@@ -101,6 +101,7 @@ def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20,
         fixed = np.flatnonzero(~free & (b != 0))
         sign = np.sign(b[F])
         rhs = g[F] - l1[F] * sign - H[np.ix_(F, fixed)] @ b[fixed]
+        bf: np.ndarray | None
         try:
             bf = _factored_solve(H, l2, F, rhs, cache, strict=True)
         except LinAlgError:   # collinear free columns
@@ -112,7 +113,7 @@ def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20,
                 # ns until a coordinate reaches zero (the stops below find where)
                 reach = np.max(np.abs(b[F])) + 1.0
                 bf = b[F] + ns * (1e8 * reach / np.max(np.abs(ns)))
-        if not np.all(np.isfinite(bf)):
+        if bf is None or not np.all(np.isfinite(bf)):
             break
         cur = b[F]
         d = bf - cur
@@ -192,7 +193,7 @@ def _factored_solve(H, l2, F, rhs, cache: dict | None,
             dropped = np.flatnonzero(~inside)
             if dropped.size > _MAX_DROPPED_SHARE * F.size:
                 dropped = None
-        if dropped is not None:
+        if dropped is not None and old is not None and U is not None:
             new = np.setdiff1d(F, old, assume_unique=True)
             order = np.concatenate([old, new])
             if new.size:
@@ -206,6 +207,7 @@ def _factored_solve(H, l2, F, rhs, cache: dict | None,
         if strict:
             raise
         return _spd_solve(_block(H, l2, F), rhs)
+    assert U is not None
     if cache.get("U") is not U:   # a new factor: the dropped columns' solves are stale
         cache["AE"] = {}
     cache.update(order=order, U=U, l2=l2[order].copy())
