@@ -75,7 +75,8 @@ def _objective(H, g, b, l1, l2) -> float:
     return float(0.5 * b @ (H @ b) - g @ b + l1 @ np.abs(b) + 0.5 * l2 @ (b * b))
 
 
-def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20) -> np.ndarray | None:
+def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20,
+            cache: dict | None = None) -> np.ndarray | None:
     """Move to the quadratic's minimum on the face of b's free coordinates (non-zero,
     strictly inside their bounds; signs fixed), stopping where a coordinate reaches zero
     or a bound on the way, fixing it there and solving again on the smaller face (at most
@@ -84,8 +85,10 @@ def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20) -> np.ndarray | 
 
     Coordinate descent alone crawls where the free columns are nearly collinear (more
     non-zeros than rows, late on a lasso path): coordinates that belong at zero approach
-    it at a rate near 1 per cycle. The stops at zero take them out in one solve each."""
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+    it at a rate near 1 per cycle. The stops at zero take them out in one solve each.
+    ``cache``: the factor cache of this H (:func:`_factored_solve`; each smaller face
+    reuses the last one's factor)."""
+    from scipy.linalg import LinAlgError
 
     b = b.astype(float).copy()
     start = _objective(H, g, b, l1, l2)
@@ -98,10 +101,11 @@ def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20) -> np.ndarray | 
         fixed = np.flatnonzero(~free & (b != 0))
         sign = np.sign(b[F])
         rhs = g[F] - l1[F] * sign - H[np.ix_(F, fixed)] @ b[fixed]
-        A = H[np.ix_(F, F)] + np.diag(l2[F])
+        bf: np.ndarray | None
         try:
-            bf = cho_solve(cho_factor(A, check_finite=False), rhs, check_finite=False)
+            bf = _factored_solve(H, l2, F, rhs, cache, strict=True)
         except LinAlgError:   # collinear free columns
+            A = _block(H, l2, F)
             bf = np.linalg.lstsq(A, rhs, rcond=None)[0]
             ns = rhs - A @ bf
             if np.linalg.norm(ns) > 1e-9 * (np.linalg.norm(rhs) + 1e-300):
@@ -109,7 +113,7 @@ def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20) -> np.ndarray | 
                 # ns until a coordinate reaches zero (the stops below find where)
                 reach = np.max(np.abs(b[F])) + 1.0
                 bf = b[F] + ns * (1e8 * reach / np.max(np.abs(ns)))
-        if not np.all(np.isfinite(bf)):
+        if bf is None or not np.all(np.isfinite(bf)):
             break
         cur = b[F]
         d = bf - cur
@@ -135,6 +139,15 @@ def _polish(H, g, b, l1, l2, lo, hi, allowed, rounds: int = 20) -> np.ndarray | 
     return b if moved else None
 
 
+def _block(H: np.ndarray, l2: np.ndarray, F: np.ndarray) -> np.ndarray:
+    """(H + diag(l2))[F, F] as a new array, the ridge added on its diagonal in place (a
+    k x k diag(l2) per call was 0.3 s of a 2,000-column path)."""
+    A = H[np.ix_(F, F)]
+    if np.any(l2[F]):
+        A.flat[::F.size + 1] += l2[F]
+    return A
+
+
 def _spd_solve(A: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
     """A x = rhs for a symmetric A: by Cholesky (half of LU's flops; A is X'WX / N on the
     free coordinates plus a ridge, positive definite unless they are collinear), else by
@@ -151,44 +164,105 @@ def _spd_solve(A: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _factored_solve(H, l2, F, rhs, cache: dict | None) -> np.ndarray | None:
+#: a cached factor over a superset of the wanted coordinates is used (the extra ones held
+#: at zero by a Schur complement, 2 k^2 flops each) while they are at most this share of
+#: the set; beyond it the set is factored afresh (k^3 / 3 flops)
+_MAX_DROPPED_SHARE = 0.1
+
+
+def _factored_solve(H, l2, F, rhs, cache: dict | None,
+                    strict: bool = False) -> np.ndarray | None:
     """(H + diag(l2))[F, F] x = rhs by Cholesky, reusing ``cache``'s factor of an earlier
-    set of the same H (a step that carries X'WX, or the next active-set round): when that
-    set is within F, its factor is extended by the new coordinates' block (k |F|^2 flops
-    instead of |F|^3 / 3). Otherwise as :func:`_spd_solve`."""
-    from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+    set of the same H (a step that carries X'WX, the next active-set round, a polish):
+    the factor is extended by F's new coordinates' block (k |F|^2 flops instead of
+    |F|^3 / 3), and coordinates it covers that have left F are held at zero (see
+    :func:`_solve_without`). Otherwise as :func:`_spd_solve`; ``strict``: raise
+    LinAlgError when F's block is not positive definite instead."""
+    from scipy.linalg import LinAlgError, cholesky
 
     if cache is None:
-        return _spd_solve(H[np.ix_(F, F)] + np.diag(l2[F]), rhs)
+        if strict:
+            return _solve_without(cholesky(_block(H, l2, F), overwrite_a=True,
+                                           check_finite=False), rhs, np.zeros(0, np.intp))
+        return _spd_solve(_block(H, l2, F), rhs)
     old, U = cache.get("order"), cache.get("U")
     try:
-        if old is not None and old.size <= F.size and np.all(np.isin(old, F)) \
-                and np.array_equal(cache["l2"], l2[old]):
+        dropped = None
+        if old is not None and np.array_equal(cache["l2"], l2[old]):
+            inside = np.isin(old, F)
+            dropped = np.flatnonzero(~inside)
+            if dropped.size > _MAX_DROPPED_SHARE * F.size:
+                dropped = None
+        if dropped is not None and old is not None and U is not None:
             new = np.setdiff1d(F, old, assume_unique=True)
             order = np.concatenate([old, new])
             if new.size:
-                A12 = H[np.ix_(old, new)]
-                U12 = solve_triangular(U, A12, trans="T", check_finite=False)
-                A22 = H[np.ix_(new, new)] + np.diag(l2[new]) - U12.T @ U12
-                U22 = cholesky(A22, check_finite=False)
-                k = order.size
-                Un = np.zeros((k, k))
-                Un[:old.size, :old.size] = U
-                Un[:old.size, old.size:] = U12
-                Un[old.size:, old.size:] = U22
-                U = Un
+                U = _extend(U, H, l2, old, new)
         else:
-            order = F
-            U = cholesky(H[np.ix_(F, F)] + np.diag(l2[F]), check_finite=False)
+            order, dropped = F, np.zeros(0, dtype=np.intp)
+            U = cholesky(_block(H, l2, F), overwrite_a=True, check_finite=False)
     except LinAlgError:
-        cache.clear()
-        return _spd_solve(H[np.ix_(F, F)] + np.diag(l2[F]), rhs)
+        for key in ("order", "U", "l2"):
+            cache.pop(key, None)
+        if strict:
+            raise
+        return _spd_solve(_block(H, l2, F), rhs)
+    assert U is not None
+    if cache.get("U") is not U:   # a new factor: the dropped columns' solves are stale
+        cache["AE"] = {}
     cache.update(order=order, U=U, l2=l2[order].copy())
-    pos = np.searchsorted(F, order)   # F is sorted: where each of ``order`` sits in F
-    x = cho_solve((U, False), rhs[pos], check_finite=False)
-    out = np.empty_like(x)
-    out[pos] = x
+    keep = np.ones(order.size, dtype=bool)
+    keep[dropped] = False
+    pos = np.searchsorted(F, order[keep])   # F is sorted: where each kept one sits in F
+    full = np.zeros(order.size)
+    full[keep] = rhs[pos]
+    x = _solve_without(U, full, dropped, cache["AE"])
+    out = np.empty(F.size)
+    out[pos] = x[keep]
     return out
+
+
+def _extend(U: np.ndarray, H, l2, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The upper Cholesky factor over ``old`` then ``new`` from ``U``, ``old``'s."""
+    from scipy.linalg import cholesky, solve_triangular
+
+    U12 = solve_triangular(U, H[np.ix_(old, new)], trans="T", check_finite=False)
+    A22 = _block(H, l2, new) - U12.T @ U12
+    U22 = cholesky(A22, overwrite_a=True, check_finite=False)
+    k = old.size + new.size
+    Un = np.zeros((k, k))
+    Un[:old.size, :old.size] = U
+    Un[:old.size, old.size:] = U12
+    Un[old.size:, old.size:] = U22
+    return Un
+
+
+def _solve_without(U: np.ndarray, rhs: np.ndarray, dropped: np.ndarray,
+                   columns: dict | None = None) -> np.ndarray:
+    """A x = rhs with x held at zero on the positions ``dropped`` (their equations left
+    out), A = U'U: x = A^-1 (rhs + E lam), E the dropped unit columns, lam such that
+    x_dropped = 0, i.e. lam = -(A^-1)_dd^-1 (A^-1 rhs)_d; the kept rows of A x then equal
+    rhs. That is the solve on the kept coordinates' block, by the factor of the larger.
+    ``columns``: A^-1 e_j by position j, kept between calls with the same U (the later
+    steps of a fit drop the same coordinates: one k-vector solve each, not k x m)."""
+    from scipy.linalg import cho_solve
+
+    x = cho_solve((U, False), rhs, check_finite=False)
+    if dropped.size == 0:
+        return x
+    columns = {} if columns is None else columns
+    missing = [j for j in dropped.tolist() if j not in columns]
+    if missing:
+        E = np.zeros((rhs.size, len(missing)))
+        E[missing, np.arange(len(missing))] = 1.0
+        AE = cho_solve((U, False), E, check_finite=False)
+        for i, j in enumerate(missing):
+            columns[j] = AE[:, i]
+    AE = np.column_stack([columns[j] for j in dropped.tolist()])
+    lam = np.linalg.solve(AE[dropped], -x[dropped])
+    x = x + AE @ lam
+    x[dropped] = 0.0
+    return x
 
 
 def _active_set(H, g, b0, l1, l2, lo, hi, allowed, max_rounds: int = 8,
@@ -332,7 +406,7 @@ def _solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarra
         if active_known(active):
             # a warm start along a path usually keeps its active set and signs: the exact
             # solve on it, then a full cycle to confirm, replaces the cycles that settle it
-            polished = _polish(H, g, b, l1, l2, lo, hi, allowed)
+            polished = _polish(H, g, b, l1, l2, lo, hi, allowed, cache=cache)
             if polished is not None:
                 b = polished
                 r = g - H @ b
@@ -343,7 +417,7 @@ def _solve_quadratic(H: np.ndarray, g: np.ndarray, b0: np.ndarray, l1: np.ndarra
             cycles += 1
             if big < max(settle, floor) or met(active_arr):
                 break
-        polished = _polish(H, g, b, l1, l2, lo, hi, allowed)
+        polished = _polish(H, g, b, l1, l2, lo, hi, allowed, cache=cache)
         if polished is not None:
             b = polished
             r = g - H @ b

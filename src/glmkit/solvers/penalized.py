@@ -118,26 +118,48 @@ class _Point:
         self.factors: dict = {}
 
 
-def _on(pt: _Point, cols) -> _Point | None:
-    """``pt`` with its X'WX on the columns ``cols`` (None: all), gathered from its own;
-    None when its own does not cover them (then a pass forms it)."""
+def _covers(pt: _Point, cols) -> bool:
+    """Whether ``pt``'s X'WX is over every column of ``cols`` (None: all). A larger one is
+    used as it is: the quadratic over its columns, those outside the working set held at
+    zero, has the same minimum, and its Cholesky factors stay valid."""
     if pt.gram is None:   # released (a path keeps its passed points without it)
-        return None
-    if pt.cols is None and cols is None:
-        return pt
+        return False
+    if pt.cols is None:
+        return True
+    if cols is None:
+        return False
+    pos = np.searchsorted(pt.cols, cols)
+    return bool(np.all(pos < pt.cols.size)
+                and np.array_equal(pt.cols[np.minimum(pos, pt.cols.size - 1)], cols))
+
+
+#: a working set X'WX is formed over (on a path) is padded with the columns nearest to
+#: entering it (largest |score_j| / (N l1_j)): this share of its size, at least
+#: ``_PAD_MIN``; the next alphas' sets then fall within it and carry its X'WX (a pass
+#: forming X'WX over a set costs tens of score passes)
+_PAD_SHARE = 0.25
+_PAD_MIN = 16
+
+
+def _padded(cols, score: np.ndarray, n: float, pen: Penalty, allowed: np.ndarray):
+    """``cols`` with the padding described at ``_PAD_SHARE`` (None when the padded set
+    would hold more than ``WORKING_SET_SHARE`` of the columns: X'WX over all of them)."""
     if cols is None:
         return None
-    if pt.cols is None:
-        pos = cols
-    else:
-        if pt.cols.size == cols.size and np.array_equal(pt.cols, cols):
-            return pt
-        pos = np.searchsorted(pt.cols, cols)
-        if np.any(pos >= pt.cols.size) or np.any(pt.cols[np.minimum(pos, pt.cols.size - 1)]
-                                                  != cols):
-            return None
-    gram = pt.gram[np.ix_(pos, pos)]
-    return _Point(pt.beta, pt.deviance, pt.score, gram, pt.valid, pt.fresh, pt.sweep, cols)
+    p = allowed.shape[0]
+    rest = pen.l1 > 0
+    rest[cols] = False
+    m = min(max(_PAD_MIN, int(_PAD_SHARE * cols.size)), int(rest.sum()))
+    if p > MAX_GRAM_COLUMNS:
+        m = min(m, MAX_GRAM_COLUMNS - cols.size)
+    elif cols.size + m > WORKING_SET_SHARE * p:
+        return None
+    if m <= 0:
+        return cols
+    idx = np.flatnonzero(rest)
+    ratio = np.abs(score[idx]) / (n * pen.l1[idx])
+    top = idx[np.argpartition(-ratio, m - 1)[:m]] if m < idx.size else idx
+    return np.union1d(cols, top)
 
 
 def _cols_kw(cols) -> dict:
@@ -273,21 +295,26 @@ def _minimize_model(gram, rhs, b0, n, pen: Penalty, allowed, cols,
     """The minimum of the penalized quadratic model 1/2 b'(X'WX/N)b - (rhs/N)'b + penalty
     (``rhs`` and ``gram`` over every column, or over ``cols`` with the others fixed at b0,
     zero). ``kkt_tol``: the quadratic's optimality conditions to this, at least (its
-    minimum's residuals are the next point's KKT violations once the steps settle)."""
+    minimum's residuals are the next point's KKT violations once the steps settle).
+
+    Solved as N times that quadratic (X'WX and rhs as they are, the penalty and the
+    tolerances times N: the same minimum) so that no p x p X'WX / N is formed: on a wide
+    path that copy was 0.8 s and a p x p matrix of the peak memory."""
+    cache = _factors(factors, n)
     if cols is None:
-        b, _ = solve_quadratic(gram / n, rhs / n, b0, pen.l1, pen.l2, pen.lower, pen.upper,
-                               allowed, cache=_factors(factors, n), kkt_tol=kkt_tol)
+        b, _ = solve_quadratic(gram, rhs, b0, n * pen.l1, n * pen.l2, pen.lower, pen.upper,
+                               allowed, tol=1e-24 * n, cache=cache, kkt_tol=n * kkt_tol)
         return b
-    bw, _ = solve_quadratic(gram / n, rhs / n, b0[cols], pen.l1[cols], pen.l2[cols],
-                            pen.lower[cols], pen.upper[cols], allowed[cols],
-                            cache=_factors(factors, n), kkt_tol=kkt_tol)
+    bw, _ = solve_quadratic(gram, rhs, b0[cols], n * pen.l1[cols], n * pen.l2[cols],
+                            pen.lower[cols], pen.upper[cols], allowed[cols], tol=1e-24 * n,
+                            cache=cache, kkt_tol=n * kkt_tol)
     out = b0.copy()
     out[cols] = bw
     return out
 
 
 def _factors(factors: dict | None, n: float) -> dict | None:
-    """The factor cache of X'WX / ``n`` (emptied when ``n`` differs)."""
+    """The factor cache of X'WX (+ N diag(l2)) (emptied when ``n`` differs)."""
     if factors is None:
         return None
     if factors.get("n") != n:
@@ -332,8 +359,9 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     of a Gram pass at p = 100), steps after the first keep the X'WX they have (from this
     point's start, or an earlier alpha of a path) and only the score is formed afresh; X'WX
     is formed again at the current point when a step shrinks the KKT violation less than
-    ``1 / _SLOW``-fold, or fails to descend. The fixed point is that of the score, so the
-    answer is the same; only the number of passes changes.
+    ``1 / _SLOW``-fold (with many free columns see :func:`_too_slow`), or fails to
+    descend. The fixed point is that of the score, so the answer is the same; only the
+    number of passes changes.
     """
     p = allowed.shape[0]
     sweeps = 0
@@ -344,11 +372,13 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
         working_set(allowed, np.zeros(p) if beta0 is None else np.asarray(beta0))
     quadratic = quadratic and cols is None   # its updates need X'WX's every column
     if start is not None:
-        on = _on(start, cols)
-        if on is None:   # the start's X'WX does not cover the working set: a pass
-            on = _refresh(sweeper, start, cols, exact=quadratic)
+        if _covers(start, cols):   # its X'WX (and factors) as they are, over its columns
+            cols = start.cols
+            cur = start
+        else:   # the start's X'WX does not cover the working set: a pass
+            cols = _padded(cols, start.score, n, pen, allowed)
+            cur = _refresh(sweeper, start, cols, exact=quadratic)
             sweeps += 1
-        cur = on
     elif beta0 is None:
         # IRLS's first step from the starting means: the sweep's score field is X'Wz
         sw = sweeper.sweep(None, sweeper.start_eta(), False, **_cols_kw(cols))
@@ -369,22 +399,24 @@ def penalized_irls(sweeper, n: float, pen: Penalty, beta0: np.ndarray | None,
     # X'WX is formed again only when a step with a carried one made slow progress (the
     # fixed point is set by the score, which every pass forms afresh)
     cheap = hasattr(sweeper, "at") and not quadratic
+    wide = int(np.count_nonzero(allowed)) >= _WIDE_GRAM   # see _too_slow
     passes = sweeps
     last_kkt = np.inf
     steps = 0
     for _ in range(2 * maxiter + 2):   # a refresh of X'WX is not a step
         kkt, excess = _kkt(cur, n, pen, allowed)
-        if excess <= tol:
+        if excess <= _target(cur, tol, wide):
             return PenalizedResult(cur.beta, cur.deviance, obj, True, kkt, sweeps, cur, msgs,
                                    passes, steps)
         if steps >= maxiter:
             break
-        if not cur.fresh and kkt > _SLOW * last_kkt:
+        if not cur.fresh and _too_slow(kkt, last_kkt, excess, _target(cur, tol, wide),
+                                       wide):
             cur = _refresh(sweeper, cur, cols)
             sweeps, passes = sweeps + 1, passes + 1
             continue
         new = _minimize_model(cur.gram, _rhs(cur), cur.beta, n, pen, allowed, cols,
-                              cur.factors, kkt_tol=_INNER * tol)
+                              cur.factors, kkt_tol=_INNER * _target(cur, tol, wide))
         mode = "quadratic" if quadratic else ("score" if cheap else "sweep")
         nxt, new_obj, ok = _halve(sweeper, cur, new, n, pen, obj, max_halvings, mode, kkt,
                                   allowed)
@@ -417,6 +449,42 @@ _INNER = 0.01
 #: a step with a carried X'WX that shrinks the KKT violation by less than this factor asks
 #: for X'WX at the current point
 _SLOW = 0.01
+#: where at least ``_WIDE_GRAM`` columns may move, a pass that forms X'WX (and the
+#: factor of the next solve, k^3 / 3 flops) costs tens of score passes (25 on a CSR
+#: 100,000 x 2,000 at 0.5%): there a carried X'WX is kept while each step shrinks the
+#: violation at least ``1 / _SLOW_WIDE``-fold and at most ``_MAX_CARRIED_STEPS`` more such
+#: steps are foreseen
+_SLOW_WIDE = 0.5
+_WIDE_GRAM = 256
+_MAX_CARRIED_STEPS = 12
+
+
+#: where a wide carried X'WX steers the steps (they converge linearly, stopping just
+#: below their target where Newton's steps overshoot it by orders), they continue to this
+#: share of ``tol``: the answer is then as far inside the tolerance as a fresh X'WX's
+_CARRIED_MARGIN = 0.01
+
+
+def _target(pt: _Point, tol: float, wide: bool) -> float:
+    """The KKT excess at which the steps stop at ``pt`` (``tol``, or less: see
+    ``_CARRIED_MARGIN``); every answer within ``tol`` is reported converged."""
+    if pt.fresh or not wide:
+        return tol
+    return tol * _CARRIED_MARGIN
+
+
+def _too_slow(kkt: float, last_kkt: float, excess: float, tol: float, wide: bool) -> bool:
+    """Whether a step that carried X'WX shrank the KKT violation too little (from
+    ``last_kkt`` to ``kkt``) for the carried X'WX to be kept: X'WX at the current point
+    is formed next. ``wide``: at least ``_WIDE_GRAM`` columns may move."""
+    if not wide:
+        return kkt > _SLOW * last_kkt
+    rate = kkt / last_kkt if last_kkt > 0 else np.inf
+    if rate > _SLOW_WIDE:
+        return True
+    # the steps this rate needs to bring the excess to tol (a rate of 0 needs one)
+    need = np.log(max(excess, tol) / tol) / -np.log(max(rate, 1e-300))
+    return bool(need > _MAX_CARRIED_STEPS)
 
 
 def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float, rows=None) -> np.ndarray:
@@ -432,14 +500,25 @@ def kkt_floor(gram: np.ndarray, b: np.ndarray, n: float, rows=None) -> np.ndarra
     return 1e-13 * (np.abs(G) @ np.abs(b[nz])) / n
 
 
-def kkt_excess(pt: _Point, n: float, pen: Penalty) -> np.ndarray:
+def kkt_excess(pt: _Point, n: float, pen: Penalty, where: np.ndarray | None = None
+               ) -> np.ndarray:
     """The KKT violations beyond the rounding floor (converged: all <= tol). With X'WX
     over a working set only, columns outside it (all zero) get no floor: a violation
-    there beyond ``tol`` makes them join the set, whose next X'WX gives their floor."""
+    there beyond ``tol`` makes them join the set, whose next X'WX gives their floor.
+    ``where`` (bool p-vector): the floor is formed only there (elsewhere the violation is
+    returned, an upper bound of the excess); a full floor is a p x |b != 0| product."""
     viol = kkt_violations(pt.score, pt.beta, n, pen)
     if pt.cols is None:
-        return viol - kkt_floor(pt.gram, pt.beta, n)
-    viol[pt.cols] -= kkt_floor(pt.gram, pt.beta[pt.cols], n)
+        rows = None if where is None else np.flatnonzero(where)
+        if rows is None:
+            return viol - kkt_floor(pt.gram, pt.beta, n)
+        viol[rows] -= kkt_floor(pt.gram, pt.beta, n, rows)
+        return viol
+    if where is None:
+        viol[pt.cols] -= kkt_floor(pt.gram, pt.beta[pt.cols], n)
+        return viol
+    rows = np.flatnonzero(where[pt.cols])
+    viol[pt.cols[rows]] -= kkt_floor(pt.gram, pt.beta[pt.cols], n, rows)
     return viol
 
 
