@@ -198,12 +198,12 @@ class SPDFactor:
 #: inverses of at most this many columns run with BLAS at one thread
 SMALL_ON_ONE_THREAD = 1500
 #: Cholesky factorizations of (lo, hi] columns run with BLAS at one thread (below: OpenBLAS
-#: runs them on one anyway, and the hold's ~50 us would show). A step's factorization waits
-#: for every BLAS thread to be scheduled: on the 2-core machine at load 8, medians of 6,
-#: one thread against two: 500 columns 0.020 s / 0.050 s, 1,000 0.085 / 0.32, 2,005 0.36 /
-#: 0.63 (at load 3.5, 2,005: 0.08-0.24 s / 0.13-1.7 s). On an idle machine two threads would
-#: save at most half of one core's time, 0.07 s at 2,005 columns (not measured idle).
-ONE_THREAD_FACTOR = (256, 2048)
+#: runs them on one anyway). A factorization waits for every BLAS thread to be scheduled, so
+#: under load one thread wins (load 8, medians of 6, one thread against two: 500 columns
+#: 0.020 / 0.050 s, 2,005 0.36 / 0.63); on the idle machine two threads win from about 650
+#: columns (medians of 7-9, one against two: 500 0.0025 / 0.0045 s, 900 0.010 / 0.006,
+#: 2,005 0.076 / 0.044), so only the small factorizations are held to one thread.
+ONE_THREAD_FACTOR = (256, 640)
 
 
 def try_factor(G: np.ndarray, diag=None) -> SPDFactor | None:
