@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .design.assemble import indicator_positions
 from .formula_spec import _C_CALL, _NAME
 
 __all__ = ["PLANS", "CodesPlan", "factor_columns", "factor_levels", "frame_key",
@@ -306,16 +307,13 @@ def _recode(lut: np.ndarray, codes: np.ndarray) -> np.ndarray:
 def _treatment_codes(table: np.ndarray) -> np.ndarray | None:
     """For a table whose rows are zeros (at most one level) or distinct unit vectors: the
     code of each level (0 for zeros, j + 1 for the unit vector e_j), else None."""
-    ones = table == 1.0
-    if not np.all(ones | (table == 0.0)):
+    pos = indicator_positions(table)
+    if pos is None:
         return None
-    per_row = ones.sum(axis=1)
-    if np.any(per_row > 1) or np.sum(per_row == 0) > 1:
+    units = pos[pos >= 0]
+    if pos.size - units.size > 1 or np.unique(units).size != units.size:
         return None
-    hit = np.flatnonzero(ones.sum(axis=0))
-    if hit.size != np.sum(per_row == 1):
-        return None
-    return np.where(per_row == 1, ones.argmax(axis=1) + 1, 0).astype(np.int32)
+    return (pos + 1).astype(np.int32)
 
 
 def plan_from_sample(spec, lhs_spec, design_pos: list[int], offset_pos: list[int],
