@@ -175,3 +175,48 @@ def test_factor_reference_level_offset_term_and_interaction():
             new = _frame(500, 45, seed=9)   # predictions on a new dask frame, by codes too
             got = res.predict(dd.from_pandas(new, npartitions=2))
             _close(got.compute().to_numpy(), ref.predict(new))
+
+
+def test_factor_by_factor_interaction_is_one_block_of_codes():
+    """An interaction of two factors is one CategoricalDesign block in memory; on Dask each
+    partition holds it as one column of codes (one per combination of levels, found on a
+    grid of every combination) and the fit, standard errors, missing rows and predictions
+    on a new frame equal the in-memory ones. Before, the term raised NotImplementedError."""
+    import dask
+    import dask.dataframe as dd
+
+    from glmkit.design import CategoricalDesign
+
+    def frame(n, seed):
+        df = _frame(n, 30, seed=seed)
+        rng = np.random.default_rng(seed + 1)
+        df["h"] = pd.Categorical(rng.choice(["a", "b", "c", "d", "e", "f", "g"], n))
+        return df
+
+    formula = "y ~ x + C(g) + C(h) + C(g):C(h)"
+    df = frame(6000, 11)
+    df["h"] = df["h"].astype(object)
+    df.loc[[7, 2500], "h"] = None
+    fam = glmkit.families.Poisson()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = glmkit.glm(formula, df, family=fam, missing="drop").fit()
+        inter = [b for b in ref.model.problem.X.blocks if isinstance(b, CategoricalDesign)]
+        assert [b.shape[1] for b in inter] == [29, 29 * 6]   # C(g), then C(g):C(h)
+        with dask.config.set(scheduler="threads"):
+            model = GLM.from_formula(formula, dd.from_pandas(df, npartitions=3), family=fam,
+                                     missing="drop")
+            res = model.fit()
+            src = model.data.source
+            assert src.layout is not None
+            # intercept, x, C(g)'s codes, C(h)'s 6 indicator columns (7 levels: dense in
+            # memory too) and one column of codes for the 174 of the interaction
+            assert src.raw["X"].shape[1] == 10
+            assert model.exog_names == ref.model.exog_names
+            assert res.nobs == ref.nobs == 5998
+            _close(res.params, ref.params)
+            _close(res.bse, ref.bse)
+            _close(res.deviance, ref.deviance)
+            new = frame(400, 12)
+            got = res.predict(dd.from_pandas(new, npartitions=2))
+            _close(got.compute().to_numpy(), ref.predict(new))

@@ -158,15 +158,16 @@ def split_plan(design, info, sample):
     many levels, as the in-memory formula makes them), else (None, None).
 
     The plan, for each partition: the formula spec without the factor terms (their dense
-    columns and the offset() terms), and for each factor block the data column, its
-    categories and the code (0 = reference) of each category, found once here by
-    building the term's indicator columns on one row per category. The model's column
-    order is kept: ``("dense", [columns of the other spec])`` and ``("cat", column,
-    categories, codes)`` in order."""
+    columns and the offset() terms), and for each factor block (a factor, or an
+    interaction of factors, which the in-memory formula also holds as one block) its data
+    columns, their categories and the code (0 = reference) of each combination of
+    categories, found once here by building the term's indicator columns on one row per
+    combination. The model's column order is kept: ``("dense", [columns of the other
+    spec])`` and ``("cat", columns, categories, codes)`` in order."""
     from .design import CategoricalDesign, SplitDesign
     from .design.partition_layout import ColumnLayout
     from .formula import _indicator_codes
-    from .formula_spec import _C_CALL, _NAME, _context
+    from .formula_spec import _context
 
     if not isinstance(design, SplitDesign) or not any(
             isinstance(b, CategoricalDesign) for b in design.blocks):
@@ -188,22 +189,15 @@ def split_plan(design, info, sample):
             raw += w
             continue
         term = term_of[pos[j]]
-        factor = str(term.factors[0]) if len(term.factors) == 1 else ""
-        state = spec.encoder_state.get(factor, (None, {}))[1]
-        m = _C_CALL.match(factor) or _NAME.match(factor)
-        if m is None or "categories" not in state:   # pragma: no cover - the sample's design
-            raise NotImplementedError(f"the term {term} cannot be held as level codes on "
-                                      "Dask: write the factor as C(column).")
-        col, cats = m.group(1).strip("`"), list(state["categories"])
-        one = sample.iloc[[0] * len(cats)].reset_index(drop=True)
-        one[col] = pd.Categorical(cats, categories=cats)
-        ind = spec.subset([term]).get_model_matrix(one, context=_context(info.context))
+        cols, cats = _term_factors(term, spec)
+        grid = _level_grid(sample, cols, cats)
+        ind = spec.subset([term]).get_model_matrix(grid, context=_context(info.context))
         codes = _indicator_codes(ind, list(range(ind.shape[1])))
         if codes is None or [str(c) for c in ind.columns] != names:  # pragma: no cover
             raise NotImplementedError(f"the term {term} cannot be held as level codes on "
                                       "Dask.")
         blocks.append(("cat", raw, b.n_levels))
-        plan.append(("cat", col, cats, codes.astype(float)))
+        plan.append(("cat", cols, cats, codes.astype(float)))
         raw += 1
     offsets = [rest_names.index(info.column_names[k]) for k in info._offset_pos]
     return ColumnLayout(blocks), (tuple(plan), rest_spec, offsets)
@@ -214,6 +208,55 @@ def _block_starts(design):
     for b in design.blocks:
         yield j, b
         j += b.shape[1]
+
+
+#: largest number of level combinations of one factor block (a factor, or an interaction of
+#: factors) whose codes are found on a grid of every combination
+_MAX_GRID = 2_000_000
+
+
+def _term_factors(term, spec) -> tuple[tuple[str, ...], tuple[list, ...]]:
+    """The data columns of a factor term (one for a factor, several for an interaction of
+    factors) and the categories the spec learnt for each."""
+    from .formula_spec import _C_CALL, _NAME
+
+    cols, cats = [], []
+    for factor in term.factors:
+        state = spec.encoder_state.get(str(factor), (None, {}))[1]
+        m = _C_CALL.match(str(factor)) or _NAME.match(str(factor))
+        if m is None or "categories" not in state:   # pragma: no cover - the sample's design
+            raise NotImplementedError(f"the term {term} cannot be held as level codes on "
+                                      "Dask: write each factor as C(column).")
+        cols.append(m.group(1).strip("`"))
+        cats.append(list(state["categories"]))
+    return tuple(cols), tuple(cats)
+
+
+def _level_grid(sample, cols, cats):
+    """One row per combination of the columns' categories, in the order of
+    ``np.ravel_multi_index`` over their category positions (the other columns from the
+    sample's first row): the term's indicator columns on it give each combination's code."""
+    dims = [len(c) for c in cats]
+    size = int(np.prod(dims))
+    if size > _MAX_GRID:
+        raise NotImplementedError(
+            f"the factor block {':'.join(cols)} has {size:,} level combinations, more than "
+            f"{_MAX_GRID:,} that glmkit codes on Dask; combine the columns into one factor "
+            "column first.")
+    ks = np.indices(dims).reshape(len(dims), -1)
+    grid = sample.iloc[[0] * size].reset_index(drop=True)
+    for col, cs, k in zip(cols, cats, ks):
+        grid[col] = pd.Categorical.from_codes(k, categories=cs)
+    return grid
+
+
+def _block_codes(frame, cols, cats, code_of) -> np.ndarray:
+    """A factor block's code for every row of a partition (NaN where a factor is missing)."""
+    ks = [pd.Categorical(frame[c], categories=cs).codes for c, cs in zip(cols, cats)]
+    valid = np.logical_and.reduce([k >= 0 for k in ks])
+    idx = np.ravel_multi_index([np.maximum(k, 0).astype(np.intp) for k in ks],
+                               [len(cs) for cs in cats])
+    return np.where(valid, code_of[idx], np.nan)
 
 
 def split_design_for(df, info, plan) -> tuple[np.ndarray, np.ndarray | None]:
@@ -240,9 +283,7 @@ def split_design_for(df, info, plan) -> tuple[np.ndarray, np.ndarray | None]:
             X[:, j:j + len(b[1])] = R[:, b[1]]
             j += len(b[1])
             continue
-        _, col, cats, code_of = b
-        k = pd.Categorical(frame[col], categories=cats).codes   # -1: missing
-        X[:, j] = np.where(k >= 0, code_of[np.maximum(k, 0)], np.nan)
+        X[:, j] = _block_codes(frame, *b[1:])
         j += 1
     off = R[:, offsets].sum(axis=1) if offsets else None
     return X, info.add_column_offsets(frame, off)
