@@ -539,10 +539,15 @@ class GLMResults(CoefficientLabels, FitRecord, WorkflowMethods):
     # ------------------------------------------------------- persistence
     def save(self, path, remove_data: bool = False) -> None:
         """Save the fitted model to ``path``; ``glmkit.load(path)`` reads it back.
-        ``remove_data=True`` drops the training rows (predictions still work)."""
+        ``remove_data=True`` drops the training rows (predictions still work). A model on
+        Dask saves without its rows only: they stay where they live."""
         from .persistence import save_results
 
-        self._in_memory_only("save()", "save params, cov_params() and the scalars you need.")
+        if self.model._lazy and not remove_data:
+            raise NotImplementedError(
+                "save() of a model on Dask cannot store its training rows (they stay in the "
+                "Dask collection); use save(path, remove_data=True): params, covariance, "
+                "summary, tests and predictions on new rows are saved.")
         save_results(self, path, remove_data=remove_data)
 
     # ---------------------------------------- statsmodels' extras (their own modules)
